@@ -1,0 +1,128 @@
+"""One AWS session per run: shared clients, one retry policy, and accounting of every call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # boto3 is imported lazily so `--help` and `validate` stay fast.
+    import boto3
+
+READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Filter", "Test", "Search")
+
+
+def is_mutating(operation: str) -> bool:
+    return not operation.startswith(READ_PREFIXES)
+
+
+@dataclass
+class CallStats:
+    """AWS calls by operation ("service.Operation"), HTTP attempts (retries included), time spent."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    attempts: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record_call(self, name: str) -> None:
+        with self._lock:
+            self.calls[name] += 1
+
+    def record_attempt(self, name: str) -> None:
+        with self._lock:
+            self.attempts[name] += 1
+
+    def record_time(self, elapsed: float) -> None:
+        with self._lock:
+            self.seconds += elapsed
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def retries(self) -> int:
+        return max(0, sum(self.attempts.values()) - self.total)
+
+    def mutating(self) -> dict[str, int]:
+        return {k: v for k, v in self.calls.items() if is_mutating(k.split(".", 1)[1])}
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    max_attempts: int = 8
+    retry_mode: str = "adaptive"
+    max_pool_connections: int = 20
+
+
+class AwsContext:
+    """Shared clients (one per service, safe across threads) and the run's call accounting."""
+
+    def __init__(self, settings: AwsSettings | None = None, stack: str = "") -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.settings = settings or AwsSettings()
+        self.stack = stack
+        self.stats = CallStats()
+        self._session: boto3.Session = boto3.Session(
+            profile_name=self.settings.profile, region_name=self.settings.region
+        )
+        self.region: str = self._session.region_name or self.settings.region or "us-east-1"
+        self._config = Config(
+            region_name=self.region,
+            retries={"max_attempts": self.settings.max_attempts, "mode": self.settings.retry_mode},
+            max_pool_connections=self.settings.max_pool_connections,
+            connect_timeout=10,
+            read_timeout=60,
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._account_id: str | None = None
+        self._call_started = threading.local()
+        events = self._session.events
+        events.register("before-call.*.*", self._on_before_call)
+        events.register("before-send.*.*", self._on_before_send)
+        events.register("after-call.*.*", self._on_after_call)
+        events.register("after-call-error.*.*", self._on_after_call)
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = self._session.client(
+                    service, config=self._config, endpoint_url=self.settings.endpoint_url
+                )
+                self._clients[service] = client
+            return client
+
+    @property
+    def account_id(self) -> str:
+        if self._account_id is None:
+            self._account_id = str(self.client("sts").get_caller_identity()["Account"])
+        return self._account_id
+
+    @property
+    def partition(self) -> str:
+        return "aws-cn" if self.region.startswith("cn-") else "aws"
+
+    # botocore event handlers ------------------------------------------------------------------
+    def _on_before_call(self, model: Any, **_: Any) -> None:
+        self.stats.record_call(f"{model.service_model.service_name}.{model.name}")
+        self._call_started.value = time.perf_counter()
+
+    def _on_before_send(self, request: Any, **_: Any) -> None:
+        name = request.context.get("operation_name", "?") if hasattr(request, "context") else "?"
+        self.stats.record_attempt(name)
+
+    def _on_after_call(self, **_: Any) -> None:
+        started = getattr(self._call_started, "value", None)
+        if started is not None:
+            self.stats.record_time(time.perf_counter() - started)
+            self._call_started.value = None

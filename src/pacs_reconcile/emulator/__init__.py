@@ -1,0 +1,20 @@
+"""The embedded local AWS emulator (moto) with the gaps this tool needs filled.
+
+Only imported by the demo, the `emulator` command and the tests; needs the `emulator` extra.
+"""
+
+from __future__ import annotations
+
+_installed = False
+
+
+def install_moto_patches() -> None:
+    """Teach moto the APIs it lacks (idempotent). Each patch lives beside its service."""
+    global _installed
+    if _installed:
+        return
+    from . import patch_cloudwatch, patch_logs
+
+    patch_logs.install()
+    patch_cloudwatch.install()
+    _installed = True

@@ -1,0 +1,1 @@
+"""One module per AWS service; each registers its kinds (spec model + reconciler side by side)."""

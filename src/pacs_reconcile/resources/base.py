@@ -1,0 +1,151 @@
+"""The contract every resource kind implements, and helpers the kinds share.
+
+A kind is a spec model (pydantic, the AWS attributes of one entry) plus a Reconciler that reads
+live state in batches, normalizes it onto the model's shape, and creates/updates/deletes. The
+engine (not the kind) decides what to do: a reconciler never imports the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from ..aws import AwsContext
+from ..diff import Delta, TagChanges
+
+Key = Hashable
+"""AWS identity of a resource: a str for top-level kinds, (parent_key, child_name) for children."""
+
+REF_PATTERN = re.compile(r"\$\{([^}]*)\}")
+
+
+def is_unresolved(value: Any) -> bool:
+    """True for a string still holding a ${...} reference: validators skip such values."""
+    return isinstance(value, str) and "${" in value
+
+
+class SpecModel(BaseModel):
+    """Base of every kind's spec model: unknown keys are errors, field docs feed the schema."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True)
+
+
+@dataclass(frozen=True)
+class KindMeta:
+    """Declarative facts about a kind; the engine, docs and schema are driven by these."""
+
+    kind: str
+    """Spec section (top-level) or nested field (children) name, and the address prefix."""
+    model: type[SpecModel]
+    title: str
+    identity: str = "name"
+    """Model field holding the AWS identity; it may use ${var...} but no resource references."""
+    attributes: tuple[str, ...] = ("name",)
+    """Attributes other resources can reference as ${KIND.NAME.ATTR}."""
+    force_new: frozenset[str] = frozenset()
+    """Attribute paths whose change needs a replacement (delete + create)."""
+    taggable: bool = True
+    stateful: bool = False
+    """Holds data: never deleted unless the command names it."""
+    parent: str | None = None
+    """The parent kind for a child kind (declared nested under the parent)."""
+    sensitive_fields: frozenset[str] = frozenset()
+    """Attribute paths always masked in output."""
+
+
+@dataclass
+class Live:
+    """One resource as read from AWS, normalized onto its kind's spec shape."""
+
+    key: Key
+    state: dict[str, Any]
+    """Spec-shaped attributes (same keys as the model dump), tags excluded."""
+    attrs: dict[str, Any]
+    """Referenceable attributes (arn, name, ...)."""
+    tags: dict[str, str] | None = None
+    """None for untaggable kinds."""
+    handle: Any = None
+    """Reconciler-private data needed to update or delete (ids, ARNs)."""
+    notes: tuple[str, ...] = ()
+    """Informational remarks shown in plans."""
+    pending: str | None = None
+    """Why this resource can be neither read in full nor changed yet (e.g. an SNS subscription
+    awaiting confirmation): the engine reports it as pending, never as a difference."""
+
+
+@dataclass(frozen=True)
+class Desired:
+    """A fully resolved desired resource, as handed to create/update."""
+
+    address: str
+    key: Key
+    state: dict[str, Any]
+    tags: dict[str, str]
+    parent: Live | None = None
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """What a read must cover besides the declared keys."""
+
+    stack: str
+    parents: Mapping[Key, Live] = field(default_factory=dict)
+    """For child kinds: the existing, owned parents whose children are listed in full."""
+
+
+class Reconciler(ABC):
+    """Per-kind CRUD against AWS. Reads are batched; a failed read raises, never means absent."""
+
+    meta: ClassVar[KindMeta]
+
+    def key(self, state: Mapping[str, Any], parent_key: Key | None) -> Key:
+        """AWS identity from the (variable-resolved) desired state."""
+        ident = state[self.meta.identity]
+        return (parent_key, ident) if self.meta.parent else ident
+
+    def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Put a spec-shaped state into canonical form; applied to desired and live alike."""
+        return state
+
+    @abstractmethod
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        """Live state of every key in `keys` that exists, plus (top-level kinds) every resource
+        carrying this stack's owner tag, or (child kinds) every child under `scope.parents`."""
+
+    @abstractmethod
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        """Create with tags in the same call where the API allows; return the new live state."""
+
+    @abstractmethod
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        """Converge the attributes named in `delta` (tags are handled by update_tags)."""
+
+    @abstractmethod
+    def delete(self, ctx: AwsContext, live: Live) -> None: ...
+
+    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
+        raise NotImplementedError(f"{self.meta.kind} is not taggable")
+
+
+# Lookups: existing infrastructure the spec reads but never changes ---------------------------
+
+
+@dataclass(frozen=True)
+class LookupMeta:
+    kind: str
+    model: type[SpecModel]
+    title: str
+    attributes: tuple[str, ...]
+
+
+class Lookup(ABC):
+    meta: ClassVar[LookupMeta]
+
+    @abstractmethod
+    def resolve(self, ctx: AwsContext, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """The looked-up resource's attributes; raises LookupFailed when missing or ambiguous."""

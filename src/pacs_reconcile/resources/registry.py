@@ -1,0 +1,39 @@
+"""Kinds register themselves here by name; the engine and the spec loader walk this registry."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from .base import Lookup, Reconciler
+
+KINDS: dict[str, Reconciler] = {}
+LOOKUPS: dict[str, Lookup] = {}
+
+R = TypeVar("R", bound=type[Reconciler])
+L = TypeVar("L", bound=type[Lookup])
+
+
+def register(cls: R) -> R:
+    kind = cls.meta.kind
+    if kind in KINDS:
+        raise RuntimeError(f"kind {kind!r} registered twice")
+    KINDS[kind] = cls()
+    return cls
+
+
+def register_lookup(cls: L) -> L:
+    LOOKUPS[cls.meta.kind] = cls()
+    return cls
+
+
+def top_level_kinds() -> list[str]:
+    return [k for k, r in KINDS.items() if r.meta.parent is None]
+
+
+def child_kinds(parent: str) -> list[str]:
+    return [k for k, r in KINDS.items() if r.meta.parent == parent]
+
+
+def load_all() -> None:
+    """Import every resource module so each registers its kinds (idempotent)."""
+    from . import cloudwatch, logs, lookups, sns  # noqa: F401
