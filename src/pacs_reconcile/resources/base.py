@@ -108,6 +108,11 @@ class Reconciler(ABC):
         ident = state[self.meta.identity]
         return (parent_key, ident) if self.meta.parent else ident
 
+    def label(self, key: Key) -> str:
+        """How an undeclared resource is named in output (override to hide a sensitive identity)."""
+        ident = key[-1] if isinstance(key, tuple) else key
+        return str(ident)
+
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
         """Put a spec-shaped state into canonical form; applied to desired and live alike."""
         return state

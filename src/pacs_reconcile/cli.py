@@ -1,0 +1,222 @@
+"""The `pacs-reconcile` command line: options in, exit codes out.
+
+Heavy imports (boto3, the engine) happen inside commands so `--help` and `validate` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import __version__
+from .commands import GlobalOptions, Session, SpecInputs, parse_vars
+from .errors import ExitStatus, ReconcileError, SpecError
+
+app = typer.Typer(
+    name="pacs-reconcile",
+    help="Keep the PACS monitoring stack on AWS exactly as declared in monitoring.yaml.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+SpecFile = Annotated[Path, typer.Option("--file", "-f", help="The root spec file.")]
+Env = Annotated[str | None, typer.Option("--env", help="Environment overlay to apply (e.g. dev, prod).")]
+Vars = Annotated[list[str] | None, typer.Option("--var", help="Set a variable: NAME=VALUE (repeatable).")]
+Format = Annotated[str, typer.Option("--format", help="Output format: text or json.")]
+Targets = Annotated[list[str] | None, typer.Option("--target", help="Limit to KIND.NAME and its dependencies.")]
+Excludes = Annotated[list[str] | None, typer.Option("--exclude", help="Leave KIND.NAME (and its children) out.")]
+AllowDestroy = Annotated[
+    list[str] | None,
+    typer.Option("--allow-destroy", help="Let this stateful or protected address be deleted (repeatable)."),
+]
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="AWS region (default: the spec's, then AWS config).")] = None,
+    profile: Annotated[str | None, typer.Option(help="AWS named profile.")] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="AWS endpoint (a local emulator); AWS_ENDPOINT_URL works too.")
+    ] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain output (NO_COLOR works too).")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr.")] = 0,
+    show_traceback: Annotated[bool, typer.Option("--traceback", help="Show tracebacks of internal errors.")] = False,
+    stats: Annotated[bool, typer.Option("--stats", help="Print AWS calls by operation on stderr.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+    ctx.obj = GlobalOptions(region, profile, endpoint_url, not no_color, verbose, show_traceback, stats)
+
+
+def _session(ctx: typer.Context, output_format: str = "text") -> Session:
+    if output_format not in ("text", "json"):
+        _fail_usage(f"--format must be text or json, not {output_format!r}")
+    options = ctx.obj if isinstance(ctx.obj, GlobalOptions) else GlobalOptions()
+    return Session(options, json_output=output_format == "json")
+
+
+def _fail_usage(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(ExitStatus.INVALID)
+
+
+def _run(session: Session, action: Callable[[], int]) -> None:
+    """The one place exceptions become exit codes and messages (JSON on stdout when asked)."""
+    code: int
+    try:
+        code = action()
+    except (typer.Exit, SystemExit):
+        raise
+    except KeyboardInterrupt:
+        session.say("interrupted", "bold red")
+        code = ExitStatus.INTERRUPTED
+        _json_error(session, "interrupted", "interrupted", [])
+    except SpecError as exc:
+        for diagnostic in exc.diagnostics:
+            session.say(f"{diagnostic}", "red")
+        count = len(exc.diagnostics)
+        session.say(f"{count} error{'s' if count != 1 else ''} in the spec; nothing was sent to AWS.", "bold red")
+        _json_error(session, "invalid_spec", f"{count} errors in the spec",
+                    [d.__dict__ for d in exc.diagnostics])
+        code = exc.exit_status
+    except ReconcileError as exc:
+        session.say(f"error: {exc}", "bold red")
+        _json_error(session, type(exc).__name__, str(exc), [])
+        code = exc.exit_status
+    except Exception as exc:  # AWS client failures and bugs alike end here, never as a bare traceback
+        code = ExitStatus.ERROR
+        message = _describe(exc)
+        session.say(f"error: {message}", "bold red")
+        if session.options.traceback:
+            session.say("".join(traceback.format_exception(exc)))
+        elif not _is_aws_error(exc):
+            session.say("This looks like a bug in pacs-reconcile; run again with --traceback for details.")
+        _json_error(session, type(exc).__name__, message, [])
+    raise typer.Exit(code)
+
+
+def _is_aws_error(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return module.startswith(("botocore", "boto3"))
+
+
+def _describe(exc: BaseException) -> str:
+    if _is_aws_error(exc):
+        from .engine.apply import describe_error
+
+        return describe_error(exc)
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _json_error(session: Session, kind: str, message: str, diagnostics: list[dict[str, Any]]) -> None:
+    if session.json_output:
+        session.emit_json({"format_version": 1, "error": {"type": kind, "message": message,
+                                                          "diagnostics": diagnostics}})
+
+
+def _inputs(spec_file: Path, env: str | None, variables: list[str] | None) -> SpecInputs:
+    return SpecInputs(spec_file, env, parse_vars(variables or []))
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+    output_format: Format = "text",
+) -> None:
+    """Check the spec offline: syntax, types, AWS value domains, references, cycles. No AWS call."""
+    from . import commands
+
+    session = _session(ctx, output_format)
+    _run(session, lambda: commands.validate(_inputs(spec_file, env, var), session))
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Save the plan for `apply PLAN.json`.")] = None,
+    output_format: Format = "text",
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none.")
+    ] = False,
+    target: Targets = None,
+    exclude: Excludes = None,
+    allow_destroy: AllowDestroy = None,
+) -> None:
+    """Read live AWS state and show what apply would create, update, replace or delete."""
+    from . import commands
+
+    session = _session(ctx, output_format)
+    _run(session, lambda: commands.plan(
+        _inputs(spec_file, env, var), session, out=out, detailed_exitcode=detailed_exitcode,
+        targets=target or [], excludes=exclude or [], allow_destroy=allow_destroy or []))
+
+
+@app.command()
+def apply(
+    ctx: typer.Context,
+    plan_file: Annotated[Path | None, typer.Argument(help="A plan saved with `plan --out`.")] = None,
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
+    target: Targets = None,
+    exclude: Excludes = None,
+    allow_destroy: AllowDestroy = None,
+    parallelism: Annotated[int, typer.Option("--parallelism", min=1, max=64, help="Changes run at once.")] = 8,
+    output_format: Format = "text",
+) -> None:
+    """Converge AWS to the spec, in dependency order."""
+    from . import commands
+
+    session = _session(ctx, output_format)
+    _run(session, lambda: commands.apply(
+        _inputs(spec_file, env, var), session, plan_file=plan_file, auto_approve=auto_approve,
+        targets=target or [], excludes=exclude or [], allow_destroy=allow_destroy or [], parallelism=parallelism))
+
+
+@app.command()
+def destroy(
+    ctx: typer.Context,
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for the stack name.")] = False,
+    allow_destroy: AllowDestroy = None,
+    parallelism: Annotated[int, typer.Option("--parallelism", min=1, max=64)] = 8,
+    output_format: Format = "text",
+) -> None:
+    """Delete what this stack owns (stateful resources only when named with --allow-destroy)."""
+    from . import commands
+
+    session = _session(ctx, output_format)
+    _run(session, lambda: commands.apply(
+        _inputs(spec_file, env, var), session, plan_file=None, auto_approve=auto_approve, targets=[],
+        excludes=[], allow_destroy=allow_destroy or [], parallelism=parallelism, destroy=True))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(ExitStatus.INTERRUPTED)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""What each command does, independent of how its options are parsed."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from .errors import ExitStatus, PlanRefused, UsageError
+from .redact import Redactor
+
+
+@dataclass
+class GlobalOptions:
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    color: bool = True
+    verbose: int = 0
+    traceback: bool = False
+    stats: bool = False
+
+
+@dataclass
+class SpecInputs:
+    path: Path
+    environment: str | None
+    variables: dict[str, str]
+
+
+@dataclass
+class Session:
+    """Per-invocation output channels: results on stdout, people's diagnostics on stderr."""
+
+    options: GlobalOptions
+    json_output: bool = False
+    redactor: Redactor = field(default_factory=Redactor)
+
+    def __post_init__(self) -> None:
+        no_color = not self.options.color or "NO_COLOR" in os.environ
+        self.stdout = Console(no_color=no_color, highlight=False, soft_wrap=True)
+        self.stderr = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+
+    def say(self, message: str | Text, style: str = "") -> None:
+        text = message if isinstance(message, Text) else Text(message, style=style)
+        self.stderr.print(Text(self.redactor.text(text.plain), style=text.style or style), highlight=False)
+
+    def emit_json(self, document: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(self.redactor.data(document), indent=2, sort_keys=False, default=str) + "\n")
+        sys.stdout.flush()
+
+
+def parse_vars(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var {pair.split('=', 1)[0]!r}: expected NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def load(inputs: SpecInputs, session: Session) -> Any:
+    from .spec.loader import load_spec
+
+    spec = load_spec(inputs.path, environment=inputs.environment, cli_vars=inputs.variables, environ=os.environ)
+    session.redactor.add(spec.secrets)
+    return spec
+
+
+def aws_context(spec: Any, session: Session, parallelism: int = 8) -> Any:
+    from .aws import AwsContext, AwsSettings
+
+    opts = session.options
+    settings = AwsSettings(
+        region=opts.region or spec.region,
+        profile=opts.profile,
+        endpoint_url=opts.endpoint_url,
+        max_pool_connections=max(10, parallelism * 2),
+    )
+    return AwsContext(settings, stack=spec.stack)
+
+
+def print_stats(session: Session, ctx: Any) -> None:
+    if not session.options.stats:
+        return
+    stats = ctx.stats
+    session.say(f"AWS calls: {stats.total} ({stats.retries} retries, {stats.seconds:.2f}s in calls)", "bold")
+    for name, count in sorted(stats.calls.items()):
+        session.say(f"  {name}: {count}")
+
+
+def validate(inputs: SpecInputs, session: Session) -> int:
+    spec = load(inputs, session)
+    if session.json_output:
+        session.emit_json({"format_version": 1, "valid": True, "stack": spec.stack,
+                           "resources": len(spec.resources), "files": spec.files})
+    else:
+        session.say(Text.assemble(("Valid: ", "bold green"),
+                                  f"{len(spec.resources)} resources and {len(spec.lookups)} lookups in "
+                                  f"{len(spec.files)} files (stack {spec.stack})."))
+    return ExitStatus.OK
+
+
+def plan(inputs: SpecInputs, session: Session, *, out: Path | None, detailed_exitcode: bool,
+         targets: list[str], excludes: list[str], allow_destroy: list[str], destroy: bool = False) -> int:
+    from .engine.plan import PlanOptions, make_plan
+    from .render import PlanPrinter, plan_json
+
+    spec = load(inputs, session)
+    ctx = aws_context(spec, session)
+    options = PlanOptions(targets, excludes, allow_destroy, destroy)
+    the_plan = make_plan(spec, ctx, options)
+    document = plan_json(the_plan, session.redactor)
+    if out is not None:
+        from . import planfile
+
+        sensitive = {n for n, v in spec.variables.items() if v.sensitive}
+        saved_vars = {k: v for k, v in inputs.variables.items() if k not in sensitive}
+        planfile.save(out, document, the_plan,
+                      planfile.SavedInputs(str(inputs.path), inputs.environment, saved_vars))
+    if session.json_output:
+        session.emit_json(document)
+    else:
+        PlanPrinter(session.stdout, session.redactor).plan(the_plan)
+        if out is not None:
+            session.say(f"Saved the plan to {out}; apply it exactly with: pacs-reconcile apply {out}")
+    print_stats(session, ctx)
+    if the_plan.refused:
+        for change in the_plan.refused:
+            session.say(f"error: {change.address}: {change.reason}", "bold red")
+        return ExitStatus.ERROR
+    if detailed_exitcode and the_plan.has_changes:
+        return ExitStatus.CHANGES
+    return ExitStatus.OK
+
+
+def apply(inputs: SpecInputs, session: Session, *, plan_file: Path | None, auto_approve: bool, targets: list[str],
+          excludes: list[str], allow_destroy: list[str], parallelism: int, destroy: bool = False) -> int:
+    from .engine.apply import apply_plan
+    from .engine.plan import PlanOptions, make_plan
+    from .render import PlanPrinter, apply_json, plan_json
+
+    saved_document = None
+    if plan_file is not None:
+        from . import planfile
+
+        saved_document, saved = planfile.load(plan_file)
+        inputs = SpecInputs(Path(saved.spec_path), saved.environment, {**saved.variables, **inputs.variables})
+        auto_approve = True  # a saved plan was reviewed when it was made
+    spec = load(inputs, session)
+    ctx = aws_context(spec, session, parallelism)
+    options = PlanOptions(targets, excludes, allow_destroy, destroy)
+    if saved_document is not None:
+        options = PlanOptions(**_saved_options(saved_document))
+    the_plan = make_plan(spec, ctx, options)
+    printer = PlanPrinter(session.stderr if session.json_output else session.stdout, session.redactor)
+    if saved_document is not None:
+        from . import planfile
+
+        planfile.check_still_valid(saved_document, the_plan)
+    if the_plan.refused:
+        printer.plan(the_plan)
+        raise PlanRefused("the plan has refused changes; nothing was applied:\n  "
+                          + "\n  ".join(f"{c.address}: {c.reason}" for c in the_plan.refused))
+    if not the_plan.has_changes:
+        if session.json_output:
+            session.emit_json({**plan_json(the_plan, session.redactor), "applied": apply_json_empty()})
+        else:
+            printer.plan(the_plan)
+        print_stats(session, ctx)
+        return ExitStatus.OK
+    if saved_document is None:
+        printer.plan(the_plan)
+    if not auto_approve:
+        _confirm(session, destroy, spec.stack)
+    result = apply_plan(the_plan, the_plan.values or _values(the_plan), ctx, parallelism, _progress(session))
+    if session.json_output:
+        session.emit_json(apply_json(result, session.redactor))
+    else:
+        printer.apply_result(result)
+    print_stats(session, ctx)
+    if result.interrupted:
+        return ExitStatus.INTERRUPTED
+    return ExitStatus.OK if result.ok else ExitStatus.ERROR
+
+
+def apply_json_empty() -> dict[str, Any]:
+    return {"ok": True, "interrupted": False, "outcomes": []}
+
+
+def _saved_options(document: dict[str, Any]) -> dict[str, Any]:
+    saved = document.get("saved_plan", {}).get("options") or {}
+    return {k: saved.get(k, [] if k != "destroy" else False) for k in ("targets", "excludes", "allow_destroy", "destroy")}
+
+
+def _values(the_plan: Any) -> Any:
+    from .engine.values import Values
+
+    return Values(the_plan.lookups)
+
+
+def _confirm(session: Session, destroy: bool, stack: str) -> None:
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to change AWS without confirmation: no terminal to ask on; pass --auto-approve")
+    if destroy:
+        session.say(f"Type the stack name ({stack}) to destroy everything it owns:", "bold")
+        expected = stack
+    else:
+        session.say("Do you want to perform these actions? Only 'yes' will be accepted:", "bold")
+        expected = "yes"
+    answer = input("  Enter a value: ").strip()
+    if answer != expected:
+        raise PlanRefused("apply cancelled; nothing was changed")
+
+
+def _progress(session: Session) -> Any:
+    from .engine.changes import Action
+    from .engine.scheduler import Status
+
+    verbs = {Action.CREATE: ("Creating", "Creation"), Action.UPDATE: ("Modifying", "Modifications"),
+             Action.REPLACE: ("Replacing", "Replacement"), Action.DELETE: ("Destroying", "Destruction")}
+
+    def report(event: str, change: Any, outcome: Any) -> None:
+        if session.json_output:
+            return
+        doing, done = verbs.get(change.action, ("Working on", "Work"))
+        if event == "start":
+            session.say(f"{change.address}: {doing}...")
+        elif outcome.status is Status.DONE:
+            session.say(f"{change.address}: {done} complete after {outcome.seconds:.1f}s", "green")
+        else:
+            session.say(f"{change.address}: {outcome.status}: {outcome.message}", "red")
+
+    return report

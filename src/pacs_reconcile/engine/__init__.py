@@ -1,0 +1,1 @@
+"""Dependency order, planning (read + diff) and applying (execute a plan)."""

@@ -1,0 +1,185 @@
+"""Applying a plan: creates/updates/replacements in dependency order, then deletions.
+
+Each resource ends either in its old or its new form; the summary says exactly what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..aws import AwsContext
+from ..diff import Delta, TagChanges, compare_tags, contains_unknown, diff_states
+from ..errors import ReconcileError
+from ..resources.base import Desired, Live
+from ..resources.registry import KINDS
+from .changes import Action, Change
+from .plan import Plan
+from .scheduler import JobResult, Status, run_jobs
+from .values import Values
+
+
+@dataclass
+class Outcome:
+    address: str
+    action: Action
+    status: Status
+    message: str = ""
+    seconds: float = 0.0
+    error: BaseException | None = field(default=None, repr=False)
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome]
+    interrupted: bool = False
+    mutating_calls: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(o.status is Status.DONE for o in self.outcomes)
+
+    def count(self, action: Action, status: Status = Status.DONE) -> int:
+        return sum(1 for o in self.outcomes if o.action is action and o.status is status)
+
+
+ProgressHook = Callable[[str, Change, Outcome | None], None]
+"""Called with ("start", change, None) and ("finish", change, outcome)."""
+
+
+def apply_plan(plan: Plan, values: Values, ctx: AwsContext, parallelism: int = 8,
+               progress: ProgressHook | None = None) -> ApplyResult:
+    executor = _Executor(plan, values, ctx)
+    by_address = plan.by_address()
+    outcomes: list[Outcome] = []
+
+    def on_start(address: str) -> None:
+        if progress:
+            progress("start", by_address[address], None)
+
+    def on_finish(result: JobResult) -> None:
+        change = by_address[result.name]
+        outcome = _outcome(change, result)
+        outcomes.append(outcome)
+        if progress:
+            progress("finish", change, outcome)
+
+    # Phase 1: everything that creates or changes, dependencies first. No-ops run too (instantly)
+    # so that dependents can wait on them uniformly.
+    forward = {c.address: c for c in plan.changes if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE)}
+    jobs = {a: executor.job(c) for a, c in forward.items()}
+    deps = {a: set(c.depends_on) for a, c in forward.items()}
+    _, interrupted = run_jobs(jobs, deps, parallelism, on_start, on_finish)
+
+    # Phase 2: deletions, dependents (and children) before what they depend on.
+    failed = {o.address for o in outcomes if o.status is not Status.DONE}
+    deletes = {c.address: c for c in plan.changes if c.action is Action.DELETE}
+    if deletes and not interrupted:
+        reverse: dict[str, set[str]] = {a: set() for a in deletes}
+        for address, change in deletes.items():
+            for other, other_change in deletes.items():
+                if address in other_change.depends_on or other_change.parent == address:
+                    reverse[address].add(other)
+        blocked = {a for a in deletes if any(f in _referrers(plan, a) for f in failed)}
+        jobs = {a: executor.job(c) for a, c in deletes.items() if a not in blocked}
+        for address in sorted(blocked):
+            on_finish(JobResult(address, Status.SKIPPED, blocked_by="a resource that refers to it failed to change"))
+        _, interrupted = run_jobs(jobs, reverse, parallelism, on_start, on_finish)
+    elif deletes:
+        for address in deletes:
+            on_finish(JobResult(address, Status.NOT_STARTED))
+    order = {c.address: i for i, c in enumerate(plan.changes)}
+    outcomes.sort(key=lambda o: order.get(o.address, 0))
+    return ApplyResult(outcomes, interrupted, ctx.stats.mutating())
+
+
+def _referrers(plan: Plan, address: str) -> set[str]:
+    return {c.address for c in plan.changes if address in c.depends_on}
+
+
+def _outcome(change: Change, result: JobResult) -> Outcome:
+    if result.status is Status.SKIPPED:
+        message = f"skipped: depends on {result.blocked_by}, which did not complete"
+    elif result.status is Status.NOT_STARTED:
+        message = "not started (interrupted)"
+    elif result.error is not None:
+        message = describe_error(result.error)
+    else:
+        message = ""
+    return Outcome(change.address, change.action, result.status, message, result.seconds, result.error)
+
+
+def describe_error(error: BaseException) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        return f"{error.operation_name}: {info.get('Code', 'Error')}: {info.get('Message', '')}".rstrip(": ")
+    if isinstance(error, ReconcileError | BotoCoreError):
+        return str(error)
+    return f"internal error: {type(error).__name__}: {error}"
+
+
+class _Executor:
+    def __init__(self, plan: Plan, values: Values, ctx: AwsContext) -> None:
+        self.plan = plan
+        self.values = values
+        self.ctx = ctx
+        self.applied: dict[str, Live] = {c.address: c.live for c in plan.changes if c.live is not None}
+
+    def job(self, change: Change) -> Callable[[], None]:
+        return lambda: self.run(change)
+
+    def run(self, change: Change) -> None:
+        reconciler = KINDS[change.kind]
+        if change.action is Action.DELETE:
+            assert change.live is not None
+            reconciler.delete(self.ctx, change.live)
+            return
+        desired = self._desired(change)
+        if change.action is Action.CREATE:
+            live = reconciler.create(self.ctx, desired)
+        elif change.action is Action.REPLACE:
+            assert change.live is not None
+            reconciler.delete(self.ctx, change.live)
+            live = reconciler.create(self.ctx, desired)
+        else:
+            assert change.live is not None
+            live = self._update(change, desired)
+        self.applied[change.address] = live
+        self.values.set(change.address, live.attrs)
+
+    def _desired(self, change: Change) -> Desired:
+        node = change.node
+        assert node is not None
+        config, tags = self.values.desired(node)
+        if contains_unknown(config) or (tags and contains_unknown(tags)):
+            raise ReconcileError(f"{change.address}: a referenced value is still unknown (its dependency did not apply)")
+        reconciler = KINDS[change.kind]
+        parent = self.applied.get(node.parent) if node.parent else None
+        return Desired(change.address, change.key, reconciler.canonical(config), tags or {}, parent)
+
+    def _update(self, change: Change, desired: Desired) -> Live:
+        """Re-diff with every reference now known; call AWS only for what still differs."""
+        live = change.live
+        assert live is not None and change.node is not None
+        reconciler = KINDS[change.kind]
+        ignored = change.node.lifecycle.ignore_changes
+        delta: Delta = diff_states(desired.state, reconciler.canonical(dict(live.state))).without(ignored)
+        result = live
+        if delta:
+            result = reconciler.update(self.ctx, desired, live, delta)
+        if live.tags is not None:
+            tag_changes = compare_tags(live.tags, desired.tags)
+            ignored_tags = {p.removeprefix("tags.") for p in ignored if p.startswith("tags.")}
+            if "tags" in ignored:
+                ignored_tags = set(tag_changes.to_set) | set(tag_changes.to_unset)
+            filtered = TagChanges(
+                {k: v for k, v in tag_changes.to_set.items() if k not in ignored_tags},
+                [k for k in tag_changes.to_unset if k not in ignored_tags],
+            )
+            if filtered:
+                reconciler.update_tags(self.ctx, result, filtered)
+                result.tags = {**{k: v for k, v in (result.tags or live.tags).items() if k not in filtered.to_unset},
+                               **filtered.to_set}
+        return result

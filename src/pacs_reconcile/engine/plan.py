@@ -1,0 +1,320 @@
+"""Planning: read live state in batches, resolve references, diff, and decide an action per resource.
+
+A plan only reads. It is a list of Changes in dependency order; `apply` executes it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import OWNER_TAG
+from ..aws import AwsContext
+from ..diff import UNKNOWN, Delta, Difference, diff_states, tag_differences
+from ..errors import LookupFailed, UsageError
+from ..resources.base import Key, Live, ReadScope, Reconciler
+from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
+from ..spec.model import ResourceNode, Spec
+from ..spec.references import normalize_address
+from .changes import Action, Change
+from .graph import topological, with_dependencies
+from .values import Values
+
+
+@dataclass
+class PlanOptions:
+    targets: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
+    allow_destroy: list[str] = field(default_factory=list)
+    """Addresses (or KIND["identity"] of undeclared resources) the user explicitly lets be deleted."""
+    destroy: bool = False
+    """Plan the removal of everything this stack owns (the `destroy` command)."""
+
+
+@dataclass
+class Plan:
+    stack: str
+    region: str
+    spec_fingerprint: str
+    changes: list[Change]
+    options: PlanOptions
+    lookups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    values: Values | None = field(default=None, repr=False)
+    """Attributes known at plan time; apply fills in the rest as it creates."""
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    @property
+    def refused(self) -> list[Change]:
+        return [c for c in self.changes if c.action is Action.REFUSED]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action.mutates for c in self.changes)
+
+    def by_address(self) -> dict[str, Change]:
+        return {c.address: c for c in self.changes}
+
+
+def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -> Plan:
+    options = options or PlanOptions()
+    selected = _selection(spec, options)
+    lookups = resolve_lookups(spec, ctx)
+    live = read_live(spec, ctx)
+    planner = _Planner(spec, ctx, options, selected, lookups, live)
+    changes = planner.changes()
+    return Plan(spec.stack, ctx.region, spec.fingerprint(), changes, options, lookups, planner.values)
+
+
+def _selection(spec: Spec, options: PlanOptions) -> set[str]:
+    known = set(spec.resources)
+    for address in [*options.targets, *options.excludes]:
+        if normalize_address(address) not in known:
+            raise UsageError(f"--target/--exclude {address}: no such resource in the spec")
+    selected = with_dependencies(spec.resources, map(normalize_address, options.targets)) if options.targets else known
+    for address in options.excludes:
+        excluded = normalize_address(address)
+        selected -= {a for a in selected if a == excluded or a.startswith(excluded + ".")}
+    return selected
+
+
+def resolve_lookups(spec: Spec, ctx: AwsContext) -> dict[str, dict[str, Any]]:
+    """Every lookup's attributes, read concurrently; all failures reported together."""
+    if not spec.lookups:
+        return {}
+    results: dict[str, dict[str, Any]] = {}
+    failures: list[str] = []
+    with futures.ThreadPoolExecutor(max_workers=min(8, len(spec.lookups))) as pool:
+        jobs = {pool.submit(LOOKUPS[n.kind].resolve, ctx, n.config): n for n in spec.lookups.values()}
+        for job in futures.as_completed(jobs):
+            node = jobs[job]
+            try:
+                results[node.name] = job.result()
+            except LookupFailed as exc:
+                failures.append(f"lookups.{node.name} ({node.location}): {exc}")
+    if failures:
+        raise LookupFailed("existing infrastructure the spec needs was not found:\n  " + "\n  ".join(sorted(failures)))
+    return results
+
+
+LiveByKind = dict[str, dict[Key, Live]]
+
+
+def read_live(spec: Spec, ctx: AwsContext) -> LiveByKind:
+    """Read every kind: top-level kinds concurrently, then children under the parents found."""
+    by_kind: dict[str, list[ResourceNode]] = {}
+    for node in spec.resources.values():
+        by_kind.setdefault(node.kind, []).append(node)
+    live: LiveByKind = {}
+
+    def read_kind(kind: str, scope: ReadScope) -> tuple[str, dict[Key, Live]]:
+        reconciler = KINDS[kind]
+        keys = [_key(reconciler, n, spec) for n in by_kind.get(kind, [])]
+        return kind, reconciler.read(ctx, keys, scope)
+
+    with futures.ThreadPoolExecutor(max_workers=8) as pool:
+        for kind, found in pool.map(lambda k: read_kind(k, ReadScope(spec.stack)), top_level_kinds()):
+            live[kind] = found
+        child_jobs = []
+        for parent_kind in top_level_kinds():
+            parents = {k: v for k, v in live[parent_kind].items() if _owned_or_adopted(v, spec, parent_kind)}
+            for child in child_kinds(parent_kind):
+                child_jobs.append((child, ReadScope(spec.stack, parents)))
+        for kind, found in pool.map(lambda job: read_kind(*job), child_jobs):
+            live[kind] = found
+    return live
+
+
+def _key(reconciler: Reconciler, node: ResourceNode, spec: Spec) -> Key:
+    parent_key = _key(KINDS[spec.resources[node.parent].kind], spec.resources[node.parent], spec) if node.parent else None
+    return reconciler.key(node.config, parent_key)
+
+
+def _owned_or_adopted(live: Live, spec: Spec, kind: str) -> bool:
+    if live.tags is None or live.tags.get(OWNER_TAG) == spec.stack:
+        return True
+    reconciler = KINDS[kind]
+    return any(n.kind == kind and n.lifecycle.adopt and reconciler.key(n.config, None) == live.key
+               for n in spec.resources.values())
+
+
+class _Planner:
+    def __init__(self, spec: Spec, ctx: AwsContext, options: PlanOptions, selected: set[str],
+                 lookups: dict[str, dict[str, Any]], live: LiveByKind) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.options = options
+        self.selected = selected
+        self.live = live
+        self.values = Values(lookups)
+        self.allowed = {normalize_address(a) for a in options.allow_destroy}
+        self.planned: dict[str, Change] = {}
+
+    def changes(self) -> list[Change]:
+        out: list[Change] = []
+        claimed: dict[str, set[Key]] = {k: set() for k in KINDS}
+        for address in topological(self.spec.resources):
+            node = self.spec.resources[address]
+            reconciler = KINDS[node.kind]
+            key = _key(reconciler, node, self.spec)
+            claimed[node.kind].add(key)
+            if address not in self.selected:
+                self._remember_unplanned(node, key)
+                continue
+            change = self._declared(node, reconciler, key) if not self.options.destroy else \
+                self._destroy_declared(node, reconciler, key)
+            self.planned[address] = change
+            out.append(change)
+        if not self.options.targets:
+            out.extend(self._undeclared(claimed))
+        return out
+
+    def _remember_unplanned(self, node: ResourceNode, key: Key) -> None:
+        found = self.live.get(node.kind, {}).get(key)
+        if found is not None:
+            self.values.set(node.address, found.attrs)
+
+    # --------------------------------------------------------------------------- declared
+    def _declared(self, node: ResourceNode, reconciler: Reconciler, key: Key) -> Change:
+        meta = reconciler.meta
+        change = Change(node.address, node.kind, Action.NOOP, key, node=node, parent=node.parent,
+                        depends_on=sorted(node.depends_on), sensitive_paths=set(node.sensitive_paths),
+                        adopt=node.lifecycle.adopt)
+        parent_change = self.planned.get(node.parent) if node.parent else None
+        live = None if parent_change and parent_change.action in (Action.CREATE, Action.REPLACE) \
+            else self.live.get(node.kind, {}).get(key)
+        change.live = live
+        config, tags = self.values.desired(node)
+        desired = reconciler.canonical(config)
+        if parent_change and parent_change.action is Action.REFUSED:
+            change.action, change.reason = Action.REFUSED, f"its parent {node.parent} is refused"
+            return self._known(change, live, node, reconciler)
+        if live is None:
+            change.action = Action.CREATE
+            change.differences = [Difference(p, None, v) for p, v in _flatten(desired)]
+            if tags is not None:
+                change.differences += tag_differences({}, tags)
+            return self._known(change, None, node, reconciler)
+        if live.tags is not None and live.tags.get(OWNER_TAG) != self.spec.stack:
+            owner = live.tags.get(OWNER_TAG)
+            if not node.lifecycle.adopt:
+                change.action = Action.REFUSED
+                change.reason = (f"{meta.title} {reconciler.label(key)!r} exists but is not owned by this stack"
+                                 + (f" (it belongs to stack {owner!r})" if owner else "")
+                                 + "; set lifecycle.adopt: true to take it over")
+                return self._known(change, live, node, reconciler)
+            if owner:
+                change.action = Action.REFUSED
+                change.reason = f"{meta.title} {reconciler.label(key)!r} belongs to stack {owner!r}; adopt only takes unowned resources"
+                return self._known(change, live, node, reconciler)
+            change.notes.append("adopted: will be tagged as owned by this stack")
+        if live.pending:
+            change.notes.append(live.pending)
+            return self._known(change, live, node, reconciler)
+        delta = diff_states(desired, reconciler.canonical(dict(live.state)))
+        if tags is not None:
+            delta.differences += tag_differences(live.tags, tags)
+        delta = delta.without(node.lifecycle.ignore_changes)
+        change.differences = delta.differences
+        if not delta:
+            return self._known(change, live, node, reconciler)
+        forced = [p for p in meta.force_new if delta.different_at(p)]
+        if forced:
+            if node.lifecycle.prevent_destroy and node.address not in self.allowed:
+                change.action = Action.REFUSED
+                change.reason = (f"changing {', '.join(forced)} needs a replacement, and lifecycle.prevent_destroy "
+                                 f"is set (name it with --allow-destroy {node.address} to allow it)")
+            else:
+                change.action = Action.REPLACE
+                change.reason = f"{', '.join(forced)} cannot change in place"
+        else:
+            change.action = Action.UPDATE
+        return self._known(change, live, node, reconciler)
+
+    def _known(self, change: Change, live: Live | None, node: ResourceNode, reconciler: Reconciler) -> Change:
+        """Record what dependents may reference: live attributes, or only the identity if it is new."""
+        if live is not None and change.action in (Action.NOOP, Action.UPDATE, Action.REFUSED):
+            self.values.set(node.address, live.attrs)
+        else:
+            ident = reconciler.meta.identity
+            attrs: dict[str, Any] = {a: UNKNOWN for a in reconciler.meta.attributes}
+            if ident in attrs:
+                attrs[ident] = node.config.get(ident)
+            self.values.set(node.address, attrs)
+        return change
+
+    def _destroy_declared(self, node: ResourceNode, reconciler: Reconciler, key: Key) -> Change:
+        live = self.live.get(node.kind, {}).get(key)
+        change = Change(node.address, node.kind, Action.NOOP, key, node=node, live=live, parent=node.parent,
+                        depends_on=sorted(node.depends_on), sensitive_paths=set(node.sensitive_paths))
+        if live is None:
+            return change
+        if live.tags is not None and live.tags.get(OWNER_TAG) != self.spec.stack:
+            change.notes.append("not owned by this stack: left alone")
+            return change
+        return self._deletion(change, reconciler, node.lifecycle.prevent_destroy)
+
+    # --------------------------------------------------------------------------- undeclared
+    def _undeclared(self, claimed: Mapping[str, set[Key]]) -> list[Change]:
+        out: list[Change] = []
+        owned_parents = self._parents_being_kept()
+        for kind, reconciler in KINDS.items():
+            for key, live in self.live.get(kind, {}).items():
+                if key in claimed[kind]:
+                    continue
+                parent_address = owned_parents.get((reconciler.meta.parent, key[0])) \
+                    if reconciler.meta.parent and isinstance(key, tuple) else None
+                if reconciler.meta.parent and parent_address is None:
+                    continue  # children of unowned or unknown parents are never touched
+                if live.tags is not None and live.tags.get(OWNER_TAG) != self.spec.stack:
+                    continue
+                label = reconciler.label(key)
+                address = f'{parent_address}.{kind}["{label}"]' if parent_address else f'{kind}["{label}"]'
+                change = Change(address, kind, Action.DELETE, key, live=live, parent=parent_address,
+                                sensitive_paths=set(reconciler.meta.sensitive_fields))
+                if live.pending:
+                    change.action = Action.NOOP
+                    change.notes.append(f"not declared, but {live.pending}: it cannot be removed until then")
+                else:
+                    self._deletion(change, reconciler, prevent=False, undeclared=True)
+                out.append(change)
+        return out
+
+    def _parents_being_kept(self) -> dict[tuple[str | None, Any], str]:
+        """(parent kind, parent key) -> address, for declared parents that stay and are owned."""
+        out: dict[tuple[str | None, Any], str] = {}
+        for change in self.planned.values():
+            if change.node and change.action in (Action.NOOP, Action.UPDATE) and change.live is not None:
+                out[(change.kind, change.key)] = change.address
+        return out
+
+    def _deletion(self, change: Change, reconciler: Reconciler, prevent: bool, undeclared: bool = False) -> Change:
+        named = change.address in self.allowed
+        if (reconciler.meta.stateful or prevent) and not named:
+            why = "it holds data" if reconciler.meta.stateful else "lifecycle.prevent_destroy is set"
+            change.action = Action.RETAINED
+            change.reason = (("no longer declared; " if undeclared else "")
+                             + f"kept because {why} (name it with --allow-destroy '{change.address}' to delete it)")
+        else:
+            change.action = Action.DELETE
+            change.reason = "no longer declared" if undeclared else "destroy"
+        change.differences = []
+        return change
+
+
+def _flatten(state: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    for key, value in state.items():
+        if value is None:
+            continue
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            yield from _flatten(value, path)
+        else:
+            yield path, value
+
+
+def delta_for(change: Change) -> Delta:
+    return Delta(list(change.differences))

@@ -1,0 +1,212 @@
+"""Plans and apply results for people (rich text, like `terraform plan`) and for machines (JSON)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from .diff import UNKNOWN, Difference
+from .engine.apply import ApplyResult, Outcome
+from .engine.changes import Action, Change
+from .engine.plan import Plan
+from .engine.scheduler import Status
+from .redact import MASK, Redactor, is_sensitive_path
+
+SYMBOLS = {
+    Action.CREATE: ("+", "green", "will be created"),
+    Action.UPDATE: ("~", "yellow", "will be updated in place"),
+    Action.REPLACE: ("-/+", "magenta", "must be replaced"),
+    Action.DELETE: ("-", "red", "will be destroyed"),
+    Action.REFUSED: ("!", "bold red", "cannot be planned"),
+    Action.RETAINED: ("=", "cyan", "is kept"),
+    Action.NOOP: (" ", "dim", "is up to date"),
+}
+JSON_FORMAT_VERSION = 1
+
+
+def value_text(value: Any) -> str:
+    if value is UNKNOWN:
+        return "(known after apply)"
+    if value is None:
+        return "null"
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _long(value: Any) -> bool:
+    return isinstance(value, dict | list) and len(value_text(value)) > 70
+
+
+def _masked(change: Change, diff: Difference) -> Difference:
+    if is_sensitive_path(diff.path, change.sensitive_paths):
+        return Difference(diff.path, MASK if diff.old is not None else None, MASK if diff.new is not None else None)
+    return diff
+
+
+class PlanPrinter:
+    def __init__(self, console: Console, redactor: Redactor) -> None:
+        self.console = console
+        self.redactor = redactor
+
+    def out(self, text: Text | str) -> None:
+        if isinstance(text, str):
+            text = Text(text)
+        text.plain  # noqa: B018 - rich builds lazily; force spans to exist before redaction
+        self.console.print(_redacted(text, self.redactor), highlight=False, soft_wrap=True)
+
+    def plan(self, plan: Plan) -> None:
+        shown = [c for c in plan.changes if c.action is not Action.NOOP or c.notes]
+        if not any(c.action is not Action.NOOP for c in plan.changes):
+            for change in shown:
+                self._notes(change)
+            self.out(Text.assemble(("No changes. ", "bold green"),
+                                   f"AWS matches the spec ({len(plan.changes)} resources, stack {plan.stack}, "
+                                   f"{plan.region})."))
+            return
+        self.out(Text.assemble("pacs-reconcile will perform the following actions (stack ",
+                               (plan.stack, "bold"), f", {plan.region}):", "\n"))
+        for change in shown:
+            if change.action is Action.NOOP:
+                self._notes(change)
+                continue
+            self.change(change)
+        self.out(self.summary_line(plan))
+
+    def _notes(self, change: Change) -> None:
+        for note in change.notes:
+            self.out(Text.assemble("  ", ("i", "cyan"), f" {change.address}: {note}"))
+
+    def change(self, change: Change) -> None:
+        symbol, style, verb = SYMBOLS[change.action]
+        reason = f" ({change.reason})" if change.reason else ""
+        self.out(Text(f"  # {change.address} {verb}{reason}", style="bold" if change.action is Action.REFUSED else ""))
+        for note in change.notes:
+            self.out(Text(f"  # {note}", style="dim"))
+        self.out(Text.assemble(("  " + symbol + " ", style), (change.address, "bold")))
+        diffs = [_masked(change, d) for d in change.differences]
+        width = max((len(d.path) for d in diffs), default=0)
+        for diff in diffs:
+            self._difference(diff, width, change.action)
+        self.out("")
+
+    def _difference(self, diff: Difference, width: int, action: Action) -> None:
+        if diff.old is None and diff.new is not None:
+            sign, style = "+", "green"
+        elif diff.new is None:
+            sign, style = "-", "red"
+        else:
+            sign, style = "~", "yellow"
+        label = diff.path.ljust(width)
+        if _long(diff.old) or _long(diff.new):
+            self.out(Text.assemble(("      " + sign + " ", style), f"{diff.path}:"))
+            for line in _structure_diff(diff.old, diff.new):
+                line_style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+                self.out(Text("          " + line, style=line_style))
+            return
+        if sign == "~":
+            body = f"{value_text(diff.old)} -> {value_text(diff.new)}"
+        elif sign == "+":
+            body = value_text(diff.new)
+        else:
+            body = f"{value_text(diff.old)} -> null"
+        self.out(Text.assemble(("      " + sign + " ", style), f"{label} = {body}"))
+
+    @staticmethod
+    def summary_line(plan: Plan) -> Text:
+        extra = []
+        if plan.count(Action.RETAINED):
+            extra.append(f"{plan.count(Action.RETAINED)} kept (stateful)")
+        if plan.refused:
+            extra.append(f"{len(plan.refused)} refused")
+        tail = f" ({', '.join(extra)})" if extra else ""
+        return Text.assemble(
+            ("Plan: ", "bold"),
+            f"{plan.count(Action.CREATE)} to add, {plan.count(Action.UPDATE)} to change, "
+            f"{plan.count(Action.REPLACE)} to replace, {plan.count(Action.DELETE)} to destroy.{tail}",
+        )
+
+    def apply_result(self, result: ApplyResult) -> None:
+        failed = [o for o in result.outcomes if o.status is Status.FAILED]
+        skipped = [o for o in result.outcomes if o.status in (Status.SKIPPED, Status.NOT_STARTED)]
+        for outcome in failed + skipped:
+            self.out(Text.assemble((f"  {outcome.status}: ", "bold red"), f"{outcome.address}: {outcome.message}"))
+        done = {a: result.count(a) for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)}
+        head = "Apply interrupted" if result.interrupted else "Apply complete" if result.ok else "Apply failed"
+        style = "bold green" if result.ok else "bold red"
+        self.out(Text.assemble(
+            (f"{head}! ", style),
+            f"Resources: {done[Action.CREATE]} added, {done[Action.UPDATE]} changed, "
+            f"{done[Action.REPLACE]} replaced, {done[Action.DELETE]} destroyed"
+            + (f"; {len(failed)} failed, {len(skipped)} not done" if failed or skipped else "") + ".",
+        ))
+
+
+def _redacted(text: Text, redactor: Redactor) -> Text:
+    if not redactor.secrets or not any(s in text.plain for s in redactor.secrets):
+        return text
+    return Text(redactor.text(text.plain), style=text.style)
+
+
+def _structure_diff(old: Any, new: Any) -> Iterable[str]:
+    before = [] if old is None else json.dumps(old, indent=2, sort_keys=True, default=str).splitlines()
+    after = [] if new is None else json.dumps(new, indent=2, sort_keys=True, default=str).splitlines()
+    if not before:
+        return ["+ " + line for line in after]
+    lines = list(difflib.unified_diff(before, after, lineterm="", n=2))[2:]
+    return [line if not line.startswith("@@") else "..." for line in lines]
+
+
+# ----------------------------------------------------------------------------------- JSON
+def difference_json(change: Change, diff: Difference) -> dict[str, Any]:
+    diff = _masked(change, diff)
+    out: dict[str, Any] = {"path": diff.path, "old": diff.old, "new": None if diff.new is UNKNOWN else diff.new}
+    if diff.new is UNKNOWN:
+        out["new_unknown"] = True
+    if diff.new == MASK or diff.old == MASK:
+        out["sensitive"] = True
+    return out
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    return {
+        "address": change.address,
+        "kind": change.kind,
+        "action": str(change.action),
+        "reason": change.reason or None,
+        "notes": change.notes,
+        "depends_on": change.depends_on,
+        "differences": [difference_json(change, d) for d in change.differences],
+    }
+
+
+def plan_json(plan: Plan, redactor: Redactor) -> dict[str, Any]:
+    summary = {str(a): plan.count(a) for a in Action}
+    document = {
+        "format_version": JSON_FORMAT_VERSION,
+        "stack": plan.stack,
+        "region": plan.region,
+        "spec_fingerprint": plan.spec_fingerprint,
+        "changes_present": plan.has_changes,
+        "summary": summary,
+        "changes": [change_json(c) for c in plan.changes],
+    }
+    return redactor.data(document)  # type: ignore[no-any-return]
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {"address": outcome.address, "action": str(outcome.action), "status": str(outcome.status),
+            "message": outcome.message or None, "seconds": round(outcome.seconds, 3)}
+
+
+def apply_json(result: ApplyResult, redactor: Redactor) -> dict[str, Any]:
+    document = {
+        "format_version": JSON_FORMAT_VERSION,
+        "ok": result.ok,
+        "interrupted": result.interrupted,
+        "outcomes": [outcome_json(o) for o in result.outcomes],
+    }
+    return redactor.data(document)  # type: ignore[no-any-return]

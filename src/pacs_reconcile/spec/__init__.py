@@ -1,0 +1,1 @@
+"""The spec language: YAML with locations, includes, variables, overlays, references, validation."""

@@ -1,0 +1,158 @@
+"""`${...}` templates: variables and for_each values are substituted at load time; resource and
+lookup references stay as text until plan/apply resolves them against AWS.
+
+Grammar inside `${ }`:
+    var.NAME | each.key | each.value                      substituted while loading
+    KIND.NAME[.CHILD_KIND.CHILD_NAME].ATTR | lookups.NAME.ATTR   resolved at plan/apply time
+    OPERAND (== | !=) OPERAND                              a comparison (for `when:`), operands being
+                                                           var/each references or quoted/number literals
+`$${` writes a literal `${`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..diff import UNKNOWN
+
+TEMPLATE = re.compile(r"\$\{([^{}]*)\}")
+ESCAPED = "$${"
+_ESCAPE_MARK = "\x00ESCAPED\x00"
+_COMPARISON = re.compile(r"^(.+?)\s*(==|!=)\s*(.+)$")
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+_INSTANCE = r"(?:\[[^\]]+\])?"
+REFERENCE = re.compile(rf"^({_NAME}{_INSTANCE})(?:\.({_NAME}{_INSTANCE}))+$")
+
+
+class ExpressionError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A parsed `${a.b.c}` reference: its dotted parts (instance keys kept, e.g. 'x["a"]')."""
+
+    text: str
+    parts: tuple[str, ...]
+
+    @property
+    def root(self) -> str:
+        return self.parts[0]
+
+
+def parse_reference(text: str) -> Reference:
+    text = text.strip()
+    if not REFERENCE.match(text):
+        raise ExpressionError(f"invalid reference ${{{text}}}")
+    parts = tuple(re.findall(rf"{_NAME}{_INSTANCE}", text))
+    return Reference(text, parts)
+
+
+def references_in(value: Any) -> list[Reference]:
+    """Every resource/lookup reference left in a (nested) value."""
+    found: list[Reference] = []
+    if isinstance(value, str):
+        for match in TEMPLATE.finditer(value.replace(ESCAPED, _ESCAPE_MARK)):
+            found.append(parse_reference(match.group(1)))
+    elif isinstance(value, dict):
+        for item in value.values():
+            found.extend(references_in(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(references_in(item))
+    return found
+
+
+Resolver = Callable[[Reference], Any]
+"""Returns the value of a reference, or raises KeyError to leave it in place as text."""
+
+
+class _Keep(Exception):
+    pass
+
+
+def render(value: Any, resolve: Resolver, *, unescape: bool = False) -> Any:
+    """Substitute what `resolve` knows inside a (nested) value.
+
+    A string that is exactly one `${...}` takes the referenced value with its type (a list stays
+    a list); a reference embedded in text is converted to text. `UNKNOWN` values propagate: any
+    string depending on one becomes UNKNOWN as a whole (the caller passes the sentinel through).
+    """
+    if isinstance(value, dict):
+        return {k: render(v, resolve, unescape=unescape) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, resolve, unescape=unescape) for v in value]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+    protected = value.replace(ESCAPED, _ESCAPE_MARK)
+    whole = TEMPLATE.fullmatch(protected)
+    if whole:
+        try:
+            return _evaluate(whole.group(1), resolve)
+        except _Keep:
+            return value
+
+    unknown = False
+
+    def substitute(match: re.Match[str]) -> str:
+        nonlocal unknown
+        try:
+            result = _evaluate(match.group(1), resolve)
+        except _Keep:
+            return match.group(0)
+        if isinstance(result, dict | list):
+            raise ExpressionError(f"${{{match.group(1).strip()}}} is a {type(result).__name__} and "
+                                  "cannot be embedded in text")
+        if result is UNKNOWN:
+            unknown = True
+            return ""
+        return _as_text(result)
+
+    text = TEMPLATE.sub(substitute, protected)
+    if unknown:
+        return UNKNOWN
+    return text.replace(_ESCAPE_MARK, "${" if unescape else ESCAPED)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _evaluate(expression: str, resolve: Resolver) -> Any:
+    expression = expression.strip()
+    comparison = _COMPARISON.match(expression)
+    if comparison:
+        left = _operand(comparison.group(1), resolve)
+        right = _operand(comparison.group(3), resolve)
+        equal = _as_text(left) == _as_text(right) if type(left) is not type(right) else left == right
+        return equal if comparison.group(2) == "==" else not equal
+    try:
+        return resolve(parse_reference(expression))
+    except KeyError:
+        raise _Keep() from None
+
+
+def _operand(text: str, resolve: Resolver) -> Any:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return float(text) if "." in text else int(text)
+    if text in ("true", "false"):
+        return text == "true"
+    try:
+        return resolve(parse_reference(text))
+    except KeyError:
+        raise ExpressionError(f"comparisons may only use variables, each.* and literals: {text}") from None
+
+
+def truthy(value: Any) -> bool:
+    """How `when:` reads a value: false, 0, empty text/list/map are false; so is the text 'false'."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "false", "0", "no")
+    return bool(value)

@@ -1,0 +1,528 @@
+"""Loading a spec: root file, includes, variables and overlays, expansion, validation.
+
+Every problem found is collected (with file, line, column and field) and raised together as one
+SpecError; nothing here talks to AWS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .. import OWNER_TAG
+from ..errors import Diagnostic, SpecError
+from ..resources.base import Reconciler
+from ..resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
+from .expressions import ExpressionError, Reference, references_in, render, truthy
+from .model import Lifecycle, LocatedReference, Location, LookupNode, ResourceNode, Spec, Variable
+from .references import check_references
+from .suggest import did_you_mean
+from .variables import Declaration, VariableProblem, parse_declaration, resolve_values
+from .yamlsrc import PathKey, SourceFile, YamlProblem, read_yaml
+
+ROOT_KEYS = ("version", "stack", "region", "include", "variables", "environments", "defaults", "lookups")
+META_KEYS = ("tags", "lifecycle", "when", "for_each", "depends_on")
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")
+ENTRY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$", re.UNICODE)
+MAX_TAGS = 50
+
+
+def load_spec(
+    path: Path,
+    *,
+    environment: str | None = None,
+    cli_vars: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Spec:
+    """Load and validate a spec; raises SpecError with every problem found."""
+    load_all()
+    loader = _Loader(path, environment, dict(cli_vars or {}), dict(environ or {}))
+    return loader.load()
+
+
+class _Loader:
+    def __init__(self, path: Path, environment: str | None, cli_vars: dict[str, str], environ: dict[str, str]):
+        self.path = path
+        self.root_dir = path.resolve().parent
+        self.environment = environment
+        self.cli_vars = cli_vars
+        self.environ = environ
+        self.problems: list[Diagnostic] = []
+        self.variables: dict[str, Variable] = {}
+        self.default_tags: dict[str, Any] = {}
+        self.lookups: dict[str, LookupNode] = {}
+        self.resources: dict[str, ResourceNode] = {}
+        self.disabled: set[str] = set()
+        self.expanded: set[str] = set()
+        self.files: list[SourceFile] = []
+        self.stack = ""
+
+    # ------------------------------------------------------------------------------- top level
+    def load(self) -> Spec:
+        root = self._read(self.path, self.path.name)
+        if root is None:
+            raise SpecError(self.problems)
+        data = root.data
+        if not isinstance(data, dict):
+            self.problems.append(root.diagnostic((), "", "the spec must be a mapping of keys"))
+            raise SpecError(self.problems)
+        sections = top_level_kinds()
+        for key in data:
+            if key not in ROOT_KEYS and key not in sections:
+                self._problem(root, (key,), key, "unknown key" + did_you_mean(key, (*ROOT_KEYS, *sections)))
+        stack = self.stack = self._check_header(root, data)
+        files = [root, *self._includes(root, data.get("include"), sections)]
+        self._variables(root, data)
+        self._defaults(root, data.get("defaults"))
+        if self.problems:  # resource checks would only repeat variable problems
+            raise SpecError(self.problems)
+        for source in files:
+            self._lookups(source)
+        for source in files:
+            for section in sections:
+                entries = source.data.get(section)
+                if entries is not None:
+                    self._section(source, (section,), section, entries, parent=None)
+        self.problems.extend(check_references(self.resources, self.lookups, self.disabled, self.expanded))
+        if self.problems:
+            raise SpecError(self.problems)
+        region = data.get("region")
+        return Spec(
+            stack=stack,
+            region=region if isinstance(region, str) else None,
+            root=self.root_dir,
+            files=[f.display for f in files],
+            environment=self.environment,
+            variables=self.variables,
+            lookups=self.lookups,
+            resources=self.resources,
+        )
+
+    def _read(self, path: Path, display: str) -> SourceFile | None:
+        try:
+            source = read_yaml(path, display)
+        except YamlProblem as exc:
+            self.problems.append(exc.diagnostic)
+            return None
+        self.files.append(source)
+        return source
+
+    def _problem(self, source: SourceFile, path: PathKey, field: str, message: str) -> None:
+        self.problems.append(source.diagnostic(path, field, message))
+
+    def _location(self, source: SourceFile, path: PathKey) -> Location:
+        line, column = source.where(path)
+        return Location(source.display, line, column)
+
+    def _check_header(self, root: SourceFile, data: dict[str, Any]) -> str:
+        if data.get("version") != 1:
+            self._problem(root, ("version",), "version", "must be 1 (the only spec version so far)")
+        stack = data.get("stack")
+        if not isinstance(stack, str) or not STACK_NAME.match(stack):
+            self._problem(root, ("stack",), "stack",
+                          "required: 1-63 letters, digits, '.', '_' or '-' (it names the owner tag value)")
+            stack = ""
+        region = data.get("region")
+        if region is not None and (not isinstance(region, str) or not REGION.match(region)):
+            self._problem(root, ("region",), "region", f"not an AWS region name: {region!r}")
+        return stack
+
+    def _includes(self, root: SourceFile, include: Any, sections: list[str]) -> list[SourceFile]:
+        if include is None:
+            return []
+        if isinstance(include, str):
+            include = [include]
+        if not isinstance(include, list):
+            self._problem(root, ("include",), "include", "must be a list of file patterns")
+            return []
+        out: list[SourceFile] = []
+        seen: set[Path] = {self.path.resolve()}
+        for index, pattern in enumerate(include):
+            where: PathKey = ("include", index)
+            field = f"include[{index}]"
+            if not isinstance(pattern, str) or not pattern:
+                self._problem(root, where, field, "must be a file pattern such as specs/*.yaml")
+                continue
+            if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+                self._problem(root, where, field, "must stay inside the spec's folder (no absolute path, no '..')")
+                continue
+            matches = sorted(self.root_dir.glob(pattern))
+            if not matches:
+                self._problem(root, where, field, f"no file matches {pattern!r}")
+            for match in matches:
+                resolved = match.resolve()
+                if not resolved.is_relative_to(self.root_dir):
+                    self._problem(root, where, field, f"{match.name} resolves outside the spec's folder")
+                    continue
+                if resolved in seen or not resolved.is_file():
+                    continue
+                seen.add(resolved)
+                source = self._read(resolved, str(match.relative_to(self.root_dir)))
+                if source is None:
+                    continue
+                if source.data is None:
+                    source.data = {}
+                if not isinstance(source.data, dict):
+                    self._problem(source, (), "", "an included file must be a mapping of sections")
+                    source.data = {}
+                    continue
+                for key in source.data:
+                    if key not in sections and key != "lookups":
+                        hint = did_you_mean(key, (*sections, "lookups"))
+                        self._problem(source, (key,), key,
+                                      f"unknown section (included files hold resources and lookups){hint}")
+                out.append(source)
+        return out
+
+    # ------------------------------------------------------------------------------- variables
+    def _variables(self, root: SourceFile, data: dict[str, Any]) -> None:
+        raw = data.get("variables") or {}
+        if not isinstance(raw, dict):
+            self._problem(root, ("variables",), "variables", "must be a mapping of variable declarations")
+            return
+        declarations: dict[str, Declaration] = {}
+        for name, body in raw.items():
+            try:
+                declarations[name] = parse_declaration(name, body)
+            except VariableProblem as exc:
+                path: PathKey = ("variables", name, exc.field) if exc.field else ("variables", name)
+                field = f"variables.{name}" + (f".{exc.field}" if exc.field else "")
+                self._problem(root, path, field, str(exc))
+        overlay = self._overlay(root, data.get("environments"), declarations)
+        unknown_cli = sorted(set(self.cli_vars) - set(declarations))
+        for name in unknown_cli:
+            self.problems.append(Diagnostic("--var", 0, 0, name,
+                                            "no such variable" + did_you_mean(name, declarations)))
+        values, problems = resolve_values(declarations, overlay, self.cli_vars, self.environ)
+        for name, source, message in problems:
+            if source == "--var":
+                self.problems.append(Diagnostic("--var", 0, 0, name, message))
+            else:
+                path = ("variables", name)
+                if source == "overlay" and self.environment:
+                    path = ("environments", self.environment, "variables", name)
+                self._problem(root, path, f"variables.{name}", message)
+        self.variables = values
+
+    def _overlay(self, root: SourceFile, environments: Any, declarations: Mapping[str, Declaration]) -> dict[str, Any]:
+        if environments is None:
+            environments = {}
+        if not isinstance(environments, dict):
+            self._problem(root, ("environments",), "environments", "must be a mapping of environment names")
+            return {}
+        for env_name, body in environments.items():
+            base: PathKey = ("environments", env_name)
+            if not isinstance(body, dict):
+                self._problem(root, base, f"environments.{env_name}", "must be a mapping with `variables`")
+                continue
+            for key in body:
+                if key != "variables":
+                    self._problem(root, (*base, key), f"environments.{env_name}.{key}",
+                                  "unknown key" + did_you_mean(key, ["variables"]))
+            for var in body.get("variables") or {}:
+                if var not in declarations:
+                    self._problem(root, (*base, "variables", var), f"environments.{env_name}.variables.{var}",
+                                  "no such variable" + did_you_mean(var, declarations))
+        if self.environment is None:
+            return {}
+        if self.environment not in environments:
+            known = ", ".join(sorted(environments)) or "none declared"
+            self.problems.append(Diagnostic("--env", 0, 0, self.environment,
+                                            f"no such environment (known: {known})"))
+            return {}
+        overlay = environments[self.environment].get("variables") or {}
+        return dict(overlay) if isinstance(overlay, dict) else {}
+
+    def _defaults(self, root: SourceFile, defaults: Any) -> None:
+        if defaults is None:
+            return
+        if not isinstance(defaults, dict):
+            self._problem(root, ("defaults",), "defaults", "must be a mapping (with `tags`)")
+            return
+        for key in defaults:
+            if key != "tags":
+                self._problem(root, ("defaults", key), f"defaults.{key}", "unknown key" + did_you_mean(key, ["tags"]))
+        tags = self._substitute(root, ("defaults", "tags"), "defaults.tags", defaults.get("tags") or {}, None, set())
+        self.default_tags = self._check_tags(root, ("defaults", "tags"), "defaults.tags", tags) or {}
+
+    # ------------------------------------------------------------------------------- lookups
+    def _lookups(self, source: SourceFile) -> None:
+        raw = source.data.get("lookups")
+        if raw is None:
+            return
+        if not isinstance(raw, dict):
+            self._problem(source, ("lookups",), "lookups", "must be a mapping of lookup names")
+            return
+        for name, body in raw.items():
+            path: PathKey = ("lookups", name)
+            field = f"lookups.{name}"
+            if name in self.lookups:
+                self._problem(source, path, field, f"declared twice (first at {self.lookups[name].location})")
+                continue
+            if not isinstance(body, dict) or not isinstance(body.get("kind"), str):
+                self._problem(source, path, field,
+                              f"must be a mapping with `kind` (one of {', '.join(sorted(LOOKUPS))})")
+                continue
+            lookup = LOOKUPS.get(body["kind"])
+            if lookup is None:
+                self._problem(source, (*path, "kind"), f"{field}.kind",
+                              f"unknown lookup kind {body['kind']!r}" + did_you_mean(body["kind"], LOOKUPS))
+                continue
+            config = self._substitute(source, path, field, body, None, set())
+            if self._references(source, path, field, config):
+                self._problem(source, path, field, "lookups take variables and literals, not references")
+                continue
+            validated = self._validate(source, path, field, lookup.meta.model, config)
+            if validated is not None:
+                self.lookups[name] = LookupNode(name, body["kind"], validated, self._location(source, path))
+
+    # ------------------------------------------------------------------------------- resources
+    def _section(self, source: SourceFile, path: PathKey, kind: str, entries: Any, parent: ResourceNode | None) -> None:
+        where = parent.address + "." + kind if parent else kind
+        if not isinstance(entries, dict):
+            self._problem(source, path, where, "must be a mapping of resource names to their settings")
+            return
+        for name, body in entries.items():
+            if not ENTRY_NAME.match(name):
+                self._problem(source, (*path, name), f"{where}.{name}",
+                              "names are letters, digits, '_' and '-', starting with a letter or '_'")
+                continue
+            self._entry(source, (*path, name), kind, name, body, parent)
+
+    def _entry(self, source: SourceFile, path: PathKey, kind: str, name: str, body: Any,
+               parent: ResourceNode | None) -> None:
+        reconciler = KINDS[kind]
+        base_address = f"{parent.address}.{kind}.{name}" if parent else f"{kind}.{name}"
+        if not isinstance(body, dict):
+            self._problem(source, path, base_address, "must be a mapping of settings")
+            return
+        children = {c: body[c] for c in child_kinds(kind) if c in body}
+        settings = {k: v for k, v in body.items() if k not in META_KEYS and k not in children}
+        if "tags" in body and not reconciler.meta.taggable:
+            self._problem(source, (*path, "tags"), f"{base_address}.tags", f"{reconciler.meta.title}s cannot be tagged")
+        for instance_key, each in self._instances(source, path, base_address, body.get("for_each")):
+            address = base_address if instance_key is None else f'{base_address}["{instance_key}"]'
+            if instance_key is not None:
+                self.expanded.add(base_address)
+            if not self._enabled(source, path, address, body.get("when"), each):
+                self.disabled.add(address)
+                continue
+            node = self._node(source, path, kind, address, settings, body, each, parent)
+            if node is None:
+                continue
+            self.resources[address] = node
+            for child_kind, child_entries in children.items():
+                self._section(source, (*path, child_kind), child_kind, child_entries, node)
+
+    def _instances(self, source: SourceFile, path: PathKey, address: str, for_each: Any) -> list[tuple[str | None, Any]]:
+        if for_each is None:
+            return [(None, None)]
+        value = self._substitute(source, (*path, "for_each"), f"{address}.for_each", for_each, None, set())
+        if isinstance(value, list):
+            keys = [str(item) for item in value]
+            if any(isinstance(item, dict | list) for item in value):
+                self._problem(source, (*path, "for_each"), f"{address}.for_each", "list items must be plain values")
+                return []
+            if len(set(keys)) != len(keys):
+                self._problem(source, (*path, "for_each"), f"{address}.for_each", "list items must be unique")
+                return []
+            return [(key, {"key": key, "value": item}) for key, item in zip(keys, value, strict=True)]
+        if isinstance(value, dict):
+            return [(str(k), {"key": str(k), "value": v}) for k, v in value.items()]
+        if isinstance(value, str) and "${" in value:
+            self._problem(source, (*path, "for_each"), f"{address}.for_each",
+                          "must be known before plan: use variables or literals, not resource references")
+        else:
+            self._problem(source, (*path, "for_each"), f"{address}.for_each", "must be a list or a mapping")
+        return []
+
+    def _enabled(self, source: SourceFile, path: PathKey, address: str, when: Any, each: Any) -> bool:
+        if when is None:
+            return True
+        value = self._substitute(source, (*path, "when"), f"{address}.when", when, each, set())
+        if isinstance(value, str) and "${" in value:
+            self._problem(source, (*path, "when"), f"{address}.when",
+                          "must be known before plan: use variables, each.* and literals")
+            return False
+        return truthy(value)
+
+    def _node(self, source: SourceFile, path: PathKey, kind: str, address: str, settings: dict[str, Any],
+              body: dict[str, Any], each: Any, parent: ResourceNode | None) -> ResourceNode | None:
+        reconciler = KINDS[kind]
+        sensitive: set[str] = set()
+        config = self._substitute(source, path, address, settings, each, sensitive)
+        validated = self._validate(source, path, address, reconciler.meta.model, config)
+        lifecycle = self._lifecycle(source, path, address, body.get("lifecycle"), reconciler)
+        tags = None
+        if reconciler.meta.taggable:
+            own = self._substitute(source, (*path, "tags"), f"{address}.tags", body.get("tags") or {}, each, sensitive)
+            checked = self._check_tags(source, (*path, "tags"), f"{address}.tags", own)
+            tags = {**self.default_tags, **(checked or {}), OWNER_TAG: self.stack}
+        references = self._depends_on(source, path, address, body.get("depends_on"))
+        if validated is None or lifecycle is None:
+            return None
+        identity = validated.get(reconciler.meta.identity)
+        if isinstance(identity, str) and "${" in identity:
+            self._problem(source, (*path, reconciler.meta.identity), f"{address}.{reconciler.meta.identity}",
+                          "the identity of a resource must be known before plan: no resource references")
+            return None
+        node = ResourceNode(
+            address=address,
+            kind=kind,
+            name=address.rsplit(".", 1)[-1],
+            config=validated,
+            tags=tags,
+            lifecycle=lifecycle,
+            location=self._location(source, path),
+            parent=parent.address if parent else None,
+            depends_on={parent.address} if parent else set(),
+            sensitive_paths=sensitive | set(reconciler.meta.sensitive_fields),
+            references=references + self._references(source, path, address, validated)
+            + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
+        )
+        return node
+
+    def _lifecycle(self, source: SourceFile, path: PathKey, address: str, raw: Any,
+                   reconciler: Reconciler) -> Lifecycle | None:
+        if raw is None:
+            return Lifecycle()
+        validated = self._validate(source, (*path, "lifecycle"), f"{address}.lifecycle", Lifecycle, raw)
+        if validated is None:
+            return None
+        lifecycle = Lifecycle.model_validate(validated)
+        fields = set(reconciler.meta.model.model_fields) | {"tags"}
+        for index, entry in enumerate(lifecycle.ignore_changes):
+            head = entry.split(".", 1)[0].split("[", 1)[0]
+            if head not in fields:
+                self._problem(source, (*path, "lifecycle", "ignore_changes", index),
+                              f"{address}.lifecycle.ignore_changes[{index}]",
+                              f"no attribute {head!r}" + did_you_mean(head, fields))
+        if lifecycle.adopt and not reconciler.meta.taggable:
+            self._problem(source, (*path, "lifecycle", "adopt"), f"{address}.lifecycle.adopt",
+                          f"{reconciler.meta.title}s are owned through their parent; adopt the parent instead")
+        return lifecycle
+
+    def _references(self, source: SourceFile, path: PathKey, address: str, value: Any) -> list[LocatedReference]:
+        """Every ${...} still in `value` (resource or lookup references), with where it was written."""
+        if isinstance(value, dict):
+            return [r for k, v in value.items() for r in self._references(source, (*path, k), f"{address}.{k}", v)]
+        if isinstance(value, list):
+            return [r for i, v in enumerate(value)
+                    for r in self._references(source, (*path, i), f"{address}[{i}]", v)]
+        try:
+            found = references_in(value)
+        except ExpressionError as exc:
+            self._problem(source, path, address, str(exc))
+            return []
+        return [LocatedReference(ref.text, address, self._location(source, path)) for ref in found]
+
+    def _depends_on(self, source: SourceFile, path: PathKey, address: str, raw: Any) -> list[LocatedReference]:
+        if raw is None:
+            return []
+        where = (*path, "depends_on")
+        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+            self._problem(source, where, f"{address}.depends_on",
+                          "must be a list of resource addresses such as sns_topics.alerts")
+            return []
+        return [LocatedReference("@" + x, f"{address}.depends_on[{i}]", self._location(source, (*where, i)))
+                for i, x in enumerate(raw)]
+
+    def _check_tags(self, source: SourceFile, path: PathKey, field: str, tags: Any) -> dict[str, str] | None:
+        if not isinstance(tags, dict):
+            self._problem(source, path, field, "must be a mapping of tag keys to values")
+            return None
+        out: dict[str, str] = {}
+        for key, value in tags.items():
+            where = (*path, key)
+            if key == OWNER_TAG:
+                self._problem(source, where, f"{field}.{key}", "is written by pacs-reconcile itself; remove it")
+            elif key.lower().startswith("aws:"):
+                self._problem(source, where, f"{field}.{key}", "tag keys starting with 'aws:' are reserved by AWS")
+            elif not TAG_KEY.match(key):
+                self._problem(source, where, f"{field}.{key}", "tag keys are 1-128 letters, digits, spaces and _.:/=+-@")
+            elif isinstance(value, dict | list) or value is None:
+                self._problem(source, where, f"{field}.{key}", "tag values must be text")
+            elif len(str(value)) > 256:
+                self._problem(source, where, f"{field}.{key}", "tag values are at most 256 characters")
+            else:
+                out[key] = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        if len(out) + 1 > MAX_TAGS:
+            self._problem(source, path, field, f"at most {MAX_TAGS - 1} tags (one is the owner tag)")
+        return out
+
+    # ------------------------------------------------------------------------------- helpers
+    def _substitute(self, source: SourceFile, path: PathKey, field: str, value: Any, each: Any,
+                    sensitive: set[str], rel: str = "") -> Any:
+        """Put variable and each.* values in; resource/lookup references stay as text."""
+        if isinstance(value, dict):
+            return {k: self._substitute(source, (*path, k), f"{field}.{k}", v, each, sensitive,
+                                        f"{rel}.{k}" if rel else str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._substitute(source, (*path, i), f"{field}[{i}]", v, each, sensitive, f"{rel}[{i}]")
+                    for i, v in enumerate(value)]
+        if not isinstance(value, str) or "${" not in value:
+            return value
+        used_sensitive = False
+
+        def resolve(ref: Reference) -> Any:
+            nonlocal used_sensitive
+            if ref.root == "var":
+                if len(ref.parts) != 2:
+                    raise ExpressionError(f"${{{ref.text}}}: variables are written ${{var.NAME}}")
+                var = self.variables.get(ref.parts[1])
+                if var is None:
+                    raise ExpressionError(f"unknown variable {ref.parts[1]!r}" + did_you_mean(ref.parts[1], self.variables))
+                used_sensitive = used_sensitive or var.sensitive
+                return var.value
+            if ref.root == "each":
+                if each is None:
+                    raise ExpressionError("each.key and each.value exist only in resources with for_each")
+                if len(ref.parts) != 2 or ref.parts[1] not in ("key", "value"):
+                    raise ExpressionError(f"${{{ref.text}}}: use each.key or each.value")
+                return each[ref.parts[1]]
+            raise KeyError(ref.text)
+
+        try:
+            result = render(value, resolve)
+        except ExpressionError as exc:
+            self._problem(source, path, field, str(exc))
+            return value
+        if used_sensitive:
+            sensitive.add(rel)
+        return result
+
+    def _validate(self, source: SourceFile, path: PathKey, field: str, model: type[BaseModel],
+                  config: Any) -> dict[str, Any] | None:
+        try:
+            validated = model.model_validate(config)
+        except ValidationError as exc:
+            fields = list(model.model_fields)
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                self._problem(source, (*path, *loc), _join(field, loc), _message(error, fields))
+            return None
+        return validated.model_dump(mode="json")
+
+
+def _join(field: str, loc: tuple[Any, ...]) -> str:
+    out = field
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _message(error: Any, fields: list[str]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        name = str(error["loc"][-1])
+        return "unknown key" + did_you_mean(name, fields)
+    if kind == "missing":
+        return "required"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")

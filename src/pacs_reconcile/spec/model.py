@@ -1,0 +1,107 @@
+"""What loading a spec produces: resolved variables, lookups and resource nodes, ready to plan."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Lifecycle(BaseModel):
+    """Per-resource safety and ownership options."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    prevent_destroy: bool = False
+    """Refuse to delete or replace this resource unless the command names it explicitly."""
+    ignore_changes: list[str] = Field(default_factory=list)
+    """Attribute paths (e.g. `retention_days`, `tags.Owner`) whose live value is left as it is."""
+    adopt: bool = False
+    """Take over a same-name resource that exists without this stack's owner tag (it gets tagged)."""
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass
+class ResourceNode:
+    """One declared resource (or child), variables substituted, references still as `${...}`."""
+
+    address: str
+    kind: str
+    name: str
+    config: dict[str, Any]
+    tags: dict[str, str] | None
+    lifecycle: Lifecycle
+    location: Location
+    parent: str | None = None
+    depends_on: set[str] = field(default_factory=set)
+    """Addresses this resource waits for: its parent, what it references, explicit depends_on."""
+    sensitive_paths: set[str] = field(default_factory=set)
+    references: list[LocatedReference] = field(default_factory=list)
+    """Every ${...} left for plan time, and where it was written (checked once all are loaded)."""
+
+
+@dataclass(frozen=True)
+class LocatedReference:
+    text: str
+    """The reference without ${ }, e.g. `sns_topics.alerts.arn`, or `@address` for depends_on."""
+    field: str
+    location: Location
+
+
+@dataclass
+class LookupNode:
+    name: str
+    kind: str
+    config: dict[str, Any]
+    location: Location
+
+
+@dataclass
+class Variable:
+    name: str
+    value: Any
+    sensitive: bool
+
+
+@dataclass
+class Spec:
+    stack: str
+    region: str | None
+    root: Path
+    files: list[str]
+    environment: str | None
+    variables: dict[str, Variable]
+    lookups: dict[str, LookupNode]
+    resources: dict[str, ResourceNode]
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every sensitive value, for masking anything the tool prints or writes."""
+        out: list[str] = []
+        for var in self.variables.values():
+            if var.sensitive and var.value not in (None, ""):
+                out.append(str(var.value))
+        return out
+
+    def fingerprint(self) -> str:
+        """A digest of everything the spec asks for (sensitive values hashed in, never shown)."""
+        payload = {
+            "stack": self.stack,
+            "resources": {a: [n.config, n.tags, sorted(n.depends_on)] for a, n in self.resources.items()},
+            "lookups": {n: lk.config for n, lk in self.lookups.items()},
+        }
+        blob = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()

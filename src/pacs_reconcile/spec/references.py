@@ -1,0 +1,147 @@
+"""Checks run once every resource is loaded: references resolve, no cycles, no duplicate identities."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..errors import Diagnostic
+from ..resources.registry import KINDS, LOOKUPS
+from .model import LocatedReference, LookupNode, ResourceNode
+from .suggest import did_you_mean
+
+_INSTANCE = re.compile(r"\[\s*['\"]?([^\]'\"]*)['\"]?\s*\]")
+
+
+def normalize_address(text: str) -> str:
+    """`x['a']`, `x[a]` and `x["a"]` all name the instance `x["a"]`."""
+    return _INSTANCE.sub(lambda m: f'["{m.group(1)}"]', text.strip())
+
+
+def split_reference(text: str) -> tuple[str, str]:
+    """`sns_topics.alerts.arn` -> (`sns_topics.alerts`, `arn`)."""
+    address, _, attribute = normalize_address(text).rpartition(".")
+    return address, attribute
+
+
+def check_references(
+    resources: Mapping[str, ResourceNode],
+    lookups: Mapping[str, LookupNode],
+    disabled: set[str],
+    expanded: set[str],
+) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+
+    def problem(ref: LocatedReference, message: str) -> None:
+        loc = ref.location
+        problems.append(Diagnostic(loc.file, loc.line, loc.column, ref.field, message))
+
+    for node in resources.values():
+        for ref in node.references:
+            if ref.text.startswith("@"):  # depends_on entry: an address, no attribute
+                target = normalize_address(ref.text[1:])
+                message = _missing(target, resources, disabled, expanded)
+                if message:
+                    problem(ref, message)
+                else:
+                    node.depends_on.add(target)
+                continue
+            address, attribute = split_reference(ref.text)
+            if address.startswith("lookups."):
+                message = _check_lookup(address.removeprefix("lookups."), attribute, lookups)
+                if message:
+                    problem(ref, message)
+                continue
+            message = _missing(address, resources, disabled, expanded)
+            if message:
+                problem(ref, f"${{{ref.text}}}: {message}")
+                continue
+            target_node = resources[address]
+            attributes = KINDS[target_node.kind].meta.attributes
+            if attribute not in attributes:
+                problem(ref, f"${{{ref.text}}}: {target_node.kind} have no attribute {attribute!r} "
+                             f"(available: {', '.join(attributes)})")
+                continue
+            if address == node.address:
+                problem(ref, f"${{{ref.text}}}: a resource cannot refer to itself")
+                continue
+            node.depends_on.add(address)
+    problems.extend(_cycles(resources))
+    problems.extend(_duplicate_identities(resources))
+    return problems
+
+
+def _missing(address: str, resources: Mapping[str, ResourceNode], disabled: set[str], expanded: set[str]) -> str:
+    if address in resources:
+        return ""
+    if address in disabled:
+        return f"refers to {address}, which its `when:` condition leaves out"
+    if address in expanded:
+        return f"{address} has for_each: refer to one instance, e.g. {address}[\"KEY\"]"
+    kind = address.split(".", 1)[0]
+    if kind not in KINDS and kind != "lookups":
+        return f"unknown kind {kind!r}" + did_you_mean(kind, [*KINDS, "lookups"])
+    return f"no resource {address}" + did_you_mean(address, resources)
+
+
+def _check_lookup(name: str, attribute: str, lookups: Mapping[str, LookupNode]) -> str:
+    lookup = lookups.get(name)
+    if lookup is None:
+        return f"no lookup {name!r}" + did_you_mean(name, lookups)
+    attributes = LOOKUPS[lookup.kind].meta.attributes
+    if attribute not in attributes:
+        return f"lookup {name!r} ({lookup.kind}) has no attribute {attribute!r} (available: {', '.join(attributes)})"
+    return ""
+
+
+def _cycles(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
+    """Report each dependency cycle once, at the first resource on it."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    stack: list[str] = []
+    found: list[Diagnostic] = []
+    reported: set[frozenset[str]] = set()
+
+    def visit(address: str) -> None:
+        state[address] = 1
+        stack.append(address)
+        for dep in sorted(resources[address].depends_on):
+            if dep not in resources:
+                continue
+            if state.get(dep) == 1:
+                cycle = [*stack[stack.index(dep):], dep]
+                members = frozenset(cycle)
+                if members not in reported:
+                    reported.add(members)
+                    first = resources[cycle[0]]
+                    loc = first.location
+                    found.append(Diagnostic(loc.file, loc.line, loc.column, first.address,
+                                            "dependency cycle: " + " -> ".join(cycle)))
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[address] = 2
+
+    for address in resources:
+        if address not in state:
+            visit(address)
+    return found
+
+
+def _duplicate_identities(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
+    seen: dict[tuple[str, str | None, str], ResourceNode] = {}
+    found: list[Diagnostic] = []
+    for node in resources.values():
+        reconciler = KINDS[node.kind]
+        identity = reconciler.key(node.config, node.parent)
+        marker = (node.kind, node.parent, repr(identity))
+        if marker in seen:
+            first = seen[marker]
+            loc = node.location
+            shown = "" if reconciler.meta.identity in reconciler.meta.sensitive_fields else \
+                f" {node.config.get(reconciler.meta.identity)!r}"
+            found.append(Diagnostic(loc.file, loc.line, loc.column, node.address,
+                                    f"{reconciler.meta.title}{shown} is declared twice "
+                                    f"(also {first.address} at {first.location})"))
+        else:
+            seen[marker] = node
+    return found

@@ -1,0 +1,134 @@
+"""Typed variables: declarations, environment overlays, --var and from_env values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .model import Variable
+
+TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "list": (list,),
+    "map": (dict,),
+}
+DECLARATION_KEYS = {"type", "default", "sensitive", "from_env", "description", "allowed"}
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Declaration:
+    name: str
+    type: str
+    default: Any
+    has_default: bool
+    sensitive: bool
+    from_env: str | None
+    allowed: list[Any] | None
+
+
+class VariableProblem(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def parse_declaration(name: str, raw: Any) -> Declaration:
+    if not NAME.match(name):
+        raise VariableProblem("", "variable names are letters, digits and '_', not starting with a digit")
+    if not isinstance(raw, dict):
+        raw = {"default": raw}
+    unknown = set(raw) - DECLARATION_KEYS
+    if unknown:
+        raise VariableProblem(sorted(unknown)[0], f"unknown key; expected one of {sorted(DECLARATION_KEYS)}")
+    has_default = "default" in raw
+    default = raw.get("default")
+    var_type = raw.get("type") or _infer_type(default)
+    if var_type not in TYPES:
+        raise VariableProblem("type", f"unknown type {var_type!r}; expected one of {list(TYPES)}")
+    sensitive = raw.get("sensitive", False)
+    if not isinstance(sensitive, bool):
+        raise VariableProblem("sensitive", "must be true or false")
+    from_env = raw.get("from_env")
+    if from_env is not None and (not isinstance(from_env, str) or not NAME.match(from_env)):
+        raise VariableProblem("from_env", "must be an environment variable name")
+    allowed = raw.get("allowed")
+    if allowed is not None and not isinstance(allowed, list):
+        raise VariableProblem("allowed", "must be a list of values")
+    decl = Declaration(name, var_type, default, has_default, sensitive, from_env, allowed)
+    if has_default and default is not None:
+        check_value(decl, default, "default")
+    return decl
+
+
+def _infer_type(default: Any) -> str:
+    for name, types in TYPES.items():
+        if default is not None and type(default) in types and not (name == "int" and isinstance(default, bool)):
+            return name
+    return "str"
+
+
+def check_value(decl: Declaration, value: Any, field: str) -> Any:
+    expected = TYPES[decl.type]
+    if isinstance(value, bool) and decl.type in ("int", "float"):
+        raise VariableProblem(field, f"must be of type {decl.type}, got a boolean")
+    if not isinstance(value, expected):
+        raise VariableProblem(field, f"must be of type {decl.type}, got {type(value).__name__}")
+    if decl.allowed is not None and value not in decl.allowed:
+        raise VariableProblem(field, f"must be one of {decl.allowed}")
+    return value
+
+
+def parse_cli_value(decl: Declaration, text: str) -> Any:
+    """Turn a --var or environment string into the declared type."""
+    if decl.type == "str":
+        return text
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise VariableProblem("", f"cannot read {text!r} as {decl.type}") from None
+    if decl.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    return check_value(decl, value, "")
+
+
+def resolve_values(
+    declarations: Mapping[str, Declaration],
+    overlay: Mapping[str, Any],
+    cli_vars: Mapping[str, str],
+    environ: Mapping[str, str],
+) -> tuple[dict[str, Variable], list[tuple[str, str, str]]]:
+    """Values by precedence: --var, then from_env, then the environment overlay, then the default.
+
+    Returns the variables and a list of problems as (variable, source, message).
+    """
+    values: dict[str, Variable] = {}
+    problems: list[tuple[str, str, str]] = []
+    for name, decl in declarations.items():
+        try:
+            if name in cli_vars:
+                value = parse_cli_value(decl, cli_vars[name])
+            elif decl.from_env and decl.from_env in environ:
+                value = parse_cli_value(decl, environ[decl.from_env])
+            elif name in overlay:
+                value = check_value(decl, overlay[name], "")
+            elif decl.has_default:
+                value = decl.default
+            else:
+                hint = f" or the environment variable {decl.from_env}" if decl.from_env else ""
+                problems.append((name, "missing", f"has no value: set it with --var {name}=...{hint}"))
+                continue
+        except VariableProblem as exc:
+            source = "--var" if name in cli_vars else "overlay" if name in overlay else "from_env"
+            shown = "" if decl.sensitive else f" ({exc})"
+            problems.append((name, source, f"invalid value{shown}" if decl.sensitive else str(exc)))
+            continue
+        values[name] = Variable(name, value, decl.sensitive)
+    return values, problems
