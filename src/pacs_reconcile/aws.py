@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # boto3 is imported lazily so `--help` and `validate` stay fast.
     import boto3
 
-READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Filter", "Test", "Search")
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Filter", "Test", "Search")
 
 
 def is_mutating(operation: str) -> bool:

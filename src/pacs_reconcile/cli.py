@@ -210,6 +210,52 @@ def destroy(
         excludes=[], allow_destroy=allow_destroy or [], parallelism=parallelism, destroy=True))
 
 
+@app.command()
+def demo(
+    ctx: typer.Context,
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+) -> None:
+    """Run plan -> apply -> drift -> repair on an embedded local AWS emulator (no AWS account)."""
+    session = _session(ctx)
+
+    def run() -> int:
+        from .emulator.demo import run_demo
+
+        return run_demo(spec_file, env, parse_vars(var or []), session.options.color)
+
+    _run(session, run)
+
+
+@app.command()
+def emulator(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 4566,
+    region: Annotated[str, typer.Option("--emulator-region", help="Region to seed.")] = "ap-northeast-2",
+    seed: Annotated[bool, typer.Option(help="Create the PACS stack's existing infrastructure.")] = True,
+) -> None:
+    """Keep a seeded local AWS emulator running, to try plan/apply on your own edits (Ctrl-C stops)."""
+    session = _session(ctx)
+
+    def run() -> int:
+        import time
+
+        from .emulator.server import running_emulator
+
+        with running_emulator(region, port, seed) as emu:
+            session.say(f"Local AWS emulator listening on {emu.endpoint_url} (region {region}).", "bold green")
+            session.say("In another shell:")
+            session.say(f"  export AWS_ENDPOINT_URL={emu.endpoint_url} AWS_ACCESS_KEY_ID=testing "
+                        "AWS_SECRET_ACCESS_KEY=testing")
+            session.say("  pacs-reconcile plan")
+            session.say("State lives in memory; POST /moto-api/reset clears it. Ctrl-C stops.")
+            while True:
+                time.sleep(3600)
+
+    _run(session, run)
+
+
 def main() -> None:
     try:
         app()

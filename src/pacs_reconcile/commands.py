@@ -142,7 +142,8 @@ def plan(inputs: SpecInputs, session: Session, *, out: Path | None, detailed_exi
 
 
 def apply(inputs: SpecInputs, session: Session, *, plan_file: Path | None, auto_approve: bool, targets: list[str],
-          excludes: list[str], allow_destroy: list[str], parallelism: int, destroy: bool = False) -> int:
+          excludes: list[str], allow_destroy: list[str], parallelism: int, destroy: bool = False,
+          show_plan: bool = True) -> int:
     from .engine.apply import apply_plan
     from .engine.plan import PlanOptions, make_plan
     from .render import PlanPrinter, apply_json, plan_json
@@ -176,7 +177,7 @@ def apply(inputs: SpecInputs, session: Session, *, plan_file: Path | None, auto_
             printer.plan(the_plan)
         print_stats(session, ctx)
         return ExitStatus.OK
-    if saved_document is None:
+    if saved_document is None and show_plan:
         printer.plan(the_plan)
     if not auto_approve:
         _confirm(session, destroy, spec.stack)

@@ -1,0 +1,120 @@
+"""End-to-end fixtures: a moto server on 127.0.0.1 (reset and seeded per test) and an in-process CLI
+runner that records every AWS context the CLI made, so tests can count the calls it sent."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from pacs_reconcile import aws as aws_module
+from pacs_reconcile.cli import app
+from pacs_reconcile.emulator.seed import seed_existing_infrastructure
+from pacs_reconcile.emulator.server import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "ap-northeast-2"
+
+
+@dataclass
+class Server:
+    endpoint: str
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[Server]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield Server(f"http://127.0.0.1:{port}")
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def server(moto_server: Server) -> Server:
+    """The moto server, emptied and seeded with the PACS stack's existing infrastructure."""
+    moto_server.reset()
+    seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION, moto_server.endpoint)
+    return moto_server
+
+
+@pytest.fixture
+def stack_dir(tmp_path: Path) -> Path:
+    """A private copy of the repository's monitoring.yaml + specs/ that a test may edit."""
+    shutil.copy(REPO / "monitoring.yaml", tmp_path / "monitoring.yaml")
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    return tmp_path
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+    contexts: list[aws_module.AwsContext] = field(default_factory=list)
+
+    @property
+    def calls(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for ctx in self.contexts:
+            for name, count in ctx.stats.calls.items():
+                total[name] = total.get(name, 0) + count
+        return total
+
+    @property
+    def mutating_calls(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for ctx in self.contexts:
+            for name, count in ctx.stats.mutating().items():
+                total[name] = total.get(name, 0) + count
+        return total
+
+
+class Cli:
+    def __init__(self, server: Server, spec_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.server = server
+        self.spec_dir = spec_dir
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        contexts: list[aws_module.AwsContext] = []
+        original = aws_module.AwsContext.__init__
+
+        def recording_init(ctx: aws_module.AwsContext, *a: Any, **kw: Any) -> None:
+            original(ctx, *a, **kw)
+            contexts.append(ctx)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(aws_module.AwsContext, "__init__", recording_init)
+            runner = CliRunner()
+            command = ["--no-color", "--endpoint-url", self.server.endpoint, *args]
+            if args and args[0] in ("plan", "apply", "destroy", "validate") and "-f" not in args:
+                command += ["-f", str(self.spec_dir / "monitoring.yaml")]
+            outcome = runner.invoke(app, command, env=env, input=input, catch_exceptions=False)
+        return Result(outcome.exit_code, outcome.stdout, outcome.stderr, contexts)
+
+
+@pytest.fixture
+def cli(server: Server, stack_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(server, stack_dir, monkeypatch)

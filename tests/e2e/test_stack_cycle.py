@@ -1,0 +1,64 @@
+"""The core invariant on the whole CloudWatch + SNS stack, through the CLI against a moto server:
+plan shows every resource as a create -> apply -> plan is empty -> a second apply sends no
+mutating call."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import Cli
+
+EXPECTED_CREATES = {
+    # 7 log groups
+    "log_groups.pacs_backend", "log_groups.keycloak", "log_groups.alb_access", "log_groups.vpc_flow",
+    "log_groups.rds_postgresql", "log_groups.prometheus", "log_groups.grafana",
+    # 4 metric filters
+    "log_groups.pacs_backend.metric_filters.errors", "log_groups.pacs_backend.metric_filters.response_time",
+    "log_groups.pacs_backend.metric_filters.dicom_processing", "log_groups.keycloak.metric_filters.auth_failures",
+    # 3 Logs Insights queries
+    "log_groups.pacs_backend.query_definitions.error_analysis",
+    "log_groups.pacs_backend.query_definitions.performance_analysis",
+    "log_groups.pacs_backend.query_definitions.dicom_processing_analysis",
+    # 7 alarms
+    "alarms.pacs_backend_error_rate", "alarms.pacs_backend_response_time", "alarms.rds_cpu_utilization",
+    "alarms.rds_connections", "alarms.s3_bucket_size", "alarms.auto_scaling_cpu", "alarms.auto_scaling_memory",
+    # 2 dashboards, the topic and its email subscription
+    "dashboards.pacs_main", "dashboards.pacs_infrastructure",
+    "sns_topics.alerts", "sns_topics.alerts.subscriptions.email",
+}
+
+
+def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) -> None:
+    first = cli("plan", "--detailed-exitcode", "--format", "json")
+    assert first.exit_code == 2, first.stderr
+    plan = json.loads(first.stdout)
+    actions = {c["address"]: c["action"] for c in plan["changes"]}
+    assert actions == dict.fromkeys(EXPECTED_CREATES, "create")
+    assert first.mutating_calls == {}, "plan must only read"
+
+    applied = cli("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert "Apply complete! Resources: 25 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
+
+    clean = cli("plan", "--detailed-exitcode")
+    assert clean.exit_code == 0, clean.stdout
+    assert "No changes." in clean.stdout
+
+    again = cli("apply", "--auto-approve")
+    assert again.exit_code == 0
+    assert again.mutating_calls == {}
+    assert again.calls, "the second apply must still read AWS to know it is in sync"
+
+
+def test_slack_and_teams_subscriptions_only_when_their_url_is_set(cli: Cli) -> None:
+    secret = "https://hooks.slack.example/services/T000/B000/SUPERSECRET123"
+    env = {"SLACK_WEBHOOK_URL": secret}
+    result = cli("plan", "--format", "json", env=env)
+    assert result.exit_code == 0, result.stderr
+    addresses = {c["address"] for c in json.loads(result.stdout)["changes"]}
+    assert "sns_topics.alerts.subscriptions.slack" in addresses
+    assert "sns_topics.alerts.subscriptions.teams" not in addresses
+    text = cli("plan", env=env)
+    for output in (result.stdout, result.stderr, text.stdout, text.stderr):
+        assert "SUPERSECRET123" not in output
+    assert "(sensitive value)" in text.stdout
