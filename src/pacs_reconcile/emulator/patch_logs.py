@@ -1,0 +1,220 @@
+"""CloudWatch Logs gaps in moto 5.2.5, filled so moto behaves like AWS for this tool.
+
+- PutQueryDefinition, DescribeQueryDefinitions, DeleteQueryDefinition (saved Logs Insights
+  queries) are missing.
+- AssociateKmsKey and DisassociateKmsKey are missing.
+- PutMetricFilter appends a second filter with the same name instead of replacing it, and accepts
+  a log group that does not exist; DeleteLogGroup leaves the group's metric filters and tags
+  behind.
+
+moto routes a request to the LogsResponse method named after the action in snake_case, the same
+way in-process (mock_aws) and in server mode (ThreadedMotoServer), so adding methods to
+LogsResponse and LogsBackend covers both. State lives in each (account, region) backend's own
+attributes, which moto's reset wipes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+from moto.logs.models import LogsBackend
+from moto.logs.responses import LogsResponse
+from moto.utilities.paginator import paginate
+
+_PATCHED_MARK = "_pacs_reconcile_patched"
+_QUERY_DEFINITIONS = "pacs_query_definitions"
+_PAGINATION = {
+    "describe_query_definitions": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 1000,
+        "unique_attribute": "queryDefinitionId",
+    }
+}
+_MAX_QUERY_RESULTS = 1000
+
+
+def install() -> None:
+    """Add the missing operations and fixes to moto's logs service (idempotent)."""
+    if getattr(LogsBackend, _PATCHED_MARK, False):
+        return
+    _install_backend(LogsBackend)
+    _install_responses(LogsResponse)
+    setattr(LogsBackend, _PATCHED_MARK, True)
+
+
+# Backend -------------------------------------------------------------------------------------
+
+
+def _install_backend(backend_class: Any) -> None:
+    backend_class.put_query_definition = put_query_definition
+    backend_class.describe_query_definitions = describe_query_definitions
+    backend_class.delete_query_definition = delete_query_definition
+    backend_class.associate_kms_key = associate_kms_key
+    backend_class.disassociate_kms_key = disassociate_kms_key
+    backend_class.put_metric_filter = _replacing_put_metric_filter(backend_class.put_metric_filter)
+    backend_class.delete_log_group = _cascading_delete_log_group(backend_class.delete_log_group)
+
+
+def _query_definitions(backend: Any) -> dict[str, dict[str, Any]]:
+    # Kept in the backend instance's __dict__: moto's reset replaces that dict, clearing it.
+    definitions: dict[str, dict[str, Any]] = backend.__dict__.setdefault(_QUERY_DEFINITIONS, {})
+    return definitions
+
+
+def put_query_definition(
+    self: Any,
+    name: str,
+    query_string: str,
+    log_group_names: list[str] | None = None,
+    query_definition_id: str | None = None,
+    query_language: str | None = None,
+) -> str:
+    """Create a definition, or replace every field of the one with `query_definition_id`."""
+    definitions = _query_definitions(self)
+    if query_definition_id is not None and query_definition_id not in definitions:
+        raise ResourceNotFoundException(f"Query definition {query_definition_id} does not exist.")
+    definition_id = query_definition_id or str(uuid.uuid4())
+    definitions[definition_id] = {
+        "queryLanguage": query_language or "CWLI",
+        "queryDefinitionId": definition_id,
+        "name": name,
+        "queryString": query_string,
+        "lastModified": int(time.time() * 1000),
+        "logGroupNames": list(log_group_names or []),
+    }
+    return definition_id
+
+
+@paginate(pagination_model=_PAGINATION)
+def describe_query_definitions(
+    self: Any, name_prefix: str | None = None, query_language: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        dict(definition)
+        for definition in _query_definitions(self).values()
+        if definition["name"].startswith(name_prefix or "")
+        and (query_language is None or definition["queryLanguage"] == query_language)
+    ]
+
+
+def delete_query_definition(self: Any, query_definition_id: str) -> None:
+    if _query_definitions(self).pop(query_definition_id, None) is None:
+        raise ResourceNotFoundException(f"Query definition {query_definition_id} does not exist.")
+
+
+def _find_group(backend: Any, name: str | None, identifier: str | None) -> Any:
+    if identifier:  # an ARN: arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME
+        name = identifier.split(":log-group:", 1)[-1].removesuffix(":*")
+    group = backend.groups.get(name or "")
+    if group is None:
+        raise ResourceNotFoundException()
+    return group
+
+
+def associate_kms_key(self: Any, name: str | None, identifier: str | None, kms_key_id: str) -> None:
+    _find_group(self, name, identifier).kms_key_id = kms_key_id
+
+
+def disassociate_kms_key(self: Any, name: str | None, identifier: str | None) -> None:
+    _find_group(self, name, identifier).kms_key_id = None
+
+
+def _replacing_put_metric_filter(original: Callable[..., None]) -> Callable[..., None]:
+    def put_metric_filter(
+        self: Any,
+        filter_name: str,
+        filter_pattern: str,
+        log_group_name: str,
+        metric_transformations: Any,
+    ) -> None:
+        if log_group_name not in self.groups:
+            raise ResourceNotFoundException()
+        for existing in self.filters.metric_filters:
+            if existing["filterName"] == filter_name and existing["logGroupName"] == log_group_name:
+                existing["filterPattern"] = filter_pattern
+                existing["metricTransformations"] = metric_transformations
+                return
+        original(self, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+    return put_metric_filter
+
+
+def _cascading_delete_log_group(original: Callable[..., None]) -> Callable[..., None]:
+    def delete_log_group(self: Any, log_group_name: str) -> None:
+        group = self.groups.get(log_group_name)
+        original(self, log_group_name)
+        # AWS deletes a log group's metric filters and tags with it.
+        self.filters.metric_filters = [
+            f for f in self.filters.metric_filters if f["logGroupName"] != log_group_name
+        ]
+        if group is not None:
+            self.tagger.delete_all_tags_for_resource(group.arn)
+
+    return delete_log_group
+
+
+# Responses (JSON protocol: params from the body, JSON string out) -----------------------------
+
+
+def _install_responses(response_class: Any) -> None:
+    response_class.put_query_definition = _respond_put_query_definition
+    response_class.describe_query_definitions = _respond_describe_query_definitions
+    response_class.delete_query_definition = _respond_delete_query_definition
+    response_class.associate_kms_key = _respond_associate_kms_key
+    response_class.disassociate_kms_key = _respond_disassociate_kms_key
+
+
+def _respond_put_query_definition(self: Any) -> str:
+    definition_id = self.logs_backend.put_query_definition(
+        name=self._get_param("name"),
+        query_string=self._get_param("queryString"),
+        log_group_names=self._get_param("logGroupNames"),
+        query_definition_id=self._get_param("queryDefinitionId"),
+        query_language=self._get_param("queryLanguage"),
+    )
+    return json.dumps({"queryDefinitionId": definition_id})
+
+
+def _respond_describe_query_definitions(self: Any) -> str:
+    max_results = self._get_param("maxResults")
+    if max_results is not None and not 1 <= max_results <= _MAX_QUERY_RESULTS:
+        raise InvalidParameterException(
+            constraint=f"Member must have value between 1 and {_MAX_QUERY_RESULTS}",
+            parameter="maxResults",
+            value=max_results,
+        )
+    definitions, next_token = self.logs_backend.describe_query_definitions(
+        name_prefix=self._get_param("queryDefinitionNamePrefix"),
+        query_language=self._get_param("queryLanguage"),
+        max_results=max_results,
+        next_token=self._get_param("nextToken"),
+    )
+    body: dict[str, Any] = {"queryDefinitions": definitions}
+    if next_token:
+        body["nextToken"] = next_token
+    return json.dumps(body)
+
+
+def _respond_delete_query_definition(self: Any) -> str:
+    self.logs_backend.delete_query_definition(self._get_param("queryDefinitionId"))
+    return json.dumps({"success": True})
+
+
+def _respond_associate_kms_key(self: Any) -> str:
+    self.logs_backend.associate_kms_key(
+        self._get_param("logGroupName"), self._get_param("resourceIdentifier"), self._get_param("kmsKeyId")
+    )
+    return "{}"
+
+
+def _respond_disassociate_kms_key(self: Any) -> str:
+    self.logs_backend.disassociate_kms_key(
+        self._get_param("logGroupName"), self._get_param("resourceIdentifier")
+    )
+    return "{}"
