@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from .diff import UNKNOWN, Difference
+from .diff import UNKNOWN, Difference, contains_unknown
 from .engine.apply import ApplyResult, Outcome
 from .engine.changes import Action, Change
 from .engine.plan import Plan
@@ -161,10 +161,22 @@ def _structure_diff(old: Any, new: Any) -> Iterable[str]:
 
 
 # ----------------------------------------------------------------------------------- JSON
+def _unknown_as_text(value: Any) -> Any:
+    if value is UNKNOWN:
+        return "(known after apply)"
+    if isinstance(value, dict):
+        return {k: _unknown_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unknown_as_text(v) for v in value]
+    return value
+
+
 def difference_json(change: Change, diff: Difference) -> dict[str, Any]:
     diff = _masked(change, diff)
-    out: dict[str, Any] = {"path": diff.path, "old": diff.old, "new": None if diff.new is UNKNOWN else diff.new}
-    if diff.new is UNKNOWN:
+    unknown = contains_unknown(diff.new)
+    out: dict[str, Any] = {"path": diff.path, "old": diff.old,
+                           "new": None if diff.new is UNKNOWN else _unknown_as_text(diff.new)}
+    if unknown:
         out["new_unknown"] = True
     if diff.new == MASK or diff.old == MASK:
         out["sensitive"] = True
