@@ -1,0 +1,105 @@
+"""Teach moto 5.2.5's CloudWatch what real CloudWatch does with dashboard tags.
+
+moto tags only alarms: TagResource/UntagResource on a dashboard ARN fail with
+ResourceNotFoundException, PutDashboard drops its Tags, and deleted alarms and dashboards keep
+their tags (a resource re-created under the same name would inherit them). After install():
+- TagResource, UntagResource and ListTagsForResource accept the ARN of any existing alarm,
+  dashboard or Contributor Insights rule, and refuse any other ARN, as AWS does;
+- PutDashboard applies its Tags when it creates a dashboard and ignores them on an update;
+- DeleteDashboards and DeleteAlarms drop the deleted resources' tags.
+The patches replace methods on moto's backend and response classes, so they work in-process
+(mock_aws) and in server mode alike, as long as install() runs in the process serving requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_MARKER = "_pacs_reconcile_patched"
+
+
+def install() -> None:
+    """Apply the patches once (idempotent)."""
+    from moto.cloudwatch.models import CloudWatchBackend
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    if getattr(CloudWatchBackend, _MARKER, False):
+        return
+    backend, response = CloudWatchBackend, CloudWatchResponse
+    replacements = [
+        (backend, "tag_resource", _tag_resource),
+        (backend, "untag_resource", _untag_resource),
+        (backend, "list_tags_for_resource", _list_tags_for_resource),
+        (backend, "delete_dashboards", _dropping_dashboard_tags(backend.delete_dashboards)),
+        (backend, "delete_alarms", _dropping_alarm_tags(backend.delete_alarms)),
+        (response, "put_dashboard", _tagging_put_dashboard(response.put_dashboard)),
+    ]
+    for cls, name, method in replacements:
+        setattr(cls, name, method)
+    setattr(CloudWatchBackend, _MARKER, True)
+
+
+def _taggable_arns(backend: Any) -> set[str]:
+    arns = {alarm.alarm_arn for alarm in backend.alarms.values()}
+    arns |= {dashboard.arn for dashboard in backend.dashboards.values()}
+    arns |= {rule.rule_arn for rule in backend.insight_rules.values()}
+    return arns
+
+
+def _require_existing(backend: Any, arn: str) -> None:
+    from moto.cloudwatch.exceptions import ResourceNotFoundException
+
+    if arn not in _taggable_arns(backend):
+        raise ResourceNotFoundException
+
+
+def _tag_resource(self: Any, arn: str, tags: dict[str, str]) -> None:
+    _require_existing(self, arn)
+    self.tagger.tag_resource(arn, self.tagger.convert_dict_to_tags_input(tags))
+
+
+def _untag_resource(self: Any, arn: str, tag_keys: list[str]) -> None:
+    _require_existing(self, arn)
+    self.tagger.untag_resource_using_names(arn, tag_keys)
+
+
+def _list_tags_for_resource(self: Any, arn: str) -> dict[str, str]:
+    _require_existing(self, arn)
+    return dict(self.tagger.get_tag_dict_for_resource(arn))
+
+
+def _dropping_dashboard_tags(original: Callable[..., str | None]) -> Callable[..., str | None]:
+    def delete_dashboards(self: Any, dashboards: list[str]) -> str | None:
+        arns = {name: self.dashboards[name].arn for name in dashboards if name in self.dashboards}
+        error = original(self, dashboards)
+        if error is None:  # moto deletes all or nothing
+            for arn in arns.values():
+                self.tagger.delete_all_tags_for_resource(arn)
+        return error
+
+    return delete_dashboards
+
+
+def _dropping_alarm_tags(original: Callable[..., None]) -> Callable[..., None]:
+    def delete_alarms(self: Any, alarm_names: list[str]) -> None:
+        arns = [self.alarms[name].alarm_arn for name in alarm_names if name in self.alarms]
+        original(self, alarm_names)
+        for arn in arns:
+            self.tagger.delete_all_tags_for_resource(arn)
+
+    return delete_alarms
+
+
+def _tagging_put_dashboard(original: Callable[..., Any]) -> Callable[..., Any]:
+    def put_dashboard(self: Any) -> Any:
+        name = self._get_param("DashboardName")
+        backend = self.cloudwatch_backend
+        created = backend.get_dashboard(name) is None
+        result = original(self)  # validates the body and stores the dashboard
+        tags = self._get_param("Tags", [])
+        if created and tags:  # like AWS: Tags count only when the dashboard is created
+            backend.tagger.tag_resource(backend.get_dashboard(name).arn, tags)
+        return result
+
+    return put_dashboard

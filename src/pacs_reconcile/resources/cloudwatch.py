@@ -1,0 +1,771 @@
+"""CloudWatch: metric alarms and dashboards.
+
+Alarms: DescribeAlarms reads up to 100 names a call; the owned ones nobody asked for come from one
+Resource Groups Tagging API sweep. PutMetricAlarm replaces the whole configuration and ignores
+Tags on update, so updates send everything and tags go through TagResource/UntagResource.
+
+Dashboards are global (ARN without a region) and the tagging API does not list them, so the read
+lists every dashboard and asks each one for its tags; bodies compare as parsed JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, Literal, TypeVar, get_args
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+
+from .. import OWNER_TAG
+from ..aws import AwsContext
+from ..diff import Delta, TagChanges, canonical_json, sorted_unique, tags_from_list, tags_to_list
+from ..errors import AwsError
+from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .dashboard_body import validate_dashboard_body
+from .registry import register
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DESCRIBE_ALARMS_BATCH = 100
+"""AlarmNames accepts at most 100 names per DescribeAlarms call."""
+READ_WORKERS = 8
+"""Per-resource calls (tags, dashboard bodies) run this many at a time on the shared client."""
+
+# Spec vocabulary ------------------------------------------------------------------------------
+
+Statistic = Literal["SampleCount", "Average", "Sum", "Minimum", "Maximum"]
+STATISTICS: tuple[str, ...] = get_args(Statistic)
+Comparison = Literal[
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+    "LessThanLowerOrGreaterThanUpperThreshold",
+    "LessThanLowerThreshold",
+    "GreaterThanUpperThreshold",
+]
+BAND_COMPARISONS = frozenset(
+    {"LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"}
+)
+"""Comparisons against an anomaly detection band (threshold_metric_id), not a static threshold."""
+Unit = Literal[
+    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
+    "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
+    "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
+    "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second",
+    "Count/Second", "None",
+]  # fmt: skip
+TreatMissingData = Literal["missing", "notBreaching", "breaching", "ignore"]
+
+_NUMBER = r"-?\d+(?:\.\d+)?"
+_PERCENT = r"\d+(?:\.\d{1,10})?%"
+_BOUND = rf"(?:{_PERCENT}|{_NUMBER})"
+_SHORTHAND_STAT = re.compile(r"^(?:p|tm|wm|tc|ts)(\d+(?:\.\d{1,10})?)$")
+_RANGE_STAT = re.compile(rf"^(?:TM|WM|TC|TS)\(({_BOUND})?:({_BOUND})?\)$")
+_RANK_STAT = re.compile(rf"^PR\(({_NUMBER})?:({_NUMBER})?\)$")
+EXTENDED_STAT_HINT = (
+    "a percentile like p99 or p99.9, tm90, wm90, tc90, ts90, IQM, TM(10%:90%) or PR(100:2000)"
+)
+
+_ACTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(?:sns|autoscaling|automate|swf|lambda|ssm|ssm-incidents|aiops)"
+    r":[a-z0-9-]*:(?:\d{12}|ec2)?:\S+$"
+)
+_QUERY_ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+ACTION_FIELDS = ("alarm_actions", "ok_actions", "insufficient_data_actions")
+
+
+def is_extended_statistic(value: str) -> bool:
+    """p99, tm90, IQM, TM(10%:90%), PR(:300)... as CloudWatch's statistics definitions spell them."""
+    shorthand = _SHORTHAND_STAT.match(value)
+    if shorthand:
+        return 0 <= float(shorthand.group(1)) <= 100
+    ranged = _RANGE_STAT.match(value) or _RANK_STAT.match(value)
+    if ranged:
+        bounds = [b for b in ranged.groups() if b is not None]
+        return bool(bounds) and all(float(b.rstrip("%")) <= 100 for b in bounds if b.endswith("%"))
+    return value == "IQM"
+
+
+def _check_extended_statistic(value: str) -> str:
+    if not is_extended_statistic(value):
+        raise ValueError(f"{value!r} is not an extended statistic; use {EXTENDED_STAT_HINT}")
+    return value
+
+
+def _check_any_statistic(value: str) -> str:
+    if value not in STATISTICS and not is_extended_statistic(value):
+        raise ValueError(f"{value!r} is not a statistic; use {', '.join(STATISTICS)} or {EXTENDED_STAT_HINT}")
+    return value
+
+
+def _check_period(value: int) -> int:
+    if value in (10, 20, 30) or (value > 0 and value % 60 == 0):
+        return value
+    raise ValueError("must be 10, 20, 30 or a multiple of 60 seconds")
+
+
+def _check_dimensions(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > 30:
+        raise ValueError("at most 30 dimensions")
+    for name, dim_value in value.items():
+        if not 1 <= len(name) <= 255:
+            raise ValueError(f"dimension name {name[:40]!r} must be 1 to 255 characters")
+        if not 1 <= len(dim_value) <= 1024:
+            raise ValueError(f"the value of dimension {name!r} must be 1 to 1024 characters")
+    return value
+
+
+def _check_action_arn(value: str) -> str:
+    if is_unresolved(value) or _ACTION_ARN.match(value):
+        return value
+    raise ValueError(
+        f"{value!r} is not an alarm action ARN (an SNS topic, Auto Scaling policy, EC2 action, "
+        "Lambda function, SSM OpsItem or incident plan)"
+    )
+
+
+def _check_query_id(value: str) -> str:
+    if not _QUERY_ID.match(value):
+        raise ValueError("must start with a lowercase letter, then letters, digits and underscores")
+    return value
+
+
+Period = Annotated[int, AfterValidator(_check_period)]
+Dimensions = Annotated[dict[str, str], AfterValidator(_check_dimensions)]
+ActionArn = Annotated[str, AfterValidator(_check_action_arn)]
+Namespace = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^:].*$")]
+MetricName = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+# Alarm spec -----------------------------------------------------------------------------------
+
+
+class AlarmMetric(SpecModel):
+    """The one metric a single-metric alarm watches."""
+
+    name: MetricName
+    """Metric name, e.g. `CPUUtilization`."""
+    namespace: Namespace
+    """Metric namespace, e.g. `AWS/RDS` or `PACS/Application`."""
+    statistic: Statistic | None = None
+    """SampleCount, Average, Sum, Minimum or Maximum. Exactly one of statistic and extended_statistic."""
+    extended_statistic: Annotated[str, AfterValidator(_check_extended_statistic)] | None = None
+    """A percentile or trimmed statistic: p99, p99.9, tm90, wm90, tc90, ts90, IQM, TM(10%:90%), PR(:300)..."""
+    period: Period
+    """Seconds per datapoint: 10, 20, 30 (high resolution) or a multiple of 60."""
+    dimensions: Dimensions = Field(default_factory=dict)
+    """Dimension name to value (at most 30); `{}` for a metric without dimensions."""
+    unit: Unit | None = None
+    """Only datapoints with this unit are evaluated; unset leaves the unit as it is."""
+
+    @field_validator("statistic", mode="before")
+    @classmethod
+    def _percentile_is_extended(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in STATISTICS and is_extended_statistic(value):
+            raise ValueError(f"{value} is an extended statistic: write it as extended_statistic: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_statistic(self) -> AlarmMetric:
+        if (self.statistic is None) == (self.extended_statistic is None):
+            raise ValueError("set exactly one of statistic and extended_statistic")
+        return self
+
+
+class QueryMetric(SpecModel):
+    """A metric fetched for a metric math alarm (MetricStat)."""
+
+    name: MetricName
+    """Metric name."""
+    namespace: Namespace
+    """Metric namespace."""
+    dimensions: Dimensions = Field(default_factory=dict)
+    """Dimension name to value (at most 30)."""
+    stat: Annotated[str, AfterValidator(_check_any_statistic)]
+    """Statistic: SampleCount, Average, Sum, Minimum, Maximum or an extended one such as p99."""
+    period: Period
+    """Seconds per datapoint: 10, 20, 30 or a multiple of 60."""
+    unit: Unit | None = None
+    """Only datapoints with this unit are used."""
+
+
+class MetricQuery(SpecModel):
+    """One item of a metric math alarm: a metric or an expression over other items."""
+
+    id: Annotated[str, Field(max_length=255), AfterValidator(_check_query_id)]
+    """Short name other expressions use, e.g. `errors` (starts with a lowercase letter)."""
+    expression: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    """Metric math, e.g. `100 * errors / requests` or `ANOMALY_DETECTION_BAND(m1, 2)`."""
+    metric: QueryMetric | None = None
+    """The metric this item fetches. Exactly one of expression and metric."""
+    label: str | None = None
+    """Human-readable name of this item's result."""
+    return_data: bool = False
+    """True on exactly one item: the one the alarm evaluates."""
+    period: Period | None = None
+    """Seconds per datapoint of an expression item (metric items set it in metric.period)."""
+
+    @model_validator(mode="after")
+    def _expression_or_metric(self) -> MetricQuery:
+        if (self.expression is None) == (self.metric is None):
+            raise ValueError("set exactly one of expression and metric")
+        return self
+
+
+class AlarmSpec(SpecModel):
+    """A CloudWatch metric alarm on one metric or on metric math."""
+
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    """Alarm name, unique in the region."""
+    description: Annotated[str, Field(max_length=1024)] | None = None
+    """Free text shown with the alarm; unset leaves the current description, "" clears it."""
+    metric: AlarmMetric | None = None
+    """The metric watched (single-metric alarm). Exactly one of metric and metrics."""
+    metrics: list[MetricQuery] | None = None
+    """Metric math items (metric math or anomaly detection alarm); exactly one has return_data."""
+    threshold: float | None = None
+    """Static threshold the value is compared against."""
+    threshold_metric_id: str | None = None
+    """Instead of threshold: the id of the ANOMALY_DETECTION_BAND item in metrics."""
+    comparison: Comparison
+    """How the value is compared; the three band comparisons need threshold_metric_id."""
+    evaluation_periods: Annotated[int, Field(ge=1)]
+    """Number of most recent periods evaluated (the N of "M out of N")."""
+    datapoints_to_alarm: int | None = None
+    """Breaching datapoints needed to alarm (the M), 1 to evaluation_periods; unset means all."""
+    treat_missing_data: TreatMissingData = "missing"
+    """What missing datapoints count as: missing, notBreaching, breaching or ignore."""
+    evaluate_low_sample_count_percentile: Literal["evaluate", "ignore"] | None = None
+    """Percentile alarms only: evaluate or ignore periods with too few samples."""
+    actions_enabled: bool = True
+    """Whether the actions run on state changes."""
+    alarm_actions: Annotated[list[ActionArn], Field(max_length=5)] = Field(default_factory=list)
+    """ARNs notified on entering ALARM (SNS topics, scaling policies...), at most 5."""
+    ok_actions: Annotated[list[ActionArn], Field(max_length=5)] = Field(default_factory=list)
+    """ARNs notified on entering OK, at most 5."""
+    insufficient_data_actions: Annotated[list[ActionArn], Field(max_length=5)] = Field(default_factory=list)
+    """ARNs notified on entering INSUFFICIENT_DATA, at most 5."""
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        if _CONTROL_CHARS.search(value):
+            raise ValueError("must not contain control characters")
+        return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _check_metrics(
+        cls, value: list[MetricQuery] | None, info: ValidationInfo
+    ) -> list[MetricQuery] | None:
+        if value is None:
+            return value
+        if info.data.get("metric") is not None:
+            raise ValueError(
+                "metric and metrics are mutually exclusive: metric for one metric, metrics for metric math"
+            )
+        if not value:
+            raise ValueError("needs at least one item")
+        ids = [query.id for query in value]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate id {duplicates[0]!r}")
+        returning = sum(query.return_data for query in value)
+        if returning != 1:
+            raise ValueError(f"exactly one item must have return_data: true (found {returning})")
+        return value
+
+    @field_validator("threshold_metric_id")
+    @classmethod
+    def _check_band_reference(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if info.data.get("threshold") is not None:
+            raise ValueError("threshold and threshold_metric_id are mutually exclusive")
+        if "metrics" not in info.data:
+            return value  # metrics itself is invalid and reported
+        metrics = info.data["metrics"] or []
+        if not metrics:
+            raise ValueError("needs metrics: it names the ANOMALY_DETECTION_BAND item in metrics")
+        if value not in {query.id for query in metrics}:
+            raise ValueError(f"no item in metrics has id {value!r}")
+        return value
+
+    @field_validator("comparison")
+    @classmethod
+    def _comparison_matches_threshold(cls, value: str, info: ValidationInfo) -> str:
+        if "threshold_metric_id" not in info.data:
+            return value
+        uses_band = info.data["threshold_metric_id"] is not None
+        if value in BAND_COMPARISONS and not uses_band:
+            raise ValueError(f"{value} compares with an anomaly detection band: it needs threshold_metric_id")
+        if value not in BAND_COMPARISONS and uses_band:
+            raise ValueError(
+                f"{value} compares with a static threshold; with threshold_metric_id use "
+                + ", ".join(sorted(BAND_COMPARISONS))
+            )
+        return value
+
+    @field_validator("evaluation_periods")
+    @classmethod
+    def _total_evaluation_time(cls, value: int, info: ValidationInfo) -> int:
+        for period in _periods(info.data.get("metric"), info.data.get("metrics")):
+            short = period < 3600
+            limit, span = (86400, "one day for periods under an hour") if short else (604800, "seven days")
+            if period * value > limit:
+                raise ValueError(
+                    f"period {period} s x evaluation_periods {value} = {period * value} s; "
+                    f"at most {limit} s ({span})"
+                )
+        return value
+
+    @field_validator("datapoints_to_alarm")
+    @classmethod
+    def _within_evaluation_periods(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None:
+            return value
+        periods = info.data.get("evaluation_periods")
+        if periods is None:
+            if value < 1:
+                raise ValueError("must be between 1 and evaluation_periods")
+        elif not 1 <= value <= periods:
+            raise ValueError(f"must be between 1 and evaluation_periods ({periods}), got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> AlarmSpec:
+        if self.metric is None and self.metrics is None:
+            raise ValueError("set metric (one metric) or metrics (metric math)")
+        if self.threshold is None and self.threshold_metric_id is None:
+            raise ValueError("set threshold (or threshold_metric_id for an anomaly detection alarm)")
+        if self.threshold_metric_id is not None and any(":autoscaling:" in arn for arn in self.alarm_actions):
+            raise ValueError(
+                "an anomaly detection alarm (threshold_metric_id) cannot have Auto Scaling actions"
+            )
+        return self
+
+
+def _periods(metric: AlarmMetric | None, metrics: list[MetricQuery] | None) -> Iterator[int]:
+    if metric is not None:
+        yield metric.period
+    for query in metrics or ():
+        if query.metric is not None:
+            yield query.metric.period
+        if query.period is not None:
+            yield query.period
+
+
+# Shared read helpers --------------------------------------------------------------------------
+
+
+def _concurrently(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """fn over items, a few at a time on the shared clients; the first error propagates."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _owned_by_tagging_api(ctx: AwsContext, stack: str, resource_type: str) -> dict[str, dict[str, str]]:
+    """ARN -> tags of every resource of this type carrying this stack's owner tag (one sweep)."""
+    paginator = ctx.client("resourcegroupstaggingapi").get_paginator("get_resources")
+    pages = paginator.paginate(
+        TagFilters=[{"Key": OWNER_TAG, "Values": [stack]}], ResourceTypeFilters=[resource_type]
+    )
+    return {
+        item["ResourceARN"]: tags_from_list(item.get("Tags"))
+        for page in pages
+        for item in page.get("ResourceTagMappingList", [])
+    }
+
+
+def _list_tags(ctx: AwsContext, arn: str) -> dict[str, str]:
+    return tags_from_list(ctx.client("cloudwatch").list_tags_for_resource(ResourceARN=arn).get("Tags"))
+
+
+def _update_tags(ctx: AwsContext, arn: str, changes: TagChanges) -> None:
+    client = ctx.client("cloudwatch")
+    if changes.to_set:
+        client.tag_resource(ResourceARN=arn, Tags=tags_to_list(changes.to_set))
+    if changes.to_unset:
+        client.untag_resource(ResourceARN=arn, TagKeys=list(changes.to_unset))
+
+
+# Alarms ---------------------------------------------------------------------------------------
+
+
+def _dimensions_state(dimensions: list[dict[str, str]] | None) -> dict[str, str]:
+    return {d["Name"]: d["Value"] for d in dimensions or ()}
+
+
+def _dimensions_request(dimensions: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Name": name, "Value": value} for name, value in sorted(dimensions.items())]
+
+
+def _alarm_metric_state(alarm: Mapping[str, Any]) -> dict[str, Any] | None:
+    if not alarm.get("MetricName"):
+        return None
+    return {
+        "name": alarm["MetricName"],
+        "namespace": alarm.get("Namespace"),
+        "statistic": alarm.get("Statistic"),
+        "extended_statistic": alarm.get("ExtendedStatistic"),
+        "period": alarm.get("Period"),
+        "dimensions": _dimensions_state(alarm.get("Dimensions")),
+        "unit": alarm.get("Unit"),
+    }
+
+
+def _query_state(query: Mapping[str, Any]) -> dict[str, Any]:
+    stat = query.get("MetricStat")
+    metric = None
+    if stat:
+        metric = {
+            "name": stat["Metric"]["MetricName"],
+            "namespace": stat["Metric"]["Namespace"],
+            "dimensions": _dimensions_state(stat["Metric"].get("Dimensions")),
+            "stat": stat["Stat"],
+            "period": stat["Period"],
+            "unit": stat.get("Unit"),
+        }
+    return {
+        "id": query["Id"],
+        "expression": query.get("Expression"),
+        "metric": metric,
+        "label": query.get("Label"),
+        "return_data": query.get("ReturnData", True),  # AWS's default when omitted
+        "period": query.get("Period"),
+    }
+
+
+def alarm_state(alarm: Mapping[str, Any]) -> dict[str, Any]:
+    """DescribeAlarms' MetricAlarm onto the spec's shape (an allow-list of fields)."""
+    threshold = alarm.get("Threshold")
+    return {
+        "name": alarm["AlarmName"],
+        "description": alarm.get("AlarmDescription") or "",
+        "metric": _alarm_metric_state(alarm),
+        "metrics": [_query_state(q) for q in alarm["Metrics"]] if alarm.get("Metrics") else None,
+        "threshold": None if threshold is None or alarm.get("ThresholdMetricId") else float(threshold),
+        "threshold_metric_id": alarm.get("ThresholdMetricId") or None,
+        "comparison": alarm.get("ComparisonOperator"),
+        "evaluation_periods": alarm.get("EvaluationPeriods"),
+        "datapoints_to_alarm": alarm.get("DatapointsToAlarm"),
+        "treat_missing_data": alarm.get("TreatMissingData") or "missing",
+        "evaluate_low_sample_count_percentile": alarm.get("EvaluateLowSampleCountPercentile") or None,
+        "actions_enabled": alarm.get("ActionsEnabled", True),
+        "alarm_actions": list(alarm.get("AlarmActions", [])),
+        "ok_actions": list(alarm.get("OKActions", [])),
+        "insufficient_data_actions": list(alarm.get("InsufficientDataActions", [])),
+    }
+
+
+def _metric_request(metric: Mapping[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "MetricName": metric["name"],
+        "Namespace": metric["namespace"],
+        "Period": metric["period"],
+        "Dimensions": _dimensions_request(metric.get("dimensions") or {}),
+    }
+    if metric.get("extended_statistic") is not None:
+        request["ExtendedStatistic"] = metric["extended_statistic"]
+    else:
+        request["Statistic"] = metric["statistic"]
+    if metric.get("unit") is not None:
+        request["Unit"] = metric["unit"]
+    return request
+
+
+def _query_request(query: Mapping[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {"Id": query["id"], "ReturnData": bool(query["return_data"])}
+    if query.get("expression") is not None:
+        request["Expression"] = query["expression"]
+    metric = query.get("metric")
+    if metric is not None:
+        stat: dict[str, Any] = {
+            "Metric": {
+                "Namespace": metric["namespace"],
+                "MetricName": metric["name"],
+                "Dimensions": _dimensions_request(metric.get("dimensions") or {}),
+            },
+            "Period": metric["period"],
+            "Stat": metric["stat"],
+        }
+        if metric.get("unit") is not None:
+            stat["Unit"] = metric["unit"]
+        request["MetricStat"] = stat
+    if query.get("label") is not None:
+        request["Label"] = query["label"]
+    if query.get("period") is not None:
+        request["Period"] = query["period"]
+    return request
+
+
+_OPTIONAL_REQUEST_FIELDS = {
+    "description": "AlarmDescription",
+    "datapoints_to_alarm": "DatapointsToAlarm",
+    "evaluate_low_sample_count_percentile": "EvaluateLowSampleCountPercentile",
+    "threshold": "Threshold",
+    "threshold_metric_id": "ThresholdMetricId",
+}
+
+
+def put_metric_alarm_request(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The complete PutMetricAlarm configuration (it replaces everything not sent)."""
+    request: dict[str, Any] = {
+        "AlarmName": state["name"],
+        "ComparisonOperator": state["comparison"],
+        "EvaluationPeriods": state["evaluation_periods"],
+        "TreatMissingData": state["treat_missing_data"],
+        "ActionsEnabled": state["actions_enabled"],
+        "AlarmActions": list(state["alarm_actions"]),
+        "OKActions": list(state["ok_actions"]),
+        "InsufficientDataActions": list(state["insufficient_data_actions"]),
+    }
+    for field, parameter in _OPTIONAL_REQUEST_FIELDS.items():
+        if state.get(field) is not None:
+            request[parameter] = state[field]
+    if state.get("metric") is not None:
+        request.update(_metric_request(state["metric"]))
+    else:
+        request["Metrics"] = [_query_request(query) for query in state["metrics"]]
+    return request
+
+
+UNMANAGED_WHEN_UNSET = ("description", "datapoints_to_alarm", "evaluate_low_sample_count_percentile")
+"""Optional settings a spec may leave out; PutMetricAlarm would clear them, so updates resend live's."""
+
+
+def keep_unmanaged(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+    """Desired state with what the spec leaves unset taken from live (None means "not managed")."""
+    merged = dict(desired)
+    for field in UNMANAGED_WHEN_UNSET:
+        if merged.get(field) is None:
+            merged[field] = live.get(field)
+    metric, live_metric = merged.get("metric"), live.get("metric")
+    if metric is not None and metric.get("unit") is None and live_metric:
+        merged["metric"] = {**metric, "unit": live_metric.get("unit")}
+    return merged
+
+
+def _alarm_name_from_arn(arn: str) -> str:
+    # arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME (the name may itself hold colons)
+    return arn.split(":", 6)[6]
+
+
+@register
+class AlarmReconciler(Reconciler):
+    meta = KindMeta(
+        kind="alarms",
+        model=AlarmSpec,
+        title="CloudWatch metric alarm",
+        attributes=("name", "arn"),
+    )
+
+    def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        out = dict(state)
+        for field in ACTION_FIELDS:
+            if out.get(field) is not None:
+                out[field] = sorted_unique(out[field])  # actions are a set
+        if isinstance(out.get("threshold"), int | float) and not isinstance(out["threshold"], bool):
+            out["threshold"] = float(out["threshold"])
+        if isinstance(out.get("metrics"), list):
+            out["metrics"] = sorted(out["metrics"], key=lambda query: str(query.get("id")))
+        return out
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        owned = {
+            _alarm_name_from_arn(arn): tags
+            for arn, tags in _owned_by_tagging_api(ctx, scope.stack, "cloudwatch:alarm").items()
+        }
+        names = list(dict.fromkeys([*(str(k) for k in keys), *owned]))
+        alarms = self._describe(ctx, names)
+        untagged = [a["AlarmArn"] for a in alarms if a["AlarmName"] not in owned]
+        untagged_tags = _concurrently(lambda arn: _list_tags(ctx, arn), untagged)
+        tags = dict(zip(untagged, untagged_tags, strict=True))
+        return {
+            alarm["AlarmName"]: self._live(alarm, owned.get(alarm["AlarmName"], tags.get(alarm["AlarmArn"])))
+            for alarm in alarms
+        }
+
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        request = put_metric_alarm_request(desired.state)
+        ctx.client("cloudwatch").put_metric_alarm(**request, Tags=tags_to_list(desired.tags))
+        return self._reread(ctx, desired.state["name"], dict(desired.tags))
+
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        # One call converges every path in delta: PutMetricAlarm takes the whole configuration.
+        request = put_metric_alarm_request(keep_unmanaged(desired.state, live.state))
+        ctx.client("cloudwatch").put_metric_alarm(**request)
+        return self._reread(ctx, desired.state["name"], live.tags)
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        ctx.client("cloudwatch").delete_alarms(AlarmNames=[live.attrs["name"]])
+
+    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
+        _update_tags(ctx, live.attrs["arn"], changes)
+
+    # helpers ----------------------------------------------------------------------------------
+    def _describe(self, ctx: AwsContext, names: Sequence[str]) -> list[dict[str, Any]]:
+        paginator = ctx.client("cloudwatch").get_paginator("describe_alarms")
+        alarms: list[dict[str, Any]] = []
+        for batch in _chunks(names, DESCRIBE_ALARMS_BATCH):
+            for page in paginator.paginate(AlarmNames=list(batch), AlarmTypes=["MetricAlarm"]):
+                alarms.extend(page.get("MetricAlarms", []))
+        return alarms
+
+    def _live(self, alarm: Mapping[str, Any], tags: dict[str, str] | None) -> Live:
+        name, arn = alarm["AlarmName"], alarm["AlarmArn"]
+        return Live(
+            key=name,
+            state=self.canonical(alarm_state(alarm)),
+            attrs={"name": name, "arn": arn},
+            tags=dict(tags or {}),
+            handle=arn,
+        )
+
+    def _reread(self, ctx: AwsContext, name: str, tags: dict[str, str] | None) -> Live:
+        found = self._describe(ctx, [name])
+        if not found:
+            raise AwsError("DescribeAlarms", f"alarm {name}", "the alarm just written cannot be read back")
+        return self._live(found[0], tags)
+
+
+# Dashboards -----------------------------------------------------------------------------------
+
+
+class DashboardSpec(SpecModel):
+    """A CloudWatch dashboard (global: one per account, whatever the region)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$")]
+    """Dashboard name: letters, digits, - and _ (at most 255)."""
+    body: Annotated[dict[str, Any], AfterValidator(validate_dashboard_body)]
+    """The dashboard body as YAML (sent as JSON): `widgets` (required, up to 500; each with type
+    metric|text|log|alarm|explorer|custom|chart, x 0-23, y, width 1-24, height 1-1000, x + width
+    <= 24, and properties) and optionally start, end, periodOverride (auto|inherit) and
+    variables. Metric widgets need properties.metrics ([namespace, name, dimension, value, ...,
+    {options}] rows; "." repeats the value above) and region; text widgets need markdown."""
+
+
+def _dashboard_arn(ctx: AwsContext, name: str) -> str:
+    return f"arn:{ctx.partition}:cloudwatch::{ctx.account_id}:dashboard/{name}"
+
+
+@register
+class DashboardReconciler(Reconciler):
+    meta = KindMeta(
+        kind="dashboards",
+        model=DashboardSpec,
+        title="CloudWatch dashboard",
+        attributes=("name", "arn"),
+    )
+
+    def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        # Bodies compare as parsed JSON: key order and whitespace never make a difference.
+        out = dict(state)
+        if out.get("body") is not None:
+            out["body"] = canonical_json(out["body"])
+        return out
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        arns = self._list(ctx)
+        # The tagging API does not list dashboards: ownership needs each dashboard's own tags.
+        tag_results = _concurrently(lambda arn: self._tags_or_none(ctx, arn), list(arns.values()))
+        tags_by_name = {name: tags for name, tags in zip(arns, tag_results, strict=True) if tags is not None}
+        wanted = {str(k) for k in keys}
+        selected = [
+            name
+            for name, tags in tags_by_name.items()
+            if name in wanted or tags.get(OWNER_TAG) == scope.stack
+        ]
+        bodies = _concurrently(lambda name: self._get_or_none(ctx, name), selected)
+        return {
+            name: self._live(name, dashboard, tags_by_name[name])
+            for name, dashboard in zip(selected, bodies, strict=True)
+            if dashboard is not None
+        }
+
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        name = desired.state["name"]
+        # PutDashboard takes Tags when it creates a dashboard (and ignores them on updates).
+        self._put(ctx, name, desired.state["body"], Tags=tags_to_list(desired.tags))
+        return self._reread(ctx, name, dict(desired.tags))
+
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        name = desired.state["name"]
+        self._put(ctx, name, desired.state["body"])  # replaces the whole body
+        return self._reread(ctx, name, live.tags)
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        client = ctx.client("cloudwatch")
+        try:
+            client.delete_dashboards(DashboardNames=[live.attrs["name"]])
+        except client.exceptions.ClientError as exc:
+            if _error_code(exc) not in ("ResourceNotFound", "ResourceNotFoundException"):
+                raise  # anything but "already gone" is a real failure
+
+    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
+        _update_tags(ctx, live.attrs["arn"], changes)
+
+    # helpers ----------------------------------------------------------------------------------
+    def _list(self, ctx: AwsContext) -> dict[str, str]:
+        paginator = ctx.client("cloudwatch").get_paginator("list_dashboards")
+        return {
+            entry["DashboardName"]: entry["DashboardArn"]
+            for page in paginator.paginate()
+            for entry in page.get("DashboardEntries", [])
+        }
+
+    def _tags_or_none(self, ctx: AwsContext, arn: str) -> dict[str, str] | None:
+        client = ctx.client("cloudwatch")
+        try:
+            return _list_tags(ctx, arn)
+        except client.exceptions.ResourceNotFoundException:
+            return None  # deleted since it was listed
+
+    def _get_or_none(self, ctx: AwsContext, name: str) -> dict[str, Any] | None:
+        client = ctx.client("cloudwatch")
+        try:
+            return dict(client.get_dashboard(DashboardName=name))
+        except client.exceptions.DashboardNotFoundError:
+            return None  # deleted since it was listed
+
+    def _put(self, ctx: AwsContext, name: str, body: Mapping[str, Any], **extra: Any) -> None:
+        response = ctx.client("cloudwatch").put_dashboard(
+            DashboardName=name, DashboardBody=json.dumps(body, separators=(",", ":")), **extra
+        )
+        messages = response.get("DashboardValidationMessages") or []
+        if messages:
+            # Warnings still save the dashboard, but something in it will not render: fail loudly.
+            details = "; ".join(f"{m.get('DataPath', '')}: {m.get('Message', '')}" for m in messages)
+            raise AwsError("PutDashboard", f"dashboard {name}", f"the body has problems: {details}")
+
+    def _live(self, name: str, dashboard: Mapping[str, Any], tags: dict[str, str]) -> Live:
+        arn = dashboard.get("DashboardArn") or ""
+        state = {"name": name, "body": json.loads(dashboard["DashboardBody"])}
+        attrs = {"name": name, "arn": arn}
+        return Live(key=name, state=self.canonical(state), attrs=attrs, tags=tags, handle=arn)
+
+    def _reread(self, ctx: AwsContext, name: str, tags: dict[str, str] | None) -> Live:
+        dashboard = self._get_or_none(ctx, name)
+        if dashboard is None:
+            problem = "the dashboard just written cannot be read back"
+            raise AwsError("GetDashboard", f"dashboard {name}", problem)
+        if not dashboard.get("DashboardArn"):
+            dashboard["DashboardArn"] = _dashboard_arn(ctx, name)
+        return self._live(name, dashboard, dict(tags or {}))
