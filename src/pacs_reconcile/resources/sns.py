@@ -1,0 +1,614 @@
+"""SNS: topics (owned through their tags) and their subscriptions (children, untaggable).
+
+Topics are found by one Resource Groups Tagging API sweep plus GetTopicAttributes each (a topic
+ARN is derived from its name, so a declared topic needs no listing). Subscriptions are listed per
+topic; one that waits for a person to confirm it can be neither read nor deleted, so it is
+reported as pending. A subscription endpoint may be a secret (a webhook URL): it never appears
+in a key, an error message or the spec model's repr (the kind declares it sensitive, so the
+engine masks it in the state it shows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from botocore.exceptions import ClientError
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+
+from .. import OWNER_TAG
+from ..aws import AwsContext
+from ..diff import (
+    UNKNOWN,
+    Delta,
+    TagChanges,
+    contains_unknown,
+    sorted_unique,
+    tags_from_list,
+    tags_to_list,
+)
+from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .registry import register
+
+# Shared helpers --------------------------------------------------------------------------------
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def topic_arn(ctx: AwsContext, name: str) -> str:
+    return f"arn:{ctx.partition}:sns:{ctx.region}:{ctx.account_id}:{name}"
+
+
+def topic_name(arn: str) -> str | None:
+    """The topic name in a topic ARN; None for other SNS ARNs (platform apps, subscriptions)."""
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[2] != "sns" or "/" in parts[5]:
+        return None
+    return parts[5]
+
+
+def attribute_value(value: Any) -> str:
+    """A spec value as an SNS attribute string; an empty mapping clears the attribute."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return json.dumps(value, sort_keys=True) if value else ""
+    return str(value)
+
+
+def initial_attributes(state: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, str]:
+    """The create call's Attributes: each managed field with a value ("" and {} mean none)."""
+    return {
+        attribute: attribute_value(state[field])
+        for field, attribute in names.items()
+        if state.get(field) not in (None, "", {})
+    }
+
+
+def parsed_json(text: str | None) -> dict[str, Any]:
+    """An SNS JSON attribute as a mapping; absent or "" (never set, or cleared) is {}."""
+    return json.loads(text) if text else {}
+
+
+def document_text(value: Any) -> Any:
+    """A JSON document in the form compared whole: compact text with sorted keys, "" for none.
+
+    Filter and redrive policies are documents whose keys are data, not fields: a key added out
+    of band is a difference, which a key-by-key comparison of mappings would not report.
+    """
+    if value is None or contains_unknown(value):
+        return UNKNOWN if value is not None else None
+    if isinstance(value, str):  # already canonical (read back), or SNS's own text
+        value = parsed_json(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":")) if value else ""
+
+
+def is_true(text: str | None) -> bool:
+    return (text or "").lower() == "true"
+
+
+# Policy documents ------------------------------------------------------------------------------
+
+_SET_LIKE_KEYS = ("Action", "NotAction", "Resource", "NotResource")
+_PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
+
+
+def canonical_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """An access policy in one canonical form, so documents equal in meaning compare equal.
+
+    A single value and a one-element list are the same (both become a sorted list),
+    `Principal: "*"` is `{"AWS": "*"}`, condition values are strings, and statements are a set.
+    """
+    out = dict(policy)
+    statements = policy.get("Statement")
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if isinstance(statements, list):
+        canonical = {_sort_key(s): s for s in map(_canonical_statement, statements)}
+        out["Statement"] = [canonical[k] for k in sorted(canonical)]
+    return out
+
+
+def _sort_key(value: Any) -> str:
+    # default=str: a value may still be UNKNOWN ("known after apply") when planning.
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _canonical_statement(statement: Any) -> Any:
+    if not isinstance(statement, Mapping):
+        return statement
+    out: dict[str, Any] = {}
+    for key, value in statement.items():
+        if key in _SET_LIKE_KEYS:
+            out[key] = _as_set(value)
+        elif key in _PRINCIPAL_KEYS:
+            out[key] = _canonical_principal(value)
+        elif key == "Condition" and isinstance(value, Mapping):
+            out[key] = {op: _canonical_condition(block) for op, block in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
+def _canonical_principal(value: Any) -> Any:
+    if value == "*":
+        return {"AWS": ["*"]}
+    if isinstance(value, Mapping):
+        return {kind: _as_set(ids) for kind, ids in value.items()}
+    return value
+
+
+def _canonical_condition(block: Any) -> Any:
+    if not isinstance(block, Mapping):
+        return block
+    return {key: _as_set([_condition_text(v) for v in _as_list(values)]) for key, values in block.items()}
+
+
+def _condition_text(value: Any) -> Any:
+    # Condition values are strings to IAM: true, "true" and 5, "5" mean the same.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _as_set(values: Any) -> list[Any]:
+    return sorted_unique(_as_list(values))
+
+
+# Topics ----------------------------------------------------------------------------------------
+
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_FIFO_SUFFIX = ".fifo"
+
+# Spec field -> SNS topic attribute, for the attributes that can change in place.
+TOPIC_ATTRIBUTES = {
+    "display_name": "DisplayName",
+    "kms_master_key_id": "KmsMasterKeyId",
+    "policy": "Policy",
+    "delivery_policy": "DeliveryPolicy",
+}
+
+
+class TopicSpec(SpecModel):
+    """An SNS topic."""
+
+    name: str
+    """Topic name: 1-256 letters, digits, `-` or `_`; a FIFO topic's name ends with `.fifo`."""
+    display_name: str | None = None
+    """Display name (at most 100 characters), used as the sender name of SMS and email."""
+    fifo: bool = False
+    """A FIFO topic (ordered, deduplicated). Changing it replaces the topic."""
+    kms_master_key_id: str | None = None
+    """KMS key (id, ARN or alias such as `alias/aws/sns`) encrypting messages at rest; `""`
+    turns encryption off."""
+    policy: dict[str, Any] | None = None
+    """The topic's access policy as a mapping (an IAM policy document). When not set, the
+    policy is not managed (AWS's default policy stays)."""
+    delivery_policy: dict[str, Any] | None = None
+    """HTTP/S delivery retry policy as a mapping; `{}` removes it."""
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        if is_unresolved(name):
+            return name
+        base = name.removesuffix(_FIFO_SUFFIX)
+        if not _TOPIC_NAME.fullmatch(base) or len(name) > 256:
+            raise ValueError("must be 1-256 letters, digits, '-' or '_' (a FIFO topic ends with '.fifo')")
+        return name
+
+    @field_validator("fifo")
+    @classmethod
+    def _name_matches_fifo(cls, fifo: bool, info: ValidationInfo) -> bool:
+        name = info.data.get("name")
+        if not isinstance(name, str) or is_unresolved(name):
+            return fifo
+        if fifo and not name.endswith(_FIFO_SUFFIX):
+            raise ValueError("a FIFO topic's name must end with '.fifo'")
+        if not fifo and name.endswith(_FIFO_SUFFIX):
+            raise ValueError("the name ends with '.fifo', which only a FIFO topic may use: set fifo: true")
+        return fifo
+
+    @field_validator("display_name")
+    @classmethod
+    def _short_display_name(cls, value: str | None) -> str | None:
+        if value is not None and not is_unresolved(value) and len(value) > 100:
+            raise ValueError(f"at most 100 characters (got {len(value)})")
+        return value
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_has_statements(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and "Statement" not in value:
+            raise ValueError("a policy document needs a 'Statement'")
+        return value
+
+
+@register
+class TopicReconciler(Reconciler):
+    meta = KindMeta(
+        kind="sns_topics",
+        model=TopicSpec,
+        title="SNS topic",
+        attributes=("name", "arn"),
+        force_new=frozenset({"name", "fifo"}),
+    )
+
+    def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(state.get("policy"), Mapping):
+            return {**state, "policy": canonical_policy(state["policy"])}
+        return state
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        owned = self._owned_topics(ctx, scope.stack)
+        out: dict[Key, Live] = {}
+        for name in sorted({*owned, *map(str, keys)}):
+            arn = topic_arn(ctx, name)
+            attributes = self._attributes(ctx, arn)
+            if attributes is None:
+                continue
+            tags = owned[name] if name in owned else self._tags(ctx, arn)
+            out[name] = self._live(name, arn, attributes, tags)
+        return out
+
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        # CreateTopic on an existing name ignores new attributes and tags: the engine calls this
+        # only for a topic its read did not find.
+        state = desired.state
+        attributes = initial_attributes(state, TOPIC_ATTRIBUTES)
+        if state["fifo"]:
+            attributes["FifoTopic"] = "true"
+        arn = ctx.client("sns").create_topic(
+            Name=state["name"], Attributes=attributes, Tags=tags_to_list(desired.tags)
+        )["TopicArn"]
+        return Live(desired.key, dict(state), self._attrs(state["name"], arn), dict(desired.tags), arn)
+
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        sns = ctx.client("sns")
+        changed = [f for f in TOPIC_ATTRIBUTES if delta.different_at(f)]
+        for field in changed:
+            sns.set_topic_attributes(
+                TopicArn=live.handle,
+                AttributeName=TOPIC_ATTRIBUTES[field],
+                AttributeValue=attribute_value(desired.state[field]),
+            )
+        state = {**live.state, **{f: desired.state[f] for f in changed}}
+        return Live(live.key, state, live.attrs, live.tags, live.handle)
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        # AWS deletes the topic's subscriptions with it; DeleteTopic on a gone topic succeeds.
+        ctx.client("sns").delete_topic(TopicArn=live.handle)
+
+    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
+        sns = ctx.client("sns")
+        if changes.to_set:
+            sns.tag_resource(ResourceArn=live.handle, Tags=tags_to_list(changes.to_set))
+        if changes.to_unset:
+            sns.untag_resource(ResourceArn=live.handle, TagKeys=changes.to_unset)
+
+    # reading ----------------------------------------------------------------------------------
+    @staticmethod
+    def _owned_topics(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
+        """Name -> tags of every topic in the region carrying this stack's owner tag."""
+        pages = (
+            ctx.client("resourcegroupstaggingapi")
+            .get_paginator("get_resources")
+            .paginate(TagFilters=[{"Key": OWNER_TAG, "Values": [stack]}], ResourceTypeFilters=["sns"])
+        )
+        owned: dict[str, dict[str, str]] = {}
+        for page in pages:
+            for mapping in page["ResourceTagMappingList"]:
+                name = topic_name(mapping["ResourceARN"])
+                if name is not None:
+                    owned[name] = tags_from_list(mapping.get("Tags"))
+        return owned
+
+    @staticmethod
+    def _attributes(ctx: AwsContext, arn: str) -> dict[str, str] | None:
+        try:
+            return dict(ctx.client("sns").get_topic_attributes(TopicArn=arn)["Attributes"])
+        except ClientError as error:
+            if error_code(error) == "NotFound":
+                return None
+            raise
+
+    @staticmethod
+    def _tags(ctx: AwsContext, arn: str) -> dict[str, str]:
+        return tags_from_list(ctx.client("sns").list_tags_for_resource(ResourceArn=arn).get("Tags"))
+
+    def _live(self, name: str, arn: str, attributes: Mapping[str, str], tags: dict[str, str]) -> Live:
+        state = {
+            "name": name,
+            "display_name": attributes.get("DisplayName", ""),
+            "fifo": is_true(attributes.get("FifoTopic")),
+            "kms_master_key_id": attributes.get("KmsMasterKeyId", ""),
+            "policy": parsed_json(attributes.get("Policy")),
+            "delivery_policy": parsed_json(attributes.get("DeliveryPolicy")),
+        }
+        return Live(name, self.canonical(state), self._attrs(name, arn), tags, arn)
+
+    @staticmethod
+    def _attrs(name: str, arn: str) -> dict[str, Any]:
+        return {"name": name, "arn": arn}
+
+
+# Subscriptions ---------------------------------------------------------------------------------
+
+Protocol = Literal["email", "email-json", "http", "https", "sqs", "lambda", "sms", "application", "firehose"]
+FilterPolicyScope = Literal["MessageAttributes", "MessageBody"]
+
+_ARN = r"arn:aws(?:-[a-z]+)*:"
+_ACCOUNT_REGION = r"[a-z0-9-]+:\d{12}:"
+_ENDPOINT_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    "email": (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an email address"),
+    "email-json": (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an email address"),
+    "sms": (re.compile(r"\+[1-9][0-9]{1,14}"), "a phone number in E.164 form (+821012345678)"),
+    "sqs": (
+        re.compile(_ARN + "sqs:" + _ACCOUNT_REGION + r"[A-Za-z0-9_-]{1,80}(?:\.fifo)?"),
+        "an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:QUEUE)",
+    ),
+    "lambda": (
+        re.compile(_ARN + "lambda:" + _ACCOUNT_REGION + r"function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]+)?"),
+        "a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)",
+    ),
+    "application": (
+        re.compile(_ARN + "sns:" + _ACCOUNT_REGION + r"endpoint/\S+"),
+        "an SNS platform endpoint ARN",
+    ),
+    "firehose": (
+        re.compile(_ARN + "firehose:" + _ACCOUNT_REGION + r"deliverystream/[A-Za-z0-9_.-]{1,64}"),
+        "a Firehose delivery stream ARN",
+    ),
+}
+_RAW_DELIVERY_PROTOCOLS = frozenset({"http", "https", "sqs", "firehose"})
+_DOCUMENT_FIELDS = ("filter_policy", "redrive_policy")
+_PENDING_ARNS = frozenset({"PendingConfirmation", "pending confirmation"})
+_DELETED_ARN = "Deleted"  # shown for a while after a pending subscription was removed
+PENDING_NOTE = "awaiting confirmation"
+
+# Spec field -> SNS subscription attribute, in the order they are set (see _ordered_changes).
+SUBSCRIPTION_ATTRIBUTES = {
+    "raw_message_delivery": "RawMessageDelivery",
+    "filter_policy": "FilterPolicy",
+    "filter_policy_scope": "FilterPolicyScope",
+    "redrive_policy": "RedrivePolicy",
+    "subscription_role_arn": "SubscriptionRoleArn",
+}
+
+
+def endpoint_problem(protocol: str, endpoint: str) -> str | None:
+    """Why `endpoint` does not suit `protocol`, or None. Never quotes the endpoint (a secret)."""
+    if protocol in ("http", "https"):
+        url = urlsplit(endpoint)
+        if url.scheme != protocol or not url.netloc or any(c.isspace() for c in endpoint):
+            return f"must be a URL starting with {protocol}://"
+        return None
+    pattern, meaning = _ENDPOINT_FORMS[protocol]
+    return None if pattern.fullmatch(endpoint) else f"must be {meaning} for protocol {protocol}"
+
+
+def endpoint_fingerprint(endpoint: str) -> str:
+    """Stands for the endpoint in keys: equal endpoints give equal keys, and none is shown."""
+    return hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+
+
+class SubscriptionSpec(SpecModel):
+    """A subscription of an endpoint to its parent topic. It has no name: protocol and endpoint
+    identify it, so changing either makes a new subscription (the old one is removed)."""
+
+    # The endpoint may be a secret: never echo the input in validation errors.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    protocol: Protocol
+    """Delivery protocol."""
+    endpoint: str = Field(repr=False)
+    """Where messages go, in the protocol's form: an email address (email, email-json), a URL
+    (http, https), a queue ARN (sqs), a function ARN (lambda), an E.164 number (sms), a platform
+    endpoint ARN (application) or a delivery stream ARN (firehose). Always masked in output."""
+    filter_policy: dict[str, Any] | None = None
+    """Filter policy as a mapping: only matching messages are delivered; `{}` removes it."""
+    filter_policy_scope: FilterPolicyScope | None = None
+    """What the filter policy applies to (AWS's default: MessageAttributes)."""
+    raw_message_delivery: bool | None = None
+    """Deliver the message body without the SNS envelope (http, https, sqs and firehose only)."""
+    redrive_policy: dict[str, Any] | None = None
+    """Dead-letter queue for undeliverable messages, e.g. `{deadLetterTargetArn: ARN}`; `{}`
+    removes it."""
+    subscription_role_arn: str | None = None
+    """IAM role SNS assumes to write to the delivery stream (firehose only, and required there)."""
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_suits_protocol(cls, endpoint: str, info: ValidationInfo) -> str:
+        protocol = info.data.get("protocol")
+        if protocol is None or is_unresolved(endpoint):
+            return endpoint
+        problem = endpoint_problem(protocol, endpoint)
+        if problem:
+            raise ValueError(problem)
+        return endpoint
+
+    @field_validator("filter_policy_scope")
+    @classmethod
+    def _scope_needs_policy(cls, scope: str | None, info: ValidationInfo) -> str | None:
+        if scope is not None and not info.data.get("filter_policy"):
+            raise ValueError("needs a non-empty filter_policy")
+        return scope
+
+    @field_validator("raw_message_delivery")
+    @classmethod
+    def _raw_only_where_supported(cls, raw: bool | None, info: ValidationInfo) -> bool | None:
+        protocol = info.data.get("protocol")
+        if raw is not None and protocol is not None and protocol not in _RAW_DELIVERY_PROTOCOLS:
+            raise ValueError(f"only applies to http, https, sqs and firehose subscriptions, not {protocol}")
+        return raw
+
+    @field_validator("subscription_role_arn")
+    @classmethod
+    def _role_for_firehose(cls, role: str | None, info: ValidationInfo) -> str | None:
+        protocol = info.data.get("protocol")
+        if protocol == "firehose" and role is None:
+            raise ValueError("a firehose subscription needs subscription_role_arn")
+        if protocol not in (None, "firehose") and role is not None:
+            raise ValueError("only applies to firehose subscriptions")
+        return role
+
+
+@register
+class SubscriptionReconciler(Reconciler):
+    meta = KindMeta(
+        kind="subscriptions",
+        model=SubscriptionSpec,
+        title="SNS subscription",
+        identity="endpoint",
+        attributes=("arn",),
+        force_new=frozenset({"protocol", "endpoint"}),
+        taggable=False,
+        parent="sns_topics",
+        sensitive_fields=frozenset({"endpoint"}),
+    )
+
+    def key(self, state: Mapping[str, Any], parent_key: Key | None) -> Key:
+        return self._key(parent_key, state["protocol"], state["endpoint"])
+
+    def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        documents = {f: document_text(state[f]) for f in _DOCUMENT_FIELDS if f in state}
+        return {**state, **documents}
+
+    @staticmethod
+    def _key(topic: Key | None, protocol: str, endpoint: Any) -> Key:
+        fingerprint = endpoint_fingerprint(endpoint) if isinstance(endpoint, str) else repr(endpoint)
+        return (topic, f"{protocol}:{fingerprint}")
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        wanted = set(keys)
+        topics = {_topic_of(k) for k in keys} | {str(p) for p in scope.parents}
+        out: dict[Key, Live] = {}
+        for topic in sorted(topics):
+            parent = scope.parents.get(topic)
+            arn = parent.attrs["arn"] if parent is not None else topic_arn(ctx, topic)
+            for listed in self._list(ctx, arn):
+                key = self._key(topic, listed["Protocol"], listed["Endpoint"])
+                if parent is None and key not in wanted:
+                    continue
+                live = self._read_one(ctx, key, listed)
+                if live is not None:
+                    out[key] = live
+        return out
+
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        state = desired.state
+        parent_arn = desired.parent.attrs["arn"] if desired.parent else topic_arn(ctx, _topic_of(desired.key))
+        attributes = initial_attributes(state, SUBSCRIPTION_ATTRIBUTES)
+        arn = ctx.client("sns").subscribe(
+            TopicArn=parent_arn,
+            Protocol=state["protocol"],
+            Endpoint=state["endpoint"],
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        listed = {"SubscriptionArn": arn, "Protocol": state["protocol"], "Endpoint": state["endpoint"]}
+        live = self._read_one(ctx, desired.key, listed)
+        if live is None:  # deleted in the instant since; report what was asked for
+            return Live(desired.key, dict(state), {"arn": arn}, None, arn)
+        return live
+
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        sns = ctx.client("sns")
+        changed = _ordered_changes(desired.state, delta)
+        for field in changed:
+            sns.set_subscription_attributes(
+                SubscriptionArn=live.handle,
+                AttributeName=SUBSCRIPTION_ATTRIBUTES[field],
+                AttributeValue=attribute_value(desired.state[field]),
+            )
+        state = {**live.state, **{f: desired.state[f] for f in changed}}
+        return Live(live.key, state, live.attrs, None, live.handle)
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        if live.pending:  # AWS refuses to remove it and drops it after 48 hours itself
+            return
+        try:
+            ctx.client("sns").unsubscribe(SubscriptionArn=live.handle)
+        except ClientError as error:
+            if error_code(error) != "NotFound":  # already gone, e.g. with its topic
+                raise
+
+    # reading ----------------------------------------------------------------------------------
+    @staticmethod
+    def _list(ctx: AwsContext, topic: str) -> list[dict[str, Any]]:
+        """Every subscription of the topic (AWS pages by 100); none when the topic is gone."""
+        pages = ctx.client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
+        try:
+            return [
+                s for page in pages for s in page["Subscriptions"] if s["SubscriptionArn"] != _DELETED_ARN
+            ]
+        except ClientError as error:
+            if error_code(error) == "NotFound":
+                return []
+            raise
+
+    def _read_one(self, ctx: AwsContext, key: Key, listed: Mapping[str, Any]) -> Live | None:
+        arn = listed["SubscriptionArn"]
+        if arn in _PENDING_ARNS:
+            return self._pending(key, listed, None)
+        try:
+            attributes = ctx.client("sns").get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+        except ClientError as error:
+            if error_code(error) == "NotFound":
+                return None
+            raise
+        if is_true(attributes.get("PendingConfirmation")):
+            return self._pending(key, listed, arn)
+        return Live(key, self._state(listed, attributes), {"arn": arn}, None, arn)
+
+    @staticmethod
+    def _pending(key: Key, listed: Mapping[str, Any], arn: str | None) -> Live:
+        state = {"protocol": listed["Protocol"], "endpoint": listed["Endpoint"]}
+        return Live(key, state, {"arn": arn}, None, arn, pending=PENDING_NOTE)
+
+    @staticmethod
+    def _state(listed: Mapping[str, Any], attributes: Mapping[str, str]) -> dict[str, Any]:
+        return {
+            "protocol": listed["Protocol"],
+            "endpoint": listed["Endpoint"],
+            "filter_policy": document_text(attributes.get("FilterPolicy", "")),
+            # AWS reports a scope only with a policy; without one the default applies.
+            "filter_policy_scope": attributes.get("FilterPolicyScope") or "MessageAttributes",
+            "raw_message_delivery": is_true(attributes.get("RawMessageDelivery")),
+            "redrive_policy": document_text(attributes.get("RedrivePolicy", "")),
+            "subscription_role_arn": attributes.get("SubscriptionRoleArn"),
+        }
+
+
+def _topic_of(key: Key) -> str:
+    """The parent topic's name in a subscription key."""
+    assert isinstance(key, tuple), f"not a subscription key: {key!r}"
+    return str(key[0])
+
+
+def _ordered_changes(desired: Mapping[str, Any], delta: Delta) -> list[str]:
+    """The managed attributes that differ, in an order SNS accepts.
+
+    SNS checks a filter policy against the current scope, and a nested (message body) policy is
+    invalid for MessageAttributes: moving to MessageBody, set the scope first; otherwise the
+    policy first (a flat policy is valid under either scope).
+    """
+    changed = [f for f in SUBSCRIPTION_ATTRIBUTES if delta.different_at(f)]
+    to_body = desired.get("filter_policy_scope") == "MessageBody"
+    if to_body and "filter_policy_scope" in changed:
+        changed.remove("filter_policy_scope")
+        changed.insert(0, "filter_policy_scope")
+    return changed
