@@ -96,6 +96,11 @@ def diff_states(desired: Mapping[str, Any], live: Mapping[str, Any] | None, pref
             out.extend(diff_states(want, have, path).differences)
         elif have != want or contains_unknown(want):
             out.append(Difference(path, have, want))
+    if prefix:
+        # Inside a managed mapping (dimensions, a dashboard body...) a key only AWS has is a change too.
+        for key in live.keys() - desired.keys():
+            if live[key] is not None:
+                out.append(Difference(join_path(prefix, str(key)), live[key], None))
     return Delta(out)
 
 
