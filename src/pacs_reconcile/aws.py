@@ -6,10 +6,13 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # boto3 is imported lazily so `--help` and `validate` stay fast.
     import boto3
+
+T = TypeVar("T")
 
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Filter", "Test", "Search")
 
@@ -85,12 +88,27 @@ class AwsContext:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._account_id: str | None = None
+        self._memo: dict[str, Any] = {}
+        self._memo_locks: dict[str, threading.Lock] = {}
         self._call_started = threading.local()
         events = self._session.events
         events.register("before-call.*.*", self._on_before_call)
         events.register("before-send.*.*", self._on_before_send)
         events.register("after-call.*.*", self._on_after_call)
         events.register("after-call-error.*.*", self._on_after_call)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """Compute once per run (thread-safe): e.g. the one owner-tag sweep every kind shares."""
+        with self._lock:
+            lock = self._memo_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]  # type: ignore[no-any-return]
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._memo.pop(key, None)
 
     def client(self, service: str) -> Any:
         with self._lock:

@@ -34,6 +34,16 @@ def child_kinds(parent: str) -> list[str]:
     return [k for k, r in KINDS.items() if r.meta.parent == parent]
 
 
+_NOT_KINDS = {"base", "registry", "common"}
+
+
 def load_all() -> None:
-    """Import every resource module so each registers its kinds (idempotent)."""
-    from . import cloudwatch, logs, lookups, sns  # noqa: F401
+    """Import every module of this package so each registers its kinds (idempotent)."""
+    import importlib
+    import pkgutil
+
+    from .. import resources
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(resources.__path__)):
+        if module not in _NOT_KINDS and not module.startswith("_"):
+            importlib.import_module(f"{resources.__name__}.{module}")
