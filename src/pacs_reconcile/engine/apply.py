@@ -5,6 +5,7 @@ Each resource ends either in its old or its new form; the summary says exactly w
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,6 +44,9 @@ class ApplyResult:
         return sum(1 for o in self.outcomes if o.action is action and o.status is status)
 
 
+SUPERSEDED = " (replaced)"
+"""Suffix of the address under which the old half of a create-before-destroy replacement is deleted."""
+
 ProgressHook = Callable[[str, Change, Outcome | None], None]
 """Called with ("start", change, None) and ("finish", change, outcome)."""
 
@@ -71,16 +75,23 @@ def apply_plan(plan: Plan, values: Values, ctx: AwsContext, parallelism: int = 8
     deps = {a: set(c.depends_on) for a, c in forward.items()}
     _, interrupted = run_jobs(jobs, deps, parallelism, on_start, on_finish)
 
-    # Phase 2: deletions, dependents (and children) before what they depend on.
+    # Phase 2: deletions, dependents (and children) before what they depend on; this includes the
+    # old halves of create-before-destroy replacements, now that dependents use the new ones.
     failed = {o.address for o in outcomes if o.status is not Status.DONE}
     deletes = {c.address: c for c in plan.changes if c.action is Action.DELETE}
+    for address in executor.superseded:
+        old = executor.superseded[address]
+        deletes[old.address] = old
+        by_address[old.address] = old
     if deletes and not interrupted:
         reverse: dict[str, set[str]] = {a: set() for a in deletes}
         for address, change in deletes.items():
             for other, other_change in deletes.items():
                 if address in other_change.depends_on or other_change.parent == address:
                     reverse[address].add(other)
-        blocked = {a for a in deletes if any(f in _referrers(plan, a) for f in failed)}
+        # Never delete something a dependent may still use because its own change did not go through.
+        blocked = {a for a, c in deletes.items()
+                   if any(f in _referrers(plan, c.address.removesuffix(SUPERSEDED)) for f in failed)}
         jobs = {a: executor.job(c) for a, c in deletes.items() if a not in blocked}
         for address in sorted(blocked):
             on_finish(JobResult(address, Status.SKIPPED, blocked_by="a resource that refers to it failed to change"))
@@ -126,6 +137,9 @@ class _Executor:
         self.values = values
         self.ctx = ctx
         self.applied: dict[str, Live] = {c.address: c.live for c in plan.changes if c.live is not None}
+        self.superseded: dict[str, Change] = {}
+        """Old halves of create-before-destroy replacements, deleted in phase 2."""
+        self._lock = threading.Lock()
 
     def job(self, change: Change) -> Callable[[], None]:
         return lambda: self.run(change)
@@ -139,6 +153,13 @@ class _Executor:
         desired = self._desired(change)
         if change.action is Action.CREATE:
             live = reconciler.create(self.ctx, desired)
+        elif change.action is Action.REPLACE and reconciler.meta.create_before_destroy:
+            assert change.live is not None
+            live = reconciler.create(self.ctx, desired)
+            with self._lock:
+                self.superseded[change.address] = Change(
+                    change.address + SUPERSEDED, change.kind, Action.DELETE, change.key, live=change.live,
+                    reason="superseded by its replacement", depends_on=[change.address])
         elif change.action is Action.REPLACE:
             assert change.live is not None
             reconciler.delete(self.ctx, change.live)

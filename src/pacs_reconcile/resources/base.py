@@ -56,6 +56,10 @@ class KindMeta:
     """The parent kind for a child kind (declared nested under the parent)."""
     sensitive_fields: frozenset[str] = frozenset()
     """Attribute paths always masked in output."""
+    create_before_destroy: bool = False
+    """Replace by creating the new resource first, moving dependents to it, then deleting the old one
+    (for kinds whose dependents cannot lose them, e.g. security groups in use). `create` must then
+    cope with the old resource still existing (e.g. a generated name suffix)."""
 
 
 @dataclass
@@ -63,7 +67,7 @@ class Live:
     """One resource as read from AWS, normalized onto its kind's spec shape."""
 
     key: Key
-    state: dict[str, Any]
+    state: dict[str, Any] = field(repr=False)
     """Spec-shaped attributes (same keys as the model dump), tags excluded."""
     attrs: dict[str, Any]
     """Referenceable attributes (arn, name, ...)."""
