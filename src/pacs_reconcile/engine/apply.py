@@ -178,7 +178,8 @@ class _Executor:
             raise ReconcileError(f"{change.address}: a referenced value is still unknown (its dependency did not apply)")
         reconciler = KINDS[change.kind]
         parent = self.applied.get(node.parent) if node.parent else None
-        return Desired(change.address, change.key, reconciler.canonical(config), tags or {}, parent)
+        return Desired(change.address, change.key, reconciler.canonical(config), tags or {}, parent,
+                       self.plan.base_dir)
 
     def _update(self, change: Change, desired: Desired) -> Live:
         """Re-diff with every reference now known; call AWS only for what still differs."""

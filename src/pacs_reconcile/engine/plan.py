@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures as futures
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .. import OWNER_TAG
@@ -42,6 +43,8 @@ class Plan:
     options: PlanOptions
     lookups: dict[str, dict[str, Any]] = field(default_factory=dict)
     values: Values | None = field(default=None, repr=False)
+    base_dir: Path | None = None
+    """The spec's folder (relative paths in desired state resolve against it)."""
     """Attributes known at plan time; apply fills in the rest as it creates."""
 
     def count(self, action: Action) -> int:
@@ -66,7 +69,7 @@ def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -
     live = read_live(spec, ctx)
     planner = _Planner(spec, ctx, options, selected, lookups, live)
     changes = planner.changes()
-    return Plan(spec.stack, ctx.region, spec.fingerprint(), changes, options, lookups, planner.values)
+    return Plan(spec.stack, ctx.region, spec.fingerprint(), changes, options, lookups, planner.values, spec.root)
 
 
 def _selection(spec: Spec, options: PlanOptions) -> set[str]:

@@ -11,6 +11,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -91,6 +92,8 @@ class Desired:
     state: dict[str, Any]
     tags: dict[str, str]
     parent: Live | None = None
+    base_dir: Path | None = None
+    """The spec's folder: where relative paths in the state (e.g. a code folder) are resolved."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,12 @@ class Reconciler(ABC):
         """How an undeclared resource is named in output (override to hide a sensitive identity)."""
         ident = key[-1] if isinstance(key, tuple) else key
         return str(ident)
+
+    def prepare(self, config: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+        """Called by the loader after validation, offline: derive what the desired state needs from
+        files next to the spec (e.g. a code bundle's hash). Paths are relative to `base_dir` and must
+        stay inside it. Raise ValueError for a problem; it is reported at the entry's location."""
+        return config
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
         """Put a spec-shaped state into canonical form; applied to desired and live alike."""

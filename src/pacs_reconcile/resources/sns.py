@@ -31,6 +31,7 @@ from ..diff import (
     tags_from_list,
     tags_to_list,
 )
+from ..policy import canonical_policy
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .registry import register
 
@@ -91,80 +92,6 @@ def document_text(value: Any) -> Any:
 
 def is_true(text: str | None) -> bool:
     return (text or "").lower() == "true"
-
-
-# Policy documents ------------------------------------------------------------------------------
-
-_SET_LIKE_KEYS = ("Action", "NotAction", "Resource", "NotResource")
-_PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
-
-
-def canonical_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
-    """An access policy in one canonical form, so documents equal in meaning compare equal.
-
-    A single value and a one-element list are the same (both become a sorted list),
-    `Principal: "*"` is `{"AWS": "*"}`, condition values are strings, and statements are a set.
-    """
-    out = dict(policy)
-    statements = policy.get("Statement")
-    if isinstance(statements, Mapping):
-        statements = [statements]
-    if isinstance(statements, list):
-        canonical = {_sort_key(s): s for s in map(_canonical_statement, statements)}
-        out["Statement"] = [canonical[k] for k in sorted(canonical)]
-    return out
-
-
-def _sort_key(value: Any) -> str:
-    # default=str: a value may still be UNKNOWN ("known after apply") when planning.
-    return json.dumps(value, sort_keys=True, default=str)
-
-
-def _canonical_statement(statement: Any) -> Any:
-    if not isinstance(statement, Mapping):
-        return statement
-    out: dict[str, Any] = {}
-    for key, value in statement.items():
-        if key in _SET_LIKE_KEYS:
-            out[key] = _as_set(value)
-        elif key in _PRINCIPAL_KEYS:
-            out[key] = _canonical_principal(value)
-        elif key == "Condition" and isinstance(value, Mapping):
-            out[key] = {op: _canonical_condition(block) for op, block in value.items()}
-        else:
-            out[key] = value
-    return out
-
-
-def _canonical_principal(value: Any) -> Any:
-    if value == "*":
-        return {"AWS": ["*"]}
-    if isinstance(value, Mapping):
-        return {kind: _as_set(ids) for kind, ids in value.items()}
-    return value
-
-
-def _canonical_condition(block: Any) -> Any:
-    if not isinstance(block, Mapping):
-        return block
-    return {key: _as_set([_condition_text(v) for v in _as_list(values)]) for key, values in block.items()}
-
-
-def _condition_text(value: Any) -> Any:
-    # Condition values are strings to IAM: true, "true" and 5, "5" mean the same.
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _as_set(values: Any) -> list[Any]:
-    return sorted_unique(_as_list(values))
 
 
 # Topics ----------------------------------------------------------------------------------------

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from .. import OWNER_TAG
 from ..errors import Diagnostic, SpecError
+from ..redact import Redactor
 from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
 from .expressions import ExpressionError, Reference, references_in, render, truthy
 from .model import Lifecycle, LocatedReference, Location, LookupNode, ResourceNode, Spec, Variable
 from .references import check_references
 from .suggest import did_you_mean
-from .variables import Declaration, VariableProblem, parse_declaration, resolve_values
+from .variables import Declaration, VariableProblem, check_value, parse_declaration, resolve_values
 from .yamlsrc import PathKey, SourceFile, YamlProblem, read_yaml
 
 ROOT_KEYS = ("version", "stack", "region", "include", "variables", "environments", "defaults", "lookups")
@@ -56,22 +58,30 @@ class _Loader:
         self.problems: list[Diagnostic] = []
         self.variables: dict[str, Variable] = {}
         self.default_tags: dict[str, Any] = {}
+        self.default_sensitive: set[str] = set()
+        """Paths (`tags.KEY`) of default tags whose value comes from a sensitive variable."""
         self.lookups: dict[str, LookupNode] = {}
         self.resources: dict[str, ResourceNode] = {}
         self.disabled: set[str] = set()
         self.expanded: set[str] = set()
         self.files: list[SourceFile] = []
         self.stack = ""
+        self.declared_variables: set[str] = set()
+        self.failed: set[tuple[str, PathKey]] = set()
+        """(file, path) of values whose ${...} could not be substituted: already reported, so
+        their validation errors would only repeat the problem."""
+        self.entries: dict[str, Location] = {}
+        """Where each resource address was first declared (across every file)."""
 
     # ------------------------------------------------------------------------------- top level
     def load(self) -> Spec:
         root = self._read(self.path, self.path.name)
         if root is None:
-            raise SpecError(self.problems)
+            raise self._error()
         data = root.data
         if not isinstance(data, dict):
             self.problems.append(root.diagnostic((), "", "the spec must be a mapping of keys"))
-            raise SpecError(self.problems)
+            raise self._error()
         sections = top_level_kinds()
         for key in data:
             if key not in ROOT_KEYS and key not in sections:
@@ -81,7 +91,7 @@ class _Loader:
         self._variables(root, data)
         self._defaults(root, data.get("defaults"))
         if self.problems:  # resource checks would only repeat variable problems
-            raise SpecError(self.problems)
+            raise self._error()
         for source in files:
             self._lookups(source)
         for source in files:
@@ -91,7 +101,7 @@ class _Loader:
                     self._section(source, (section,), section, entries, parent=None)
         self.problems.extend(check_references(self.resources, self.lookups, self.disabled, self.expanded))
         if self.problems:
-            raise SpecError(self.problems)
+            raise self._error()
         region = data.get("region")
         return Spec(
             stack=stack,
@@ -103,6 +113,14 @@ class _Loader:
             lookups=self.lookups,
             resources=self.resources,
         )
+
+    def _error(self) -> SpecError:
+        """Every problem found, with the values of sensitive variables masked: a validator may quote
+        the value it refused, and the command's own redactor learns the secrets only from a valid spec."""
+        redactor = Redactor(str(v.value) for v in self.variables.values()
+                            if v.sensitive and isinstance(v.value, str | int | float))
+        return SpecError([replace(d, message=redactor.text(d.message), field=redactor.text(d.field))
+                          for d in self.problems])
 
     def _read(self, path: Path, display: str) -> SourceFile | None:
         try:
@@ -121,12 +139,19 @@ class _Loader:
         return Location(source.display, line, column)
 
     def _check_header(self, root: SourceFile, data: dict[str, Any]) -> str:
-        if data.get("version") != 1:
-            self._problem(root, ("version",), "version", "must be 1 (the only spec version so far)")
+        if "version" not in data:
+            self._problem(root, ("version",), "version", "required: write `version: 1` at the top")
+        elif data["version"] != 1 or isinstance(data["version"], bool):
+            self._problem(root, ("version",), "version",
+                          f"must be 1, the only spec version so far (got {data['version']!r})")
         stack = data.get("stack")
-        if not isinstance(stack, str) or not STACK_NAME.match(stack):
-            self._problem(root, ("stack",), "stack",
-                          "required: 1-63 letters, digits, '.', '_' or '-' (it names the owner tag value)")
+        rule = ("1-63 letters, digits, '.', '_' or '-', starting with a letter or digit "
+                "(it is the owner tag value)")
+        if stack is None:
+            self._problem(root, ("stack",), "stack", f"required: {rule}")
+            stack = ""
+        elif not isinstance(stack, str) or not STACK_NAME.match(stack):
+            self._problem(root, ("stack",), "stack", f"must be {rule}; got {stack!r}")
             stack = ""
         region = data.get("region")
         if region is not None and (not isinstance(region, str) or not REGION.match(region)):
@@ -173,7 +198,10 @@ class _Loader:
                     source.data = {}
                     continue
                 for key in source.data:
-                    if key not in sections and key != "lookups":
+                    if key in ROOT_KEYS and key != "lookups":
+                        self._problem(source, (key,), key, f"only the root file ({root.display}) may set "
+                                      f"`{key}`; included files hold resources and lookups")
+                    elif key not in sections and key != "lookups":
                         hint = did_you_mean(key, (*sections, "lookups"))
                         self._problem(source, (key,), key,
                                       f"unknown section (included files hold resources and lookups){hint}")
@@ -187,6 +215,7 @@ class _Loader:
             self._problem(root, ("variables",), "variables", "must be a mapping of variable declarations")
             return
         declarations: dict[str, Declaration] = {}
+        self.declared_variables = set(raw)
         for name, body in raw.items():
             try:
                 declarations[name] = parse_declaration(name, body)
@@ -203,11 +232,8 @@ class _Loader:
         for name, source, message in problems:
             if source == "--var":
                 self.problems.append(Diagnostic("--var", 0, 0, name, message))
-            else:
-                path = ("variables", name)
-                if source == "overlay" and self.environment:
-                    path = ("environments", self.environment, "variables", name)
-                self._problem(root, path, f"variables.{name}", message)
+            elif source != "overlay":  # _overlay checked every environment's values already
+                self._problem(root, ("variables", name), f"variables.{name}", message)
         self.variables = values
 
     def _overlay(self, root: SourceFile, environments: Any, declarations: Mapping[str, Declaration]) -> dict[str, Any]:
@@ -216,6 +242,7 @@ class _Loader:
         if not isinstance(environments, dict):
             self._problem(root, ("environments",), "environments", "must be a mapping of environment names")
             return {}
+        overlays: dict[str, dict[str, Any]] = {}
         for env_name, body in environments.items():
             base: PathKey = ("environments", env_name)
             if not isinstance(body, dict):
@@ -225,10 +252,29 @@ class _Loader:
                 if key != "variables":
                     self._problem(root, (*base, key), f"environments.{env_name}.{key}",
                                   "unknown key" + did_you_mean(key, ["variables"]))
-            for var in body.get("variables") or {}:
-                if var not in declarations:
-                    self._problem(root, (*base, "variables", var), f"environments.{env_name}.variables.{var}",
-                                  "no such variable" + did_you_mean(var, declarations))
+            values = body.get("variables")
+            if values is None:
+                values = {}
+            if not isinstance(values, dict):
+                self._problem(root, (*base, "variables"), f"environments.{env_name}.variables",
+                              "must be a mapping of variable names to values")
+                continue
+            overlays[env_name] = values
+            # Every environment is checked, not only the one selected: `validate` without --env
+            # must catch a prod overlay that only `--env prod` would use.
+            for var, value in values.items():
+                where: PathKey = (*base, "variables", var)
+                field = f"environments.{env_name}.variables.{var}"
+                declaration = declarations.get(var)
+                if declaration is None:
+                    if var not in self.declared_variables:  # a broken declaration is reported already
+                        self._problem(root, where, field,
+                                      "no such variable" + did_you_mean(var, declarations))
+                    continue
+                try:
+                    check_value(declaration, value, "")
+                except VariableProblem as exc:
+                    self._problem(root, where, field, "invalid value" if declaration.sensitive else str(exc))
         if self.environment is None:
             return {}
         if self.environment not in environments:
@@ -236,8 +282,7 @@ class _Loader:
             self.problems.append(Diagnostic("--env", 0, 0, self.environment,
                                             f"no such environment (known: {known})"))
             return {}
-        overlay = environments[self.environment].get("variables") or {}
-        return dict(overlay) if isinstance(overlay, dict) else {}
+        return dict(overlays.get(self.environment, {}))
 
     def _defaults(self, root: SourceFile, defaults: Any) -> None:
         if defaults is None:
@@ -248,7 +293,8 @@ class _Loader:
         for key in defaults:
             if key != "tags":
                 self._problem(root, ("defaults", key), f"defaults.{key}", "unknown key" + did_you_mean(key, ["tags"]))
-        tags = self._substitute(root, ("defaults", "tags"), "defaults.tags", defaults.get("tags") or {}, None, set())
+        tags = self._substitute(root, ("defaults", "tags"), "defaults.tags", defaults.get("tags") or {}, None,
+                                self.default_sensitive, "tags")
         self.default_tags = self._check_tags(root, ("defaults", "tags"), "defaults.tags", tags) or {}
 
     # ------------------------------------------------------------------------------- lookups
@@ -299,6 +345,11 @@ class _Loader:
                parent: ResourceNode | None) -> None:
         reconciler = KINDS[kind]
         base_address = f"{parent.address}.{kind}.{name}" if parent else f"{kind}.{name}"
+        first = self.entries.get(base_address)
+        if first is not None:
+            self._problem(source, path, base_address, f"declared twice (first at {first})")
+            return
+        self.entries[base_address] = self._location(source, path)
         if not isinstance(body, dict):
             self._problem(source, path, base_address, "must be a mapping of settings")
             return
@@ -329,8 +380,11 @@ class _Loader:
             if any(isinstance(item, dict | list) for item in value):
                 self._problem(source, (*path, "for_each"), f"{address}.for_each", "list items must be plain values")
                 return []
-            if len(set(keys)) != len(keys):
-                self._problem(source, (*path, "for_each"), f"{address}.for_each", "list items must be unique")
+            repeated = sorted({key for key in keys if keys.count(key) > 1})
+            if repeated:
+                shown = ", ".join(map(repr, repeated))
+                self._problem(source, (*path, "for_each"), f"{address}.for_each",
+                              f"list items must be unique: {shown} appears more than once")
                 return []
             return [(key, {"key": key, "value": item}) for key, item in zip(keys, value, strict=True)]
         if isinstance(value, dict):
@@ -338,8 +392,9 @@ class _Loader:
         if isinstance(value, str) and "${" in value:
             self._problem(source, (*path, "for_each"), f"{address}.for_each",
                           "must be known before plan: use variables or literals, not resource references")
-        else:
-            self._problem(source, (*path, "for_each"), f"{address}.for_each", "must be a list or a mapping")
+        elif (source.display, (*path, "for_each")) not in self.failed:
+            self._problem(source, (*path, "for_each"), f"{address}.for_each",
+                          f"must be a list or a mapping, not {_kind_of(value)}")
         return []
 
     def _enabled(self, source: SourceFile, path: PathKey, address: str, when: Any, each: Any) -> bool:
@@ -358,16 +413,26 @@ class _Loader:
         sensitive: set[str] = set()
         config = self._substitute(source, path, address, settings, each, sensitive)
         validated = self._validate(source, path, address, reconciler.meta.model, config)
+        if validated is not None:
+            try:
+                validated = reconciler.prepare(validated, self.root_dir)
+            except ValueError as exc:
+                self._problem(source, path, address, str(exc))
+                validated = None
         lifecycle = self._lifecycle(source, path, address, body.get("lifecycle"), reconciler)
         tags = None
         if reconciler.meta.taggable:
-            own = self._substitute(source, (*path, "tags"), f"{address}.tags", body.get("tags") or {}, each, sensitive)
-            checked = self._check_tags(source, (*path, "tags"), f"{address}.tags", own)
-            tags = {**self.default_tags, **(checked or {}), OWNER_TAG: self.stack}
+            own = self._substitute(source, (*path, "tags"), f"{address}.tags", body.get("tags") or {}, each,
+                                   sensitive, "tags")
+            checked = self._check_tags(source, (*path, "tags"), f"{address}.tags", own) or {}
+            tags = {**self.default_tags, **checked, OWNER_TAG: self.stack}
+            sensitive |= {p for p in self.default_sensitive if p.removeprefix("tags.") not in checked}
         references = self._depends_on(source, path, address, body.get("depends_on"))
         if validated is None or lifecycle is None:
             return None
         identity = validated.get(reconciler.meta.identity)
+        if self._has_failed(source, (*path, reconciler.meta.identity)):
+            return None
         if isinstance(identity, str) and "${" in identity:
             self._problem(source, (*path, reconciler.meta.identity), f"{address}.{reconciler.meta.identity}",
                           "the identity of a resource must be known before plan: no resource references")
@@ -410,6 +475,8 @@ class _Loader:
 
     def _references(self, source: SourceFile, path: PathKey, address: str, value: Any) -> list[LocatedReference]:
         """Every ${...} still in `value` (resource or lookup references), with where it was written."""
+        if self._has_failed(source, path):
+            return []
         if isinstance(value, dict):
             return [r for k, v in value.items() for r in self._references(source, (*path, k), f"{address}.{k}", v)]
         if isinstance(value, list):
@@ -464,8 +531,13 @@ class _Loader:
             return {k: self._substitute(source, (*path, k), f"{field}.{k}", v, each, sensitive,
                                         f"{rel}.{k}" if rel else str(k)) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._substitute(source, (*path, i), f"{field}[{i}]", v, each, sensitive, f"{rel}[{i}]")
-                    for i, v in enumerate(value)]
+            # Lists are compared (and masked) whole: a secret in an item makes the list sensitive.
+            inner: set[str] = set()
+            items = [self._substitute(source, (*path, i), f"{field}[{i}]", v, each, inner, rel)
+                     for i, v in enumerate(value)]
+            if inner:
+                sensitive.add(rel)
+            return items
         if not isinstance(value, str) or "${" not in value:
             return value
         used_sensitive = False
@@ -476,6 +548,8 @@ class _Loader:
                 if len(ref.parts) != 2:
                     raise ExpressionError(f"${{{ref.text}}}: variables are written ${{var.NAME}}")
                 var = self.variables.get(ref.parts[1])
+                if var is None and ref.parts[1] in self.declared_variables:
+                    raise _AlreadyReported()  # its declaration or value is reported already
                 if var is None:
                     raise ExpressionError(f"unknown variable {ref.parts[1]!r}" + did_you_mean(ref.parts[1], self.variables))
                 used_sensitive = used_sensitive or var.sensitive
@@ -492,6 +566,10 @@ class _Loader:
             result = render(value, resolve)
         except ExpressionError as exc:
             self._problem(source, path, field, str(exc))
+            self.failed.add((source.display, path))
+            return value
+        except _AlreadyReported:
+            self.failed.add((source.display, path))
             return value
         if used_sensitive:
             sensitive.add(rel)
@@ -502,12 +580,29 @@ class _Loader:
         try:
             validated = model.model_validate(config)
         except ValidationError as exc:
-            fields = list(model.model_fields)
             for error in exc.errors():
                 loc = tuple(error["loc"])
-                self._problem(source, (*path, *loc), _join(field, loc), _message(error, fields))
+                if self._has_failed(source, (*path, *loc)):
+                    continue
+                self._problem(source, (*path, *loc), _join(field, loc), _message(error, model))
             return None
         return validated.model_dump(mode="json")
+
+    def _has_failed(self, source: SourceFile, path: PathKey) -> bool:
+        """Whether `path` is, or is inside, a value whose substitution failed (and was reported)."""
+        return any(file == source.display and path[: len(failed)] == failed for file, failed in self.failed)
+
+
+class _AlreadyReported(Exception):
+    """A reference to a variable whose declaration or value is invalid: reported once, there."""
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    return f"a {type(value).__name__}" if isinstance(value, bool | int | float) else type(value).__name__
 
 
 def _join(field: str, loc: tuple[Any, ...]) -> str:
@@ -517,12 +612,38 @@ def _join(field: str, loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _message(error: Any, fields: list[str]) -> str:
+def _message(error: Any, model: type[BaseModel]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         name = str(error["loc"][-1])
-        return "unknown key" + did_you_mean(name, fields)
+        owner = _model_at(model, tuple(error["loc"][:-1]))
+        return "unknown key" + (did_you_mean(name, owner.model_fields) if owner else "")
     if kind == "missing":
         return "required"
     message = str(error["msg"])
+    if kind == "literal_error" and isinstance(error.get("input"), str):
+        choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        message += did_you_mean(error["input"], choices)
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The (nested) model that validates the mapping at `loc`, for did-you-mean hints."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list: same model as the list's items
+        if current is None or part not in current.model_fields:
+            return None
+        current = _inner_model(current.model_fields[part].annotation)
+    return current
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,85 @@
+"""IAM-style policy documents in one canonical form, so documents equal in meaning compare equal.
+
+Shared by every kind that carries a policy (SNS topic policies, IAM roles and policies, Lambda
+permissions). AWS returns documents re-serialized, URL-decoded, with single-element lists as
+scalars and statements in any order; comparing raw text would diff forever.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .diff import sorted_unique
+
+_SET_LIKE_KEYS = ("Action", "NotAction", "Resource", "NotResource")
+_PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
+
+
+def canonical_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """An access policy in one canonical form, so documents equal in meaning compare equal.
+
+    A single value and a one-element list are the same (both become a sorted list),
+    `Principal: "*"` is `{"AWS": "*"}`, condition values are strings, and statements are a set.
+    """
+    out = dict(policy)
+    statements = policy.get("Statement")
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if isinstance(statements, list):
+        canonical = {_sort_key(s): s for s in map(_canonical_statement, statements)}
+        out["Statement"] = [canonical[k] for k in sorted(canonical)]
+    return out
+
+
+def _sort_key(value: Any) -> str:
+    # default=str: a value may still be UNKNOWN ("known after apply") when planning.
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _canonical_statement(statement: Any) -> Any:
+    if not isinstance(statement, Mapping):
+        return statement
+    out: dict[str, Any] = {}
+    for key, value in statement.items():
+        if key in _SET_LIKE_KEYS:
+            out[key] = _as_set(value)
+        elif key in _PRINCIPAL_KEYS:
+            out[key] = _canonical_principal(value)
+        elif key == "Condition" and isinstance(value, Mapping):
+            out[key] = {op: _canonical_condition(block) for op, block in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
+def _canonical_principal(value: Any) -> Any:
+    if value == "*":
+        return {"AWS": ["*"]}
+    if isinstance(value, Mapping):
+        return {kind: _as_set(ids) for kind, ids in value.items()}
+    return value
+
+
+def _canonical_condition(block: Any) -> Any:
+    if not isinstance(block, Mapping):
+        return block
+    return {key: _as_set([_condition_text(v) for v in _as_list(values)]) for key, values in block.items()}
+
+
+def _condition_text(value: Any) -> Any:
+    # Condition values are strings to IAM: true, "true" and 5, "5" mean the same.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _as_set(values: Any) -> list[Any]:
+    return sorted_unique(_as_list(values))
