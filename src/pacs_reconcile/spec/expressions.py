@@ -51,11 +51,19 @@ def parse_reference(text: str) -> Reference:
     return Reference(text, parts)
 
 
+def _protect(text: str) -> str:
+    """`text` with its `$${` escapes set aside; a `${` left without its `}` is an error."""
+    protected = text.replace(ESCAPED, _ESCAPE_MARK)
+    if "${" in TEMPLATE.sub("", protected):
+        raise ExpressionError("a ${ has no matching } (a ${...} holds no braces; write $${ for a literal ${)")
+    return protected
+
+
 def references_in(value: Any) -> list[Reference]:
     """Every resource/lookup reference left in a (nested) value."""
     found: list[Reference] = []
     if isinstance(value, str):
-        for match in TEMPLATE.finditer(value.replace(ESCAPED, _ESCAPE_MARK)):
+        for match in TEMPLATE.finditer(_protect(value)):
             found.append(parse_reference(match.group(1)))
     elif isinstance(value, dict):
         for item in value.values():
@@ -87,7 +95,7 @@ def render(value: Any, resolve: Resolver, *, unescape: bool = False) -> Any:
         return [render(v, resolve, unescape=unescape) for v in value]
     if not isinstance(value, str) or "${" not in value:
         return value
-    protected = value.replace(ESCAPED, _ESCAPE_MARK)
+    protected = _protect(value)
     whole = TEMPLATE.fullmatch(protected)
     if whole:
         try:
@@ -117,6 +125,10 @@ def render(value: Any, resolve: Resolver, *, unescape: bool = False) -> Any:
     return text.replace(_ESCAPE_MARK, "${" if unescape else ESCAPED)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -129,7 +141,10 @@ def _evaluate(expression: str, resolve: Resolver) -> Any:
     if comparison:
         left = _operand(comparison.group(1), resolve)
         right = _operand(comparison.group(3), resolve)
-        equal = _as_text(left) == _as_text(right) if type(left) is not type(right) else left == right
+        if _is_number(left) and _is_number(right):
+            equal = left == right  # 30 == 30.0
+        else:
+            equal = _as_text(left) == _as_text(right) if type(left) is not type(right) else left == right
         return equal if comparison.group(2) == "==" else not equal
     try:
         return resolve(parse_reference(expression))

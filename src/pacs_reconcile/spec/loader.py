@@ -14,12 +14,13 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .. import OWNER_TAG
+from .. import OWNER_TAG, TAG_PREFIX
 from ..errors import Diagnostic, SpecError
 from ..redact import Redactor
 from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
 from .expressions import ExpressionError, Reference, references_in, render, truthy
+from .fingerprint import add_fingerprints
 from .model import Lifecycle, LocatedReference, Location, LookupNode, ResourceNode, Spec, Variable
 from .references import check_references
 from .suggest import did_you_mean
@@ -71,6 +72,8 @@ class _Loader:
         """(file, path) of values whose ${...} could not be substituted: already reported, so
         their validation errors would only repeat the problem."""
         self.entries: dict[str, Location] = {}
+        self.invalid: set[str] = set()
+        """Addresses declared with a reported problem: references to them would only repeat it."""
         """Where each resource address was first declared (across every file)."""
 
     # ------------------------------------------------------------------------------- top level
@@ -99,9 +102,11 @@ class _Loader:
                 entries = source.data.get(section)
                 if entries is not None:
                     self._section(source, (section,), section, entries, parent=None)
-        self.problems.extend(check_references(self.resources, self.lookups, self.disabled, self.expanded))
+        self.problems.extend(check_references(self.resources, self.lookups, self.disabled, self.expanded,
+                                              self.invalid))
         if self.problems:
             raise self._error()
+        add_fingerprints(self.resources, [str(v.value) for v in self.variables.values() if v.sensitive])
         region = data.get("region")
         return Spec(
             stack=stack,
@@ -352,12 +357,17 @@ class _Loader:
         self.entries[base_address] = self._location(source, path)
         if not isinstance(body, dict):
             self._problem(source, path, base_address, "must be a mapping of settings")
+            self.invalid.add(base_address)
             return
         children = {c: body[c] for c in child_kinds(kind) if c in body}
         settings = {k: v for k, v in body.items() if k not in META_KEYS and k not in children}
         if "tags" in body and not reconciler.meta.taggable:
             self._problem(source, (*path, "tags"), f"{base_address}.tags", f"{reconciler.meta.title}s cannot be tagged")
-        for instance_key, each in self._instances(source, path, base_address, body.get("for_each")):
+        reported = len(self.problems)
+        instances = self._instances(source, path, base_address, body.get("for_each"))
+        if len(self.problems) > reported and not instances:
+            self.invalid.add(base_address)
+        for instance_key, each in instances:
             address = base_address if instance_key is None else f'{base_address}["{instance_key}"]'
             if instance_key is not None:
                 self.expanded.add(base_address)
@@ -366,6 +376,7 @@ class _Loader:
                 continue
             node = self._node(source, path, kind, address, settings, body, each, parent)
             if node is None:
+                self.invalid.add(address)
                 continue
             self.resources[address] = node
             for child_kind, child_entries in children.items():
@@ -507,7 +518,7 @@ class _Loader:
         out: dict[str, str] = {}
         for key, value in tags.items():
             where = (*path, key)
-            if key == OWNER_TAG:
+            if key.startswith(TAG_PREFIX):
                 self._problem(source, where, f"{field}.{key}", "is written by pacs-reconcile itself; remove it")
             elif key.lower().startswith("aws:"):
                 self._problem(source, where, f"{field}.{key}", "tag keys starting with 'aws:' are reserved by AWS")

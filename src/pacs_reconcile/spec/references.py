@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from ..errors import Diagnostic
 from ..resources.registry import KINDS, LOOKUPS
@@ -29,8 +29,14 @@ def check_references(
     lookups: Mapping[str, LookupNode],
     disabled: set[str],
     expanded: set[str],
+    invalid: Collection[str] = (),
 ) -> list[Diagnostic]:
+    """`invalid`: addresses declared with a problem already reported; references to them (or to
+    their children) are not reported again as missing."""
     problems: list[Diagnostic] = []
+
+    def reported(address: str) -> bool:
+        return any(address == bad or address.startswith((bad + ".", bad + "[")) for bad in invalid)
 
     def problem(ref: LocatedReference, message: str) -> None:
         loc = ref.location
@@ -40,6 +46,8 @@ def check_references(
         for ref in node.references:
             if ref.text.startswith("@"):  # depends_on entry: an address, no attribute
                 target = normalize_address(ref.text[1:])
+                if reported(target):
+                    continue
                 message = _missing(target, resources, disabled, expanded)
                 if message:
                     problem(ref, message)
@@ -50,7 +58,9 @@ def check_references(
             if address.startswith("lookups."):
                 message = _check_lookup(address.removeprefix("lookups."), attribute, lookups)
                 if message:
-                    problem(ref, message)
+                    problem(ref, f"${{{ref.text}}}: {message}")
+                continue
+            if reported(address):
                 continue
             message = _missing(address, resources, disabled, expanded)
             if message:

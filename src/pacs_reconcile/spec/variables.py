@@ -89,7 +89,7 @@ def check_value(decl: Declaration, value: Any, field: str) -> Any:
 def parse_cli_value(decl: Declaration, text: str) -> Any:
     """Turn a --var or environment string into the declared type."""
     if decl.type == "str":
-        return text
+        return check_value(decl, text, "")  # still one of `allowed`, when declared
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -112,10 +112,12 @@ def resolve_values(
     values: dict[str, Variable] = {}
     problems: list[tuple[str, str, str]] = []
     for name, decl in declarations.items():
+        from_env = decl.from_env is not None and decl.from_env in environ
+        source = "--var" if name in cli_vars else "from_env" if from_env else "overlay"
         try:
             if name in cli_vars:
                 value = parse_cli_value(decl, cli_vars[name])
-            elif decl.from_env and decl.from_env in environ:
+            elif decl.from_env is not None and from_env:
                 value = parse_cli_value(decl, environ[decl.from_env])
             elif name in overlay:
                 value = check_value(decl, overlay[name], "")
@@ -126,9 +128,13 @@ def resolve_values(
                 problems.append((name, "missing", f"has no value: set it with --var {name}=...{hint}"))
                 continue
         except VariableProblem as exc:
-            source = "--var" if name in cli_vars else "overlay" if name in overlay else "from_env"
-            shown = "" if decl.sensitive else f" ({exc})"
-            problems.append((name, source, f"invalid value{shown}" if decl.sensitive else str(exc)))
+            origin = {"--var": "", "from_env": f"from the environment variable {decl.from_env}",
+                      "overlay": "in the environment overlay"}[source]
+            if decl.sensitive:  # the message may quote the value: never show a secret
+                message = f"invalid value {origin}".strip() + " (not shown: the variable is sensitive)"
+            else:
+                message = f"{origin}: {exc}" if origin else str(exc)
+            problems.append((name, source, message))
             continue
         values[name] = Variable(name, value, decl.sensitive)
     return values, problems

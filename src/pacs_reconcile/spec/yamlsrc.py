@@ -16,10 +16,15 @@ import yaml
 from ..errors import Diagnostic
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
-MAX_NODES = 200_000
+MAX_NODES = 100_000
+"""Values built, each alias counted at every use: far more than a real spec holds, and it bounds
+the time and memory an alias bomb can take (about 20 MB, well under a second)."""
 MAX_DEPTH = 64
 
 PathKey = tuple[str | int, ...]
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass
@@ -63,21 +68,25 @@ def read_yaml(path: Path, display: str) -> SourceFile:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
         line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        # Columns count characters, like YAML's marks: the bytes before the bad one are valid.
+        col = len(raw[line_start : exc.start].decode("utf-8")) + 1
         raise YamlProblem(
-            Diagnostic(display, line, col, "", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})")
+            Diagnostic(display, line, col, "",
+                       f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
         ) from None
     source = SourceFile(path, display, None)
-    loader = yaml.SafeLoader(text)
+    loader = _GuardedLoader(text)
     try:
         node = loader.get_single_node()
         source.data = _Builder(loader, source).build(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+    except _TooDeep as exc:
+        mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise YamlProblem(Diagnostic(display, line, col, "", f"YAML syntax error: {problem}")) from None
+        raise YamlProblem(Diagnostic(display, line, col, "", str(exc.problem))) from None
+    except yaml.MarkedYAMLError as exc:
+        raise YamlProblem(_syntax_diagnostic(display, text, exc)) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Diagnostic(display, 0, 0, "", f"YAML error: {exc}")) from None
     finally:
@@ -85,22 +94,73 @@ def read_yaml(path: Path, display: str) -> SourceFile:
     return source
 
 
+def _syntax_diagnostic(display: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    """`YAML syntax error: PROBLEM (CONTEXT started at line L, column C)`, located at the problem."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    message = exc.problem or exc.context or "invalid YAML"
+    if exc.problem and exc.context:
+        context = exc.context
+        start = exc.context_mark
+        if start is not None and mark is not None and (start.line, start.column) != (mark.line, mark.column):
+            context += f" started at line {start.line + 1}, column {start.column + 1}"
+        # PyYAML splits sentences: "expected a single document..." + "but found another document".
+        message = f"{context}, {exc.problem}" if exc.problem.startswith("but ") else f"{message} ({context})"
+    if "'\\t'" in message:
+        message += "; indent with spaces: YAML does not allow tabs there"
+    elif mark is not None and 0 < mark.index <= len(text) and text[mark.index - 1] == "$":
+        message += "; quote a ${...} value written inside [ ] or { }"
+    return Diagnostic(display, line, col, "", f"YAML syntax error: {message}")
+
+
+class _TooDeep(yaml.MarkedYAMLError):
+    pass
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """SafeLoader whose (recursive) composer refuses deep nesting before Python's stack does."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _TooDeep(problem=f"nesting deeper than {MAX_DEPTH} levels", problem_mark=mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 class _Builder:
     def __init__(self, loader: yaml.SafeLoader, source: SourceFile) -> None:
         self.loader = loader
         self.source = source
         self.nodes = 0
+        self.merged: dict[int, int] = {}
+        """id(mapping node) -> how many of its (flattened) pairs came from `<<` merge keys. An
+        aliased node is built once per alias, but flattened (in place) only the first time."""
 
-    def _fail(self, node: yaml.Node, message: str) -> YamlProblem:
-        mark = node.start_mark
-        return YamlProblem(Diagnostic(self.source.display, mark.line + 1, mark.column + 1, "", message))
+    def _fail(self, node: yaml.Node, message: str, field_name: str = "") -> YamlProblem:
+        line, col = _pos(node)
+        return YamlProblem(Diagnostic(self.source.display, line, col, field_name, message))
 
     def build(self, node: yaml.Node, path: PathKey = ()) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self._fail(node, f"document too large: more than {MAX_NODES} values (alias bomb?)")
+            # Reported at the top-level key being built: with an alias bomb, that is where the
+            # aliases multiply (the node itself is deep inside the first anchor).
+            line, col = self.source.where(path[:1])
+            raise YamlProblem(Diagnostic(self.source.display, line, col, dotted(path[:1]),
+                                         f"document too large: more than {MAX_NODES} values (alias bomb?)"))
         if len(path) > MAX_DEPTH:
             raise self._fail(node, f"nesting deeper than {MAX_DEPTH} levels")
+        if isinstance(node, yaml.CollectionNode) and node.tag not in (MAP_TAG, SEQ_TAG):
+            raise self._fail(node, f"unsupported YAML tag {node.tag!r}: use plain mappings and lists",
+                             dotted(path))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -112,20 +172,37 @@ class _Builder:
         return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+        if id(node) not in self.merged:
+            explicit = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
+            self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
+            self.merged[id(node)] = len(node.value) - explicit
+        merged = self.merged[id(node)]
         out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        written: set[str] = set()  # keys written in this mapping itself (not merged in)
+        for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self._fail(key_node, "mapping keys must be plain strings")
             key = self.loader.construct_object(key_node)
             if not isinstance(key, str):
                 key = str(key)
-            if key in out:
-                first = self.source.locations.get((*path, key), (0, 0))
-                raise self._fail(key_node, f"duplicate key {key!r} (first defined at line {first[0]})")
+            if index >= merged:
+                if key in written:
+                    first = self.source.locations.get((*path, key), (0, 0))
+                    raise self._fail(key_node, f"duplicate key {key!r} (first defined at line {first[0]})",
+                                     dotted((*path, key)))
+                written.add(key)
+            out.pop(key, None)  # a later pair overrides a merged one (and keeps the written order)
             self.source.locations[(*path, key)] = _pos(key_node)
             out[key] = self.build(value_node, (*path, key))
         return out
+
+
+def dotted(path: PathKey) -> str:
+    """`("alarms", "x", "actions", 0)` -> `alarms.x.actions[0]`, as fields are named in messages."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def _pos(node: yaml.Node) -> tuple[int, int]:

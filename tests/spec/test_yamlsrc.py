@@ -1,0 +1,294 @@
+"""Located YAML reading: hostile input is refused early and cheaply, every defect has a place."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from pacs_reconcile.spec import yamlsrc
+from pacs_reconcile.spec.yamlsrc import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    SourceFile,
+    YamlProblem,
+    read_yaml,
+)
+
+
+def write(tmp_path: Path, content: str | bytes, name: str = "spec.yaml") -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return path
+
+
+def problem_of(path: Path) -> YamlProblem:
+    with pytest.raises(YamlProblem) as caught:
+        read_yaml(path, path.name)
+    return caught.value
+
+
+def billion_laughs() -> str:
+    """Nine levels of ten aliases each: 10**9 strings if expanded naively, 700 bytes on disk."""
+    lines = ['lol0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, 9):
+        lines.append(f"lol{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+# Hostile input ---------------------------------------------------------------------------------
+
+
+def test_billion_laughs_is_rejected_quickly_and_without_ballooning(tmp_path: Path) -> None:
+    path = write(tmp_path, billion_laughs())
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        problem = problem_of(path)
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    diagnostic = problem.diagnostic
+    assert diagnostic.message == f"document too large: more than {MAX_NODES} values (alias bomb?)"
+    # Located at the top-level key whose aliases pass the budget: 10 + 100 + 1000 + 10**4 values
+    # before it, 10**5 in it.
+    assert (diagnostic.line, diagnostic.column, diagnostic.field) == (5, 1, "lol4")
+    assert peak < 50 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+    assert elapsed < 10  # about 0.2 s untraced; generous for slow CI machines and tracemalloc
+
+
+def test_billion_laughs_keeps_a_fresh_process_small(tmp_path: Path) -> None:
+    """Resident memory, measured by the OS in a process of its own (ru_maxrss is in KiB on Linux)."""
+    path = write(tmp_path, billion_laughs())
+    script = textwrap.dedent(
+        f"""
+        import resource, sys
+        from pathlib import Path
+        from pacs_reconcile.spec.yamlsrc import YamlProblem, read_yaml
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            read_yaml(Path({str(path)!r}), "spec.yaml")
+        except YamlProblem as exc:
+            print("rejected:", exc)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print("grew_kib:", after - before)
+        """
+    )
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
+    assert "alias bomb" in lines["rejected"]
+    assert int(lines["grew_kib"]) < 50 * 1024
+
+
+def test_a_3_mb_file_is_rejected_by_size_before_parsing(tmp_path: Path) -> None:
+    # Not even valid YAML: a parse would report a syntax error instead of the size.
+    path = write(tmp_path, b"key: [unclosed\n" + b"#" * (3 * 1024 * 1024))
+    started = time.perf_counter()
+    diagnostic = problem_of(path).diagnostic
+    assert time.perf_counter() - started < 1
+    assert diagnostic.message == f"file is {path.stat().st_size} bytes; the limit is {MAX_FILE_BYTES}"
+    assert (diagnostic.line, diagnostic.column) == (0, 0)
+    assert str(diagnostic) == f"spec.yaml: {diagnostic.message}"
+
+
+def test_a_file_at_the_size_limit_is_read(tmp_path: Path) -> None:
+    header = b"key: value\n"
+    path = write(tmp_path, header + b"#" * (MAX_FILE_BYTES - len(header)))
+    assert read_yaml(path, "spec.yaml").data == {"key": "value"}
+
+
+def nested_mapping(levels: int) -> str:
+    lines = [" " * (2 * depth) + f"k{depth}:" for depth in range(levels)]
+    return "\n".join(lines) + " leaf\n"
+
+
+def test_100_levels_of_nesting_are_rejected_at_the_level_past_the_limit(tmp_path: Path) -> None:
+    diagnostic = problem_of(write(tmp_path, nested_mapping(100))).diagnostic
+    assert diagnostic.message == f"nesting deeper than {MAX_DEPTH} levels"
+    # Past the limit: the key k{MAX_DEPTH}, on line MAX_DEPTH + 1, indented 2 * MAX_DEPTH.
+    assert (diagnostic.line, diagnostic.column) == (MAX_DEPTH + 1, 2 * MAX_DEPTH + 1)
+
+
+def test_nesting_within_the_limit_is_read(tmp_path: Path) -> None:
+    data = read_yaml(write(tmp_path, nested_mapping(MAX_DEPTH)), "spec.yaml").data
+    for depth in range(MAX_DEPTH):
+        data = data[f"k{depth}"]
+    assert data == "leaf"
+
+
+@pytest.mark.parametrize("depth", [100, 100_000])
+def test_deep_flow_nesting_is_a_located_problem_not_a_recursion_error(tmp_path: Path, depth: int) -> None:
+    path = write(tmp_path, "key: " + "[" * depth + "]" * depth + "\n")
+    diagnostic = problem_of(path).diagnostic
+    assert diagnostic.message == f"nesting deeper than {MAX_DEPTH} levels"
+    assert diagnostic.line == 1
+    assert 6 <= diagnostic.column <= 6 + MAX_DEPTH + 2
+
+
+def test_non_utf8_byte_is_located_by_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, b"version: 1\nstack: pacs\ntags: {Owner: Fran\xe7ois}\n")
+    diagnostic = problem_of(path).diagnostic
+    assert (diagnostic.line, diagnostic.column) == (3, 19)
+    assert diagnostic.message == "not valid UTF-8 (byte 0xe7); save the file as UTF-8"
+
+
+def test_non_utf8_column_counts_characters_not_bytes(tmp_path: Path) -> None:
+    # "é" and "한" are 2 and 3 bytes of UTF-8 but one column each, as YAML's own marks count.
+    path = write(tmp_path, 'a: 1\nname: "é한'.encode() + b'\xff"\n')
+    diagnostic = problem_of(path).diagnostic
+    assert (diagnostic.line, diagnostic.column) == (2, 10)
+    assert "byte 0xff" in diagnostic.message
+
+
+def test_non_utf8_on_the_first_line(tmp_path: Path) -> None:
+    diagnostic = problem_of(write(tmp_path, b"\x80version: 1\n")).diagnostic
+    assert (diagnostic.line, diagnostic.column) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "a: !!python/object/apply:os.system [touch pwned]\n",
+        "a: !!python/object/apply:os.system\n  args: [touch pwned]\n",
+        "a: !!set {x, y}\n",
+        "a: !!omap [x: 1]\n",
+        "a: !!python/name:os.system x\n",
+    ],
+)
+def test_unsupported_tags_are_refused_and_nothing_runs(tmp_path: Path, content: str) -> None:
+    path = write(tmp_path, content)
+    diagnostic = problem_of(path).diagnostic
+    assert diagnostic.line == 1
+    assert "tag" in diagnostic.message
+    assert not (tmp_path / "pwned").exists()
+
+
+# Defects with a place ---------------------------------------------------------------------------
+
+
+def test_duplicate_key_names_the_field_and_both_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        log_groups:
+          app:
+            name: /a
+            retention_days: 30
+            name: /b
+        """,
+    )
+    diagnostic = problem_of(path).diagnostic
+    assert str(diagnostic) == (
+        "spec.yaml:5:5: log_groups.app.name: duplicate key 'name' (first defined at line 3)"
+    )
+
+
+def test_tab_indentation_gets_a_hint(tmp_path: Path) -> None:
+    diagnostic = problem_of(write(tmp_path, b"log_groups:\n  app:\n\tname: /a\n")).diagnostic
+    assert (diagnostic.line, diagnostic.column) == (3, 1)
+    assert diagnostic.message.startswith("YAML syntax error: found character '\\t'")
+    assert diagnostic.message.endswith("indent with spaces: YAML does not allow tabs there")
+
+
+def test_unquoted_template_in_flow_mapping_gets_a_hint(tmp_path: Path) -> None:
+    diagnostic = problem_of(write(tmp_path, "sub: {protocol: email, endpoint: ${var.email}}\n")).diagnostic
+    assert (diagnostic.line, diagnostic.column) == (1, 35)
+    assert diagnostic.message.endswith("quote a ${...} value written inside [ ] or { }")
+
+
+def test_unclosed_flow_sequence_says_where_it_started(tmp_path: Path) -> None:
+    diagnostic = problem_of(write(tmp_path, "a: 1\nb: [1, 2\n")).diagnostic
+    assert diagnostic.message == (
+        "YAML syntax error: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence started at line 2, column 4)"
+    )
+
+
+def test_two_documents_are_one_too_many(tmp_path: Path) -> None:
+    diagnostic = problem_of(write(tmp_path, "a: 1\n---\nb: 2\n")).diagnostic
+    assert (diagnostic.line, diagnostic.column) == (2, 1)
+    assert diagnostic.message.endswith("expected a single document in the stream started at line 1, "
+                                       "column 1, but found another document")
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    diagnostic = problem_of(tmp_path / "missing.yaml").diagnostic
+    assert diagnostic.message.startswith("cannot read file:")
+    assert diagnostic.file == "missing.yaml"
+
+
+# What a good file gives -------------------------------------------------------------------------
+
+
+def test_locations_of_keys_and_list_items(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        alarms:
+          errors:
+            actions:
+              - one
+              - two
+            metric: {name: X, period: 60}
+        """,
+    )
+    source = read_yaml(path, "spec.yaml")
+    errors = {"actions": ["one", "two"], "metric": {"name": "X", "period": 60}}
+    assert source.data == {"alarms": {"errors": errors}}
+    assert source.locations[("alarms",)] == (1, 1)
+    assert source.locations[("alarms", "errors", "actions", 1)] == (5, 9)
+    assert source.locations[("alarms", "errors", "metric", "period")] == (6, 23)
+    # Not written: the nearest written ancestor; nothing at all: the top of the file.
+    assert source.where(("alarms", "errors", "threshold")) == (2, 3)
+    assert source.where(("nowhere",)) == (1, 1)
+    assert source.diagnostic(("alarms", "errors", "metric", "period"), "f", "m").line == 6
+
+
+def test_merge_keys_merge_and_can_be_overridden(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        base: &base {statistic: Sum, period: 300}
+        metric: &metric
+          <<: *base
+          period: 60
+        again: [*metric, *metric]
+        """,
+    )
+    data = read_yaml(path, "spec.yaml").data
+    assert data["metric"] == {"statistic": "Sum", "period": 60}
+    # An aliased mapping with a merge is flattened once but built twice: still no false duplicate.
+    assert data["again"] == [{"statistic": "Sum", "period": 60}] * 2
+
+
+def test_a_key_written_twice_next_to_a_merge_is_still_a_duplicate(tmp_path: Path) -> None:
+    path = write(tmp_path, "base: &b {x: 1}\nm:\n  <<: *b\n  y: 1\n  y: 2\n")
+    assert problem_of(path).diagnostic.field == "m.y"
+
+
+def test_empty_file_and_non_string_keys(tmp_path: Path) -> None:
+    assert read_yaml(write(tmp_path, ""), "spec.yaml").data is None
+    assert read_yaml(write(tmp_path, "1: one\ntrue: yes\n"), "spec.yaml").data == {"1": "one", "True": True}
+
+
+def test_source_file_where_prefers_the_deepest_written_path() -> None:
+    source = SourceFile(Path("x"), "x", {}, {("a",): (1, 1), ("a", "b"): (2, 3)})
+    assert source.where(("a", "b", "c", 0)) == (2, 3)
+    assert source.where(("a", "z")) == (1, 1)
+
+
+def test_limits_are_the_documented_ones() -> None:
+    assert yamlsrc.MAX_FILE_BYTES == 2 * 1024 * 1024
+    assert MAX_DEPTH == 64
