@@ -211,6 +211,32 @@ def destroy(
 
 
 @app.command()
+def drift(
+    ctx: typer.Context,
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+    output_format: Format = "text",
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the JSON report here (atomically).")] = None,
+    publish_metric: Annotated[
+        bool, typer.Option("--publish-metric", help="Put DriftedResources (total, per kind) into CloudWatch.")
+    ] = False,
+    metric_namespace: Annotated[str, typer.Option("--metric-namespace")] = "PACS/Reconcile",
+    notify_topic: Annotated[
+        str | None,
+        typer.Option("--notify-topic", help="SNS topic (ARN or spec address) told when the findings change."),
+    ] = None,
+) -> None:
+    """Read-only drift check for cron: exit 0 clean, 2 drift or pending changes, 1 error, 3 invalid spec."""
+    from . import commands
+
+    session = _session(ctx, output_format)
+    _run(session, lambda: commands.drift(
+        _inputs(spec_file, env, var), session, report_file=report, publish_metric=publish_metric,
+        metric_namespace=metric_namespace, notify_topic=notify_topic))
+
+
+@app.command()
 def demo(
     ctx: typer.Context,
     spec_file: SpecFile = Path("monitoring.yaml"),
@@ -252,6 +278,92 @@ def emulator(
             session.say("State lives in memory; POST /moto-api/reset clears it. Ctrl-C stops.")
             while True:
                 time.sleep(3600)
+
+    _run(session, run)
+
+
+OutFile = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
+
+
+@app.command()
+def schema(
+    ctx: typer.Context,
+    included: Annotated[
+        bool, typer.Option("--included", help="The schema of included files (specs/*.yaml), not the root's.")
+    ] = False,
+    out: OutFile = None,
+) -> None:
+    """Print the spec's JSON Schema, for completion and checks in editors. No AWS call."""
+    session = _session(ctx)
+
+    def run() -> int:
+        from . import schema as spec_schema
+
+        return spec_schema.run(session, included=included, out=out)
+
+    _run(session, run)
+
+
+@app.command()
+def docs(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Folder of the pages.")] = Path("docs/reference"),
+    examples: Annotated[
+        Path, typer.Option("--examples", help="Folder of the hand-written examples, one KIND.yaml each.")
+    ] = Path("docs/examples"),
+) -> None:
+    """Write the reference pages (a page per kind, lookups, an index) from the models. No AWS call."""
+    session = _session(ctx)
+
+    def run() -> int:
+        from . import docs_gen
+
+        return docs_gen.run(session, out=out, examples=examples)
+
+    _run(session, run)
+
+
+@app.command()
+def graph(
+    ctx: typer.Context,
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+    output_format: Annotated[str, typer.Option("--format", help="mermaid or dot.")] = "mermaid",
+    out: OutFile = None,
+) -> None:
+    """Print the dependency graph of the spec's resources and lookups (Mermaid or DOT). No AWS call."""
+    session = _session(ctx)
+
+    def run() -> int:
+        from . import graph as spec_graph
+
+        return spec_graph.run(session, _inputs(spec_file, env, var), output_format=output_format, out=out)
+
+    _run(session, run)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help="A top-level kind to export (repeatable; default all).")
+    ] = None,
+    prefix: Annotated[str | None, typer.Option("--prefix", help="Names starting with this.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Resources carrying this tag: KEY=VALUE.")] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", help="The spec's stack (default: S of --tag pacs-reconcile:stack=S)."),
+    ] = None,
+    out: OutFile = None,
+) -> None:
+    """Write spec YAML for existing resources (by kind and name prefix, or tag) to adopt them. Reads only."""
+    session = _session(ctx)
+
+    def run() -> int:
+        from . import export as exporter
+
+        return exporter.run(session, kinds=kind or [], prefix=prefix, tag=tag, stack=stack, out=out)
 
     _run(session, run)
 

@@ -240,3 +240,49 @@ def _progress(session: Session) -> Any:
             session.say(f"{change.address}: {outcome.status}: {outcome.message}", "red")
 
     return report
+
+
+def drift(inputs: SpecInputs, session: Session, *, report_file: Path | None, publish_metric: bool,
+          metric_namespace: str, notify_topic: str | None) -> int:
+    """Read-only: classify every difference as drifted, pending, missing, unmanaged or conflict."""
+    from .engine import alerts
+    from .engine.drift import classify, report_json
+    from .engine.plan import make_plan
+    from .render import PlanPrinter, masked_differences_json, print_drift
+
+    spec = load(inputs, session)
+    ctx = aws_context(spec, session)
+    the_plan = make_plan(spec, ctx)
+    report = classify(the_plan)
+    document = session.redactor.data(report_json(report, masked_differences_json))
+    if report_file is not None:
+        from .planfile import write_atomically
+
+        write_atomically(report_file, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    if publish_metric:
+        sent = alerts.publish_metric(ctx, report, metric_namespace)
+        document["metric"] = {"namespace": metric_namespace, "datapoints": sent}
+    if notify_topic:
+        topic_arn = _topic_arn(notify_topic, the_plan)
+        outcome = alerts.notify(ctx, report, topic_arn)
+        document["notification"] = {"sent": outcome.sent, "reason": outcome.reason}
+    if session.json_output:
+        session.emit_json(document)
+    else:
+        print_drift(PlanPrinter(session.stdout, session.redactor), report)
+        if notify_topic:
+            session.say(f"notification: {'sent' if document['notification']['sent'] else 'not sent'} "
+                        f"({document['notification']['reason']})")
+    print_stats(session, ctx)
+    return ExitStatus.CHANGES if report.findings else ExitStatus.OK
+
+
+def _topic_arn(reference: str, the_plan: Any) -> str:
+    """An SNS topic ARN, or a spec address like sns_topics.alerts resolved from what plan read."""
+    if reference.startswith("arn:"):
+        return reference
+    attrs = the_plan.values.resources.get(reference) if the_plan.values else None
+    arn = attrs.get("arn") if attrs else None
+    if not isinstance(arn, str):
+        raise UsageError(f"--notify-topic {reference}: not a topic ARN, nor an existing topic of the spec")
+    return arn

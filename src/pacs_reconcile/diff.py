@@ -119,10 +119,14 @@ class TagChanges:
 
 
 def compare_tags(current: Mapping[str, str] | None, desired: Mapping[str, str]) -> TagChanges:
-    """What to set and what to remove to turn `current` into `desired`; `aws:` tags are AWS's own."""
+    """What to set and what to remove to turn `current` into `desired`.
+
+    `aws:` tags are AWS's own; undeclared `pacs-reconcile:` tags are the tool's bookkeeping (e.g. the
+    drift notification digest on a topic): neither is ever removed.
+    """
     current = current or {}
     to_set = {k: v for k, v in desired.items() if current.get(k) != v}
-    to_unset = sorted(k for k in current if k not in desired and not k.startswith("aws:"))
+    to_unset = sorted(k for k in current if k not in desired and not k.startswith(("aws:", "pacs-reconcile:")))
     return TagChanges(to_set, to_unset)
 
 

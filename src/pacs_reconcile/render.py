@@ -222,3 +222,46 @@ def apply_json(result: ApplyResult, redactor: Redactor) -> dict[str, Any]:
         "outcomes": [outcome_json(o) for o in result.outcomes],
     }
     return redactor.data(document)  # type: ignore[no-any-return]
+
+
+# ----------------------------------------------------------------------------------- drift
+FINDING_STYLES = {"drifted": "bold red", "missing": "red", "unmanaged": "yellow", "conflict": "bold red",
+                  "pending": "cyan", "info": "dim"}
+
+
+def masked_differences_json(change: Change) -> list[dict[str, Any]]:
+    return [difference_json(change, d) for d in change.differences]
+
+
+def print_drift(printer: PlanPrinter, report: Any) -> None:
+    """`report` is an engine.drift.DriftReport."""
+    printer.out(Text.assemble("Drift check of stack ", (report.stack, "bold"),
+                              f" ({report.region}): {report.resources} declared resources."))
+    width = max((len(i.address) for i in report.items), default=0)
+    for item in report.items:
+        finding = str(item.finding)
+        head = Text.assemble(("  " + finding.ljust(10), FINDING_STYLES.get(finding, "")), item.address.ljust(width))
+        diffs = [_masked(item.change, d) for d in item.change.differences]
+        if not diffs:
+            head.append(f"  {item.detail}", style="dim")
+            printer.out(head)
+            continue
+        printer.out(head)
+        for diff in diffs:
+            old = "(sensitive value)" if diff.old == MASK else _short(diff.old)
+            new = "(sensitive value)" if diff.new == MASK else _short(diff.new)
+            printer.out(Text(f"      {diff.path}: {old} -> {new}", style="dim"))
+    counts = {f: len([i for i in report.items if str(i.finding) == f]) for f in FINDING_STYLES}
+    if not report.findings:
+        printer.out(Text.assemble(("No drift. ", "bold green"), "AWS matches the spec and the spec is applied."))
+        return
+    printer.out(Text.assemble(
+        ("Drift: ", "bold"),
+        f"{counts['drifted']} drifted, {counts['missing']} missing, {counts['unmanaged']} unmanaged, "
+        f"{counts['conflict']} conflicts; {counts['pending']} pending (spec changed, not applied).",
+    ))
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = value_text(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -22,6 +22,9 @@ from pacs_reconcile.emulator.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "ap-northeast-2"
+SPEC_FOLDERS = ("specs", "functions", "configs")
+"""What the spec reads besides monitoring.yaml (included specs, code bundles, config files)."""
+SPEC_COMMANDS = ("plan", "apply", "destroy", "validate", "drift", "verify")
 
 
 @dataclass
@@ -63,7 +66,9 @@ def server(moto_server: Server) -> Server:
 def stack_dir(tmp_path: Path) -> Path:
     """A private copy of the repository's monitoring.yaml + specs/ that a test may edit."""
     shutil.copy(REPO / "monitoring.yaml", tmp_path / "monitoring.yaml")
-    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    for folder in SPEC_FOLDERS:
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
 
@@ -109,7 +114,7 @@ class Cli:
             patch.setattr(aws_module.AwsContext, "__init__", recording_init)
             runner = CliRunner()
             command = ["--no-color", "--endpoint-url", self.server.endpoint, *args]
-            if args and args[0] in ("plan", "apply", "destroy", "validate") and "-f" not in args:
+            if args and args[0] in SPEC_COMMANDS and "-f" not in args:
                 command += ["-f", str(self.spec_dir / "monitoring.yaml")]
             outcome = runner.invoke(app, command, env=env, input=input, catch_exceptions=False)
         return Result(outcome.exit_code, outcome.stdout, outcome.stderr, contexts)
