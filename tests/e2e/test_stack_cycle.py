@@ -22,6 +22,7 @@ EXPECTED_CREATES = {
     # 7 alarms
     "alarms.pacs_backend_error_rate", "alarms.pacs_backend_response_time", "alarms.rds_cpu_utilization",
     "alarms.rds_connections", "alarms.s3_bucket_size", "alarms.auto_scaling_cpu", "alarms.auto_scaling_memory",
+    "alarms.pacs_reconcile_drift",  # pages on drift, and when the drift check stops reporting
     # 2 dashboards, the topic and its email subscription
     "dashboards.pacs_main", "dashboards.pacs_infrastructure",
     "sns_topics.alerts", "sns_topics.alerts.subscriptions.email",
@@ -38,7 +39,7 @@ def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) 
 
     applied = cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert "Apply complete! Resources: 25 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
+    assert "Apply complete! Resources: 26 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
 
     clean = cli("plan", "--detailed-exitcode")
     assert clean.exit_code == 0, clean.stdout
