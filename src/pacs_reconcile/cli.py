@@ -237,6 +237,25 @@ def drift(
 
 
 @app.command()
+def verify(
+    ctx: typer.Context,
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+    output_format: Format = "text",
+    notify: Annotated[
+        bool, typer.Option("--notify/--no-notify", help="Publish a test message and flip an alarm (reaches people).")
+    ] = True,
+    alarm: Annotated[str | None, typer.Option("--alarm", help="Alarm to flip (default: the first notifying one).")] = None,
+) -> None:
+    """Check the applied stack like the guide's test scripts: resources, metrics, logs, notifications."""
+    from . import commands
+
+    session = _session(ctx, output_format)
+    _run(session, lambda: commands.verify(_inputs(spec_file, env, var), session, notify=notify, alarm=alarm))
+
+
+@app.command()
 def demo(
     ctx: typer.Context,
     spec_file: SpecFile = Path("monitoring.yaml"),

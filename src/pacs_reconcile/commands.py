@@ -286,3 +286,33 @@ def _topic_arn(reference: str, the_plan: Any) -> str:
     if not isinstance(arn, str):
         raise UsageError(f"--notify-topic {reference}: not a topic ARN, nor an existing topic of the spec")
     return arn
+
+
+def verify(inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | None) -> int:
+    """The guide's test scripts as one check: exit 0 when nothing fails (warnings allowed), else 1."""
+    from rich.table import Table
+
+    from .engine.plan import make_plan
+    from .verify import Outcome, run_checks
+
+    spec = load(inputs, session)
+    ctx = aws_context(spec, session)
+    checks = run_checks(make_plan(spec, ctx), ctx, notify=notify, alarm_name=alarm)
+    failed = [c for c in checks if c.outcome is Outcome.FAIL]
+    if session.json_output:
+        session.emit_json({"format_version": 1, "ok": not failed,
+                           "checks": [{"check": c.name, "outcome": str(c.outcome), "detail": c.detail}
+                                      for c in checks]})
+    else:
+        table = Table(title=f"Verification of stack {spec.stack}", show_lines=False)
+        for column in ("check", "result", "detail"):
+            table.add_column(column)
+        styles = {Outcome.PASS: "green", Outcome.WARN: "yellow", Outcome.FAIL: "bold red"}
+        for check in checks:
+            table.add_row(check.name, Text(str(check.outcome).upper(), style=styles[check.outcome]),
+                          session.redactor.text(check.detail))
+        session.stdout.print(table)
+        session.say(f"{len(checks) - len(failed)} of {len(checks)} checks passed.",
+                    "bold red" if failed else "bold green")
+    print_stats(session, ctx)
+    return ExitStatus.ERROR if failed else ExitStatus.OK
