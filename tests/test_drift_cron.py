@@ -14,14 +14,19 @@ WRAPPER = Path(__file__).resolve().parents[1] / "scripts" / "drift-cron.sh"
 
 def _fake_tool(tmp_path: Path, sleep: float, exit_code: int) -> Path:
     tool = tmp_path / "fake-pacs-reconcile"
-    tool.write_text(f"#!/usr/bin/env bash\necho \"args: $*\"\necho oops >&2\nsleep {sleep}\nexit {exit_code}\n")
+    tool.write_text(f'#!/usr/bin/env bash\necho "args: $*"\necho oops >&2\nsleep {sleep}\nexit {exit_code}\n')
     tool.chmod(0o755)
     return tool
 
 
 def _env(tmp_path: Path, tool: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "PACS_RECONCILE": str(tool), "PACS_DRIFT_STATE_DIR": str(tmp_path / "state"),
-            "PACS_SPEC_DIR": str(tmp_path), **extra}
+    return {
+        **os.environ,
+        "PACS_RECONCILE": str(tool),
+        "PACS_DRIFT_STATE_DIR": str(tmp_path / "state"),
+        "PACS_SPEC_DIR": str(tmp_path),
+        **extra,
+    }
 
 
 @pytest.mark.parametrize("code", [0, 1, 2, 3])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # boto3 is imported lazily so `--help` and `validate` stay fast.
@@ -80,7 +80,7 @@ class AwsContext:
         self.region: str = self._session.region_name or self.settings.region or "us-east-1"
         self._config = Config(
             region_name=self.region,
-            retries={"max_attempts": self.settings.max_attempts, "mode": self.settings.retry_mode},
+            retries={"max_attempts": self.settings.max_attempts, "mode": self.settings.retry_mode},  # type: ignore[arg-type]
             max_pool_connections=self.settings.max_pool_connections,
             connect_timeout=10,
             read_timeout=60,
@@ -114,7 +114,7 @@ class AwsContext:
         with self._lock:
             client = self._clients.get(service)
             if client is None:
-                client = self._session.client(
+                client = self._session.client(  # type: ignore[call-overload]
                     service, config=self._config, endpoint_url=self.settings.endpoint_url
                 )
                 self._clients[service] = client

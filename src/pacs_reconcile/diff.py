@@ -126,7 +126,9 @@ def compare_tags(current: Mapping[str, str] | None, desired: Mapping[str, str]) 
     """
     current = current or {}
     to_set = {k: v for k, v in desired.items() if current.get(k) != v}
-    to_unset = sorted(k for k in current if k not in desired and not k.startswith(("aws:", "pacs-reconcile:")))
+    to_unset = sorted(
+        k for k in current if k not in desired and not k.startswith(("aws:", "pacs-reconcile:"))
+    )
     return TagChanges(to_set, to_unset)
 
 

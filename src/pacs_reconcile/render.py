@@ -43,7 +43,9 @@ def _long(value: Any) -> bool:
 
 def _masked(change: Change, diff: Difference) -> Difference:
     if is_sensitive_path(diff.path, change.sensitive_paths):
-        return Difference(diff.path, MASK if diff.old is not None else None, MASK if diff.new is not None else None)
+        return Difference(
+            diff.path, MASK if diff.old is not None else None, MASK if diff.new is not None else None
+        )
     return diff
 
 
@@ -63,12 +65,22 @@ class PlanPrinter:
         if not any(c.action is not Action.NOOP for c in plan.changes):
             for change in shown:
                 self._notes(change)
-            self.out(Text.assemble(("No changes. ", "bold green"),
-                                   f"AWS matches the spec ({len(plan.changes)} resources, stack {plan.stack}, "
-                                   f"{plan.region})."))
+            self.out(
+                Text.assemble(
+                    ("No changes. ", "bold green"),
+                    f"AWS matches the spec ({len(plan.changes)} resources, stack {plan.stack}, "
+                    f"{plan.region}).",
+                )
+            )
             return
-        self.out(Text.assemble("pacs-reconcile will perform the following actions (stack ",
-                               (plan.stack, "bold"), f", {plan.region}):", "\n"))
+        self.out(
+            Text.assemble(
+                "pacs-reconcile will perform the following actions (stack ",
+                (plan.stack, "bold"),
+                f", {plan.region}):",
+                "\n",
+            )
+        )
         for change in shown:
             if change.action is Action.NOOP:
                 self._notes(change)
@@ -83,7 +95,12 @@ class PlanPrinter:
     def change(self, change: Change) -> None:
         symbol, style, verb = SYMBOLS[change.action]
         reason = f" ({change.reason})" if change.reason else ""
-        self.out(Text(f"  # {change.address} {verb}{reason}", style="bold" if change.action is Action.REFUSED else ""))
+        self.out(
+            Text(
+                f"  # {change.address} {verb}{reason}",
+                style="bold" if change.action is Action.REFUSED else "",
+            )
+        )
         for note in change.notes:
             self.out(Text(f"  # {note}", style="dim"))
         self.out(Text.assemble(("  " + symbol + " ", style), (change.address, "bold")))
@@ -133,16 +150,23 @@ class PlanPrinter:
         failed = [o for o in result.outcomes if o.status is Status.FAILED]
         skipped = [o for o in result.outcomes if o.status in (Status.SKIPPED, Status.NOT_STARTED)]
         for outcome in failed + skipped:
-            self.out(Text.assemble((f"  {outcome.status}: ", "bold red"), f"{outcome.address}: {outcome.message}"))
+            self.out(
+                Text.assemble((f"  {outcome.status}: ", "bold red"), f"{outcome.address}: {outcome.message}")
+            )
         done = {a: result.count(a) for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)}
-        head = "Apply interrupted" if result.interrupted else "Apply complete" if result.ok else "Apply failed"
+        head = (
+            "Apply interrupted" if result.interrupted else "Apply complete" if result.ok else "Apply failed"
+        )
         style = "bold green" if result.ok else "bold red"
-        self.out(Text.assemble(
-            (f"{head}! ", style),
-            f"Resources: {done[Action.CREATE]} added, {done[Action.UPDATE]} changed, "
-            f"{done[Action.REPLACE]} replaced, {done[Action.DELETE]} destroyed"
-            + (f"; {len(failed)} failed, {len(skipped)} not done" if failed or skipped else "") + ".",
-        ))
+        self.out(
+            Text.assemble(
+                (f"{head}! ", style),
+                f"Resources: {done[Action.CREATE]} added, {done[Action.UPDATE]} changed, "
+                f"{done[Action.REPLACE]} replaced, {done[Action.DELETE]} destroyed"
+                + (f"; {len(failed)} failed, {len(skipped)} not done" if failed or skipped else "")
+                + ".",
+            )
+        )
 
 
 def _redacted(text: Text, redactor: Redactor) -> Text:
@@ -174,8 +198,11 @@ def _unknown_as_text(value: Any) -> Any:
 def difference_json(change: Change, diff: Difference) -> dict[str, Any]:
     diff = _masked(change, diff)
     unknown = contains_unknown(diff.new)
-    out: dict[str, Any] = {"path": diff.path, "old": diff.old,
-                           "new": None if diff.new is UNKNOWN else _unknown_as_text(diff.new)}
+    out: dict[str, Any] = {
+        "path": diff.path,
+        "old": diff.old,
+        "new": None if diff.new is UNKNOWN else _unknown_as_text(diff.new),
+    }
     if unknown:
         out["new_unknown"] = True
     if diff.new == MASK or diff.old == MASK:
@@ -210,8 +237,13 @@ def plan_json(plan: Plan, redactor: Redactor) -> dict[str, Any]:
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    return {"address": outcome.address, "action": str(outcome.action), "status": str(outcome.status),
-            "message": outcome.message or None, "seconds": round(outcome.seconds, 3)}
+    return {
+        "address": outcome.address,
+        "action": str(outcome.action),
+        "status": str(outcome.status),
+        "message": outcome.message or None,
+        "seconds": round(outcome.seconds, 3),
+    }
 
 
 def apply_json(result: ApplyResult, redactor: Redactor) -> dict[str, Any]:
@@ -225,8 +257,14 @@ def apply_json(result: ApplyResult, redactor: Redactor) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------- drift
-FINDING_STYLES = {"drifted": "bold red", "missing": "red", "unmanaged": "yellow", "conflict": "bold red",
-                  "pending": "cyan", "info": "dim"}
+FINDING_STYLES = {
+    "drifted": "bold red",
+    "missing": "red",
+    "unmanaged": "yellow",
+    "conflict": "bold red",
+    "pending": "cyan",
+    "info": "dim",
+}
 
 
 def masked_differences_json(change: Change) -> list[dict[str, Any]]:
@@ -235,12 +273,19 @@ def masked_differences_json(change: Change) -> list[dict[str, Any]]:
 
 def print_drift(printer: PlanPrinter, report: Any) -> None:
     """`report` is an engine.drift.DriftReport."""
-    printer.out(Text.assemble("Drift check of stack ", (report.stack, "bold"),
-                              f" ({report.region}): {report.resources} declared resources."))
+    printer.out(
+        Text.assemble(
+            "Drift check of stack ",
+            (report.stack, "bold"),
+            f" ({report.region}): {report.resources} declared resources.",
+        )
+    )
     width = max((len(i.address) for i in report.items), default=0)
     for item in report.items:
         finding = str(item.finding)
-        head = Text.assemble(("  " + finding.ljust(10), FINDING_STYLES.get(finding, "")), item.address.ljust(width))
+        head = Text.assemble(
+            ("  " + finding.ljust(10), FINDING_STYLES.get(finding, "")), item.address.ljust(width)
+        )
         diffs = [_masked(item.change, d) for d in item.change.differences]
         if not diffs:
             head.append(f"  {item.detail}", style="dim")
@@ -253,13 +298,17 @@ def print_drift(printer: PlanPrinter, report: Any) -> None:
             printer.out(Text(f"      {diff.path}: {old} -> {new}", style="dim"))
     counts = {f: len([i for i in report.items if str(i.finding) == f]) for f in FINDING_STYLES}
     if not report.findings:
-        printer.out(Text.assemble(("No drift. ", "bold green"), "AWS matches the spec and the spec is applied."))
+        printer.out(
+            Text.assemble(("No drift. ", "bold green"), "AWS matches the spec and the spec is applied.")
+        )
         return
-    printer.out(Text.assemble(
-        ("Drift: ", "bold"),
-        f"{counts['drifted']} drifted, {counts['missing']} missing, {counts['unmanaged']} unmanaged, "
-        f"{counts['conflict']} conflicts; {counts['pending']} pending (spec changed, not applied).",
-    ))
+    printer.out(
+        Text.assemble(
+            ("Drift: ", "bold"),
+            f"{counts['drifted']} drifted, {counts['missing']} missing, {counts['unmanaged']} unmanaged, "
+            f"{counts['conflict']} conflicts; {counts['pending']} pending (spec changed, not applied).",
+        )
+    )
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -78,8 +78,13 @@ def _declared_present(plan: Plan, kind: str, name: str) -> Check:
 
 
 def _metric_namespaces(plan: Plan, ctx: AwsContext) -> list[Check]:
-    namespaces = sorted({c.node.config["metric"]["namespace"] for c in _declared(plan, "metric_filters")
-                         if c.node and isinstance(c.node.config.get("metric"), dict)})
+    namespaces = sorted(
+        {
+            c.node.config["metric"]["namespace"]
+            for c in _declared(plan, "metric_filters")
+            if c.node and isinstance(c.node.config.get("metric"), dict)
+        }
+    )
     out = []
     for namespace in namespaces:
         name = f"custom metrics in {namespace}"
@@ -87,7 +92,9 @@ def _metric_namespaces(plan: Plan, ctx: AwsContext) -> list[Check]:
         if metrics:
             out.append(Check(name, Outcome.PASS, f"{len(metrics)} metrics reported"))
         else:
-            out.append(Check(name, Outcome.WARN, "no data yet (metrics appear once matching log lines arrive)"))
+            out.append(
+                Check(name, Outcome.WARN, "no data yet (metrics appear once matching log lines arrive)")
+            )
     return out
 
 
@@ -138,16 +145,19 @@ def _publish(ctx: AwsContext, topic: str | None) -> str:
     if topic is None:
         raise RuntimeError("no alert topic exists")
     reply = ctx.client("sns").publish(
-        TopicArn=topic, Subject="[pacs-reconcile verify] test notification",
-        Message="A test message from `pacs-reconcile verify`: the alert path works. No action needed.")
+        TopicArn=topic,
+        Subject="[pacs-reconcile verify] test notification",
+        Message="A test message from `pacs-reconcile verify`: the alert path works. No action needed.",
+    )
     return f"message {reply['MessageId']}"
 
 
 def _flip(ctx: AwsContext, alarm: str, timeout: float = 30.0) -> str:
     cloudwatch = ctx.client("cloudwatch")
     for state in ("ALARM", "OK"):
-        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue=state,
-                                   StateReason=f"pacs-reconcile verify: testing the {state} path")
+        cloudwatch.set_alarm_state(
+            AlarmName=alarm, StateValue=state, StateReason=f"pacs-reconcile verify: testing the {state} path"
+        )
         _wait_for_state(cloudwatch, alarm, state, timeout)
     return "ALARM then OK"
 

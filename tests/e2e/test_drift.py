@@ -50,7 +50,9 @@ def test_out_of_band_changes_are_classified(cli: Cli, server: Server, case: str)
 def test_spec_edit_not_applied_is_pending_then_clean_after_apply(cli: Cli, stack_dir: Path) -> None:
     assert cli("apply", "--auto-approve").exit_code == 0
     logs = stack_dir / "specs" / "logs.yaml"
-    logs.write_text(logs.read_text().replace("pattern: '[timestamp, level=\"WARN\"", "pattern: '[ts, level=\"WARN\""))
+    logs.write_text(
+        logs.read_text().replace('pattern: \'[timestamp, level="WARN"', 'pattern: \'[ts, level="WARN"')
+    )
     alarms = stack_dir / "specs" / "alarms.yaml"
     alarms.write_text(alarms.read_text().replace("threshold: 5000", "threshold: 4000"))
     result = cli("drift", "--format", "json")
@@ -114,9 +116,13 @@ def test_metric_and_notification_only_when_findings_change(cli: Cli, server: Ser
     cloudwatch = server.client("cloudwatch")
     now = datetime.now(UTC)
     stats = cloudwatch.get_metric_statistics(
-        Namespace="PACS/Reconcile", MetricName="DriftedResources",
+        Namespace="PACS/Reconcile",
+        MetricName="DriftedResources",
         Dimensions=[{"Name": "Stack", "Value": "pacs-monitoring"}],
-        StartTime=now - timedelta(hours=1), EndTime=now + timedelta(minutes=5), Period=60, Statistics=["Maximum"],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+        Period=60,
+        Statistics=["Maximum"],
     )["Datapoints"]
     assert max(p["Maximum"] for p in stats) == 1.0
     per_kind = cloudwatch.list_metrics(Namespace="PACS/Reconcile", MetricName="DriftedResources")["Metrics"]

@@ -31,6 +31,7 @@ def test_verify_passes_on_the_applied_stack_and_exercises_the_alert_path(cli: Cl
     assert ("pacs-reconcile verify: testing the ALARM path", "ALARM") in [(h[1], h[3]) for h in alarm.history]
     assert (alarm.state_value, alarm.state_reason) == ("OK", "pacs-reconcile verify: testing the OK path")
 
+
 def test_verify_fails_when_a_declared_resource_is_missing(cli: Cli, server: Server) -> None:
     assert cli("apply", "--auto-approve").exit_code == 0
     server.client("cloudwatch").delete_alarms(AlarmNames=["rds-connections"])

@@ -31,8 +31,10 @@ def run_demo(spec_path: Path, environment: str | None, variables: dict[str, str]
     with running_emulator(region) as emulator:
         options = GlobalOptions(region=region, endpoint_url=emulator.endpoint_url, color=color)
         session = Session(options)
-        session.say(f"Local AWS emulator on {emulator.endpoint_url} (region {region}), seeded with the "
-                    f"PACS stack's existing infrastructure: {', '.join(sorted(emulator.seeded))}.")
+        session.say(
+            f"Local AWS emulator on {emulator.endpoint_url} (region {region}), seeded with the "
+            f"PACS stack's existing infrastructure: {', '.join(sorted(emulator.seeded))}."
+        )
 
         def step(title: str, expected: int, action: Any) -> None:
             session.stdout.print(Rule(title))
@@ -41,12 +43,22 @@ def run_demo(spec_path: Path, environment: str | None, variables: dict[str, str]
                 raise DemoFailed(f"demo step {title!r} exited {code}, expected {expected}")
 
         def plan() -> int:
-            return commands.plan(inputs, session, out=None, detailed_exitcode=True, targets=[], excludes=[],
-                                 allow_destroy=[])
+            return commands.plan(
+                inputs, session, out=None, detailed_exitcode=True, targets=[], excludes=[], allow_destroy=[]
+            )
 
         def apply() -> int:
-            return commands.apply(inputs, session, plan_file=None, auto_approve=True, targets=[], excludes=[],
-                                  allow_destroy=[], parallelism=8, show_plan=False)
+            return commands.apply(
+                inputs,
+                session,
+                plan_file=None,
+                auto_approve=True,
+                targets=[],
+                excludes=[],
+                allow_destroy=[],
+                parallelism=8,
+                show_plan=False,
+            )
 
         step("1. plan: everything is to be created", ExitStatus.CHANGES, plan)
         step("2. apply", ExitStatus.OK, apply)
@@ -64,12 +76,27 @@ def _out_of_band(emulator: Any, session: Session) -> int:
 
     region = emulator.region
     endpoint = emulator.endpoint_url
-    cloudwatch = boto3.client("cloudwatch", region_name=region, endpoint_url=endpoint)
+    cloudwatch: Any = boto3.client("cloudwatch", region_name=region, endpoint_url=endpoint)
     logs = boto3.client("logs", region_name=region, endpoint_url=endpoint)
-    alarm = cloudwatch.describe_alarms(AlarmNames=["pacs-backend-error-rate"])["MetricAlarms"][0]
-    keep = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
-            "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "Dimensions", "Period",
-            "EvaluationPeriods", "ComparisonOperator", "TreatMissingData")
+    alarm: dict[str, Any] = cloudwatch.describe_alarms(AlarmNames=["pacs-backend-error-rate"])[
+        "MetricAlarms"
+    ][0]
+    keep = (
+        "AlarmName",
+        "AlarmDescription",
+        "ActionsEnabled",
+        "OKActions",
+        "AlarmActions",
+        "InsufficientDataActions",
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "Dimensions",
+        "Period",
+        "EvaluationPeriods",
+        "ComparisonOperator",
+        "TreatMissingData",
+    )
     cloudwatch.put_metric_alarm(**{k: alarm[k] for k in keep if k in alarm}, Threshold=50.0)
     session.say("  alarm pacs-backend-error-rate: threshold 10 -> 50")
     logs.put_retention_policy(logGroupName="/aws/ecs/keycloak", retentionInDays=1)

@@ -24,13 +24,28 @@ def publish_metric(ctx: AwsContext, report: DriftReport, namespace: str) -> int:
     """Put DriftedResources (total and per kind) and PendingChanges; returns datapoints sent."""
     stack = {"Name": "Stack", "Value": report.stack}
     data = [
-        {"MetricName": METRIC_NAME, "Dimensions": [stack], "Value": float(report.drifted_count), "Unit": "Count"},
-        {"MetricName": PENDING_METRIC_NAME, "Dimensions": [stack],
-         "Value": float(len(report.of(Finding.PENDING))), "Unit": "Count"},
+        {
+            "MetricName": METRIC_NAME,
+            "Dimensions": [stack],
+            "Value": float(report.drifted_count),
+            "Unit": "Count",
+        },
+        {
+            "MetricName": PENDING_METRIC_NAME,
+            "Dimensions": [stack],
+            "Value": float(len(report.of(Finding.PENDING))),
+            "Unit": "Count",
+        },
     ]
     for kind, count in sorted(report.by_kind().items()):
-        data.append({"MetricName": METRIC_NAME, "Dimensions": [stack, {"Name": "Kind", "Value": kind}],
-                     "Value": float(count), "Unit": "Count"})
+        data.append(
+            {
+                "MetricName": METRIC_NAME,
+                "Dimensions": [stack, {"Name": "Kind", "Value": kind}],
+                "Value": float(count),
+                "Unit": "Count",
+            }
+        )
     client = ctx.client("cloudwatch")
     for start in range(0, len(data), 1000):  # PutMetricData takes at most 1000 datapoints
         client.put_metric_data(Namespace=namespace, MetricData=data[start : start + 1000])
@@ -59,8 +74,10 @@ def notify(ctx: AwsContext, report: DriftReport, topic_arn: str) -> Notification
 
 def message(report: DriftReport) -> tuple[str, str]:
     if not report.findings:
-        return (f"[pacs-reconcile] {report.stack}: drift cleared",
-                f"Stack {report.stack} ({report.region}) matches its spec again.")
+        return (
+            f"[pacs-reconcile] {report.stack}: drift cleared",
+            f"Stack {report.stack} ({report.region}) matches its spec again.",
+        )
     drifted = sum(1 for i in report.items if i.finding in ALERTING)
     pending = len(report.of(Finding.PENDING))
     subject = f"[pacs-reconcile] {report.stack}: {drifted} drifted, {pending} pending"

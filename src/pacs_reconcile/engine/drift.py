@@ -102,8 +102,11 @@ def _classify(change: Change, changes: dict[str, Change]) -> DriftItem | None:
         return DriftItem(change.address, change.kind, finding, change, detail)
 
     if change.action is Action.NOOP:
-        return item(Finding.INFO, "; ".join(change.notes)) if change.notes and change.live and change.live.pending \
+        return (
+            item(Finding.INFO, "; ".join(change.notes))
+            if change.notes and change.live and change.live.pending
             else None
+        )
     if change.action is Action.REFUSED:
         return item(Finding.CONFLICT, change.reason)
     if change.action in (Action.DELETE, Action.RETAINED):

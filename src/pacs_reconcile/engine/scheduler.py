@@ -49,7 +49,14 @@ def run_jobs(
             if not interrupted:
                 for name in sorted(waiting):
                     blockers = waiting[name]
-                    broken = next((b for b in sorted(blockers) if b in results and results[b].status is not Status.DONE), None)
+                    broken = next(
+                        (
+                            b
+                            for b in sorted(blockers)
+                            if b in results and results[b].status is not Status.DONE
+                        ),
+                        None,
+                    )
                     if broken:
                         del waiting[name]
                         finish(JobResult(name, Status.SKIPPED, blocked_by=broken))
@@ -62,8 +69,10 @@ def run_jobs(
                     if on_start:
                         on_start(name)
                     running[pool.submit(jobs[name])] = (name, time.perf_counter())
-                if waiting and not running and not any(
-                    all(b in results for b in waiting[n]) for n in waiting
+                if (
+                    waiting
+                    and not running
+                    and not any(all(b in results for b in waiting[n]) for n in waiting)
                 ):
                     # Only reachable if deps form a cycle, which validation rules out.
                     for name in sorted(waiting):

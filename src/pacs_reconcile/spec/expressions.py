@@ -112,8 +112,9 @@ def render(value: Any, resolve: Resolver, *, unescape: bool = False) -> Any:
         except _Keep:
             return match.group(0)
         if isinstance(result, dict | list):
-            raise ExpressionError(f"${{{match.group(1).strip()}}} is a {type(result).__name__} and "
-                                  "cannot be embedded in text")
+            raise ExpressionError(
+                f"${{{match.group(1).strip()}}} is a {type(result).__name__} and cannot be embedded in text"
+            )
         if result is UNKNOWN:
             unknown = True
             return ""

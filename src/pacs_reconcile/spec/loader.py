@@ -50,7 +50,9 @@ def load_spec(
 
 
 class _Loader:
-    def __init__(self, path: Path, environment: str | None, cli_vars: dict[str, str], environ: dict[str, str]):
+    def __init__(
+        self, path: Path, environment: str | None, cli_vars: dict[str, str], environ: dict[str, str]
+    ):
         self.path = path
         self.root_dir = path.resolve().parent
         self.environment = environment
@@ -102,8 +104,9 @@ class _Loader:
                 entries = source.data.get(section)
                 if entries is not None:
                     self._section(source, (section,), section, entries, parent=None)
-        self.problems.extend(check_references(self.resources, self.lookups, self.disabled, self.expanded,
-                                              self.invalid))
+        self.problems.extend(
+            check_references(self.resources, self.lookups, self.disabled, self.expanded, self.invalid)
+        )
         if self.problems:
             raise self._error()
         add_fingerprints(self.resources, [str(v.value) for v in self.variables.values() if v.sensitive])
@@ -122,10 +125,17 @@ class _Loader:
     def _error(self) -> SpecError:
         """Every problem found, with the values of sensitive variables masked: a validator may quote
         the value it refused, and the command's own redactor learns the secrets only from a valid spec."""
-        redactor = Redactor(str(v.value) for v in self.variables.values()
-                            if v.sensitive and isinstance(v.value, str | int | float))
-        return SpecError([replace(d, message=redactor.text(d.message), field=redactor.text(d.field))
-                          for d in self.problems])
+        redactor = Redactor(
+            str(v.value)
+            for v in self.variables.values()
+            if v.sensitive and isinstance(v.value, str | int | float)
+        )
+        return SpecError(
+            [
+                replace(d, message=redactor.text(d.message), field=redactor.text(d.field))
+                for d in self.problems
+            ]
+        )
 
     def _read(self, path: Path, display: str) -> SourceFile | None:
         try:
@@ -147,11 +157,17 @@ class _Loader:
         if "version" not in data:
             self._problem(root, ("version",), "version", "required: write `version: 1` at the top")
         elif data["version"] != 1 or isinstance(data["version"], bool):
-            self._problem(root, ("version",), "version",
-                          f"must be 1, the only spec version so far (got {data['version']!r})")
+            self._problem(
+                root,
+                ("version",),
+                "version",
+                f"must be 1, the only spec version so far (got {data['version']!r})",
+            )
         stack = data.get("stack")
-        rule = ("1-63 letters, digits, '.', '_' or '-', starting with a letter or digit "
-                "(it is the owner tag value)")
+        rule = (
+            "1-63 letters, digits, '.', '_' or '-', starting with a letter or digit "
+            "(it is the owner tag value)"
+        )
         if stack is None:
             self._problem(root, ("stack",), "stack", f"required: {rule}")
             stack = ""
@@ -180,7 +196,9 @@ class _Loader:
                 self._problem(root, where, field, "must be a file pattern such as specs/*.yaml")
                 continue
             if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-                self._problem(root, where, field, "must stay inside the spec's folder (no absolute path, no '..')")
+                self._problem(
+                    root, where, field, "must stay inside the spec's folder (no absolute path, no '..')"
+                )
                 continue
             matches = sorted(self.root_dir.glob(pattern))
             if not matches:
@@ -204,12 +222,21 @@ class _Loader:
                     continue
                 for key in source.data:
                     if key in ROOT_KEYS and key != "lookups":
-                        self._problem(source, (key,), key, f"only the root file ({root.display}) may set "
-                                      f"`{key}`; included files hold resources and lookups")
+                        self._problem(
+                            source,
+                            (key,),
+                            key,
+                            f"only the root file ({root.display}) may set "
+                            f"`{key}`; included files hold resources and lookups",
+                        )
                     elif key not in sections and key != "lookups":
                         hint = did_you_mean(key, (*sections, "lookups"))
-                        self._problem(source, (key,), key,
-                                      f"unknown section (included files hold resources and lookups){hint}")
+                        self._problem(
+                            source,
+                            (key,),
+                            key,
+                            f"unknown section (included files hold resources and lookups){hint}",
+                        )
                 out.append(source)
         return out
 
@@ -231,8 +258,9 @@ class _Loader:
         overlay = self._overlay(root, data.get("environments"), declarations)
         unknown_cli = sorted(set(self.cli_vars) - set(declarations))
         for name in unknown_cli:
-            self.problems.append(Diagnostic("--var", 0, 0, name,
-                                            "no such variable" + did_you_mean(name, declarations)))
+            self.problems.append(
+                Diagnostic("--var", 0, 0, name, "no such variable" + did_you_mean(name, declarations))
+            )
         values, problems = resolve_values(declarations, overlay, self.cli_vars, self.environ)
         for name, source, message in problems:
             if source == "--var":
@@ -241,7 +269,9 @@ class _Loader:
                 self._problem(root, ("variables", name), f"variables.{name}", message)
         self.variables = values
 
-    def _overlay(self, root: SourceFile, environments: Any, declarations: Mapping[str, Declaration]) -> dict[str, Any]:
+    def _overlay(
+        self, root: SourceFile, environments: Any, declarations: Mapping[str, Declaration]
+    ) -> dict[str, Any]:
         if environments is None:
             environments = {}
         if not isinstance(environments, dict):
@@ -255,14 +285,22 @@ class _Loader:
                 continue
             for key in body:
                 if key != "variables":
-                    self._problem(root, (*base, key), f"environments.{env_name}.{key}",
-                                  "unknown key" + did_you_mean(key, ["variables"]))
+                    self._problem(
+                        root,
+                        (*base, key),
+                        f"environments.{env_name}.{key}",
+                        "unknown key" + did_you_mean(key, ["variables"]),
+                    )
             values = body.get("variables")
             if values is None:
                 values = {}
             if not isinstance(values, dict):
-                self._problem(root, (*base, "variables"), f"environments.{env_name}.variables",
-                              "must be a mapping of variable names to values")
+                self._problem(
+                    root,
+                    (*base, "variables"),
+                    f"environments.{env_name}.variables",
+                    "must be a mapping of variable names to values",
+                )
                 continue
             overlays[env_name] = values
             # Every environment is checked, not only the one selected: `validate` without --env
@@ -273,8 +311,9 @@ class _Loader:
                 declaration = declarations.get(var)
                 if declaration is None:
                     if var not in self.declared_variables:  # a broken declaration is reported already
-                        self._problem(root, where, field,
-                                      "no such variable" + did_you_mean(var, declarations))
+                        self._problem(
+                            root, where, field, "no such variable" + did_you_mean(var, declarations)
+                        )
                     continue
                 try:
                     check_value(declaration, value, "")
@@ -284,8 +323,9 @@ class _Loader:
             return {}
         if self.environment not in environments:
             known = ", ".join(sorted(environments)) or "none declared"
-            self.problems.append(Diagnostic("--env", 0, 0, self.environment,
-                                            f"no such environment (known: {known})"))
+            self.problems.append(
+                Diagnostic("--env", 0, 0, self.environment, f"no such environment (known: {known})")
+            )
             return {}
         return dict(overlays.get(self.environment, {}))
 
@@ -297,9 +337,18 @@ class _Loader:
             return
         for key in defaults:
             if key != "tags":
-                self._problem(root, ("defaults", key), f"defaults.{key}", "unknown key" + did_you_mean(key, ["tags"]))
-        tags = self._substitute(root, ("defaults", "tags"), "defaults.tags", defaults.get("tags") or {}, None,
-                                self.default_sensitive, "tags")
+                self._problem(
+                    root, ("defaults", key), f"defaults.{key}", "unknown key" + did_you_mean(key, ["tags"])
+                )
+        tags = self._substitute(
+            root,
+            ("defaults", "tags"),
+            "defaults.tags",
+            defaults.get("tags") or {},
+            None,
+            self.default_sensitive,
+            "tags",
+        )
         self.default_tags = self._check_tags(root, ("defaults", "tags"), "defaults.tags", tags) or {}
 
     # ------------------------------------------------------------------------------- lookups
@@ -317,13 +366,21 @@ class _Loader:
                 self._problem(source, path, field, f"declared twice (first at {self.lookups[name].location})")
                 continue
             if not isinstance(body, dict) or not isinstance(body.get("kind"), str):
-                self._problem(source, path, field,
-                              f"must be a mapping with `kind` (one of {', '.join(sorted(LOOKUPS))})")
+                self._problem(
+                    source,
+                    path,
+                    field,
+                    f"must be a mapping with `kind` (one of {', '.join(sorted(LOOKUPS))})",
+                )
                 continue
             lookup = LOOKUPS.get(body["kind"])
             if lookup is None:
-                self._problem(source, (*path, "kind"), f"{field}.kind",
-                              f"unknown lookup kind {body['kind']!r}" + did_you_mean(body["kind"], LOOKUPS))
+                self._problem(
+                    source,
+                    (*path, "kind"),
+                    f"{field}.kind",
+                    f"unknown lookup kind {body['kind']!r}" + did_you_mean(body["kind"], LOOKUPS),
+                )
                 continue
             config = self._substitute(source, path, field, body, None, set())
             if self._references(source, path, field, config):
@@ -334,20 +391,27 @@ class _Loader:
                 self.lookups[name] = LookupNode(name, body["kind"], validated, self._location(source, path))
 
     # ------------------------------------------------------------------------------- resources
-    def _section(self, source: SourceFile, path: PathKey, kind: str, entries: Any, parent: ResourceNode | None) -> None:
+    def _section(
+        self, source: SourceFile, path: PathKey, kind: str, entries: Any, parent: ResourceNode | None
+    ) -> None:
         where = parent.address + "." + kind if parent else kind
         if not isinstance(entries, dict):
             self._problem(source, path, where, "must be a mapping of resource names to their settings")
             return
         for name, body in entries.items():
             if not ENTRY_NAME.match(name):
-                self._problem(source, (*path, name), f"{where}.{name}",
-                              "names are letters, digits, '_' and '-', starting with a letter or '_'")
+                self._problem(
+                    source,
+                    (*path, name),
+                    f"{where}.{name}",
+                    "names are letters, digits, '_' and '-', starting with a letter or '_'",
+                )
                 continue
             self._entry(source, (*path, name), kind, name, body, parent)
 
-    def _entry(self, source: SourceFile, path: PathKey, kind: str, name: str, body: Any,
-               parent: ResourceNode | None) -> None:
+    def _entry(
+        self, source: SourceFile, path: PathKey, kind: str, name: str, body: Any, parent: ResourceNode | None
+    ) -> None:
         reconciler = KINDS[kind]
         base_address = f"{parent.address}.{kind}.{name}" if parent else f"{kind}.{name}"
         first = self.entries.get(base_address)
@@ -362,7 +426,9 @@ class _Loader:
         children = {c: body[c] for c in child_kinds(kind) if c in body}
         settings = {k: v for k, v in body.items() if k not in META_KEYS and k not in children}
         if "tags" in body and not reconciler.meta.taggable:
-            self._problem(source, (*path, "tags"), f"{base_address}.tags", f"{reconciler.meta.title}s cannot be tagged")
+            self._problem(
+                source, (*path, "tags"), f"{base_address}.tags", f"{reconciler.meta.title}s cannot be tagged"
+            )
         reported = len(self.problems)
         instances = self._instances(source, path, base_address, body.get("for_each"))
         if len(self.problems) > reported and not instances:
@@ -382,30 +448,46 @@ class _Loader:
             for child_kind, child_entries in children.items():
                 self._section(source, (*path, child_kind), child_kind, child_entries, node)
 
-    def _instances(self, source: SourceFile, path: PathKey, address: str, for_each: Any) -> list[tuple[str | None, Any]]:
+    def _instances(
+        self, source: SourceFile, path: PathKey, address: str, for_each: Any
+    ) -> list[tuple[str | None, Any]]:
         if for_each is None:
             return [(None, None)]
         value = self._substitute(source, (*path, "for_each"), f"{address}.for_each", for_each, None, set())
         if isinstance(value, list):
             keys = [str(item) for item in value]
             if any(isinstance(item, dict | list) for item in value):
-                self._problem(source, (*path, "for_each"), f"{address}.for_each", "list items must be plain values")
+                self._problem(
+                    source, (*path, "for_each"), f"{address}.for_each", "list items must be plain values"
+                )
                 return []
             repeated = sorted({key for key in keys if keys.count(key) > 1})
             if repeated:
                 shown = ", ".join(map(repr, repeated))
-                self._problem(source, (*path, "for_each"), f"{address}.for_each",
-                              f"list items must be unique: {shown} appears more than once")
+                self._problem(
+                    source,
+                    (*path, "for_each"),
+                    f"{address}.for_each",
+                    f"list items must be unique: {shown} appears more than once",
+                )
                 return []
             return [(key, {"key": key, "value": item}) for key, item in zip(keys, value, strict=True)]
         if isinstance(value, dict):
             return [(str(k), {"key": str(k), "value": v}) for k, v in value.items()]
         if isinstance(value, str) and "${" in value:
-            self._problem(source, (*path, "for_each"), f"{address}.for_each",
-                          "must be known before plan: use variables or literals, not resource references")
+            self._problem(
+                source,
+                (*path, "for_each"),
+                f"{address}.for_each",
+                "must be known before plan: use variables or literals, not resource references",
+            )
         elif (source.display, (*path, "for_each")) not in self.failed:
-            self._problem(source, (*path, "for_each"), f"{address}.for_each",
-                          f"must be a list or a mapping, not {_kind_of(value)}")
+            self._problem(
+                source,
+                (*path, "for_each"),
+                f"{address}.for_each",
+                f"must be a list or a mapping, not {_kind_of(value)}",
+            )
         return []
 
     def _enabled(self, source: SourceFile, path: PathKey, address: str, when: Any, each: Any) -> bool:
@@ -413,13 +495,26 @@ class _Loader:
             return True
         value = self._substitute(source, (*path, "when"), f"{address}.when", when, each, set())
         if isinstance(value, str) and "${" in value:
-            self._problem(source, (*path, "when"), f"{address}.when",
-                          "must be known before plan: use variables, each.* and literals")
+            self._problem(
+                source,
+                (*path, "when"),
+                f"{address}.when",
+                "must be known before plan: use variables, each.* and literals",
+            )
             return False
         return truthy(value)
 
-    def _node(self, source: SourceFile, path: PathKey, kind: str, address: str, settings: dict[str, Any],
-              body: dict[str, Any], each: Any, parent: ResourceNode | None) -> ResourceNode | None:
+    def _node(
+        self,
+        source: SourceFile,
+        path: PathKey,
+        kind: str,
+        address: str,
+        settings: dict[str, Any],
+        body: dict[str, Any],
+        each: Any,
+        parent: ResourceNode | None,
+    ) -> ResourceNode | None:
         reconciler = KINDS[kind]
         sensitive: set[str] = set()
         config = self._substitute(source, path, address, settings, each, sensitive)
@@ -433,8 +528,9 @@ class _Loader:
         lifecycle = self._lifecycle(source, path, address, body.get("lifecycle"), reconciler)
         tags = None
         if reconciler.meta.taggable:
-            own = self._substitute(source, (*path, "tags"), f"{address}.tags", body.get("tags") or {}, each,
-                                   sensitive, "tags")
+            own = self._substitute(
+                source, (*path, "tags"), f"{address}.tags", body.get("tags") or {}, each, sensitive, "tags"
+            )
             checked = self._check_tags(source, (*path, "tags"), f"{address}.tags", own) or {}
             tags = {**self.default_tags, **checked, OWNER_TAG: self.stack}
             sensitive |= {p for p in self.default_sensitive if p.removeprefix("tags.") not in checked}
@@ -445,8 +541,12 @@ class _Loader:
         if self._has_failed(source, (*path, reconciler.meta.identity)):
             return None
         if isinstance(identity, str) and "${" in identity:
-            self._problem(source, (*path, reconciler.meta.identity), f"{address}.{reconciler.meta.identity}",
-                          "the identity of a resource must be known before plan: no resource references")
+            self._problem(
+                source,
+                (*path, reconciler.meta.identity),
+                f"{address}.{reconciler.meta.identity}",
+                "the identity of a resource must be known before plan: no resource references",
+            )
             return None
         node = ResourceNode(
             address=address,
@@ -459,13 +559,15 @@ class _Loader:
             parent=parent.address if parent else None,
             depends_on={parent.address} if parent else set(),
             sensitive_paths=sensitive | set(reconciler.meta.sensitive_fields),
-            references=references + self._references(source, path, address, validated)
+            references=references
+            + self._references(source, path, address, validated)
             + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
         )
         return node
 
-    def _lifecycle(self, source: SourceFile, path: PathKey, address: str, raw: Any,
-                   reconciler: Reconciler) -> Lifecycle | None:
+    def _lifecycle(
+        self, source: SourceFile, path: PathKey, address: str, raw: Any, reconciler: Reconciler
+    ) -> Lifecycle | None:
         if raw is None:
             return Lifecycle()
         validated = self._validate(source, (*path, "lifecycle"), f"{address}.lifecycle", Lifecycle, raw)
@@ -476,23 +578,37 @@ class _Loader:
         for index, entry in enumerate(lifecycle.ignore_changes):
             head = entry.split(".", 1)[0].split("[", 1)[0]
             if head not in fields:
-                self._problem(source, (*path, "lifecycle", "ignore_changes", index),
-                              f"{address}.lifecycle.ignore_changes[{index}]",
-                              f"no attribute {head!r}" + did_you_mean(head, fields))
+                self._problem(
+                    source,
+                    (*path, "lifecycle", "ignore_changes", index),
+                    f"{address}.lifecycle.ignore_changes[{index}]",
+                    f"no attribute {head!r}" + did_you_mean(head, fields),
+                )
         if lifecycle.adopt and not reconciler.meta.taggable:
-            self._problem(source, (*path, "lifecycle", "adopt"), f"{address}.lifecycle.adopt",
-                          f"{reconciler.meta.title}s are owned through their parent; adopt the parent instead")
+            self._problem(
+                source,
+                (*path, "lifecycle", "adopt"),
+                f"{address}.lifecycle.adopt",
+                f"{reconciler.meta.title}s are owned through their parent; adopt the parent instead",
+            )
         return lifecycle
 
-    def _references(self, source: SourceFile, path: PathKey, address: str, value: Any) -> list[LocatedReference]:
+    def _references(
+        self, source: SourceFile, path: PathKey, address: str, value: Any
+    ) -> list[LocatedReference]:
         """Every ${...} still in `value` (resource or lookup references), with where it was written."""
         if self._has_failed(source, path):
             return []
         if isinstance(value, dict):
-            return [r for k, v in value.items() for r in self._references(source, (*path, k), f"{address}.{k}", v)]
+            return [
+                r for k, v in value.items() for r in self._references(source, (*path, k), f"{address}.{k}", v)
+            ]
         if isinstance(value, list):
-            return [r for i, v in enumerate(value)
-                    for r in self._references(source, (*path, i), f"{address}[{i}]", v)]
+            return [
+                r
+                for i, v in enumerate(value)
+                for r in self._references(source, (*path, i), f"{address}[{i}]", v)
+            ]
         try:
             found = references_in(value)
         except ExpressionError as exc:
@@ -500,16 +616,24 @@ class _Loader:
             return []
         return [LocatedReference(ref.text, address, self._location(source, path)) for ref in found]
 
-    def _depends_on(self, source: SourceFile, path: PathKey, address: str, raw: Any) -> list[LocatedReference]:
+    def _depends_on(
+        self, source: SourceFile, path: PathKey, address: str, raw: Any
+    ) -> list[LocatedReference]:
         if raw is None:
             return []
         where = (*path, "depends_on")
         if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-            self._problem(source, where, f"{address}.depends_on",
-                          "must be a list of resource addresses such as sns_topics.alerts")
+            self._problem(
+                source,
+                where,
+                f"{address}.depends_on",
+                "must be a list of resource addresses such as sns_topics.alerts",
+            )
             return []
-        return [LocatedReference("@" + x, f"{address}.depends_on[{i}]", self._location(source, (*where, i)))
-                for i, x in enumerate(raw)]
+        return [
+            LocatedReference("@" + x, f"{address}.depends_on[{i}]", self._location(source, (*where, i)))
+            for i, x in enumerate(raw)
+        ]
 
     def _check_tags(self, source: SourceFile, path: PathKey, field: str, tags: Any) -> dict[str, str] | None:
         if not isinstance(tags, dict):
@@ -519,33 +643,59 @@ class _Loader:
         for key, value in tags.items():
             where = (*path, key)
             if key.startswith(TAG_PREFIX):
-                self._problem(source, where, f"{field}.{key}", "is written by pacs-reconcile itself; remove it")
+                self._problem(
+                    source, where, f"{field}.{key}", "is written by pacs-reconcile itself; remove it"
+                )
             elif key.lower().startswith("aws:"):
-                self._problem(source, where, f"{field}.{key}", "tag keys starting with 'aws:' are reserved by AWS")
+                self._problem(
+                    source, where, f"{field}.{key}", "tag keys starting with 'aws:' are reserved by AWS"
+                )
             elif not TAG_KEY.match(key):
-                self._problem(source, where, f"{field}.{key}", "tag keys are 1-128 letters, digits, spaces and _.:/=+-@")
+                self._problem(
+                    source, where, f"{field}.{key}", "tag keys are 1-128 letters, digits, spaces and _.:/=+-@"
+                )
             elif isinstance(value, dict | list) or value is None:
                 self._problem(source, where, f"{field}.{key}", "tag values must be text")
             elif len(str(value)) > 256:
                 self._problem(source, where, f"{field}.{key}", "tag values are at most 256 characters")
             else:
-                out[key] = value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+                out[key] = (
+                    value
+                    if isinstance(value, str)
+                    else str(value).lower()
+                    if isinstance(value, bool)
+                    else str(value)
+                )
         if len(out) + 1 > MAX_TAGS:
             self._problem(source, path, field, f"at most {MAX_TAGS - 1} tags (one is the owner tag)")
         return out
 
     # ------------------------------------------------------------------------------- helpers
-    def _substitute(self, source: SourceFile, path: PathKey, field: str, value: Any, each: Any,
-                    sensitive: set[str], rel: str = "") -> Any:
+    def _substitute(
+        self,
+        source: SourceFile,
+        path: PathKey,
+        field: str,
+        value: Any,
+        each: Any,
+        sensitive: set[str],
+        rel: str = "",
+    ) -> Any:
         """Put variable and each.* values in; resource/lookup references stay as text."""
         if isinstance(value, dict):
-            return {k: self._substitute(source, (*path, k), f"{field}.{k}", v, each, sensitive,
-                                        f"{rel}.{k}" if rel else str(k)) for k, v in value.items()}
+            return {
+                k: self._substitute(
+                    source, (*path, k), f"{field}.{k}", v, each, sensitive, f"{rel}.{k}" if rel else str(k)
+                )
+                for k, v in value.items()
+            }
         if isinstance(value, list):
             # Lists are compared (and masked) whole: a secret in an item makes the list sensitive.
             inner: set[str] = set()
-            items = [self._substitute(source, (*path, i), f"{field}[{i}]", v, each, inner, rel)
-                     for i, v in enumerate(value)]
+            items = [
+                self._substitute(source, (*path, i), f"{field}[{i}]", v, each, inner, rel)
+                for i, v in enumerate(value)
+            ]
             if inner:
                 sensitive.add(rel)
             return items
@@ -562,7 +712,9 @@ class _Loader:
                 if var is None and ref.parts[1] in self.declared_variables:
                     raise _AlreadyReported()  # its declaration or value is reported already
                 if var is None:
-                    raise ExpressionError(f"unknown variable {ref.parts[1]!r}" + did_you_mean(ref.parts[1], self.variables))
+                    raise ExpressionError(
+                        f"unknown variable {ref.parts[1]!r}" + did_you_mean(ref.parts[1], self.variables)
+                    )
                 used_sensitive = used_sensitive or var.sensitive
                 return var.value
             if ref.root == "each":
@@ -586,8 +738,9 @@ class _Loader:
             sensitive.add(rel)
         return result
 
-    def _validate(self, source: SourceFile, path: PathKey, field: str, model: type[BaseModel],
-                  config: Any) -> dict[str, Any] | None:
+    def _validate(
+        self, source: SourceFile, path: PathKey, field: str, model: type[BaseModel], config: Any
+    ) -> dict[str, Any] | None:
         try:
             validated = model.model_validate(config)
         except ValidationError as exc:

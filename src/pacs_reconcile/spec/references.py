@@ -69,8 +69,11 @@ def check_references(
             target_node = resources[address]
             attributes = KINDS[target_node.kind].meta.attributes
             if attribute not in attributes:
-                problem(ref, f"${{{ref.text}}}: {target_node.kind} have no attribute {attribute!r} "
-                             f"(available: {', '.join(attributes)})")
+                problem(
+                    ref,
+                    f"${{{ref.text}}}: {target_node.kind} have no attribute {attribute!r} "
+                    f"(available: {', '.join(attributes)})",
+                )
                 continue
             if address == node.address:
                 problem(ref, f"${{{ref.text}}}: a resource cannot refer to itself")
@@ -81,13 +84,15 @@ def check_references(
     return problems
 
 
-def _missing(address: str, resources: Mapping[str, ResourceNode], disabled: set[str], expanded: set[str]) -> str:
+def _missing(
+    address: str, resources: Mapping[str, ResourceNode], disabled: set[str], expanded: set[str]
+) -> str:
     if address in resources:
         return ""
     if address in disabled:
         return f"refers to {address}, which its `when:` condition leaves out"
     if address in expanded:
-        return f"{address} has for_each: refer to one instance, e.g. {address}[\"KEY\"]"
+        return f'{address} has for_each: refer to one instance, e.g. {address}["KEY"]'
     kind = address.split(".", 1)[0]
     if kind not in KINDS and kind != "lookups":
         return f"unknown kind {kind!r}" + did_you_mean(kind, [*KINDS, "lookups"])
@@ -100,7 +105,8 @@ def _check_lookup(name: str, attribute: str, lookups: Mapping[str, LookupNode]) 
         return f"no lookup {name!r}" + did_you_mean(name, lookups)
     attributes = LOOKUPS[lookup.kind].meta.attributes
     if attribute not in attributes:
-        return f"lookup {name!r} ({lookup.kind}) has no attribute {attribute!r} (available: {', '.join(attributes)})"
+        available = ", ".join(attributes)
+        return f"lookup {name!r} ({lookup.kind}) has no attribute {attribute!r} (available: {available})"
     return ""
 
 
@@ -118,14 +124,21 @@ def _cycles(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
             if dep not in resources:
                 continue
             if state.get(dep) == 1:
-                cycle = [*stack[stack.index(dep):], dep]
+                cycle = [*stack[stack.index(dep) :], dep]
                 members = frozenset(cycle)
                 if members not in reported:
                     reported.add(members)
                     first = resources[cycle[0]]
                     loc = first.location
-                    found.append(Diagnostic(loc.file, loc.line, loc.column, first.address,
-                                            "dependency cycle: " + " -> ".join(cycle)))
+                    found.append(
+                        Diagnostic(
+                            loc.file,
+                            loc.line,
+                            loc.column,
+                            first.address,
+                            "dependency cycle: " + " -> ".join(cycle),
+                        )
+                    )
             elif dep not in state:
                 visit(dep)
         stack.pop()
@@ -147,11 +160,21 @@ def _duplicate_identities(resources: Mapping[str, ResourceNode]) -> list[Diagnos
         if marker in seen:
             first = seen[marker]
             loc = node.location
-            shown = "" if reconciler.meta.identity in reconciler.meta.sensitive_fields else \
-                f" {node.config.get(reconciler.meta.identity)!r}"
-            found.append(Diagnostic(loc.file, loc.line, loc.column, node.address,
-                                    f"{reconciler.meta.title}{shown} is declared twice "
-                                    f"(also {first.address} at {first.location})"))
+            shown = (
+                ""
+                if reconciler.meta.identity in reconciler.meta.sensitive_fields
+                else f" {node.config.get(reconciler.meta.identity)!r}"
+            )
+            found.append(
+                Diagnostic(
+                    loc.file,
+                    loc.line,
+                    loc.column,
+                    node.address,
+                    f"{reconciler.meta.title}{shown} is declared twice "
+                    f"(also {first.address} at {first.location})",
+                )
+            )
         else:
             seen[marker] = node
     return found

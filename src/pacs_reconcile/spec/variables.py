@@ -70,7 +70,11 @@ def parse_declaration(name: str, raw: Any) -> Declaration:
 
 def _infer_type(default: Any) -> str:
     for name, types in TYPES.items():
-        if default is not None and type(default) in types and not (name == "int" and isinstance(default, bool)):
+        if (
+            default is not None
+            and type(default) in types
+            and not (name == "int" and isinstance(default, bool))
+        ):
             return name
     return "str"
 
@@ -128,8 +132,11 @@ def resolve_values(
                 problems.append((name, "missing", f"has no value: set it with --var {name}=...{hint}"))
                 continue
         except VariableProblem as exc:
-            origin = {"--var": "", "from_env": f"from the environment variable {decl.from_env}",
-                      "overlay": "in the environment overlay"}[source]
+            origin = {
+                "--var": "",
+                "from_env": f"from the environment variable {decl.from_env}",
+                "overlay": "in the environment overlay",
+            }[source]
             if decl.sensitive:  # the message may quote the value: never show a secret
                 message = f"invalid value {origin}".strip() + " (not shown: the variable is sensitive)"
             else:

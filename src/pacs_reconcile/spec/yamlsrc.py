@@ -73,8 +73,13 @@ def read_yaml(path: Path, display: str) -> SourceFile:
         # Columns count characters, like YAML's marks: the bytes before the bad one are valid.
         col = len(raw[line_start : exc.start].decode("utf-8")) + 1
         raise YamlProblem(
-            Diagnostic(display, line, col, "",
-                       f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
+            Diagnostic(
+                display,
+                line,
+                col,
+                "",
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+            )
         ) from None
     source = SourceFile(path, display, None)
     loader = _GuardedLoader(text)
@@ -154,13 +159,21 @@ class _Builder:
             # Reported at the top-level key being built: with an alias bomb, that is where the
             # aliases multiply (the node itself is deep inside the first anchor).
             line, col = self.source.where(path[:1])
-            raise YamlProblem(Diagnostic(self.source.display, line, col, dotted(path[:1]),
-                                         f"document too large: more than {MAX_NODES} values (alias bomb?)"))
+            raise YamlProblem(
+                Diagnostic(
+                    self.source.display,
+                    line,
+                    col,
+                    dotted(path[:1]),
+                    f"document too large: more than {MAX_NODES} values (alias bomb?)",
+                )
+            )
         if len(path) > MAX_DEPTH:
             raise self._fail(node, f"nesting deeper than {MAX_DEPTH} levels")
         if isinstance(node, yaml.CollectionNode) and node.tag not in (MAP_TAG, SEQ_TAG):
-            raise self._fail(node, f"unsupported YAML tag {node.tag!r}: use plain mappings and lists",
-                             dotted(path))
+            raise self._fail(
+                node, f"unsupported YAML tag {node.tag!r}: use plain mappings and lists", dotted(path)
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -188,8 +201,11 @@ class _Builder:
             if index >= merged:
                 if key in written:
                     first = self.source.locations.get((*path, key), (0, 0))
-                    raise self._fail(key_node, f"duplicate key {key!r} (first defined at line {first[0]})",
-                                     dotted((*path, key)))
+                    raise self._fail(
+                        key_node,
+                        f"duplicate key {key!r} (first defined at line {first[0]})",
+                        dotted((*path, key)),
+                    )
                 written.add(key)
             out.pop(key, None)  # a later pair overrides a merged one (and keeps the written order)
             self.source.locations[(*path, key)] = _pos(key_node)
