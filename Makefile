@@ -23,8 +23,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
+# Both cores: the end-to-end tests wait on the emulator more than they compute.
 test: $(BIN)/.installed lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
