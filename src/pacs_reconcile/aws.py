@@ -106,6 +106,11 @@ class AwsContext:
                 self._memo[key] = compute()
             return self._memo[key]  # type: ignore[no-any-return]
 
+    def forget_all(self) -> None:
+        """Drop every memoized read (before planning again, e.g. once the apply lock is held)."""
+        with self._lock:
+            self._memo.clear()
+
     def forget(self, key: str) -> None:
         with self._lock:
             self._memo.pop(key, None)

@@ -30,8 +30,16 @@ SpecFile = Annotated[Path, typer.Option("--file", "-f", help="The root spec file
 Env = Annotated[str | None, typer.Option("--env", help="Environment overlay to apply (e.g. dev, prod).")]
 Vars = Annotated[list[str] | None, typer.Option("--var", help="Set a variable: NAME=VALUE (repeatable).")]
 Format = Annotated[str, typer.Option("--format", help="Output format: text or json.")]
-Targets = Annotated[list[str] | None, typer.Option("--target", help="Limit to KIND.NAME and its dependencies.")]
-Excludes = Annotated[list[str] | None, typer.Option("--exclude", help="Leave KIND.NAME (and its children) out.")]
+Targets = Annotated[
+    list[str] | None, typer.Option("--target", help="Limit to KIND.NAME and its dependencies.")
+]
+Excludes = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Leave KIND.NAME (and its children) out.")
+]
+LockTimeout = Annotated[
+    float,
+    typer.Option("--lock-timeout", min=0, help="Seconds to wait while another apply holds the stack's lock."),
+]
 AllowDestroy = Annotated[
     list[str] | None,
     typer.Option("--allow-destroy", help="Let this stateful or protected address be deleted (repeatable)."),
@@ -41,14 +49,18 @@ AllowDestroy = Annotated[
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    region: Annotated[str | None, typer.Option(help="AWS region (default: the spec's, then AWS config).")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="AWS region (default: the spec's, then AWS config).")
+    ] = None,
     profile: Annotated[str | None, typer.Option(help="AWS named profile.")] = None,
     endpoint_url: Annotated[
         str | None, typer.Option(help="AWS endpoint (a local emulator); AWS_ENDPOINT_URL works too.")
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain output (NO_COLOR works too).")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr.")] = 0,
-    show_traceback: Annotated[bool, typer.Option("--traceback", help="Show tracebacks of internal errors.")] = False,
+    show_traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show tracebacks of internal errors.")
+    ] = False,
     stats: Annotated[bool, typer.Option("--stats", help="Print AWS calls by operation on stderr.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
@@ -85,9 +97,12 @@ def _run(session: Session, action: Callable[[], int]) -> None:
         for diagnostic in exc.diagnostics:
             session.say(f"{diagnostic}", "red")
         count = len(exc.diagnostics)
-        session.say(f"{count} error{'s' if count != 1 else ''} in the spec; nothing was sent to AWS.", "bold red")
-        _json_error(session, "invalid_spec", f"{count} errors in the spec",
-                    [d.__dict__ for d in exc.diagnostics])
+        session.say(
+            f"{count} error{'s' if count != 1 else ''} in the spec; nothing was sent to AWS.", "bold red"
+        )
+        _json_error(
+            session, "invalid_spec", f"{count} errors in the spec", [d.__dict__ for d in exc.diagnostics]
+        )
         code = exc.exit_status
     except ReconcileError as exc:
         session.say(f"error: {exc}", "bold red")
@@ -120,8 +135,9 @@ def _describe(exc: BaseException) -> str:
 
 def _json_error(session: Session, kind: str, message: str, diagnostics: list[dict[str, Any]]) -> None:
     if session.json_output:
-        session.emit_json({"format_version": 1, "error": {"type": kind, "message": message,
-                                                          "diagnostics": diagnostics}})
+        session.emit_json(
+            {"format_version": 1, "error": {"type": kind, "message": message, "diagnostics": diagnostics}}
+        )
 
 
 def _inputs(spec_file: Path, env: str | None, variables: list[str] | None) -> SpecInputs:
@@ -162,9 +178,18 @@ def plan(
     from . import commands
 
     session = _session(ctx, output_format)
-    _run(session, lambda: commands.plan(
-        _inputs(spec_file, env, var), session, out=out, detailed_exitcode=detailed_exitcode,
-        targets=target or [], excludes=exclude or [], allow_destroy=allow_destroy or []))
+    _run(
+        session,
+        lambda: commands.plan(
+            _inputs(spec_file, env, var),
+            session,
+            out=out,
+            detailed_exitcode=detailed_exitcode,
+            targets=target or [],
+            excludes=exclude or [],
+            allow_destroy=allow_destroy or [],
+        ),
+    )
 
 
 @app.command()
@@ -174,20 +199,36 @@ def apply(
     spec_file: SpecFile = Path("monitoring.yaml"),
     env: Env = None,
     var: Vars = None,
-    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")
+    ] = False,
     target: Targets = None,
     exclude: Excludes = None,
     allow_destroy: AllowDestroy = None,
-    parallelism: Annotated[int, typer.Option("--parallelism", min=1, max=64, help="Changes run at once.")] = 8,
+    parallelism: Annotated[
+        int, typer.Option("--parallelism", min=1, max=64, help="Changes run at once.")
+    ] = 8,
     output_format: Format = "text",
+    lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """Converge AWS to the spec, in dependency order."""
     from . import commands
 
     session = _session(ctx, output_format)
-    _run(session, lambda: commands.apply(
-        _inputs(spec_file, env, var), session, plan_file=plan_file, auto_approve=auto_approve,
-        targets=target or [], excludes=exclude or [], allow_destroy=allow_destroy or [], parallelism=parallelism))
+    _run(
+        session,
+        lambda: commands.apply(
+            _inputs(spec_file, env, var),
+            session,
+            plan_file=plan_file,
+            auto_approve=auto_approve,
+            targets=target or [],
+            excludes=exclude or [],
+            allow_destroy=allow_destroy or [],
+            parallelism=parallelism,
+            lock_timeout=lock_timeout,
+        ),
+    )
 
 
 @app.command()
@@ -196,18 +237,74 @@ def destroy(
     spec_file: SpecFile = Path("monitoring.yaml"),
     env: Env = None,
     var: Vars = None,
-    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for the stack name.")] = False,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Do not ask for the stack name.")
+    ] = False,
     allow_destroy: AllowDestroy = None,
     parallelism: Annotated[int, typer.Option("--parallelism", min=1, max=64)] = 8,
     output_format: Format = "text",
+    lock_timeout: LockTimeout = 0.0,
 ) -> None:
     """Delete what this stack owns (stateful resources only when named with --allow-destroy)."""
     from . import commands
 
     session = _session(ctx, output_format)
-    _run(session, lambda: commands.apply(
-        _inputs(spec_file, env, var), session, plan_file=None, auto_approve=auto_approve, targets=[],
-        excludes=[], allow_destroy=allow_destroy or [], parallelism=parallelism, destroy=True))
+    _run(
+        session,
+        lambda: commands.apply(
+            _inputs(spec_file, env, var),
+            session,
+            plan_file=None,
+            auto_approve=auto_approve,
+            targets=[],
+            excludes=[],
+            allow_destroy=allow_destroy or [],
+            parallelism=parallelism,
+            destroy=True,
+            lock_timeout=lock_timeout,
+        ),
+    )
+
+
+@app.command("force-unlock")
+def force_unlock(
+    ctx: typer.Context,
+    lock_id: Annotated[str, typer.Argument(help="The lock id, as printed by the apply that found it held.")],
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+) -> None:
+    """Remove the stack's apply lock left by a run that died; only if LOCK_ID is the one it holds."""
+    from . import commands
+
+    session = _session(ctx)
+    _run(session, lambda: commands.force_unlock(_inputs(spec_file, env, var), session, lock_id))
+
+
+@app.command()
+def permissions(
+    ctx: typer.Context,
+    spec_file: SpecFile = Path("monitoring.yaml"),
+    env: Env = None,
+    var: Vars = None,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="The policy of plan and drift (and its alerts), not apply's.")
+    ] = False,
+    metric_namespace: Annotated[str, typer.Option("--metric-namespace", help="drift's metric namespace.")] = (
+        "PACS/Reconcile"
+    ),
+) -> None:
+    """Print the IAM policy this spec needs for apply/destroy, or for plan/drift. No AWS call."""
+    session = _session(ctx)
+
+    def run() -> int:
+        from . import permissions as iam_policy
+
+        return iam_policy.run(
+            _inputs(spec_file, env, var), session, read_only=read_only, metric_namespace=metric_namespace
+        )
+
+    _run(session, run)
 
 
 @app.command()
@@ -217,7 +314,9 @@ def drift(
     env: Env = None,
     var: Vars = None,
     output_format: Format = "text",
-    report: Annotated[Path | None, typer.Option("--report", help="Also write the JSON report here (atomically).")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write the JSON report here (atomically).")
+    ] = None,
     publish_metric: Annotated[
         bool, typer.Option("--publish-metric", help="Put DriftedResources (total, per kind) into CloudWatch.")
     ] = False,
@@ -231,9 +330,17 @@ def drift(
     from . import commands
 
     session = _session(ctx, output_format)
-    _run(session, lambda: commands.drift(
-        _inputs(spec_file, env, var), session, report_file=report, publish_metric=publish_metric,
-        metric_namespace=metric_namespace, notify_topic=notify_topic))
+    _run(
+        session,
+        lambda: commands.drift(
+            _inputs(spec_file, env, var),
+            session,
+            report_file=report,
+            publish_metric=publish_metric,
+            metric_namespace=metric_namespace,
+            notify_topic=notify_topic,
+        ),
+    )
 
 
 @app.command()
@@ -244,9 +351,14 @@ def verify(
     var: Vars = None,
     output_format: Format = "text",
     notify: Annotated[
-        bool, typer.Option("--notify/--no-notify", help="Publish a test message and flip an alarm (reaches people).")
+        bool,
+        typer.Option(
+            "--notify/--no-notify", help="Publish a test message and flip an alarm (reaches people)."
+        ),
     ] = True,
-    alarm: Annotated[str | None, typer.Option("--alarm", help="Alarm to flip (default: the first notifying one).")] = None,
+    alarm: Annotated[
+        str | None, typer.Option("--alarm", help="Alarm to flip (default: the first notifying one).")
+    ] = None,
 ) -> None:
     """Check the applied stack like the guide's test scripts: resources, metrics, logs, notifications."""
     from . import commands
@@ -289,10 +401,14 @@ def emulator(
         from .emulator.server import running_emulator
 
         with running_emulator(region, port, seed) as emu:
-            session.say(f"Local AWS emulator listening on {emu.endpoint_url} (region {region}).", "bold green")
+            session.say(
+                f"Local AWS emulator listening on {emu.endpoint_url} (region {region}).", "bold green"
+            )
             session.say("In another shell:")
-            session.say(f"  export AWS_ENDPOINT_URL={emu.endpoint_url} AWS_ACCESS_KEY_ID=testing "
-                        "AWS_SECRET_ACCESS_KEY=testing")
+            session.say(
+                f"  export AWS_ENDPOINT_URL={emu.endpoint_url} AWS_ACCESS_KEY_ID=testing "
+                "AWS_SECRET_ACCESS_KEY=testing"
+            )
             session.say("  pacs-reconcile plan")
             session.say("State lives in memory; POST /moto-api/reset clears it. Ctrl-C stops.")
             while True:

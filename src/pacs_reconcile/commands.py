@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.text import Text
@@ -44,15 +44,23 @@ class Session:
 
     def __post_init__(self) -> None:
         no_color = not self.options.color or "NO_COLOR" in os.environ
-        self.stdout = Console(no_color=no_color, highlight=False, soft_wrap=True)
-        self.stderr = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+        # no_color alone still lets rich write bold/dim escapes: plain output means no color system at all
+        system: Literal["auto"] | None = None if no_color else "auto"
+        self.stdout = Console(no_color=no_color, color_system=system, highlight=False, soft_wrap=True)
+        self.stderr = Console(
+            stderr=True, no_color=no_color, color_system=system, highlight=False, soft_wrap=True
+        )
 
     def say(self, message: str | Text, style: str = "") -> None:
         text = message if isinstance(message, Text) else Text(message, style=style)
-        self.stderr.print(Text(self.redactor.text(text.plain), style=text.style or style), highlight=False)
+        if any(secret in text.plain for secret in self.redactor.secrets):  # styling is lost only then
+            text = Text(self.redactor.text(text.plain), style=text.style or style)
+        self.stderr.print(text, highlight=False)
 
     def emit_json(self, document: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(self.redactor.data(document), indent=2, sort_keys=False, default=str) + "\n")
+        sys.stdout.write(
+            json.dumps(self.redactor.data(document), indent=2, sort_keys=False, default=str) + "\n"
+        )
         sys.stdout.flush()
 
 
@@ -69,7 +77,9 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 def load(inputs: SpecInputs, session: Session) -> Any:
     from .spec.loader import load_spec
 
-    spec = load_spec(inputs.path, environment=inputs.environment, cli_vars=inputs.variables, environ=os.environ)
+    spec = load_spec(
+        inputs.path, environment=inputs.environment, cli_vars=inputs.variables, environ=os.environ
+    )
     session.redactor.add(spec.secrets)
     return spec
 
@@ -99,17 +109,37 @@ def print_stats(session: Session, ctx: Any) -> None:
 def validate(inputs: SpecInputs, session: Session) -> int:
     spec = load(inputs, session)
     if session.json_output:
-        session.emit_json({"format_version": 1, "valid": True, "stack": spec.stack,
-                           "resources": len(spec.resources), "files": spec.files})
+        session.emit_json(
+            {
+                "format_version": 1,
+                "valid": True,
+                "stack": spec.stack,
+                "resources": len(spec.resources),
+                "files": spec.files,
+            }
+        )
     else:
-        session.say(Text.assemble(("Valid: ", "bold green"),
-                                  f"{len(spec.resources)} resources and {len(spec.lookups)} lookups in "
-                                  f"{len(spec.files)} files (stack {spec.stack})."))
+        session.say(
+            Text.assemble(
+                ("Valid: ", "bold green"),
+                f"{len(spec.resources)} resources and {len(spec.lookups)} lookups in "
+                f"{len(spec.files)} files (stack {spec.stack}).",
+            )
+        )
     return ExitStatus.OK
 
 
-def plan(inputs: SpecInputs, session: Session, *, out: Path | None, detailed_exitcode: bool,
-         targets: list[str], excludes: list[str], allow_destroy: list[str], destroy: bool = False) -> int:
+def plan(
+    inputs: SpecInputs,
+    session: Session,
+    *,
+    out: Path | None,
+    detailed_exitcode: bool,
+    targets: list[str],
+    excludes: list[str],
+    allow_destroy: list[str],
+    destroy: bool = False,
+) -> int:
     from .engine.plan import PlanOptions, make_plan
     from .render import PlanPrinter, plan_json
 
@@ -123,8 +153,13 @@ def plan(inputs: SpecInputs, session: Session, *, out: Path | None, detailed_exi
 
         sensitive = {n for n, v in spec.variables.items() if v.sensitive}
         saved_vars = {k: v for k, v in inputs.variables.items() if k not in sensitive}
-        planfile.save(out, document, the_plan,
-                      planfile.SavedInputs(str(inputs.path), inputs.environment, saved_vars))
+        planfile.save(
+            out,
+            document,
+            the_plan,
+            planfile.SavedInputs(str(inputs.path), inputs.environment, saved_vars),
+            session.redactor,
+        )
     if session.json_output:
         session.emit_json(document)
     else:
@@ -141,12 +176,22 @@ def plan(inputs: SpecInputs, session: Session, *, out: Path | None, detailed_exi
     return ExitStatus.OK
 
 
-def apply(inputs: SpecInputs, session: Session, *, plan_file: Path | None, auto_approve: bool, targets: list[str],
-          excludes: list[str], allow_destroy: list[str], parallelism: int, destroy: bool = False,
-          show_plan: bool = True) -> int:
-    from .engine.apply import apply_plan
-    from .engine.plan import PlanOptions, make_plan
-    from .render import PlanPrinter, apply_json, plan_json
+def apply(
+    inputs: SpecInputs,
+    session: Session,
+    *,
+    plan_file: Path | None,
+    auto_approve: bool,
+    targets: list[str],
+    excludes: list[str],
+    allow_destroy: list[str],
+    parallelism: int,
+    destroy: bool = False,
+    show_plan: bool = True,
+    lock_timeout: float = 0.0,
+) -> int:
+    from .engine.lock import stack_lock
+    from .engine.plan import PlanOptions
 
     saved_document = None
     if plan_file is not None:
@@ -160,17 +205,86 @@ def apply(inputs: SpecInputs, session: Session, *, plan_file: Path | None, auto_
     options = PlanOptions(targets, excludes, allow_destroy, destroy)
     if saved_document is not None:
         options = PlanOptions(**_saved_options(saved_document))
+    # Nothing to do, or nothing allowed: answer without the lock, so a converged stack costs no write
+    # at all. Anything to change is planned again under the lock before it is applied.
+    early = _answer_without_lock(spec, ctx, session, options, saved_document)
+    if early is not None:
+        return early
+    # One apply at a time per stack and region: planned and applied under the lock, released on
+    # success, failure and Ctrl-C alike.
+    with stack_lock(ctx, spec.stack, lock_timeout, "destroy" if destroy else "apply", session.say):
+        return _apply_locked(
+            spec,
+            ctx,
+            session,
+            options,
+            saved_document,
+            auto_approve=auto_approve,
+            parallelism=parallelism,
+            destroy=destroy,
+            show_plan=show_plan,
+        )
+
+
+def _answer_without_lock(
+    spec: Any, ctx: Any, session: Session, options: Any, saved_document: dict[str, Any] | None
+) -> int | None:
+    """Exit code when the plan has nothing to apply or refuses; None when there is work to do."""
+    from .engine.plan import make_plan
+    from .render import PlanPrinter, plan_json
+
     the_plan = make_plan(spec, ctx, options)
     printer = PlanPrinter(session.stderr if session.json_output else session.stdout, session.redactor)
     if saved_document is not None:
         from . import planfile
 
-        planfile.check_still_valid(saved_document, the_plan)
+        planfile.check_still_valid(saved_document, the_plan, session.redactor)
     if the_plan.refused:
         printer.plan(the_plan)
-        raise PlanRefused("the plan has refused changes; nothing was applied:\n  "
-                          + "\n  ".join(f"{c.address}: {c.reason}" for c in the_plan.refused))
-    if not the_plan.has_changes:
+        raise PlanRefused(
+            "the plan has refused changes; nothing was applied:\n  "
+            + "\n  ".join(f"{c.address}: {c.reason}" for c in the_plan.refused)
+        )
+    if the_plan.has_changes or the_plan.bookkeeping:
+        return None
+    if session.json_output:
+        session.emit_json({**plan_json(the_plan, session.redactor), "applied": apply_json_empty()})
+    else:
+        printer.plan(the_plan)
+    print_stats(session, ctx)
+    return ExitStatus.OK
+
+
+def _apply_locked(
+    spec: Any,
+    ctx: Any,
+    session: Session,
+    options: Any,
+    saved_document: dict[str, Any] | None,
+    *,
+    auto_approve: bool,
+    parallelism: int,
+    destroy: bool,
+    show_plan: bool,
+) -> int:
+    from .engine.apply import apply_plan
+    from .engine.plan import make_plan
+    from .render import PlanPrinter, apply_json, plan_json
+
+    ctx.forget_all()  # what was read before the lock was taken may have moved since
+    the_plan = make_plan(spec, ctx, options)
+    printer = PlanPrinter(session.stderr if session.json_output else session.stdout, session.redactor)
+    if saved_document is not None:
+        from . import planfile
+
+        planfile.check_still_valid(saved_document, the_plan, session.redactor)
+    if the_plan.refused:
+        printer.plan(the_plan)
+        raise PlanRefused(
+            "the plan has refused changes; nothing was applied:\n  "
+            + "\n  ".join(f"{c.address}: {c.reason}" for c in the_plan.refused)
+        )
+    if not the_plan.has_changes and not the_plan.bookkeeping:
         if session.json_output:
             session.emit_json({**plan_json(the_plan, session.redactor), "applied": apply_json_empty()})
         else:
@@ -179,7 +293,7 @@ def apply(inputs: SpecInputs, session: Session, *, plan_file: Path | None, auto_
         return ExitStatus.OK
     if saved_document is None and show_plan:
         printer.plan(the_plan)
-    if not auto_approve:
+    if not auto_approve and the_plan.has_changes:  # recording fingerprints alone changes no resource
         _confirm(session, destroy, spec.stack)
     result = apply_plan(the_plan, the_plan.values or _values(the_plan), ctx, parallelism, _progress(session))
     if session.json_output:
@@ -198,7 +312,10 @@ def apply_json_empty() -> dict[str, Any]:
 
 def _saved_options(document: dict[str, Any]) -> dict[str, Any]:
     saved = document.get("saved_plan", {}).get("options") or {}
-    return {k: saved.get(k, [] if k != "destroy" else False) for k in ("targets", "excludes", "allow_destroy", "destroy")}
+    return {
+        k: saved.get(k, [] if k != "destroy" else False)
+        for k in ("targets", "excludes", "allow_destroy", "destroy")
+    }
 
 
 def _values(the_plan: Any) -> Any:
@@ -209,7 +326,9 @@ def _values(the_plan: Any) -> Any:
 
 def _confirm(session: Session, destroy: bool, stack: str) -> None:
     if not sys.stdin.isatty():
-        raise UsageError("refusing to change AWS without confirmation: no terminal to ask on; pass --auto-approve")
+        raise UsageError(
+            "refusing to change AWS without confirmation: no terminal to ask on; pass --auto-approve"
+        )
     if destroy:
         session.say(f"Type the stack name ({stack}) to destroy everything it owns:", "bold")
         expected = stack
@@ -225,15 +344,24 @@ def _progress(session: Session) -> Any:
     from .engine.changes import Action
     from .engine.scheduler import Status
 
-    verbs = {Action.CREATE: ("Creating", "Creation"), Action.UPDATE: ("Modifying", "Modifications"),
-             Action.REPLACE: ("Replacing", "Replacement"), Action.DELETE: ("Destroying", "Destruction")}
+    verbs = {
+        Action.CREATE: ("Creating", "Creation"),
+        Action.UPDATE: ("Modifying", "Modifications"),
+        Action.REPLACE: ("Replacing", "Replacement"),
+        Action.DELETE: ("Destroying", "Destruction"),
+    }
+
+    # "Creating..." lines are live progress, for a person at a terminal (or -v); what finished or
+    # failed is always reported, so logs of unattended runs keep it.
+    live_progress = session.stderr.is_terminal or session.options.verbose > 0
 
     def report(event: str, change: Any, outcome: Any) -> None:
         if session.json_output:
             return
         doing, done = verbs.get(change.action, ("Working on", "Work"))
         if event == "start":
-            session.say(f"{change.address}: {doing}...")
+            if live_progress:
+                session.say(f"{change.address}: {doing}...")
         elif outcome.status is Status.DONE:
             session.say(f"{change.address}: {done} complete after {outcome.seconds:.1f}s", "green")
         else:
@@ -242,8 +370,15 @@ def _progress(session: Session) -> Any:
     return report
 
 
-def drift(inputs: SpecInputs, session: Session, *, report_file: Path | None, publish_metric: bool,
-          metric_namespace: str, notify_topic: str | None) -> int:
+def drift(
+    inputs: SpecInputs,
+    session: Session,
+    *,
+    report_file: Path | None,
+    publish_metric: bool,
+    metric_namespace: str,
+    notify_topic: str | None,
+) -> int:
     """Read-only: classify every difference as drifted, pending, missing, unmanaged or conflict."""
     from .engine import alerts
     from .engine.drift import classify, report_json
@@ -271,8 +406,10 @@ def drift(inputs: SpecInputs, session: Session, *, report_file: Path | None, pub
     else:
         print_drift(PlanPrinter(session.stdout, session.redactor), report)
         if notify_topic:
-            session.say(f"notification: {'sent' if document['notification']['sent'] else 'not sent'} "
-                        f"({document['notification']['reason']})")
+            session.say(
+                f"notification: {'sent' if document['notification']['sent'] else 'not sent'} "
+                f"({document['notification']['reason']})"
+            )
     print_stats(session, ctx)
     return ExitStatus.CHANGES if report.findings else ExitStatus.OK
 
@@ -300,19 +437,39 @@ def verify(inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | N
     checks = run_checks(make_plan(spec, ctx), ctx, notify=notify, alarm_name=alarm)
     failed = [c for c in checks if c.outcome is Outcome.FAIL]
     if session.json_output:
-        session.emit_json({"format_version": 1, "ok": not failed,
-                           "checks": [{"check": c.name, "outcome": str(c.outcome), "detail": c.detail}
-                                      for c in checks]})
+        session.emit_json(
+            {
+                "format_version": 1,
+                "ok": not failed,
+                "checks": [{"check": c.name, "outcome": str(c.outcome), "detail": c.detail} for c in checks],
+            }
+        )
     else:
         table = Table(title=f"Verification of stack {spec.stack}", show_lines=False)
         for column in ("check", "result", "detail"):
             table.add_column(column)
         styles = {Outcome.PASS: "green", Outcome.WARN: "yellow", Outcome.FAIL: "bold red"}
         for check in checks:
-            table.add_row(check.name, Text(str(check.outcome).upper(), style=styles[check.outcome]),
-                          session.redactor.text(check.detail))
+            table.add_row(
+                check.name,
+                Text(str(check.outcome).upper(), style=styles[check.outcome]),
+                session.redactor.text(check.detail),
+            )
         session.stdout.print(table)
-        session.say(f"{len(checks) - len(failed)} of {len(checks)} checks passed.",
-                    "bold red" if failed else "bold green")
+        session.say(
+            f"{len(checks) - len(failed)} of {len(checks)} checks passed.",
+            "bold red" if failed else "bold green",
+        )
     print_stats(session, ctx)
     return ExitStatus.ERROR if failed else ExitStatus.OK
+
+
+def force_unlock(inputs: SpecInputs, session: Session, lock_id: str) -> int:
+    """Remove the stack's apply lock, only if LOCK_ID is the one it holds (a run that died)."""
+    from .engine.lock import StackLock
+
+    spec = load(inputs, session)
+    ctx = aws_context(spec, session)
+    holder = StackLock(ctx, spec.stack).force_unlock(lock_id)
+    session.say(f"Removed the lock of stack {spec.stack} in {ctx.region}, held by {holder.describe()}.")
+    return ExitStatus.OK

@@ -65,6 +65,14 @@ class PlanPrinter:
         if not any(c.action is not Action.NOOP for c in plan.changes):
             for change in shown:
                 self._notes(change)
+            if plan.bookkeeping:
+                self.out(
+                    Text(
+                        f"  i {len(plan.bookkeeping)} resources will have their spec fingerprint tag "
+                        "updated by apply (the spec was rewritten; AWS resources are unchanged)",
+                        style="cyan",
+                    )
+                )
             self.out(
                 Text.assemble(
                     ("No changes. ", "bold green"),

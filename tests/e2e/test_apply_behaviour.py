@@ -22,7 +22,9 @@ def _fail_operation(monkeypatch: pytest.MonkeyPatch, event: str, code: str = "Ac
         original(ctx, *args, **kwargs)
 
         def fail(**_: Any) -> None:
-            raise ClientError({"Error": {"Code": code, "Message": "injected by the test"}}, event.rsplit(".", 1)[1])
+            raise ClientError(
+                {"Error": {"Code": code, "Message": "injected by the test"}}, event.rsplit(".", 1)[1]
+            )
 
         ctx._session.events.register(event, fail)
 
@@ -46,7 +48,8 @@ def test_adopt_takes_over_and_tags_an_unowned_resource(cli: Cli, server: Server,
     server.client("logs").create_log_group(logGroupName="/aws/ecs/keycloak", tags={"Team": "identity"})
     logs_spec = stack_dir / "specs" / "logs.yaml"
     text = logs_spec.read_text().replace(
-        "    name: /aws/ecs/keycloak\n", "    name: /aws/ecs/keycloak\n    lifecycle: {adopt: true}\n")
+        "    name: /aws/ecs/keycloak\n", "    name: /aws/ecs/keycloak\n    lifecycle: {adopt: true}\n"
+    )
     logs_spec.write_text(text)
     planned = cli("plan", "--format", "json")
     assert planned.exit_code == 0, planned.stderr
@@ -68,10 +71,10 @@ def test_undeclared_owned_resources_are_deleted_but_log_groups_only_when_named(
     assert cli("apply", "--auto-approve").exit_code == 0
     alarms = stack_dir / "specs" / "alarms.yaml"
     text = alarms.read_text()
-    alarms.write_text(text[: text.index("  s3_bucket_size:")] + text[text.index("  auto_scaling_cpu:"):])
+    alarms.write_text(text[: text.index("  s3_bucket_size:")] + text[text.index("  auto_scaling_cpu:") :])
     logs = stack_dir / "specs" / "logs.yaml"
     text = logs.read_text()
-    logs.write_text(text[: text.index("  vpc_flow:")] + text[text.index("  rds_postgresql:"):])
+    logs.write_text(text[: text.index("  vpc_flow:")] + text[text.index("  rds_postgresql:") :])
 
     planned = cli("plan", "--format", "json")
     changes = {c["address"]: c for c in json.loads(planned.stdout)["changes"] if c["action"] != "no-op"}
@@ -85,23 +88,35 @@ def test_undeclared_owned_resources_are_deleted_but_log_groups_only_when_named(
 
     named = cli("apply", "--auto-approve", "--allow-destroy", 'log_groups["/aws/vpc/flowlogs"]')
     assert named.exit_code == 0, named.stdout + named.stderr
-    assert server.client("logs").describe_log_groups(logGroupNamePrefix="/aws/vpc/flowlogs")["logGroups"] == []
+    assert (
+        server.client("logs").describe_log_groups(logGroupNamePrefix="/aws/vpc/flowlogs")["logGroups"] == []
+    )
     assert cli("plan", "--detailed-exitcode").exit_code == 0
 
 
 def test_resources_owned_by_nobody_or_another_stack_are_never_deleted(cli: Cli, server: Server) -> None:
     cloudwatch = server.client("cloudwatch")
-    common = dict(MetricName="m", Namespace="n", Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
-                  ComparisonOperator="GreaterThanThreshold")
+    common = dict(
+        MetricName="m",
+        Namespace="n",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
     cloudwatch.put_metric_alarm(AlarmName="someone-elses", **common)
-    cloudwatch.put_metric_alarm(AlarmName="other-stack", Tags=[{"Key": "pacs-reconcile:stack", "Value": "other"}],
-                                **common)
+    cloudwatch.put_metric_alarm(
+        AlarmName="other-stack", Tags=[{"Key": "pacs-reconcile:stack", "Value": "other"}], **common
+    )
     assert cli("apply", "--auto-approve").exit_code == 0
     names = {a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
     assert {"someone-elses", "other-stack"} <= names
 
 
-def test_saved_plan_applies_exactly_and_a_stale_one_is_refused(cli: Cli, server: Server, tmp_path: Path) -> None:
+def test_saved_plan_applies_exactly_and_a_stale_one_is_refused(
+    cli: Cli, server: Server, tmp_path: Path
+) -> None:
     plan_file = tmp_path / "plan.json"
     assert cli("plan", "--out", str(plan_file)).exit_code == 0
     applied = cli("apply", str(plan_file))
@@ -132,8 +147,10 @@ def test_a_failure_skips_only_its_dependents_and_the_next_apply_converges(
     assert failed.exit_code == 1
     assert "failed: sns_topics.alerts: CreateTopic: AccessDenied: injected by the test" in failed.stdout
     assert "skipped: alarms.pacs_backend_error_rate: skipped: depends on sns_topics.alerts" in failed.stdout
-    assert (f"Resources: {independent} added, 0 changed, 0 replaced, 0 destroyed; "
-            f"1 failed, {len(dependents)} not done.") in failed.stdout
+    assert (
+        f"Resources: {independent} added, 0 changed, 0 replaced, 0 destroyed; "
+        f"1 failed, {len(dependents)} not done."
+    ) in failed.stdout
     # independent work finished (log groups, dashboards, the scaling alarms...); the topic failed, so
     # its subscription and the alarms that notify it were not attempted
     assert server.client("cloudwatch").describe_alarms(AlarmNames=["pacs-auto-scaling-cpu"])["MetricAlarms"]

@@ -16,11 +16,20 @@ from .test_out_of_band import CASES
 ACCOUNT = "123456789012"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:pacs-alerts"
 
+# Every other case changes an attribute or a tag of a declared resource: "drifted".
 EXPECTED_CLASS = {
     "log group deleted": "missing",
     "alarm deleted": "missing",
+    "lambda permission removed": "missing",
+    "role policy detached": "missing",
+    "rule target removed": "missing",
+    "task definition deregistered": "missing",
+    "mount target deleted": "missing",
     "extra metric filter": "unmanaged",
     "extra subscription": "unmanaged",
+    "extra lambda permission": "unmanaged",
+    "extra inline role policy": "unmanaged",
+    "extra rule target": "unmanaged",
 }
 
 

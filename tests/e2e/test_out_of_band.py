@@ -19,22 +19,109 @@ def _group_arn(server: Server, name: str) -> str:
 
 
 def _topic_arn(server: Server) -> str:
-    return f"arn:aws:sns:ap-northeast-2:123456789012:pacs-alerts"
+    return "arn:aws:sns:ap-northeast-2:123456789012:pacs-alerts"
 
 
 def _alarm_with(server: Server, name: str, **changes: Any) -> None:
     cloudwatch = server.client("cloudwatch")
     alarm = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
-    keep = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
-            "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "Dimensions", "Period",
-            "EvaluationPeriods", "ComparisonOperator", "TreatMissingData", "Threshold")
+    keep = (
+        "AlarmName",
+        "AlarmDescription",
+        "ActionsEnabled",
+        "OKActions",
+        "AlarmActions",
+        "InsufficientDataActions",
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "Dimensions",
+        "Period",
+        "EvaluationPeriods",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "Threshold",
+    )
     cloudwatch.put_metric_alarm(**{**{k: alarm[k] for k in keep if k in alarm}, **changes})
 
 
 def _query_id(server: Server, name: str) -> str:
-    found = server.client("logs").describe_query_definitions(queryDefinitionNamePrefix=name)["queryDefinitions"]
+    found = server.client("logs").describe_query_definitions(queryDefinitionNamePrefix=name)[
+        "queryDefinitions"
+    ]
     return str(found[0]["queryDefinitionId"])
 
+
+COLLECTOR = "pacs-custom-metrics-collector"
+COLLECTOR_ROLE = COLLECTOR_POLICY = "pacs-lambda-custom-metrics"
+COLLECTOR_RULE = "pacs-custom-metrics"
+
+
+def _with_environment_variable(server: Server, name: str, value: str) -> None:
+    lam = server.client("lambda")
+    variables = lam.get_function_configuration(FunctionName=COLLECTOR)["Environment"]["Variables"]
+    lam.update_function_configuration(
+        FunctionName=COLLECTOR, Environment={"Variables": {**variables, name: value}}
+    )
+
+
+def _collector_arn(server: Server) -> str:
+    return str(server.client("lambda").get_function(FunctionName=COLLECTOR)["Configuration"]["FunctionArn"])
+
+
+def _latest_revision_with(server: Server, family: str, image: str) -> None:
+    """Register a new revision of the family by hand, a copy of the latest with another image."""
+    ecs = server.client("ecs")
+    found = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
+    definition = found["taskDefinition"]
+    keep = (
+        "family",
+        "cpu",
+        "memory",
+        "networkMode",
+        "requiresCompatibilities",
+        "executionRoleArn",
+        "taskRoleArn",
+        "volumes",
+        "containerDefinitions",
+    )
+    request = {k: definition[k] for k in keep if k in definition}
+    request["containerDefinitions"] = [{**c, "image": image} for c in definition["containerDefinitions"]]
+    ecs.register_task_definition(**request, tags=found["tags"])
+
+
+def _deregister_family(server: Server, family: str) -> None:
+    ecs = server.client("ecs")
+    for arn in ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]:
+        ecs.deregister_task_definition(taskDefinition=arn)
+
+
+def _efs_id(server: Server, token: str) -> str:
+    return str(
+        server.client("efs").describe_file_systems(CreationToken=token)["FileSystems"][0]["FileSystemId"]
+    )
+
+
+def _mount_target_id(server: Server, token: str, zone: str) -> str:
+    targets = server.client("efs").describe_mount_targets(FileSystemId=_efs_id(server, token))["MountTargets"]
+    return str(next(t["MountTargetId"] for t in targets if t["AvailabilityZoneName"] == zone))
+
+
+def _efs_group_id(server: Server) -> str:
+    groups = server.client("ec2").describe_security_groups(
+        Filters=[{"Name": "tag:pacs-reconcile:name", "Values": ["pacs-efs"]}]
+    )["SecurityGroups"]
+    return str(groups[0]["GroupId"])
+
+
+def _seeded_group_id(server: Server) -> str:
+    groups = server.client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": ["pacs-backend-tasks"]}]
+    )["SecurityGroups"]
+    return str(groups[0]["GroupId"])
+
+
+GRAFANA_PASSWORD = "/pacs/grafana/admin-password"
 
 Mutation = Callable[[Server], None]
 
@@ -42,54 +129,272 @@ CASES: dict[str, tuple[Mutation, str, str]] = {
     # name: (mutation, address, expected difference path — or "" for a create/delete of the whole resource)
     "log group retention": (
         lambda s: s.client("logs").put_retention_policy(logGroupName=BACKEND, retentionInDays=7),
-        "log_groups.pacs_backend", "retention_days"),
+        "log_groups.pacs_backend",
+        "retention_days",
+    ),
     "log group tag removed": (
         lambda s: s.client("logs").untag_resource(resourceArn=_group_arn(s, BACKEND), tagKeys=["Name"]),
-        "log_groups.pacs_backend", "tags.Name"),
+        "log_groups.pacs_backend",
+        "tags.Name",
+    ),
     "log group tag added": (
         lambda s: s.client("logs").tag_resource(resourceArn=_group_arn(s, BACKEND), tags={"Owner": "bob"}),
-        "log_groups.pacs_backend", "tags.Owner"),
+        "log_groups.pacs_backend",
+        "tags.Owner",
+    ),
     "log group deleted": (
         lambda s: s.client("logs").delete_log_group(logGroupName="/aws/vpc/flowlogs"),
-        "log_groups.vpc_flow", ""),
+        "log_groups.vpc_flow",
+        "",
+    ),
     "metric filter pattern": (
         lambda s: s.client("logs").put_metric_filter(
-            logGroupName=BACKEND, filterName="pacs-backend-errors", filterPattern="ERROR",
-            metricTransformations=[{"metricName": "PACSBackendErrors", "metricNamespace": "PACS/Application",
-                                    "metricValue": "1"}]),
-        "log_groups.pacs_backend.metric_filters.errors", "pattern"),
+            logGroupName=BACKEND,
+            filterName="pacs-backend-errors",
+            filterPattern="ERROR",
+            metricTransformations=[
+                {"metricName": "PACSBackendErrors", "metricNamespace": "PACS/Application", "metricValue": "1"}
+            ],
+        ),
+        "log_groups.pacs_backend.metric_filters.errors",
+        "pattern",
+    ),
     "extra metric filter": (
         lambda s: s.client("logs").put_metric_filter(
-            logGroupName=BACKEND, filterName="hand-made", filterPattern="WARN",
-            metricTransformations=[{"metricName": "Warn", "metricNamespace": "Hand", "metricValue": "1"}]),
-        'log_groups.pacs_backend.metric_filters["hand-made"]', ""),
+            logGroupName=BACKEND,
+            filterName="hand-made",
+            filterPattern="WARN",
+            metricTransformations=[{"metricName": "Warn", "metricNamespace": "Hand", "metricValue": "1"}],
+        ),
+        'log_groups.pacs_backend.metric_filters["hand-made"]',
+        "",
+    ),
     "query definition text": (
         lambda s: s.client("logs").put_query_definition(
-            queryDefinitionId=_query_id(s, "PACS Error Analysis"), name="PACS Error Analysis",
-            queryString="fields @message | limit 5", logGroupNames=[BACKEND]),
-        "log_groups.pacs_backend.query_definitions.error_analysis", "query"),
+            queryDefinitionId=_query_id(s, "PACS Error Analysis"),
+            name="PACS Error Analysis",
+            queryString="fields @message | limit 5",
+            logGroupNames=[BACKEND],
+        ),
+        "log_groups.pacs_backend.query_definitions.error_analysis",
+        "query",
+    ),
     "alarm threshold": (
         lambda s: _alarm_with(s, "rds-connections", Threshold=500.0),
-        "alarms.rds_connections", "threshold"),
+        "alarms.rds_connections",
+        "threshold",
+    ),
     "alarm action removed": (
         lambda s: _alarm_with(s, "rds-connections", OKActions=[]),
-        "alarms.rds_connections", "ok_actions"),
+        "alarms.rds_connections",
+        "ok_actions",
+    ),
     "alarm deleted": (
         lambda s: s.client("cloudwatch").delete_alarms(AlarmNames=["s3-bucket-size"]),
-        "alarms.s3_bucket_size", ""),
+        "alarms.s3_bucket_size",
+        "",
+    ),
     "dashboard widget": (
         lambda s: s.client("cloudwatch").put_dashboard(
             DashboardName="PACS-Infrastructure-Dashboard",
-            DashboardBody=json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 3,
-                                                   "properties": {"markdown": "hand edit"}}]})),
-        "dashboards.pacs_infrastructure", "body.widgets"),
+            DashboardBody=json.dumps(
+                {
+                    "widgets": [
+                        {
+                            "type": "text",
+                            "x": 0,
+                            "y": 0,
+                            "width": 6,
+                            "height": 3,
+                            "properties": {"markdown": "hand edit"},
+                        }
+                    ]
+                }
+            ),
+        ),
+        "dashboards.pacs_infrastructure",
+        "body.widgets",
+    ),
     "topic display name": (
         lambda s: s.client("sns").set_topic_attributes(
-            TopicArn=_topic_arn(s), AttributeName="DisplayName", AttributeValue="hand edit"),
-        "sns_topics.alerts", "display_name"),
+            TopicArn=_topic_arn(s), AttributeName="DisplayName", AttributeValue="hand edit"
+        ),
+        "sns_topics.alerts",
+        "display_name",
+    ),
     "extra subscription": (
-        lambda s: s.client("sns").subscribe(TopicArn=_topic_arn(s), Protocol="email", Endpoint="intruder@example.com"),
-        "sns_topics.alerts.subscriptions", ""),
+        lambda s: s.client("sns").subscribe(
+            TopicArn=_topic_arn(s), Protocol="email", Endpoint="intruder@example.com"
+        ),
+        "sns_topics.alerts.subscriptions",
+        "",
+    ),
+    # the metrics collector: Lambda, IAM, EventBridge
+    "lambda memory": (
+        lambda s: s.client("lambda").update_function_configuration(FunctionName=COLLECTOR, MemorySize=512),
+        "lambda_functions.collector",
+        "memory",
+    ),
+    "lambda environment variable added": (
+        lambda s: _with_environment_variable(s, "DEBUG", "1"),
+        "lambda_functions.collector",
+        "environment.DEBUG",
+    ),
+    "lambda tag removed": (
+        lambda s: s.client("lambda").untag_resource(Resource=_collector_arn(s), TagKeys=["Name"]),
+        "lambda_functions.collector",
+        "tags.Name",
+    ),
+    "lambda permission removed": (
+        lambda s: s.client("lambda").remove_permission(
+            FunctionName=COLLECTOR, StatementId="AllowExecutionFromEventBridge"
+        ),
+        "lambda_functions.collector.permissions.events",
+        "",
+    ),
+    "extra lambda permission": (
+        lambda s: s.client("lambda").add_permission(
+            FunctionName=COLLECTOR,
+            StatementId="hand-made",
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+        ),
+        "lambda_functions.collector.permissions",
+        "",
+    ),
+    "role description": (  # both settings: moto resets the one UpdateRole is not given
+        lambda s: s.client("iam").update_role(
+            RoleName=COLLECTOR_ROLE, Description="hand edit", MaxSessionDuration=3600
+        ),
+        "iam_roles.collector",
+        "description",
+    ),
+    "role tag added": (
+        lambda s: s.client("iam").tag_role(RoleName=COLLECTOR_ROLE, Tags=[{"Key": "Owner", "Value": "bob"}]),
+        "iam_roles.collector",
+        "tags.Owner",
+    ),
+    "extra inline role policy": (
+        lambda s: s.client("iam").put_role_policy(
+            RoleName=COLLECTOR_ROLE,
+            PolicyName="hand-made",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+                }
+            ),
+        ),
+        "iam_roles.collector.inline_policies",
+        "",
+    ),
+    "role policy detached": (
+        lambda s: s.client("iam").detach_role_policy(
+            RoleName=COLLECTOR_ROLE, PolicyArn=f"arn:aws:iam::123456789012:policy/{COLLECTOR_POLICY}"
+        ),
+        "iam_roles.collector.policy_attachments.collector",
+        "",
+    ),
+    "managed policy document": (
+        lambda s: s.client("iam").create_policy_version(
+            PolicyArn=f"arn:aws:iam::123456789012:policy/{COLLECTOR_POLICY}",
+            SetAsDefault=True,
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            ),
+        ),
+        "iam_policies.collector",
+        "document",
+    ),
+    "rule disabled": (
+        lambda s: s.client("events").disable_rule(Name=COLLECTOR_RULE),
+        "event_rules.collector",
+        "state",
+    ),
+    "rule target removed": (
+        lambda s: s.client("events").remove_targets(Rule=COLLECTOR_RULE, Ids=["CustomMetricsTarget"]),
+        "event_rules.collector.targets.collector",
+        "",
+    ),
+    "extra rule target": (
+        lambda s: s.client("events").put_targets(
+            Rule=COLLECTOR_RULE, Targets=[{"Id": "extra", "Arn": _collector_arn(s)}]
+        ),
+        "event_rules.collector.targets",
+        "",
+    ),
+    # Prometheus and Grafana: task definitions, EFS, the EFS security group, the password parameter
+    "task definition revision by hand": (
+        lambda s: _latest_revision_with(s, "prometheus", "prom/prometheus:v2.40.0"),
+        "task_definitions.prometheus",
+        "containers.prometheus.image",
+    ),
+    "task definition deregistered": (
+        lambda s: _deregister_family(s, "grafana"),
+        "task_definitions.grafana",
+        "",
+    ),
+    "task definition tag removed": (
+        lambda s: s.client("ecs").untag_resource(
+            resourceArn=s.client("ecs").describe_task_definition(taskDefinition="grafana")["taskDefinition"][
+                "taskDefinitionArn"
+            ],
+            tagKeys=["Name"],
+        ),
+        "task_definitions.grafana",
+        "tags.Name",
+    ),
+    "security group extra ingress rule": (
+        lambda s: s.client("ec2").authorize_security_group_ingress(
+            GroupId=_efs_group_id(s),
+            IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+            ],
+        ),
+        "security_groups.efs",
+        "ingress",
+    ),
+    "security group tag removed": (
+        lambda s: s.client("ec2").delete_tags(Resources=[_efs_group_id(s)], Tags=[{"Key": "Name"}]),
+        "security_groups.efs",
+        "tags.Name",
+    ),
+    "efs lifecycle policy": (
+        lambda s: s.client("efs").put_lifecycle_configuration(
+            FileSystemId=_efs_id(s, "grafana-storage"), LifecyclePolicies=[{"TransitionToIA": "AFTER_7_DAYS"}]
+        ),
+        "efs_file_systems.grafana_storage",
+        "lifecycle_policies",
+    ),
+    "efs tag added": (
+        lambda s: s.client("efs").tag_resource(
+            ResourceId=_efs_id(s, "prometheus-config"), Tags=[{"Key": "Owner", "Value": "bob"}]
+        ),
+        "efs_file_systems.prometheus_config",
+        "tags.Owner",
+    ),
+    "mount target security groups": (
+        lambda s: s.client("efs").modify_mount_target_security_groups(
+            MountTargetId=_mount_target_id(s, "grafana-storage", "ap-northeast-2b"),
+            SecurityGroups=[_seeded_group_id(s)],
+        ),
+        "efs_file_systems.grafana_storage.mount_targets.zone_b",
+        "security_groups",
+    ),
+    "mount target deleted": (
+        lambda s: s.client("efs").delete_mount_target(
+            MountTargetId=_mount_target_id(s, "prometheus-config", "ap-northeast-2a")
+        ),
+        "efs_file_systems.prometheus_config.mount_targets.zone_a",
+        "",
+    ),
+    "ssm parameter value": (
+        lambda s: s.client("ssm").put_parameter(
+            Name=GRAFANA_PASSWORD, Value="hand-set", Type="SecureString", Overwrite=True
+        ),
+        "ssm_parameters.grafana_admin_password",
+        "value",
+    ),
 }
 
 
@@ -108,7 +413,8 @@ def test_out_of_band_change_is_planned_at_its_path_and_repaired(cli: Cli, server
     if path:
         assert change["action"] == "update"
         assert [d["path"] for d in change["differences"]] == [path] or all(
-            d["path"].startswith(path) for d in change["differences"])
+            d["path"].startswith(path) for d in change["differences"]
+        )
     else:
         assert change["action"] in ("create", "delete")
 

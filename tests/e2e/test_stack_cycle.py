@@ -10,22 +10,57 @@ from .conftest import Cli
 
 EXPECTED_CREATES = {
     # 7 log groups
-    "log_groups.pacs_backend", "log_groups.keycloak", "log_groups.alb_access", "log_groups.vpc_flow",
-    "log_groups.rds_postgresql", "log_groups.prometheus", "log_groups.grafana",
+    "log_groups.pacs_backend",
+    "log_groups.keycloak",
+    "log_groups.alb_access",
+    "log_groups.vpc_flow",
+    "log_groups.rds_postgresql",
+    "log_groups.prometheus",
+    "log_groups.grafana",
     # 4 metric filters
-    "log_groups.pacs_backend.metric_filters.errors", "log_groups.pacs_backend.metric_filters.response_time",
-    "log_groups.pacs_backend.metric_filters.dicom_processing", "log_groups.keycloak.metric_filters.auth_failures",
+    "log_groups.pacs_backend.metric_filters.errors",
+    "log_groups.pacs_backend.metric_filters.response_time",
+    "log_groups.pacs_backend.metric_filters.dicom_processing",
+    "log_groups.keycloak.metric_filters.auth_failures",
     # 3 Logs Insights queries
     "log_groups.pacs_backend.query_definitions.error_analysis",
     "log_groups.pacs_backend.query_definitions.performance_analysis",
     "log_groups.pacs_backend.query_definitions.dicom_processing_analysis",
     # 7 alarms
-    "alarms.pacs_backend_error_rate", "alarms.pacs_backend_response_time", "alarms.rds_cpu_utilization",
-    "alarms.rds_connections", "alarms.s3_bucket_size", "alarms.auto_scaling_cpu", "alarms.auto_scaling_memory",
+    "alarms.pacs_backend_error_rate",
+    "alarms.pacs_backend_response_time",
+    "alarms.rds_cpu_utilization",
+    "alarms.rds_connections",
+    "alarms.s3_bucket_size",
+    "alarms.auto_scaling_cpu",
+    "alarms.auto_scaling_memory",
     "alarms.pacs_reconcile_drift",  # pages on drift, and when the drift check stops reporting
     # 2 dashboards, the topic and its email subscription
-    "dashboards.pacs_main", "dashboards.pacs_infrastructure",
-    "sns_topics.alerts", "sns_topics.alerts.subscriptions.email",
+    "dashboards.pacs_main",
+    "dashboards.pacs_infrastructure",
+    "sns_topics.alerts",
+    "sns_topics.alerts.subscriptions.email",
+    # the metrics collector: role + attachment, policy, its log group, function + permission, rule + target
+    "iam_roles.collector",
+    "iam_roles.collector.policy_attachments.collector",
+    "iam_policies.collector",
+    "log_groups.collector",
+    "lambda_functions.collector",
+    "lambda_functions.collector.permissions.events",
+    "event_rules.collector",
+    "event_rules.collector.targets.collector",
+    # Prometheus and Grafana: the EFS security group, 2 file systems with 2 mount targets each,
+    # 2 task definitions, the Grafana admin password parameter
+    "security_groups.efs",
+    "efs_file_systems.prometheus_config",
+    "efs_file_systems.prometheus_config.mount_targets.zone_a",
+    "efs_file_systems.prometheus_config.mount_targets.zone_b",
+    "efs_file_systems.grafana_storage",
+    "efs_file_systems.grafana_storage.mount_targets.zone_a",
+    "efs_file_systems.grafana_storage.mount_targets.zone_b",
+    "task_definitions.prometheus",
+    "task_definitions.grafana",
+    "ssm_parameters.grafana_admin_password",
 }
 
 
@@ -39,7 +74,7 @@ def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) 
 
     applied = cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert "Apply complete! Resources: 26 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
+    assert "Apply complete! Resources: 44 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
 
     clean = cli("plan", "--detailed-exitcode")
     assert clean.exit_code == 0, clean.stdout

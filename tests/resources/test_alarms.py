@@ -265,7 +265,7 @@ def test_more_than_100_names_are_read_in_batches_of_100(aws: AwsContext) -> None
         client.meta.events.unregister("provide-client-params.cloudwatch.DescribeAlarms", record)
 
     assert sorted(map(str, found)) == names
-    assert [len(batch) for batch in batches] == [100, 50]
+    assert sorted(len(batch) for batch in batches) == [50, 100]  # batches run concurrently
     assert aws.stats.calls["cloudwatch.ListTagsForResource"] == 0  # every tag came from the sweep
 
 
@@ -303,28 +303,29 @@ def test_describe_alarms_pages_are_all_read(aws: AwsContext, stubbed: tuple[Stub
     cloudwatch, tagging = stubbed
     owner = [{"Key": OWNER_TAG, "Value": STACK}]
     arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+    sweep = {"TagFilters": [{"Key": OWNER_TAG, "Values": [STACK]}], "ResourcesPerPage": 100}
     tagging.add_response(
         "get_resources",
         {"ResourceTagMappingList": [{"ResourceARN": arn + "a1", "Tags": owner}], "PaginationToken": "t1"},
-        {"TagFilters": [{"Key": OWNER_TAG, "Values": [STACK]}], "ResourceTypeFilters": ["cloudwatch:alarm"]},
+        sweep,
     )
     tagging.add_response(
         "get_resources",
         {"ResourceTagMappingList": [{"ResourceARN": arn + "a3", "Tags": owner}], "PaginationToken": ""},
-        {
-            "TagFilters": [{"Key": OWNER_TAG, "Values": [STACK]}],
-            "ResourceTypeFilters": ["cloudwatch:alarm"],
-            "PaginationToken": "t1",
-        },
+        {**sweep, "PaginationToken": "t1"},
     )
-    request = {"AlarmNames": ["a1", "a2", "a3"], "AlarmTypes": ["MetricAlarm"]}
+    # The declared alarms are read while the sweep runs; a3 (owned, undeclared) after it.
+    request = {"AlarmNames": ["a1", "a2"], "AlarmTypes": ["MetricAlarm"], "MaxRecords": 100}
+    cloudwatch.add_response(
+        "describe_alarms", {"MetricAlarms": [_alarm_item("a1", 80)], "NextToken": "n1"}, request
+    )
+    cloudwatch.add_response(
+        "describe_alarms", {"MetricAlarms": [_alarm_item("a2", 70)]}, {**request, "NextToken": "n1"}
+    )
     cloudwatch.add_response(
         "describe_alarms",
-        {"MetricAlarms": [_alarm_item("a1", 80), _alarm_item("a2", 70)], "NextToken": "n1"},
-        request,
-    )
-    cloudwatch.add_response(
-        "describe_alarms", {"MetricAlarms": [_alarm_item("a3", 60)]}, {**request, "NextToken": "n1"}
+        {"MetricAlarms": [_alarm_item("a3", 60)]},
+        {"AlarmNames": ["a3"], "AlarmTypes": ["MetricAlarm"], "MaxRecords": 100},
     )
     cloudwatch.add_response(
         "list_tags_for_resource", {"Tags": [{"Key": "Owner", "Value": "ops"}]}, {"ResourceARN": arn + "a2"}

@@ -21,6 +21,7 @@ SERVICE_ID = "service/pacs-cluster/pacs-backend"
 SPECS: dict[str, dict[str, Any]] = {
     "vpc": {"kind": "vpc", "tags": {"Name": "pacs-vpc"}},
     "subnets": {"kind": "subnets", "tags": {"Tier": "private"}},
+    "subnet": {"kind": "subnet", "tags": {"Name": "pacs-private-a"}},
     "rds_instance": {"kind": "rds_instance", "identifier": "pacs-postgresql"},
     "s3_bucket": {"kind": "s3_bucket", "name": "pacs-storage"},
     "load_balancer": {"kind": "load_balancer", "name": "pacs-alb"},
@@ -37,6 +38,7 @@ SPECS: dict[str, dict[str, Any]] = {
 MISSING = {
     "vpc": "VPC with tags Name=pacs-vpc not found in ap-northeast-2",
     "subnets": "Subnets with tags Tier=private not found in ap-northeast-2",
+    "subnet": "Subnet with tags Name=pacs-private-a not found in ap-northeast-2",
     "rds_instance": "RDS instance 'pacs-postgresql' not found in ap-northeast-2",
     "s3_bucket": "S3 bucket 'pacs-storage' not found in ap-northeast-2",
     "load_balancer": "Load balancer 'pacs-alb' not found in ap-northeast-2",

@@ -242,7 +242,9 @@ def test_a_sensitive_default_tag_overridden_by_the_resource_is_not_sensitive_the
     root = SENSITIVE.replace('tags: {Hook: "x-${var.hook}"}', "tags: {Token: public}")
     spec = load(make_spec(tmp_path, root), environ={"HOOK_URL": SECRET})
     assert user_tags(spec.resources["sns_topics.alerts"].tags) == {
-        "Token": "public", "Plain": "visible", OWNER_TAG: "pacs-test"
+        "Token": "public",
+        "Plain": "visible",
+        OWNER_TAG: "pacs-test",
     }
     assert spec.resources["sns_topics.alerts"].sensitive_paths == set()
 
@@ -303,7 +305,7 @@ def test_whole_value_keeps_the_type_and_embedded_becomes_text(tmp_path: Path) ->
 def test_a_list_cannot_be_embedded_in_text(tmp_path: Path) -> None:
     path = make_spec(
         tmp_path,
-        'variables:\n  team: {type: list, default: [a, b]}\n'
+        "variables:\n  team: {type: list, default: [a, b]}\n"
         'log_groups:\n  app: {name: "/pacs/${var.team}"}\n',
     )
     assert problems(path) == [
@@ -403,7 +405,10 @@ def test_when_on_an_empty_variable_leaves_the_resource_out(tmp_path: Path) -> No
     path = make_spec(tmp_path, root)
     assert "sns_topics.alerts.subscriptions.slack" not in load(path).resources
     spec = load(path, cli={"hook": "https://hooks.example.com/x"})
-    assert spec.resources["sns_topics.alerts.subscriptions.slack"].config["endpoint"] == "https://hooks.example.com/x"
+    assert (
+        spec.resources["sns_topics.alerts.subscriptions.slack"].config["endpoint"]
+        == "https://hooks.example.com/x"
+    )
 
 
 def test_for_each_over_a_list(tmp_path: Path) -> None:
@@ -459,7 +464,9 @@ def test_for_each_over_a_map_gives_each_key_and_each_value(tmp_path: Path) -> No
     )
     spec = load(path)
     assert spec.resources['log_groups.app["api"]'].config == {
-        "name": "/pacs/api", "retention_days": 30, "kms_key_id": None
+        "name": "/pacs/api",
+        "retention_days": 30,
+        "kms_key_id": None,
     }
     assert spec.resources['log_groups.app["worker"]'].config["retention_days"] == 90
     assert spec.resources["alarms.errors"].depends_on == {'log_groups.app["api"]', 'log_groups.app["worker"]'}
@@ -513,8 +520,10 @@ def test_the_same_aws_name_in_two_files_is_an_error(tmp_path: Path) -> None:
     path = make_spec(
         tmp_path,
         "include: [specs/*.yaml]\n",
-        {"specs/a.yaml": "log_groups:\n  one: {name: /same}\n",
-         "specs/b.yaml": "log_groups:\n  two: {name: /same}\n"},
+        {
+            "specs/a.yaml": "log_groups:\n  one: {name: /same}\n",
+            "specs/b.yaml": "log_groups:\n  two: {name: /same}\n",
+        },
     )
     assert problems(path) == [
         "specs/b.yaml:2:3: log_groups.two: CloudWatch Logs log group '/same' is declared twice "

@@ -219,8 +219,9 @@ def test_unclosed_flow_sequence_says_where_it_started(tmp_path: Path) -> None:
 def test_two_documents_are_one_too_many(tmp_path: Path) -> None:
     diagnostic = problem_of(write(tmp_path, "a: 1\n---\nb: 2\n")).diagnostic
     assert (diagnostic.line, diagnostic.column) == (2, 1)
-    assert diagnostic.message.endswith("expected a single document in the stream started at line 1, "
-                                       "column 1, but found another document")
+    assert diagnostic.message.endswith(
+        "expected a single document in the stream started at line 1, column 1, but found another document"
+    )
 
 
 def test_unreadable_file(tmp_path: Path) -> None:

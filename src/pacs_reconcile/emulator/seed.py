@@ -78,7 +78,14 @@ EXECUTION_PERMISSIONS = {
                 "logs:PutLogEvents",
             ],
             "Resource": "*",
-        }
+        },
+        {
+            # ECS reads task `secrets` (the Grafana admin password, specs/grafana.yaml) as the
+            # execution role (a customer managed KMS key would also need kms:Decrypt on it).
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameters"],
+            "Resource": "arn:aws:ssm:*:*:parameter/pacs/*",
+        },
     ],
 }
 

@@ -5,8 +5,10 @@ Each resource ends either in its old or its new form; the summary says exactly w
 
 from __future__ import annotations
 
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..aws import AwsContext
@@ -15,7 +17,7 @@ from ..errors import ReconcileError
 from ..resources.base import Desired, Live
 from ..resources.registry import KINDS
 from .changes import Action, Change
-from .plan import Plan
+from .plan import Plan, with_protection
 from .scheduler import JobResult, Status, run_jobs
 from .values import Values
 
@@ -51,18 +53,62 @@ ProgressHook = Callable[[str, Change, Outcome | None], None]
 """Called with ("start", change, None) and ("finish", change, outcome)."""
 
 
-def apply_plan(plan: Plan, values: Values, ctx: AwsContext, parallelism: int = 8,
-               progress: ProgressHook | None = None) -> ApplyResult:
-    executor = _Executor(plan, values, ctx)
+def apply_plan(
+    plan: Plan, values: Values, ctx: AwsContext, parallelism: int = 8, progress: ProgressHook | None = None
+) -> ApplyResult:
+    with _ctrl_c_stops_new_work() as stop:
+        result = _apply(plan, values, ctx, parallelism, progress, stop)
+    if stop.is_set():
+        result.interrupted = True
+    return result
+
+
+class _Abandoned(Exception):
+    """A change not begun because Ctrl-C was pressed before its turn came."""
+
+
+@contextmanager
+def _ctrl_c_stops_new_work() -> Iterator[threading.Event]:
+    """While changes run, a first Ctrl-C (SIGINT) lets the calls in flight finish and starts no new
+    change (a signal handler that only sets a flag: a KeyboardInterrupt raised at an arbitrary point
+    of the main thread could lose track of work in flight); a second one interrupts at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _apply(
+    plan: Plan,
+    values: Values,
+    ctx: AwsContext,
+    parallelism: int,
+    progress: ProgressHook | None,
+    stop: threading.Event,
+) -> ApplyResult:
+    executor = _Executor(plan, values, ctx, stop)
     by_address = plan.by_address()
     outcomes: list[Outcome] = []
 
     def on_start(address: str) -> None:
-        if progress:
+        if progress and not stop.is_set():
             progress("start", by_address[address], None)
 
     def on_finish(result: JobResult) -> None:
         change = by_address[result.name]
+        if stop.is_set() and (isinstance(result.error, _Abandoned) or result.status is Status.SKIPPED):
+            result = JobResult(result.name, Status.NOT_STARTED)
         outcome = _outcome(change, result)
         outcomes.append(outcome)
         if progress:
@@ -70,10 +116,15 @@ def apply_plan(plan: Plan, values: Values, ctx: AwsContext, parallelism: int = 8
 
     # Phase 1: everything that creates or changes, dependencies first. No-ops run too (instantly)
     # so that dependents can wait on them uniformly.
-    forward = {c.address: c for c in plan.changes if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE)}
+    forward = {
+        c.address: c
+        for c in plan.changes
+        if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE) or c.bookkeeping
+    }
     jobs = {a: executor.job(c) for a, c in forward.items()}
     deps = {a: set(c.depends_on) for a, c in forward.items()}
     _, interrupted = run_jobs(jobs, deps, parallelism, on_start, on_finish)
+    interrupted = interrupted or stop.is_set()
 
     # Phase 2: deletions, dependents (and children) before what they depend on; this includes the
     # old halves of create-before-destroy replacements, now that dependents use the new ones.
@@ -85,16 +136,21 @@ def apply_plan(plan: Plan, values: Values, ctx: AwsContext, parallelism: int = 8
         by_address[old.address] = old
     if deletes and not interrupted:
         reverse: dict[str, set[str]] = {a: set() for a in deletes}
-        for address, change in deletes.items():
+        for address in deletes:
             for other, other_change in deletes.items():
                 if address in other_change.depends_on or other_change.parent == address:
                     reverse[address].add(other)
         # Never delete something a dependent may still use because its own change did not go through.
-        blocked = {a for a, c in deletes.items()
-                   if any(f in _referrers(plan, c.address.removesuffix(SUPERSEDED)) for f in failed)}
+        blocked = {
+            a
+            for a, c in deletes.items()
+            if any(f in _referrers(plan, c.address.removesuffix(SUPERSEDED)) for f in failed)
+        }
         jobs = {a: executor.job(c) for a, c in deletes.items() if a not in blocked}
         for address in sorted(blocked):
-            on_finish(JobResult(address, Status.SKIPPED, blocked_by="a resource that refers to it failed to change"))
+            on_finish(
+                JobResult(address, Status.SKIPPED, blocked_by="a resource that refers to it failed to change")
+            )
         _, interrupted = run_jobs(jobs, reverse, parallelism, on_start, on_finish)
     elif deletes:
         for address in deletes:
@@ -125,15 +181,22 @@ def describe_error(error: BaseException) -> str:
 
     if isinstance(error, ClientError):
         info = error.response.get("Error", {})
-        return f"{error.operation_name}: {info.get('Code', 'Error')}: {info.get('Message', '')}".rstrip(": ")
+        code = str(info.get("Code", "Error"))
+        text = f"{error.operation_name}: {code}: {info.get('Message', '')}".rstrip(": ")
+        if "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthorizationError"):
+            text += " (`pacs-reconcile permissions` prints the policy this spec needs)"
+        return text
     if isinstance(error, ReconcileError | BotoCoreError):
         return str(error)
     return f"internal error: {type(error).__name__}: {error}"
 
 
 class _Executor:
-    def __init__(self, plan: Plan, values: Values, ctx: AwsContext) -> None:
+    def __init__(
+        self, plan: Plan, values: Values, ctx: AwsContext, stop: threading.Event | None = None
+    ) -> None:
         self.plan = plan
+        self.stop = stop or threading.Event()
         self.values = values
         self.ctx = ctx
         self.applied: dict[str, Live] = {c.address: c.live for c in plan.changes if c.live is not None}
@@ -142,7 +205,12 @@ class _Executor:
         self._lock = threading.Lock()
 
     def job(self, change: Change) -> Callable[[], None]:
-        return lambda: self.run(change)
+        def run() -> None:
+            if self.stop.is_set():
+                raise _Abandoned(change.address)
+            self.run(change)
+
+        return run
 
     def run(self, change: Change) -> None:
         reconciler = KINDS[change.kind]
@@ -158,8 +226,14 @@ class _Executor:
             live = reconciler.create(self.ctx, desired)
             with self._lock:
                 self.superseded[change.address] = Change(
-                    change.address + SUPERSEDED, change.kind, Action.DELETE, change.key, live=change.live,
-                    reason="superseded by its replacement", depends_on=[change.address])
+                    change.address + SUPERSEDED,
+                    change.kind,
+                    Action.DELETE,
+                    change.key,
+                    live=change.live,
+                    reason="superseded by its replacement",
+                    depends_on=[change.address],
+                )
         elif change.action is Action.REPLACE:
             assert change.live is not None
             reconciler.delete(self.ctx, change.live)
@@ -174,12 +248,16 @@ class _Executor:
         node = change.node
         assert node is not None
         config, tags = self.values.desired(node)
+        tags = with_protection(node, tags, change.live.tags if change.live else None)
         if contains_unknown(config) or (tags and contains_unknown(tags)):
-            raise ReconcileError(f"{change.address}: a referenced value is still unknown (its dependency did not apply)")
+            raise ReconcileError(
+                f"{change.address}: a referenced value is still unknown (its dependency did not apply)"
+            )
         reconciler = KINDS[change.kind]
         parent = self.applied.get(node.parent) if node.parent else None
-        return Desired(change.address, change.key, reconciler.canonical(config), tags or {}, parent,
-                       self.plan.base_dir)
+        return Desired(
+            change.address, change.key, reconciler.canonical(config), tags or {}, parent, self.plan.base_dir
+        )
 
     def _update(self, change: Change, desired: Desired) -> Live:
         """Re-diff with every reference now known; call AWS only for what still differs."""
@@ -202,6 +280,8 @@ class _Executor:
             )
             if filtered:
                 reconciler.update_tags(self.ctx, result, filtered)
-                result.tags = {**{k: v for k, v in (result.tags or live.tags).items() if k not in filtered.to_unset},
-                               **filtered.to_set}
+                result.tags = {
+                    **{k: v for k, v in (result.tags or live.tags).items() if k not in filtered.to_unset},
+                    **filtered.to_set,
+                }
         return result

@@ -101,6 +101,8 @@ def _classify(change: Change, changes: dict[str, Change]) -> DriftItem | None:
     def item(finding: Finding, detail: str = "") -> DriftItem:
         return DriftItem(change.address, change.kind, finding, change, detail)
 
+    if change.action is Action.NOOP and change.bookkeeping:
+        return item(Finding.PENDING, "the spec was rewritten without changing AWS; apply records it")
     if change.action is Action.NOOP:
         return (
             item(Finding.INFO, "; ".join(change.notes))

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import OWNER_TAG
+from .. import FINGERPRINT_TAG, OWNER_TAG
 from ..aws import AwsContext
 from ..diff import UNKNOWN, Delta, Difference, diff_states, tag_differences
-from ..errors import LookupFailed, UsageError
+from ..errors import AwsError, LookupFailed, UsageError
 from ..resources.base import Key, Live, ReadScope, Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
 from ..spec.model import ResourceNode, Spec
@@ -22,6 +22,46 @@ from ..spec.references import normalize_address
 from .changes import Action, Change
 from .graph import topological, with_dependencies
 from .values import Values
+
+PROTECTED_TAG = "pacs-reconcile:prevent-destroy"
+"""Written ("true") on taggable resources whose entry sets lifecycle.prevent_destroy, so the
+protection survives the entry's removal from the spec: no state file remembers it otherwise."""
+
+
+def with_protection(
+    node: ResourceNode, tags: dict[str, str] | None, live_tags: Mapping[str, str] | None
+) -> dict[str, str] | None:
+    """The desired tags plus the protection mark ("false" once prevent_destroy is dropped: the
+    tool never removes its own tags)."""
+    if tags is None:
+        return None
+    if node.lifecycle.prevent_destroy:
+        return {**tags, PROTECTED_TAG: "true"}
+    if live_tags and live_tags.get(PROTECTED_TAG) == "true":
+        return {**tags, PROTECTED_TAG: "false"}
+    return tags
+
+
+def is_protected(live: Live | None) -> bool:
+    return live is not None and live.tags is not None and live.tags.get(PROTECTED_TAG) == "true"
+
+
+def read_failed(what: str, exc: BaseException) -> AwsError | None:
+    """An AWS error response while reading, as an error naming the action and what was being read
+    (None for anything else, which propagates as it is). A failed read is never "absent"."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(exc, ClientError):
+        return None
+    info = exc.response.get("Error", {})
+    code = str(info.get("Code", "Error"))
+    message = f"{code}: {info.get('Message', '')}".rstrip(": ")
+    if "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthorizationError"):
+        message += " (`pacs-reconcile permissions --read-only` prints the policy plan needs)"
+    return AwsError(exc.operation_name, what, message)
+
+
+FINGERPRINT_PATH = f"tags.{FINGERPRINT_TAG}"
 
 
 @dataclass
@@ -55,6 +95,10 @@ class Plan:
         return [c for c in self.changes if c.action is Action.REFUSED]
 
     @property
+    def bookkeeping(self) -> list[Change]:
+        return [c for c in self.changes if c.bookkeeping]
+
+    @property
     def has_changes(self) -> bool:
         return any(c.action.mutates for c in self.changes)
 
@@ -69,7 +113,9 @@ def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -
     live = read_live(spec, ctx)
     planner = _Planner(spec, ctx, options, selected, lookups, live)
     changes = planner.changes()
-    return Plan(spec.stack, ctx.region, spec.fingerprint(), changes, options, lookups, planner.values, spec.root)
+    return Plan(
+        spec.stack, ctx.region, spec.fingerprint(), changes, options, lookups, planner.values, spec.root
+    )
 
 
 def _selection(spec: Spec, options: PlanOptions) -> set[str]:
@@ -77,7 +123,11 @@ def _selection(spec: Spec, options: PlanOptions) -> set[str]:
     for address in [*options.targets, *options.excludes]:
         if normalize_address(address) not in known:
             raise UsageError(f"--target/--exclude {address}: no such resource in the spec")
-    selected = with_dependencies(spec.resources, map(normalize_address, options.targets)) if options.targets else known
+    selected = (
+        with_dependencies(spec.resources, map(normalize_address, options.targets))
+        if options.targets
+        else known
+    )
     for address in options.excludes:
         excluded = normalize_address(address)
         selected -= {a for a in selected if a == excluded or a.startswith(excluded + ".")}
@@ -98,8 +148,15 @@ def resolve_lookups(spec: Spec, ctx: AwsContext) -> dict[str, dict[str, Any]]:
                 results[node.name] = job.result()
             except LookupFailed as exc:
                 failures.append(f"lookups.{node.name} ({node.location}): {exc}")
+            except Exception as exc:
+                wrapped = read_failed(f"lookups.{node.name}", exc)
+                if wrapped is None:
+                    raise
+                raise wrapped from exc
     if failures:
-        raise LookupFailed("existing infrastructure the spec needs was not found:\n  " + "\n  ".join(sorted(failures)))
+        raise LookupFailed(
+            "existing infrastructure the spec needs was not found:\n  " + "\n  ".join(sorted(failures))
+        )
     return results
 
 
@@ -116,7 +173,13 @@ def read_live(spec: Spec, ctx: AwsContext) -> LiveByKind:
     def read_kind(kind: str, scope: ReadScope) -> tuple[str, dict[Key, Live]]:
         reconciler = KINDS[kind]
         keys = [_key(reconciler, n, spec) for n in by_kind.get(kind, [])]
-        return kind, reconciler.read(ctx, keys, scope)
+        try:
+            return kind, reconciler.read(ctx, keys, scope)
+        except Exception as exc:
+            wrapped = read_failed(f"{kind} (reading what exists)", exc)
+            if wrapped is None:
+                raise
+            raise wrapped from exc
 
     with futures.ThreadPoolExecutor(max_workers=8) as pool:
         for kind, found in pool.map(lambda k: read_kind(k, ReadScope(spec.stack)), top_level_kinds()):
@@ -132,7 +195,11 @@ def read_live(spec: Spec, ctx: AwsContext) -> LiveByKind:
 
 
 def _key(reconciler: Reconciler, node: ResourceNode, spec: Spec) -> Key:
-    parent_key = _key(KINDS[spec.resources[node.parent].kind], spec.resources[node.parent], spec) if node.parent else None
+    parent_key = (
+        _key(KINDS[spec.resources[node.parent].kind], spec.resources[node.parent], spec)
+        if node.parent
+        else None
+    )
     return reconciler.key(node.config, parent_key)
 
 
@@ -140,13 +207,22 @@ def _owned_or_adopted(live: Live, spec: Spec, kind: str) -> bool:
     if live.tags is None or live.tags.get(OWNER_TAG) == spec.stack:
         return True
     reconciler = KINDS[kind]
-    return any(n.kind == kind and n.lifecycle.adopt and reconciler.key(n.config, None) == live.key
-               for n in spec.resources.values())
+    return any(
+        n.kind == kind and n.lifecycle.adopt and reconciler.key(n.config, None) == live.key
+        for n in spec.resources.values()
+    )
 
 
 class _Planner:
-    def __init__(self, spec: Spec, ctx: AwsContext, options: PlanOptions, selected: set[str],
-                 lookups: dict[str, dict[str, Any]], live: LiveByKind) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        ctx: AwsContext,
+        options: PlanOptions,
+        selected: set[str],
+        lookups: dict[str, dict[str, Any]],
+        live: LiveByKind,
+    ) -> None:
         self.spec = spec
         self.ctx = ctx
         self.options = options
@@ -167,8 +243,11 @@ class _Planner:
             if address not in self.selected:
                 self._remember_unplanned(node, key)
                 continue
-            change = self._declared(node, reconciler, key) if not self.options.destroy else \
-                self._destroy_declared(node, reconciler, key)
+            change = (
+                self._declared(node, reconciler, key)
+                if not self.options.destroy
+                else self._destroy_declared(node, reconciler, key)
+            )
             self.planned[address] = change
             out.append(change)
         if not self.options.targets:
@@ -183,14 +262,26 @@ class _Planner:
     # --------------------------------------------------------------------------- declared
     def _declared(self, node: ResourceNode, reconciler: Reconciler, key: Key) -> Change:
         meta = reconciler.meta
-        change = Change(node.address, node.kind, Action.NOOP, key, node=node, parent=node.parent,
-                        depends_on=sorted(node.depends_on), sensitive_paths=set(node.sensitive_paths),
-                        adopt=node.lifecycle.adopt)
+        change = Change(
+            node.address,
+            node.kind,
+            Action.NOOP,
+            key,
+            node=node,
+            parent=node.parent,
+            depends_on=sorted(node.depends_on),
+            sensitive_paths=set(node.sensitive_paths),
+            adopt=node.lifecycle.adopt,
+        )
         parent_change = self.planned.get(node.parent) if node.parent else None
-        live = None if parent_change and parent_change.action in (Action.CREATE, Action.REPLACE) \
+        live = (
+            None
+            if parent_change and parent_change.action in (Action.CREATE, Action.REPLACE)
             else self.live.get(node.kind, {}).get(key)
+        )
         change.live = live
         config, tags = self.values.desired(node)
+        tags = with_protection(node, tags, live.tags if live else None)
         desired = reconciler.canonical(config)
         if parent_change and parent_change.action is Action.REFUSED:
             change.action, change.reason = Action.REFUSED, f"its parent {node.parent} is refused"
@@ -205,13 +296,18 @@ class _Planner:
             owner = live.tags.get(OWNER_TAG)
             if not node.lifecycle.adopt:
                 change.action = Action.REFUSED
-                change.reason = (f"{meta.title} {reconciler.label(key)!r} exists but is not owned by this stack"
-                                 + (f" (it belongs to stack {owner!r})" if owner else "")
-                                 + "; set lifecycle.adopt: true to take it over")
+                change.reason = (
+                    f"{meta.title} {reconciler.label(key)!r} exists but is not owned by this stack"
+                    + (f" (it belongs to stack {owner!r})" if owner else "")
+                    + "; set lifecycle.adopt: true to take it over"
+                )
                 return self._known(change, live, node, reconciler)
             if owner:
                 change.action = Action.REFUSED
-                change.reason = f"{meta.title} {reconciler.label(key)!r} belongs to stack {owner!r}; adopt only takes unowned resources"
+                change.reason = (
+                    f"{meta.title} {reconciler.label(key)!r} belongs to stack {owner!r}; "
+                    "adopt only takes unowned resources"
+                )
                 return self._known(change, live, node, reconciler)
             change.notes.append("adopted: will be tagged as owned by this stack")
         if live.pending:
@@ -224,12 +320,24 @@ class _Planner:
         change.differences = delta.differences
         if not delta:
             return self._known(change, live, node, reconciler)
+        if all(d.path == FINGERPRINT_PATH for d in delta.differences):
+            change.bookkeeping = True
+            return self._known(change, live, node, reconciler)
         forced = [p for p in meta.force_new if delta.different_at(p)]
         if forced:
-            if node.lifecycle.prevent_destroy and node.address not in self.allowed:
+            protected = (
+                "lifecycle.prevent_destroy is set"
+                if node.lifecycle.prevent_destroy
+                else "it holds data"
+                if meta.stateful
+                else ""
+            )
+            if protected and node.address not in self.allowed:
                 change.action = Action.REFUSED
-                change.reason = (f"changing {', '.join(forced)} needs a replacement, and lifecycle.prevent_destroy "
-                                 f"is set (name it with --allow-destroy {node.address} to allow it)")
+                change.reason = (
+                    f"changing {', '.join(forced)} needs a replacement, and {protected} "
+                    f"(name it with --allow-destroy {node.address} to allow it)"
+                )
             else:
                 change.action = Action.REPLACE
                 change.reason = f"{', '.join(forced)} cannot change in place"
@@ -251,14 +359,23 @@ class _Planner:
 
     def _destroy_declared(self, node: ResourceNode, reconciler: Reconciler, key: Key) -> Change:
         live = self.live.get(node.kind, {}).get(key)
-        change = Change(node.address, node.kind, Action.NOOP, key, node=node, live=live, parent=node.parent,
-                        depends_on=sorted(node.depends_on), sensitive_paths=set(node.sensitive_paths))
+        change = Change(
+            node.address,
+            node.kind,
+            Action.NOOP,
+            key,
+            node=node,
+            live=live,
+            parent=node.parent,
+            depends_on=sorted(node.depends_on),
+            sensitive_paths=set(node.sensitive_paths),
+        )
         if live is None:
             return change
         if live.tags is not None and live.tags.get(OWNER_TAG) != self.spec.stack:
             change.notes.append("not owned by this stack: left alone")
             return change
-        return self._deletion(change, reconciler, node.lifecycle.prevent_destroy)
+        return self._deletion(change, reconciler, node.lifecycle.prevent_destroy or is_protected(live))
 
     # --------------------------------------------------------------------------- undeclared
     def _undeclared(self, claimed: Mapping[str, set[Key]]) -> list[Change]:
@@ -268,21 +385,31 @@ class _Planner:
             for key, live in self.live.get(kind, {}).items():
                 if key in claimed[kind]:
                     continue
-                parent_address = owned_parents.get((reconciler.meta.parent, key[0])) \
-                    if reconciler.meta.parent and isinstance(key, tuple) else None
+                parent_address = (
+                    owned_parents.get((reconciler.meta.parent, key[0]))
+                    if reconciler.meta.parent and isinstance(key, tuple)
+                    else None
+                )
                 if reconciler.meta.parent and parent_address is None:
                     continue  # children of unowned or unknown parents are never touched
                 if live.tags is not None and live.tags.get(OWNER_TAG) != self.spec.stack:
                     continue
                 label = reconciler.label(key)
                 address = f'{parent_address}.{kind}["{label}"]' if parent_address else f'{kind}["{label}"]'
-                change = Change(address, kind, Action.DELETE, key, live=live, parent=parent_address,
-                                sensitive_paths=set(reconciler.meta.sensitive_fields))
+                change = Change(
+                    address,
+                    kind,
+                    Action.DELETE,
+                    key,
+                    live=live,
+                    parent=parent_address,
+                    sensitive_paths=set(reconciler.meta.sensitive_fields),
+                )
                 if live.pending:
                     change.action = Action.NOOP
                     change.notes.append(f"not declared, but {live.pending}: it cannot be removed until then")
                 else:
-                    self._deletion(change, reconciler, prevent=False, undeclared=True)
+                    self._deletion(change, reconciler, prevent=is_protected(live), undeclared=True)
                 out.append(change)
         return out
 
@@ -294,13 +421,24 @@ class _Planner:
                 out[(change.kind, change.key)] = change.address
         return out
 
-    def _deletion(self, change: Change, reconciler: Reconciler, prevent: bool, undeclared: bool = False) -> Change:
+    def _deletion(
+        self, change: Change, reconciler: Reconciler, prevent: bool, undeclared: bool = False
+    ) -> Change:
         named = change.address in self.allowed
         if (reconciler.meta.stateful or prevent) and not named:
-            why = "it holds data" if reconciler.meta.stateful else "lifecycle.prevent_destroy is set"
+            why = (
+                "it holds data"
+                if reconciler.meta.stateful
+                else (
+                    "lifecycle.prevent_destroy was set when it was last applied"
+                    if undeclared
+                    else "lifecycle.prevent_destroy is set"
+                )
+            )
             change.action = Action.RETAINED
-            change.reason = (("no longer declared; " if undeclared else "")
-                             + f"kept because {why} (name it with --allow-destroy '{change.address}' to delete it)")
+            change.reason = (
+                "no longer declared; " if undeclared else ""
+            ) + f"kept because {why} (name it with --allow-destroy '{change.address}' to delete it)"
         else:
             change.action = Action.DELETE
             change.reason = "no longer declared" if undeclared else "destroy"

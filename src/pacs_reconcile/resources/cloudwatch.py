@@ -1,11 +1,14 @@
 """CloudWatch: metric alarms and dashboards.
 
-Alarms: DescribeAlarms reads up to 100 names a call; the owned ones nobody asked for come from one
-Resource Groups Tagging API sweep. PutMetricAlarm replaces the whole configuration and ignores
-Tags on update, so updates send everything and tags go through TagResource/UntagResource.
+Alarms: DescribeAlarms reads up to 100 names a call; their tags, and the owned alarms nobody asked
+for, come from the run's one Resource Groups Tagging API sweep (read at the same time as the
+declared alarms). PutMetricAlarm replaces the whole configuration and ignores Tags on update, so
+updates send everything and tags go through TagResource/UntagResource.
 
-Dashboards are global (ARN without a region) and the tagging API does not list them, so the read
-lists every dashboard and asks each one for its tags; bodies compare as parsed JSON.
+Dashboards are global (ARN without a region) and the tagging API does not list them (only
+CloudWatch's own ListTagsForResource reads their tags), so the read lists every dashboard and asks
+each one for its tags, while it fetches the declared ones' bodies; bodies compare as parsed JSON.
+That is 1 + (dashboards in the account) + (dashboards read) calls, the least AWS allows.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
@@ -23,16 +25,13 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, canonical_json, sorted_unique, tags_from_list, tags_to_list
 from ..errors import AwsError
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import batched, both, concurrently, error_code, owned_of
 from .dashboard_body import validate_dashboard_body
 from .registry import register
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 DESCRIBE_ALARMS_BATCH = 100
-"""AlarmNames accepts at most 100 names per DescribeAlarms call."""
-READ_WORKERS = 8
-"""Per-resource calls (tags, dashboard bodies) run this many at a time on the shared client."""
+"""AlarmNames accepts at most 100 names per DescribeAlarms call, and MaxRecords at most 100 (asked
+for explicitly: a smaller default page would split every batch in two)."""
 
 # Spec vocabulary ------------------------------------------------------------------------------
 
@@ -363,37 +362,6 @@ def _periods(metric: AlarmMetric | None, metrics: list[MetricQuery] | None) -> I
 # Shared read helpers --------------------------------------------------------------------------
 
 
-def _concurrently(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """fn over items, a few at a time on the shared clients; the first error propagates."""
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(items))) as pool:
-        return list(pool.map(fn, items))
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-def _owned_by_tagging_api(ctx: AwsContext, stack: str, resource_type: str) -> dict[str, dict[str, str]]:
-    """ARN -> tags of every resource of this type carrying this stack's owner tag (one sweep)."""
-    paginator = ctx.client("resourcegroupstaggingapi").get_paginator("get_resources")
-    pages = paginator.paginate(
-        TagFilters=[{"Key": OWNER_TAG, "Values": [stack]}], ResourceTypeFilters=[resource_type]
-    )
-    return {
-        item["ResourceARN"]: tags_from_list(item.get("Tags"))
-        for page in pages
-        for item in page.get("ResourceTagMappingList", [])
-    }
-
-
 def _list_tags(ctx: AwsContext, arn: str) -> dict[str, str]:
     return tags_from_list(ctx.client("cloudwatch").list_tags_for_resource(ResourceARN=arn).get("Tags"))
 
@@ -568,6 +536,12 @@ def _alarm_name_from_arn(arn: str) -> str:
     return arn.split(":", 6)[6]
 
 
+def owned_alarms(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
+    """{name: tags} of the alarms carrying this stack's owner tag, from the run's one tag sweep."""
+    owned = owned_of(ctx, stack, "cloudwatch", "alarm:")
+    return {_alarm_name_from_arn(arn): tags for arn, tags in owned.items()}
+
+
 @register
 class AlarmReconciler(Reconciler):
     meta = KindMeta(
@@ -589,14 +563,13 @@ class AlarmReconciler(Reconciler):
         return out
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        owned = {
-            _alarm_name_from_arn(arn): tags
-            for arn, tags in _owned_by_tagging_api(ctx, scope.stack, "cloudwatch:alarm").items()
-        }
-        names = list(dict.fromkeys([*(str(k) for k in keys), *owned]))
-        alarms = self._describe(ctx, names)
+        declared = list(dict.fromkeys(str(k) for k in keys))
+        owned, alarms = both(lambda: owned_alarms(ctx, scope.stack), lambda: self._describe(ctx, declared))
+        asked = set(declared)
+        alarms += self._describe(ctx, [name for name in owned if name not in asked])  # owned, undeclared
+        # Alarms outside the sweep (unowned, or tagged too recently for it): their own tag read.
         untagged = [a["AlarmArn"] for a in alarms if a["AlarmName"] not in owned]
-        untagged_tags = _concurrently(lambda arn: _list_tags(ctx, arn), untagged)
+        untagged_tags = concurrently(lambda arn: _list_tags(ctx, arn), untagged)
         tags = dict(zip(untagged, untagged_tags, strict=True))
         return {
             alarm["AlarmName"]: self._live(alarm, owned.get(alarm["AlarmName"], tags.get(alarm["AlarmArn"])))
@@ -622,12 +595,17 @@ class AlarmReconciler(Reconciler):
 
     # helpers ----------------------------------------------------------------------------------
     def _describe(self, ctx: AwsContext, names: Sequence[str]) -> list[dict[str, Any]]:
-        paginator = ctx.client("cloudwatch").get_paginator("describe_alarms")
-        alarms: list[dict[str, Any]] = []
-        for batch in _chunks(names, DESCRIBE_ALARMS_BATCH):
-            for page in paginator.paginate(AlarmNames=list(batch), AlarmTypes=["MetricAlarm"]):
-                alarms.extend(page.get("MetricAlarms", []))
-        return alarms
+        """The named alarms that exist: 100 names a call, a few calls at once."""
+        return batched(lambda batch: self._describe_batch(ctx, batch), names, DESCRIBE_ALARMS_BATCH)
+
+    @staticmethod
+    def _describe_batch(ctx: AwsContext, names: Sequence[str]) -> list[dict[str, Any]]:
+        pages = (
+            ctx.client("cloudwatch")
+            .get_paginator("describe_alarms")
+            .paginate(AlarmNames=list(names), AlarmTypes=["MetricAlarm"], MaxRecords=DESCRIBE_ALARMS_BATCH)
+        )
+        return [alarm for page in pages for alarm in page.get("MetricAlarms", [])]
 
     def _live(self, alarm: Mapping[str, Any], tags: dict[str, str] | None) -> Live:
         name, arn = alarm["AlarmName"], alarm["AlarmArn"]
@@ -662,6 +640,9 @@ class DashboardSpec(SpecModel):
     {options}] rows; "." repeats the value above) and region; text widgets need markdown."""
 
 
+DASHBOARD_NOT_FOUND = ("ResourceNotFound", "ResourceNotFoundException")
+
+
 def _dashboard_arn(ctx: AwsContext, name: str) -> str:
     return f"arn:{ctx.partition}:cloudwatch::{ctx.account_id}:dashboard/{name}"
 
@@ -684,20 +665,28 @@ class DashboardReconciler(Reconciler):
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         arns = self._list(ctx)
-        # The tagging API does not list dashboards: ownership needs each dashboard's own tags.
-        tag_results = _concurrently(lambda arn: self._tags_or_none(ctx, arn), list(arns.values()))
+        declared = [name for name in dict.fromkeys(map(str, keys)) if name in arns]
+        # The tagging API does not list dashboards: ownership needs each dashboard's own tags. Those
+        # and the declared dashboards' bodies are read in one go (neither waits for the other).
+        reads: list[tuple[Callable[[AwsContext, str], Any], str]] = [
+            *((self._tags_or_none, arn) for arn in arns.values()),
+            *((self._get_or_none, name) for name in declared),
+        ]
+        results = concurrently(lambda read: read[0](ctx, read[1]), reads)
+        tag_results, bodies = results[: len(arns)], dict(zip(declared, results[len(arns) :], strict=True))
         tags_by_name = {name: tags for name, tags in zip(arns, tag_results, strict=True) if tags is not None}
-        wanted = {str(k) for k in keys}
-        selected = [
+        # Owned dashboards no longer declared: their bodies too (usually none).
+        undeclared = [
             name
             for name, tags in tags_by_name.items()
-            if name in wanted or tags.get(OWNER_TAG) == scope.stack
+            if name not in bodies and tags.get(OWNER_TAG) == scope.stack
         ]
-        bodies = _concurrently(lambda name: self._get_or_none(ctx, name), selected)
+        more = concurrently(lambda name: self._get_or_none(ctx, name), undeclared)
+        bodies.update(zip(undeclared, more, strict=True))
         return {
             name: self._live(name, dashboard, tags_by_name[name])
-            for name, dashboard in zip(selected, bodies, strict=True)
-            if dashboard is not None
+            for name, dashboard in bodies.items()
+            if dashboard is not None and name in tags_by_name
         }
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
@@ -716,7 +705,7 @@ class DashboardReconciler(Reconciler):
         try:
             client.delete_dashboards(DashboardNames=[live.attrs["name"]])
         except client.exceptions.ClientError as exc:
-            if _error_code(exc) not in ("ResourceNotFound", "ResourceNotFoundException"):
+            if error_code(exc) not in DASHBOARD_NOT_FOUND:
                 raise  # anything but "already gone" is a real failure
 
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
@@ -742,8 +731,11 @@ class DashboardReconciler(Reconciler):
         client = ctx.client("cloudwatch")
         try:
             return dict(client.get_dashboard(DashboardName=name))
-        except client.exceptions.DashboardNotFoundError:
-            return None  # deleted since it was listed
+        except client.exceptions.ClientError as exc:
+            # DashboardNotFoundError and ResourceNotFound share the code: botocore may raise either.
+            if error_code(exc) in DASHBOARD_NOT_FOUND:
+                return None  # deleted since it was listed
+            raise
 
     def _put(self, ctx: AwsContext, name: str, body: Mapping[str, Any], **extra: Any) -> None:
         response = ctx.client("cloudwatch").put_dashboard(

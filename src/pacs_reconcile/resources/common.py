@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .. import OWNER_TAG
-from ..aws import AwsContext
+from ..aws import AwsContext, is_mutating
 from ..diff import tags_from_list
 
 T = TypeVar("T")
 R = TypeVar("R")
+A = TypeVar("A")
+B = TypeVar("B")
 
 READ_WORKERS = 8
 """Per-resource reads run at most this many at once (well under the published describe quotas)."""
+TAGGING_PAGE_SIZE = 100
+"""GetResources' maximum ResourcesPerPage."""
+BATCH_WORKERS = 4
+"""Batched describes (100 alarms, 50 log groups a call) run at most this many at once: a few
+seconds of reads become a fraction of one, and the burst stays small beside DescribeAlarms' 9 and
+DescribeLogGroups' 5 calls a second (botocore's adaptive retry absorbs a throttle)."""
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -23,12 +32,29 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def concurrently(fn: Callable[[T], R], items: Sequence[T], workers: int = READ_WORKERS) -> list[R]:
-    """fn over items, a few at a time on the shared clients; results in order, the first error propagates."""
-    if len(items) <= 1:
+def concurrently(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:
+    """fn over items, a few (READ_WORKERS) at a time on the shared clients; results in order, the
+    first error propagates."""
+    workers = workers or READ_WORKERS
+    if len(items) <= 1 or workers == 1:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def batched(read_batch: Callable[[Sequence[T]], list[R]], items: Sequence[T], size: int) -> list[R]:
+    """read_batch over `items` in batches of at most `size` (AWS's per-call limit), BATCH_WORKERS
+    batches at a time; the results of all batches in order. No items, no call."""
+    results = concurrently(read_batch, list(chunks(items, size)), BATCH_WORKERS)
+    return [item for batch in results for item in batch]
+
+
+def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """first() and second() at the same time: e.g. the owner-tag sweep and the reads of the declared
+    resources, which do not depend on each other. An error in either propagates."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(second)
+        return first(), later.result()
 
 
 def error_code(exc: BaseException) -> str:
@@ -50,23 +76,48 @@ def arn_resource(arn: str) -> str:
 def owned_resources(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
     """ARN -> tags of every resource the Resource Groups Tagging API lists with this stack's owner tag.
 
-    One paginated sweep per run, shared by every kind (IAM roles, EventBridge rules and dashboards
-    are not covered by the tagging API: their kinds read tags themselves).
+    One paginated sweep (100 resources a page, the API's maximum) per run, shared by every kind
+    (IAM roles, EventBridge rules and dashboards are not covered by the tagging API: their kinds
+    read tags themselves). It is swept again only when this context has changed something in AWS
+    since (a read after an apply, or in a test), so a later read never sees tags from before.
     """
+    key = f"owned-resources:{stack}"
+    writes = _writes_so_far(ctx)
 
-    def sweep() -> dict[str, dict[str, str]]:
+    def sweep() -> OwnerSweep:
         paginator = ctx.client("resourcegroupstaggingapi").get_paginator("get_resources")
-        pages = paginator.paginate(TagFilters=[{"Key": OWNER_TAG, "Values": [stack]}], ResourcesPerPage=100)
-        return {
+        pages = paginator.paginate(
+            TagFilters=[{"Key": OWNER_TAG, "Values": [stack]}], ResourcesPerPage=TAGGING_PAGE_SIZE
+        )
+        owned = {
             item["ResourceARN"]: tags_from_list(item.get("Tags"))
             for page in pages
             for item in page.get("ResourceTagMappingList", [])
         }
+        return OwnerSweep(writes, owned)
 
-    return ctx.memo(f"owned-resources:{stack}", sweep)
+    found = ctx.memo(key, sweep)
+    if found.writes_before != writes:
+        ctx.forget(key)
+        found = ctx.memo(key, sweep)
+    return found.owned
 
 
-def owned_of(ctx: AwsContext, stack: str, service: str, resource_prefix: str = "") -> dict[str, dict[str, str]]:
+@dataclass(frozen=True)
+class OwnerSweep:
+    writes_before: int
+    """How many mutating calls this context had made when the sweep started."""
+    owned: dict[str, dict[str, str]]
+
+
+def _writes_so_far(ctx: AwsContext) -> int:
+    calls = dict(ctx.stats.calls)  # a copy: other threads may be recording calls
+    return sum(count for name, count in calls.items() if is_mutating(name.partition(".")[2]))
+
+
+def owned_of(
+    ctx: AwsContext, stack: str, service: str, resource_prefix: str = ""
+) -> dict[str, dict[str, str]]:
     """The owned resources of one service (and resource type, by the ARN's resource part prefix)."""
     return {
         arn: tags

@@ -18,10 +18,10 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator
 
-from .. import OWNER_TAG
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, sorted_unique, tags_from_list
+from ..diff import Delta, TagChanges, sorted_unique
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import batched, both, concurrently, error_code, owned_of
 from .registry import register
 
 # Shared limits and vocabularies ---------------------------------------------------------------
@@ -37,6 +37,8 @@ DESCRIBE_LOG_GROUPS_BATCH = 50
 """The API's maximum number of logGroupIdentifiers per DescribeLogGroups call."""
 QUERY_DEFINITIONS_PAGE_SIZE = 1000
 """The API's maximum maxResults for DescribeQueryDefinitions."""
+METRIC_FILTERS_PAGE_SIZE = 50
+"""The API's maximum limit for DescribeMetricFilters."""
 MAX_DIMENSIONS = 3
 MAX_FILTER_PATTERN = 1024
 
@@ -426,11 +428,6 @@ class QueryDefinitionSpec(SpecModel):
 # AWS reads shared by the kinds --------------------------------------------------------------------
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
-
 def _log_group_name_from_arn(arn: str) -> str | None:
     """The log group name in a log group ARN (with or without the trailing ':*'), else None."""
     parts = arn.split(":", 5)
@@ -440,33 +437,78 @@ def _log_group_name_from_arn(arn: str) -> str | None:
 
 
 def owned_log_groups(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
-    """{name: tags} of every log group carrying this stack's owner tag: one paginated sweep."""
-    paginator = ctx.client("resourcegroupstaggingapi").get_paginator("get_resources")
-    # "logs" rather than "logs:log-group": moto files log groups under another type name.
-    pages = paginator.paginate(
-        TagFilters=[{"Key": OWNER_TAG, "Values": [stack]}], ResourceTypeFilters=["logs"]
-    )
+    """{name: tags} of every log group carrying this stack's owner tag, from the run's one tag sweep."""
     owned: dict[str, dict[str, str]] = {}
-    for page in pages:
-        for mapping in page.get("ResourceTagMappingList", []):
-            name = _log_group_name_from_arn(mapping["ResourceARN"])
-            if name is not None:
-                owned[name] = tags_from_list(mapping.get("Tags"))
+    for arn, tags in owned_of(ctx, stack, "logs", "log-group:").items():
+        name = _log_group_name_from_arn(arn)
+        if name is not None:
+            owned[name] = tags
     return owned
 
 
 def describe_log_groups(ctx: AwsContext, names: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """{name: DescribeLogGroups entry} for the named log groups that exist, 50 names a call."""
-    paginator = ctx.client("logs").get_paginator("describe_log_groups")
-    found: dict[str, dict[str, Any]] = {}
-    for batch in _chunks(sorted(set(names)), DESCRIBE_LOG_GROUPS_BATCH):
-        wanted = set(batch)
-        for page in paginator.paginate(logGroupIdentifiers=batch):
-            # moto ignores logGroupIdentifiers and lists every group: keep only the asked ones.
-            for group in page.get("logGroups", []):
-                if group["logGroupName"] in wanted:
-                    found[group["logGroupName"]] = group
-    return found
+    """{name: DescribeLogGroups entry} for the named log groups that exist: 50 names a call, a few
+    calls at once."""
+    batches = batched(
+        lambda batch: _describe_log_group_batch(ctx, batch), sorted(set(names)), DESCRIBE_LOG_GROUPS_BATCH
+    )
+    return {group["logGroupName"]: group for group in batches}
+
+
+def _describe_log_group_batch(ctx: AwsContext, names: Sequence[str]) -> list[dict[str, Any]]:
+    wanted = set(names)
+    pages = ctx.client("logs").get_paginator("describe_log_groups").paginate(logGroupIdentifiers=list(names))
+    # moto ignores logGroupIdentifiers and lists every group: keep only the asked ones.
+    return [group for page in pages for group in page.get("logGroups", []) if group["logGroupName"] in wanted]
+
+
+def metric_filters_of(ctx: AwsContext, log_groups: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """{log group: its metric filters} for the given log groups (absent ones have none).
+
+    DescribeMetricFilters reads one log group, or (without logGroupName) every filter of the
+    account, 50 a page. For several log groups the account-wide listing is used while it costs
+    fewer calls than one per group; past that many pages (an account full of other filters) it
+    stops and reads group by group, so the read never costs more than twice the per-group reads.
+    A policy that allows the per-group form only (AccessDenied on the listing) gets that form.
+    """
+    wanted = set(log_groups)
+    listed = _filters_of_account(ctx, max_pages=len(wanted)) if len(wanted) > 1 else None
+    if listed is None:
+        per_group = concurrently(lambda group: _filters_of_group(ctx, group), log_groups)
+        return dict(zip(log_groups, per_group, strict=True))
+    by_group: dict[str, list[dict[str, Any]]] = {group: [] for group in log_groups}
+    for metric_filter in listed:
+        if metric_filter.get("logGroupName") in wanted:
+            by_group[metric_filter["logGroupName"]].append(metric_filter)
+    return by_group
+
+
+def _filters_of_account(ctx: AwsContext, max_pages: int) -> list[dict[str, Any]] | None:
+    """Every metric filter of the account, or None once `max_pages` pages did not hold them all."""
+    logs = ctx.client("logs")
+    filters: list[dict[str, Any]] = []
+    try:
+        pages = logs.get_paginator("describe_metric_filters").paginate(limit=METRIC_FILTERS_PAGE_SIZE)
+        for number, page in enumerate(pages, start=1):
+            filters.extend(page.get("metricFilters", []))
+            if page.get("nextToken") and number >= max_pages:
+                return None  # more pages than per-group reads would take: read per group instead
+    except logs.exceptions.ClientError as exc:
+        if error_code(exc) in ("AccessDenied", "AccessDeniedException"):
+            return None  # only allowed per log group: the per-group reads raise if those are denied too
+        raise
+    return filters
+
+
+def _filters_of_group(ctx: AwsContext, log_group: str) -> list[dict[str, Any]]:
+    logs = ctx.client("logs")
+    pages = logs.get_paginator("describe_metric_filters").paginate(
+        logGroupName=log_group, limit=METRIC_FILTERS_PAGE_SIZE
+    )
+    try:
+        return [f for page in pages for f in page.get("metricFilters", [])]
+    except logs.exceptions.ResourceNotFoundException:
+        return []  # the log group does not exist, so neither do its filters
 
 
 def _log_group_arn(group: Mapping[str, Any]) -> str:
@@ -500,14 +542,22 @@ class LogGroups(Reconciler):
     )
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        owned = owned_log_groups(ctx, scope.stack)
-        groups = describe_log_groups(ctx, [str(k) for k in keys] + list(owned))
+        declared = {str(k) for k in keys}
+        # The owner-tag sweep and the declared groups are read at the same time; then the owned
+        # groups no longer declared (usually none).
+        owned, groups = both(
+            lambda: owned_log_groups(ctx, scope.stack), lambda: describe_log_groups(ctx, declared)
+        )
+        groups.update(describe_log_groups(ctx, [name for name in owned if name not in declared]))
+        arns = {name: _log_group_arn(group) for name, group in groups.items()}
+        # Groups outside the sweep (unowned, or tagged too recently for it): their own tag read.
+        untagged = [name for name in groups if name not in owned]
+        read_tags = concurrently(lambda name: self._tags(ctx, arns[name]), untagged)
+        tags = {**dict(zip(untagged, read_tags, strict=True)), **owned}
         out: dict[Key, Live] = {}
         for name, group in groups.items():
-            arn = _log_group_arn(group)
-            # Declared groups missing from the (eventually consistent) sweep: ask for their tags.
-            tags = owned[name] if name in owned else self._tags(ctx, arn)
-            out[name] = self._live(name, arn, group.get("retentionInDays"), group.get("kmsKeyId"), tags)
+            retention, kms_key = group.get("retentionInDays"), group.get("kmsKeyId")
+            out[name] = self._live(name, arns[name], retention, kms_key, tags[name])
         return out
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
@@ -600,8 +650,8 @@ class MetricFilters(Reconciler):
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         out: dict[Key, Live] = {}
-        for log_group in _parents_to_read(keys, scope):
-            for raw in self._describe(ctx, log_group):
+        for log_group, filters in metric_filters_of(ctx, _parents_to_read(keys, scope)).items():
+            for raw in filters:
                 live = self._live(log_group, raw)
                 out[live.key] = live
         return out
@@ -630,16 +680,6 @@ class MetricFilters(Reconciler):
         }
         ctx.client("logs").put_metric_filter(logGroupName=log_group, **raw)
         return self._live(log_group, raw)
-
-    @staticmethod
-    def _describe(ctx: AwsContext, log_group: str) -> list[dict[str, Any]]:
-        logs = ctx.client("logs")
-        paginator = logs.get_paginator("describe_metric_filters")
-        try:
-            pages = paginator.paginate(logGroupName=log_group)
-            return [f for page in pages for f in page.get("metricFilters", [])]
-        except logs.exceptions.ResourceNotFoundException:
-            return []  # the log group does not exist, so neither do its filters
 
     def _live(self, log_group: str, raw: Mapping[str, Any]) -> Live:
         metric = _from_transformation(raw["metricTransformations"][0])

@@ -326,6 +326,23 @@ class EcsServiceLookup(_ModelLookup[EcsServiceLookupSpec]):
         }
 
 
+def _scaling_policies_of(ctx: AwsContext, namespace: str, resource_id: str) -> list[dict[str, Any]]:
+    """Every scaling policy of one scalable resource, listed once per run: a spec usually looks up
+    several policies of the same service (scale out on CPU, on memory...)."""
+
+    def listing() -> list[dict[str, Any]]:
+        client = ctx.client("application-autoscaling")
+        return _pages(
+            client,
+            "describe_scaling_policies",
+            "ScalingPolicies",
+            ServiceNamespace=namespace,
+            ResourceId=resource_id,
+        )
+
+    return ctx.memo(f"scaling-policies:{namespace}:{resource_id}", listing)
+
+
 class ScalingPolicyLookupSpec(SpecModel):
     """An existing Application Auto Scaling policy (e.g. an ECS service's step scaling policy)."""
 
@@ -349,16 +366,11 @@ class ScalingPolicyLookup(_ModelLookup[ScalingPolicyLookupSpec]):
     )
 
     def find(self, ctx: AwsContext, spec: ScalingPolicyLookupSpec) -> dict[str, Any]:
-        policies = _pages(
-            ctx.client("application-autoscaling"),
-            "describe_scaling_policies",
-            "ScalingPolicies",
-            ServiceNamespace=spec.service_namespace,
-            ResourceId=spec.resource_id,
-            PolicyNames=[spec.name],
-        )
-        # moto ignores the PolicyNames filter; filtering again costs nothing on real AWS
-        policies = [p for p in policies if p.get("PolicyName") == spec.name]
+        policies = [
+            p
+            for p in _scaling_policies_of(ctx, spec.service_namespace, spec.resource_id)
+            if p.get("PolicyName") == spec.name
+        ]
         policy = self.only_one(ctx, f"'{spec.name}' on {spec.resource_id}", policies, "PolicyARN")
         return {"arn": policy["PolicyARN"], "name": policy["PolicyName"]}
 

@@ -1,11 +1,11 @@
 """SNS: topics (owned through their tags) and their subscriptions (children, untaggable).
 
-Topics are found by one Resource Groups Tagging API sweep plus GetTopicAttributes each (a topic
-ARN is derived from its name, so a declared topic needs no listing). Subscriptions are listed per
-topic; one that waits for a person to confirm it can be neither read nor deleted, so it is
-reported as pending. A subscription endpoint may be a secret (a webhook URL): it never appears
-in a key, an error message or the spec model's repr (the kind declares it sensitive, so the
-engine masks it in the state it shows).
+Topics are found by the run's one Resource Groups Tagging API sweep plus GetTopicAttributes each
+(a topic ARN is derived from its name, so a declared topic needs no listing, and its attributes
+are read while the sweep runs). Subscriptions are listed per topic; one that waits for a person
+to confirm it can be neither read nor deleted, so it is reported as pending. A subscription
+endpoint may be a secret (a webhook URL): it never appears in a key, an error message or the
+spec model's repr (the kind declares it sensitive, so the engine masks it in the state it shows).
 """
 
 from __future__ import annotations
@@ -20,19 +20,18 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import (
     UNKNOWN,
     Delta,
     TagChanges,
     contains_unknown,
-    sorted_unique,
     tags_from_list,
     tags_to_list,
 )
 from ..policy import canonical_policy
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import both, concurrently, owned_of
 from .registry import register
 
 # Shared helpers --------------------------------------------------------------------------------
@@ -179,16 +178,19 @@ class TopicReconciler(Reconciler):
         return state
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        owned = self._owned_topics(ctx, scope.stack)
-        out: dict[Key, Live] = {}
-        for name in sorted({*owned, *map(str, keys)}):
-            arn = topic_arn(ctx, name)
-            attributes = self._attributes(ctx, arn)
-            if attributes is None:
-                continue
-            tags = owned[name] if name in owned else self._tags(ctx, arn)
-            out[name] = self._live(name, arn, attributes, tags)
-        return out
+        declared = sorted(set(map(str, keys)))
+        owned, attributes = both(
+            lambda: self._owned_topics(ctx, scope.stack), lambda: self._attributes_of(ctx, declared)
+        )
+        attributes.update(self._attributes_of(ctx, sorted(set(owned) - set(declared))))  # owned, undeclared
+        # Topics outside the sweep (unowned, or tagged too recently for it): their own tag read.
+        untagged = [name for name in attributes if name not in owned]
+        read_tags = concurrently(lambda name: self._tags(ctx, topic_arn(ctx, name)), untagged)
+        tags = {**dict(zip(untagged, read_tags, strict=True)), **owned}
+        return {
+            name: self._live(name, topic_arn(ctx, name), attributes[name], tags[name])
+            for name in sorted(attributes)
+        }
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         # CreateTopic on an existing name ignores new attributes and tags: the engine calls this
@@ -228,19 +230,19 @@ class TopicReconciler(Reconciler):
     # reading ----------------------------------------------------------------------------------
     @staticmethod
     def _owned_topics(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
-        """Name -> tags of every topic in the region carrying this stack's owner tag."""
-        pages = (
-            ctx.client("resourcegroupstaggingapi")
-            .get_paginator("get_resources")
-            .paginate(TagFilters=[{"Key": OWNER_TAG, "Values": [stack]}], ResourceTypeFilters=["sns"])
-        )
+        """Name -> tags of every topic in the region carrying this stack's owner tag (the run's sweep)."""
         owned: dict[str, dict[str, str]] = {}
-        for page in pages:
-            for mapping in page["ResourceTagMappingList"]:
-                name = topic_name(mapping["ResourceARN"])
-                if name is not None:
-                    owned[name] = tags_from_list(mapping.get("Tags"))
+        for arn, tags in owned_of(ctx, stack, "sns").items():
+            name = topic_name(arn)
+            if name is not None:
+                owned[name] = tags
         return owned
+
+    def _attributes_of(self, ctx: AwsContext, names: Sequence[str]) -> dict[str, dict[str, str]]:
+        """{name: attributes} of the named topics that exist, a few at a time."""
+        arns = {name: topic_arn(ctx, name) for name in names}  # the account id is looked up once, here
+        found = concurrently(lambda name: self._attributes(ctx, arns[name]), names)
+        return {name: found_ for name, found_ in zip(names, found, strict=True) if found_ is not None}
 
     @staticmethod
     def _attributes(ctx: AwsContext, arn: str) -> dict[str, str] | None:
@@ -421,19 +423,20 @@ class SubscriptionReconciler(Reconciler):
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         wanted = set(keys)
-        topics = {_topic_of(k) for k in keys} | {str(p) for p in scope.parents}
-        out: dict[Key, Live] = {}
-        for topic in sorted(topics):
-            parent = scope.parents.get(topic)
-            arn = parent.attrs["arn"] if parent is not None else topic_arn(ctx, topic)
-            for listed in self._list(ctx, arn):
+        topics = sorted({_topic_of(k) for k in keys} | {str(p) for p in scope.parents})
+        arns = [
+            scope.parents[topic].attrs["arn"] if topic in scope.parents else topic_arn(ctx, topic)
+            for topic in topics
+        ]
+        to_read: list[tuple[Key, dict[str, Any]]] = []
+        listings = concurrently(lambda arn: self._list(ctx, arn), arns)
+        for topic, subscriptions in zip(topics, listings, strict=True):
+            for listed in subscriptions:
                 key = self._key(topic, listed["Protocol"], listed["Endpoint"])
-                if parent is None and key not in wanted:
-                    continue
-                live = self._read_one(ctx, key, listed)
-                if live is not None:
-                    out[key] = live
-        return out
+                if topic in scope.parents or key in wanted:
+                    to_read.append((key, listed))
+        found = concurrently(lambda item: self._read_one(ctx, *item), to_read)
+        return {live.key: live for live in found if live is not None}
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         state = desired.state

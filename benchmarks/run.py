@@ -1,0 +1,332 @@
+"""The plan benchmark: specs of growing size against moto with 40 ms per call, measured from outside.
+
+    .venv/bin/python -m benchmarks.run                 # every scenario, 3 plans each (3-6 minutes)
+    .venv/bin/python -m benchmarks.run --quick         # the repository's stack only
+    .venv/bin/python -m benchmarks.run --json out.json # also keep the raw numbers
+
+Run from the repository's root. For each scenario (benchmarks/specs.py) a fresh emulator process
+starts (benchmarks/emulator.py: moto's server with AWS's page limits and a sleep per request),
+`pacs-reconcile apply` converges the stack, then `pacs-reconcile --stats plan` runs `--repeat`
+times as a subprocess and one no-op `apply` checks that nothing is changed. Reported per
+scenario: AWS calls (from --stats), the wall time, CPU time and peak RSS of the whole process
+(os.wait4 of that very child), the emulator's CPU time meanwhile, the calls Terraform's
+per-resource refresh would make (benchmarks/terraform_model.py), and the mutating calls of the
+no-op apply. Then the time of `pacs-reconcile --help`. Medians of the repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .specs import REPO, SCENARIOS, Scenario, write_scenario
+from .terraform_model import terraform_calls
+
+CLI = Path(sys.executable).with_name("pacs-reconcile")
+LATENCY_MS = 40.0
+STATS_TOTAL = re.compile(r"AWS calls: (\d+) \((\d+) retries, ([\d.]+)s in calls\)")
+STATS_LINE = re.compile(r"^\s+([\w-]+\.\w+): (\d+)$")
+
+
+@dataclass
+class Run:
+    """One CLI process, measured from outside."""
+
+    exit_code: int
+    wall_s: float
+    cpu_s: float
+    """User + system CPU time of the process."""
+    max_rss_mb: float
+    calls: dict[str, int]
+    retries: int
+    stderr_tail: str = ""
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def mutating(self) -> dict[str, int]:
+        from pacs_reconcile.aws import is_mutating
+
+        return {k: v for k, v in self.calls.items() if is_mutating(k.split(".", 1)[1])}
+
+
+@dataclass
+class ScenarioResult:
+    scenario: str
+    resources: int
+    lookups: int
+    terraform_calls: int
+    apply_wall_s: float
+    apply_calls: int
+    plan_calls: dict[str, int]
+    plan_total_calls: int
+    plan_wall_s: list[float]
+    plan_cpu_s: list[float]
+    plan_rss_mb: list[float]
+    noop_apply_mutating: dict[str, int]
+    noop_apply_wall_s: float
+    server_requests_per_plan: int = 0
+    """Requests the emulator saw during a plan (a check on --stats: retries would show here)."""
+    server_cpu_s_per_plan: float = 0.0
+    """The emulator's own CPU time during a plan (moto's work, on the same 2 cores as the client)."""
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def run_cli(args: list[str], endpoint: str) -> Run:
+    """`pacs-reconcile --stats ARGS` as a child process: wall time, peak RSS, calls by operation."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "NO_COLOR": "1",
+    }
+    env.pop("AWS_PROFILE", None)
+    command = [str(CLI), "--no-color", "--stats", "--endpoint-url", endpoint, *args]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not all children's
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    calls, retries = parse_stats(stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(child.returncode, wall, cpu, usage.ru_maxrss / 1024, calls, retries, stderr[-2000:])
+
+
+def parse_stats(stderr: str) -> tuple[dict[str, int], int]:
+    calls: dict[str, int] = {}
+    retries = 0
+    in_stats = False
+    for line in stderr.splitlines():
+        total = STATS_TOTAL.search(line)
+        if total:
+            in_stats, retries = True, int(total.group(2))
+            continue
+        match = STATS_LINE.match(line) if in_stats else None
+        if match:
+            calls[match.group(1)] = int(match.group(2))
+    return calls, retries
+
+
+class Emulator:
+    """benchmarks.emulator in a child process."""
+
+    def __init__(self, latency_ms: float) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.emulator", "--latency-ms", str(latency_ms)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("READY "):
+            self.stop()
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        self.endpoint = line.removeprefix("READY ")
+
+    def counters(self) -> tuple[int, float]:
+        """(AWS requests served, the emulator's CPU seconds) so far."""
+        with urllib.request.urlopen(f"{self.endpoint}/bench/latency", timeout=10) as answer:
+            state = json.load(answer)
+        return int(state["requests"]), float(state["cpu_s"])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def repo_stack_counts() -> tuple[Counter[str], int]:
+    from pacs_reconcile.spec.loader import load_spec
+
+    spec = load_spec(REPO / "monitoring.yaml", environ=os.environ)  # as the CLI runs below see it
+    return Counter(node.kind for node in spec.resources.values()), len(spec.lookups)
+
+
+def measure(scenario: Scenario, workdir: Path, repeat: int, latency_ms: float) -> ScenarioResult:
+    spec_file = write_scenario(scenario, workdir)
+    kinds, lookups = repo_stack_counts()
+    kinds.update(
+        {
+            "alarms": scenario.alarms,
+            "log_groups": scenario.log_groups,
+            "metric_filters": scenario.log_groups,
+            "dashboards": scenario.dashboards,
+        }
+    )
+    emulator = Emulator(latency_ms)
+    try:
+        print(f"[{scenario.name}] applying {sum(kinds.values())} resources...", file=sys.stderr)
+        apply = run_cli(["apply", "--auto-approve", "-f", str(spec_file)], emulator.endpoint)
+        if apply.exit_code != 0:
+            raise RuntimeError(f"apply failed ({apply.exit_code}):\n{apply.stderr_tail}")
+        plans: list[Run] = []
+        server_requests: list[int] = []
+        server_cpu: list[float] = []
+        for _ in range(repeat):
+            requests_before, cpu_before = emulator.counters()
+            plans.append(run_cli(["plan", "--detailed-exitcode", "-f", str(spec_file)], emulator.endpoint))
+            requests_after, cpu_after = emulator.counters()
+            server_requests.append(requests_after - requests_before)
+            server_cpu.append(cpu_after - cpu_before)
+            print(
+                f"[{scenario.name}] plan: {plans[-1].total_calls} calls, {plans[-1].wall_s:.2f} s, "
+                f"{plans[-1].max_rss_mb:.0f} MB",
+                file=sys.stderr,
+            )
+        failed = [p for p in plans if p.exit_code != 0]
+        if failed:
+            raise RuntimeError(f"the plan of a converged stack is not empty:\n{failed[0].stderr_tail}")
+        noop = run_cli(["apply", "--auto-approve", "-f", str(spec_file)], emulator.endpoint)
+    finally:
+        emulator.stop()
+    return ScenarioResult(
+        scenario=scenario.name,
+        resources=sum(kinds.values()),
+        lookups=lookups,
+        terraform_calls=terraform_calls(kinds.elements(), lookups),
+        apply_wall_s=apply.wall_s,
+        apply_calls=apply.total_calls,
+        plan_calls=plans[-1].calls,
+        plan_total_calls=plans[-1].total_calls,
+        plan_wall_s=[p.wall_s for p in plans],
+        plan_cpu_s=[p.cpu_s for p in plans],
+        plan_rss_mb=[p.max_rss_mb for p in plans],
+        noop_apply_mutating=noop.mutating(),
+        noop_apply_wall_s=noop.wall_s,
+        server_requests_per_plan=int(statistics.median(server_requests)),
+        server_cpu_s_per_plan=statistics.median(server_cpu),
+        by_kind=dict(kinds),
+    )
+
+
+def help_times(repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([str(CLI), "--help"], check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    import boto3
+    import moto
+
+    from pacs_reconcile import __version__
+
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "load_average_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "pacs_reconcile": __version__,
+        "boto3": boto3.__version__,
+        "moto": moto.__version__,
+    }
+
+
+def markdown(results: list[ScenarioResult], help_s: list[float], latency_ms: float) -> str:
+    median = statistics.median
+    lines = [
+        f"`pacs-reconcile plan` on a converged stack, {latency_ms:g} ms per AWS call "
+        "(medians of the repeats):",
+        "",
+        "| scenario | resources (+lookups) | plan AWS calls | Terraform model | wall (s) | client CPU (s) | "
+        "emulator CPU (s) | peak RSS (MB) | no-op apply: mutating calls |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        mutating = ", ".join(f"{op} {n}" for op, n in sorted(r.noop_apply_mutating.items())) or "none"
+        lines.append(
+            f"| {r.scenario} | {r.resources} (+{r.lookups}) | {r.plan_total_calls} | {r.terraform_calls} | "
+            f"{median(r.plan_wall_s):.2f} | {median(r.plan_cpu_s):.2f} | {r.server_cpu_s_per_plan:.2f} | "
+            f"{median(r.plan_rss_mb):.0f} | {sum(r.noop_apply_mutating.values())} ({mutating}) |"
+        )
+    lines += ["", f"`pacs-reconcile --help`: median {median(help_s):.2f} s of {len(help_s)} runs.", ""]
+    for r in results:
+        walls = ", ".join(f"{w:.2f}" for w in r.plan_wall_s)
+        lines.append(
+            f"- {r.scenario}: plan wall times {walls} s; apply from empty {r.apply_wall_s:.1f} s "
+            f"({r.apply_calls} calls); no-op apply {r.noop_apply_wall_s:.2f} s."
+        )
+        lines.append("  plan calls: " + ", ".join(f"{k} {v}" for k, v in sorted(r.plan_calls.items())))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Benchmark `pacs-reconcile plan` against a slowed-down moto."
+    )
+    parser.add_argument("--quick", action="store_true", help="Only the repository's stack.")
+    parser.add_argument("--repeat", type=int, default=3, help="Plans per scenario (default 3).")
+    parser.add_argument("--latency-ms", type=float, default=LATENCY_MS)
+    parser.add_argument("--only", type=int, action="append", help="Scenario index (repeatable).")
+    parser.add_argument("--json", type=Path, help="Also write the raw results here.")
+    args = parser.parse_args(argv)
+
+    scenarios = list(SCENARIOS[:1] if args.quick else SCENARIOS)
+    if args.only:
+        scenarios = [SCENARIOS[i] for i in args.only]
+    info = machine()
+    started = time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="pacs-bench-") as tmp:
+        for index, scenario in enumerate(scenarios):
+            results.append(measure(scenario, Path(tmp) / f"scenario-{index}", args.repeat, args.latency_ms))
+    help_s = help_times(max(args.repeat, 5))
+    info["benchmark_minutes"] = round((time.perf_counter() - started) / 60, 1)
+    info["load_average_at_end"] = os.getloadavg()
+    print(json.dumps(info, indent=2))
+    print(markdown(results, help_s, args.latency_ms))
+    if args.json:
+        document = {
+            "machine": info,
+            "latency_ms": args.latency_ms,
+            "help_s": help_s,
+            "scenarios": [asdict(r) for r in results],
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

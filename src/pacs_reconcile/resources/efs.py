@@ -1,0 +1,506 @@
+"""EFS: file systems (stateful: deleted only when named) and their mount targets.
+
+File systems are identified by their creation token. One paginated DescribeFileSystems (100 a
+page, tags included) finds both the requested tokens and the owned file systems; lifecycle
+policies take one DescribeLifecycleConfiguration each.
+
+Creation is crash-safe (AWS-NOTES item 13): CreateFileSystem is idempotent by CreationToken and
+carries the tags, so a file system is never untagged; when AWS answers FileSystemAlreadyExists
+(a retried request whose first attempt went through, or a concurrent run) the existing one is
+looked up by its token and reused if this stack owns it. A rerun after a crash finds it in the
+read and only does what is left.
+
+Mount targets are untaggable children. EFS allows one mount target per availability zone, so the
+zone is a mount target's identity: `subnet_id` (another subnet of the same zone) changes by
+replacement, `security_groups` in place. Mount targets and file systems change state
+asynchronously; create/delete wait (bounded) until AWS is done, so a replacement's new mount
+target never meets the old one, and a file system is deleted only once its mount targets are gone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import Field, field_validator, model_validator
+
+from .. import OWNER_TAG
+from ..aws import AwsContext
+from ..diff import Delta, TagChanges, sorted_unique, tags_from_list, tags_to_list
+from ..errors import PlanRefused, ReconcileError
+from . import _waiting
+from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import concurrently, error_code, read_pages
+from .registry import register
+
+DESCRIBE_PAGE_SIZE = 100
+"""DescribeFileSystems' maximum MaxItems."""
+STATE_TIMEOUT = 600.0
+"""How long a file system or mount target may take to become available or to go away."""
+MAX_SECURITY_GROUPS = 5
+
+TransitionDays = Literal[
+    "AFTER_1_DAY",
+    "AFTER_7_DAYS",
+    "AFTER_14_DAYS",
+    "AFTER_30_DAYS",
+    "AFTER_60_DAYS",
+    "AFTER_90_DAYS",
+    "AFTER_180_DAYS",
+    "AFTER_270_DAYS",
+    "AFTER_365_DAYS",
+]
+PerformanceMode = Literal["generalPurpose", "maxIO"]
+ThroughputMode = Literal["bursting", "provisioned", "elastic"]
+
+# Spec field -> the key of that transition in AWS's LifecyclePolicies list.
+_TRANSITIONS = {
+    "transition_to_ia": "TransitionToIA",
+    "transition_to_archive": "TransitionToArchive",
+    "transition_to_primary_storage_class": "TransitionToPrimaryStorageClass",
+}
+_GONE_STATES = frozenset({"deleted"})
+_AVAILABLE = "available"
+_ZONE = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]")
+
+
+# Spec models ----------------------------------------------------------------------------------
+
+
+class LifecyclePoliciesSpec(SpecModel):
+    """When files move between storage classes. An unset transition means none."""
+
+    transition_to_ia: TransitionDays | None = None
+    """Move files not accessed for this long to Infrequent Access, e.g. AFTER_30_DAYS."""
+    transition_to_archive: TransitionDays | None = None
+    """Move files not accessed for this long to Archive (needs throughput_mode: elastic)."""
+    transition_to_primary_storage_class: Literal["AFTER_1_ACCESS"] | None = None
+    """Move a file back to Standard on its first access."""
+
+
+class FileSystemSpec(SpecModel):
+    """An EFS file system. Stateful: it is deleted only when a command names it."""
+
+    creation_token: str = Field(min_length=1, max_length=64)
+    """The file system's identity (AWS's idempotency token), e.g. prometheus-config."""
+    encrypted: bool = True
+    """Encrypt data at rest (with the AWS managed key). A change replaces the file system."""
+    performance_mode: PerformanceMode = "generalPurpose"
+    """`generalPurpose` or `maxIO`. A change replaces the file system."""
+    throughput_mode: ThroughputMode = "bursting"
+    """`bursting`, `provisioned` (with provisioned_throughput_mibps) or `elastic`."""
+    provisioned_throughput_mibps: float | None = Field(default=None, ge=1, le=3414)
+    """Throughput in MiB/s for throughput_mode: provisioned (only then)."""
+    lifecycle_policies: LifecyclePoliciesSpec | None = None
+    """Storage class transitions. Unset: not managed; `{}`: none."""
+
+    @model_validator(mode="after")
+    def _consistent_modes(self) -> FileSystemSpec:
+        provisioned = self.throughput_mode == "provisioned"
+        if provisioned and self.provisioned_throughput_mibps is None:
+            raise ValueError("throughput_mode provisioned needs provisioned_throughput_mibps")
+        if not provisioned and self.provisioned_throughput_mibps is not None:
+            raise ValueError("provisioned_throughput_mibps applies only to throughput_mode: provisioned")
+        if self.performance_mode == "maxIO" and self.throughput_mode == "elastic":
+            raise ValueError("elastic throughput needs performance_mode: generalPurpose")
+        archive = self.lifecycle_policies and self.lifecycle_policies.transition_to_archive
+        if archive and self.throughput_mode != "elastic":
+            raise ValueError("lifecycle_policies.transition_to_archive needs throughput_mode: elastic")
+        return self
+
+
+class MountTargetSpec(SpecModel):
+    """A mount target: the file system's NFS endpoint in one availability zone."""
+
+    availability_zone: str
+    """The zone, e.g. ap-northeast-2a: EFS allows one mount target per zone, so the zone is its
+    identity (write it literally or from a variable)."""
+    subnet_id: str
+    """A subnet of that zone, e.g. `${lookups.private_subnet_a.id}`. A change replaces the mount
+    target (the old one is removed first: the zone holds one)."""
+    security_groups: list[str] = Field(min_length=1, max_length=MAX_SECURITY_GROUPS)
+    """Security group ids (1 to 5), e.g. `["${security_groups.efs.id}"]`. Changed in place."""
+
+    @field_validator("availability_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if not is_unresolved(value) and not _ZONE.fullmatch(value):
+            raise ValueError(f"{value!r} is not an availability zone name such as ap-northeast-2a")
+        return value
+
+    @field_validator("subnet_id")
+    @classmethod
+    def _subnet(cls, value: str) -> str:
+        if not is_unresolved(value) and not re.fullmatch(r"subnet-[0-9a-f]{8,17}", value):
+            raise ValueError(f"{value!r} is not a subnet id such as subnet-0123456789abcdef0")
+        return value
+
+
+# File systems ----------------------------------------------------------------------------------
+
+
+def lifecycle_state(policies: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """AWS's LifecyclePolicies list as the spec's mapping."""
+    by_aws_key = {aws: spec for spec, aws in _TRANSITIONS.items()}
+    return {by_aws_key[k]: v for policy in policies for k, v in policy.items() if k in by_aws_key}
+
+
+def lifecycle_request(policies: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The spec's mapping as AWS's LifecyclePolicies list (one transition per entry)."""
+    return [{_TRANSITIONS[k]: v} for k, v in sorted(policies.items()) if v is not None]
+
+
+@register
+class FileSystems(Reconciler):
+    meta = KindMeta(
+        kind="efs_file_systems",
+        model=FileSystemSpec,
+        title="EFS file system",
+        identity="creation_token",
+        attributes=("id", "arn", "creation_token"),
+        force_new=frozenset({"creation_token", "encrypted", "performance_mode"}),
+        taggable=True,
+        stateful=True,
+    )
+
+    def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        out = dict(state)
+        policies = out.get("lifecycle_policies")
+        if isinstance(policies, Mapping):  # an unset transition is "none": drop it so AWS's extra ones show
+            out["lifecycle_policies"] = {k: v for k, v in policies.items() if v is not None}
+        if isinstance(out.get("provisioned_throughput_mibps"), int | float):
+            out["provisioned_throughput_mibps"] = float(out["provisioned_throughput_mibps"])
+        return out
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        wanted = {str(k) for k in keys}
+        found = [
+            fs
+            for fs in describe_file_systems(ctx)
+            if fs["CreationToken"] in wanted or tags_from_list(fs.get("Tags")).get(OWNER_TAG) == scope.stack
+        ]
+        policies = concurrently(lambda fs: _lifecycle(ctx, fs["FileSystemId"]), found)
+        return {fs["CreationToken"]: self._live(fs, p) for fs, p in zip(found, policies, strict=True)}
+
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        efs = ctx.client("efs")
+        state = desired.state
+        request: dict[str, Any] = {
+            "CreationToken": state["creation_token"],
+            "Encrypted": state["encrypted"],
+            "PerformanceMode": state["performance_mode"],
+            "ThroughputMode": state["throughput_mode"],
+            "Tags": tags_to_list(desired.tags),
+        }
+        if state.get("provisioned_throughput_mibps") is not None:
+            request["ProvisionedThroughputInMibps"] = state["provisioned_throughput_mibps"]
+        try:
+            fs = efs.create_file_system(**request)
+        except ClientError as error:
+            if error_code(error) != "FileSystemAlreadyExists":
+                raise
+            fs = self._existing_of_this_stack(ctx, state["creation_token"], desired.tags.get(OWNER_TAG))
+        fs = self._available(ctx, fs)
+        policies = state.get("lifecycle_policies")
+        if policies:
+            efs.put_lifecycle_configuration(
+                FileSystemId=fs["FileSystemId"], LifecyclePolicies=lifecycle_request(policies)
+            )
+        return self._live({**fs, "Tags": tags_to_list(desired.tags)}, lifecycle_request(policies or {}))
+
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        efs = ctx.client("efs")
+        state = dict(live.state)
+        wanted = desired.state
+        if delta.different_at("throughput_mode") or delta.different_at("provisioned_throughput_mibps"):
+            request: dict[str, Any] = {
+                "FileSystemId": live.handle,
+                "ThroughputMode": wanted["throughput_mode"],
+            }
+            if wanted.get("provisioned_throughput_mibps") is not None:
+                request["ProvisionedThroughputInMibps"] = wanted["provisioned_throughput_mibps"]
+            efs.update_file_system(**request)
+            state["throughput_mode"] = wanted["throughput_mode"]
+            state["provisioned_throughput_mibps"] = wanted.get("provisioned_throughput_mibps")
+        if wanted.get("lifecycle_policies") is not None and delta.different_at("lifecycle_policies"):
+            efs.put_lifecycle_configuration(
+                FileSystemId=live.handle, LifecyclePolicies=lifecycle_request(wanted["lifecycle_policies"])
+            )
+            state["lifecycle_policies"] = wanted["lifecycle_policies"]
+        return Live(live.key, state, dict(live.attrs), live.tags, live.handle, live.notes)
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        """Removes the mount targets first (AWS refuses otherwise), waits until they are gone."""
+        efs = ctx.client("efs")
+        for target in _mount_targets(ctx, live.handle):
+            _delete_mount_target(ctx, target["MountTargetId"])
+        try:
+            _waiting.retry_while(
+                {"FileSystemInUse"}, lambda: efs.delete_file_system(FileSystemId=live.handle), STATE_TIMEOUT
+            )
+        except ClientError as error:
+            if error_code(error) != "FileSystemNotFound":
+                raise
+
+    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
+        efs = ctx.client("efs")
+        if changes.to_set:
+            efs.tag_resource(ResourceId=live.handle, Tags=tags_to_list(changes.to_set))
+        if changes.to_unset:
+            efs.untag_resource(ResourceId=live.handle, TagKeys=changes.to_unset)
+
+    # helpers ----------------------------------------------------------------------------------
+    @staticmethod
+    def _existing_of_this_stack(ctx: AwsContext, token: str, stack: str | None) -> dict[str, Any]:
+        """The file system CreateFileSystem says exists (moto's error carries no id: look it up)."""
+        found = ctx.client("efs").describe_file_systems(CreationToken=token)["FileSystems"]
+        if not found:  # deleted again in the meantime
+            raise ReconcileError(f"EFS file system {token!r} was reported as existing but cannot be found")
+        fs: dict[str, Any] = found[0]
+        owner = tags_from_list(fs.get("Tags")).get(OWNER_TAG)
+        if owner != stack:
+            whose = f"stack {owner!r}" if owner else "no stack"
+            raise PlanRefused(
+                f"EFS file system {token!r} ({fs['FileSystemId']}) appeared since the plan "
+                f"and belongs to {whose}"
+            )
+        return fs
+
+    @staticmethod
+    def _available(ctx: AwsContext, fs: dict[str, Any]) -> dict[str, Any]:
+        """The file system once AWS has finished creating it (mount targets need that)."""
+        if fs.get("LifeCycleState") == _AVAILABLE:
+            return fs
+        latest = dict(fs)
+
+        def is_available() -> bool:
+            efs = ctx.client("efs")
+            latest.update(efs.describe_file_systems(FileSystemId=fs["FileSystemId"])["FileSystems"][0])
+            return bool(latest.get("LifeCycleState") == _AVAILABLE)
+
+        _waiting.wait_until(
+            f"EFS file system {fs['CreationToken']} to become available", is_available, STATE_TIMEOUT
+        )
+        return latest
+
+    @staticmethod
+    def _live(fs: Mapping[str, Any], policies: Sequence[Mapping[str, str]]) -> Live:
+        provisioned = fs.get("ThroughputMode") == "provisioned"
+        state = {
+            "creation_token": fs["CreationToken"],
+            "encrypted": bool(fs.get("Encrypted", False)),
+            "performance_mode": fs.get("PerformanceMode"),
+            "throughput_mode": fs.get("ThroughputMode"),
+            "provisioned_throughput_mibps": float(fs["ProvisionedThroughputInMibps"])
+            if provisioned and fs.get("ProvisionedThroughputInMibps") is not None
+            else None,
+            "lifecycle_policies": lifecycle_state(policies),
+        }
+        attrs = {
+            "id": fs["FileSystemId"],
+            "arn": fs.get("FileSystemArn"),
+            "creation_token": fs["CreationToken"],
+        }
+        pending = "being deleted" if fs.get("LifeCycleState") == "deleting" else None
+        return Live(
+            fs["CreationToken"],
+            state,
+            attrs,
+            tags_from_list(fs.get("Tags")),
+            fs["FileSystemId"],
+            pending=pending,
+        )
+
+
+def describe_file_systems(ctx: AwsContext) -> list[dict[str, Any]]:
+    """Every file system of the region (tags included), without the deleted ones."""
+    systems = read_pages(
+        ctx.client("efs"),
+        "describe_file_systems",
+        "FileSystems",
+        PaginationConfig={"PageSize": DESCRIBE_PAGE_SIZE},
+    )
+    return [fs for fs in systems if fs.get("LifeCycleState") not in _GONE_STATES]
+
+
+def _lifecycle(ctx: AwsContext, file_system_id: str) -> list[dict[str, str]]:
+    response = ctx.client("efs").describe_lifecycle_configuration(FileSystemId=file_system_id)
+    return list(response.get("LifecyclePolicies", []))
+
+
+# Mount targets -------------------------------------------------------------------------------------
+
+
+def _mount_targets(ctx: AwsContext, file_system_id: str) -> list[dict[str, Any]]:
+    """The file system's mount targets (none when it is gone)."""
+    try:
+        targets = read_pages(
+            ctx.client("efs"), "describe_mount_targets", "MountTargets", FileSystemId=file_system_id
+        )
+    except ClientError as error:
+        if error_code(error) == "FileSystemNotFound":
+            return []
+        raise
+    return [t for t in targets if t.get("LifeCycleState") not in _GONE_STATES]
+
+
+def _delete_mount_target(ctx: AwsContext, mount_target_id: str) -> None:
+    """Delete and wait until it is gone (its zone can take a new one only then)."""
+    efs = ctx.client("efs")
+    try:
+        efs.delete_mount_target(MountTargetId=mount_target_id)
+    except ClientError as error:
+        if error_code(error) == "MountTargetNotFound":
+            return
+        raise
+
+    def gone() -> bool:
+        try:
+            found = efs.describe_mount_targets(MountTargetId=mount_target_id)["MountTargets"]
+        except ClientError as error:
+            if error_code(error) == "MountTargetNotFound":
+                return True
+            raise
+        return all(t.get("LifeCycleState") in _GONE_STATES for t in found)
+
+    _waiting.wait_until(f"mount target {mount_target_id} to be deleted", gone, STATE_TIMEOUT)
+
+
+def _security_groups(ctx: AwsContext, mount_target_id: str) -> list[str]:
+    response = ctx.client("efs").describe_mount_target_security_groups(MountTargetId=mount_target_id)
+    return list(response.get("SecurityGroups", []))
+
+
+def _child_key(key: Key) -> tuple[str, str]:
+    if not (isinstance(key, tuple) and len(key) == 2):
+        raise TypeError(f"expected a (creation token, zone) key, got {key!r}")
+    return str(key[0]), str(key[1])
+
+
+@register
+class MountTargets(Reconciler):
+    meta = KindMeta(
+        kind="mount_targets",
+        model=MountTargetSpec,
+        title="EFS mount target",
+        identity="availability_zone",
+        attributes=("id", "ip_address", "availability_zone"),
+        force_new=frozenset({"availability_zone", "subnet_id"}),
+        taggable=False,
+        parent="efs_file_systems",
+    )
+
+    def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        out = dict(state)
+        if isinstance(out.get("security_groups"), list):
+            out["security_groups"] = sorted_unique(out["security_groups"])
+        return out
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        """Every mount target of the owned parents, plus the requested ones of other file systems."""
+        parents: dict[str, str | None] = {str(k): v.handle for k, v in scope.parents.items()}
+        for key in keys:
+            parents.setdefault(_child_key(key)[0], None)
+        wanted = set(keys)
+        out: dict[Key, Live] = {}
+        for token, file_system_id in sorted(parents.items()):
+            fs_id = file_system_id or self._file_system_id(ctx, token)
+            if fs_id is None:
+                continue
+            listed = [(token, t) for t in _mount_targets(ctx, fs_id)]
+            if file_system_id is None:  # not an owned parent: only what was asked for
+                listed = [(k, t) for k, t in listed if (k, t["AvailabilityZoneName"]) in wanted]
+            groups = concurrently(lambda item: _security_groups(ctx, item[1]["MountTargetId"]), listed)
+            for (parent, target), security_groups in zip(listed, groups, strict=True):
+                live = self._live(parent, target, security_groups)
+                out[live.key] = live
+        return out
+
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        efs = ctx.client("efs")
+        token, zone = _child_key(desired.key)
+        state = desired.state
+        fs_id = desired.parent.handle if desired.parent is not None else self._file_system_id(ctx, token)
+        if fs_id is None:
+            raise ReconcileError(f"EFS file system {token!r} does not exist")
+        self._check_zone(ctx, state["subnet_id"], zone)
+        request = {
+            "FileSystemId": fs_id,
+            "SubnetId": state["subnet_id"],
+            "SecurityGroups": list(state["security_groups"]),
+        }
+        target = _waiting.retry_while(  # a file system just created may still be getting ready
+            {"IncorrectFileSystemLifeCycleState"}, lambda: efs.create_mount_target(**request), STATE_TIMEOUT
+        )
+        target = self._available(ctx, target)
+        return self._live(token, target, list(state["security_groups"]))
+
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        state = dict(live.state)
+        if delta.different_at("security_groups"):
+            groups = list(desired.state["security_groups"])
+            _waiting.retry_while(  # AWS refuses while the mount target is still being set up
+                {"IncorrectMountTargetState"},
+                lambda: ctx.client("efs").modify_mount_target_security_groups(
+                    MountTargetId=live.handle, SecurityGroups=groups
+                ),
+                STATE_TIMEOUT,
+            )
+            state["security_groups"] = sorted_unique(groups)
+        return Live(live.key, state, dict(live.attrs), None, live.handle, live.notes)
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        _delete_mount_target(ctx, live.handle)
+
+    # helpers ----------------------------------------------------------------------------------
+    @staticmethod
+    def _file_system_id(ctx: AwsContext, token: str) -> str | None:
+        found = ctx.client("efs").describe_file_systems(CreationToken=token)["FileSystems"]
+        return str(found[0]["FileSystemId"]) if found else None
+
+    @staticmethod
+    def _check_zone(ctx: AwsContext, subnet_id: str, zone: str) -> None:
+        """AWS puts the mount target in its subnet's zone: a subnet of another zone is a spec error."""
+        subnets = ctx.client("ec2").describe_subnets(SubnetIds=[subnet_id])["Subnets"]
+        actual = subnets[0]["AvailabilityZone"] if subnets else None
+        if actual != zone:
+            raise ReconcileError(
+                f"subnet {subnet_id} is in {actual}, not in {zone}: a mount target's availability_zone "
+                "must be its subnet's zone"
+            )
+
+    @staticmethod
+    def _available(ctx: AwsContext, target: dict[str, Any]) -> dict[str, Any]:
+        if target.get("LifeCycleState") == _AVAILABLE:
+            return target
+        latest = dict(target)
+
+        def is_available() -> bool:
+            efs = ctx.client("efs")
+            latest.update(
+                efs.describe_mount_targets(MountTargetId=target["MountTargetId"])["MountTargets"][0]
+            )
+            return bool(latest.get("LifeCycleState") == _AVAILABLE)
+
+        _waiting.wait_until(
+            f"mount target {target['MountTargetId']} to become available", is_available, STATE_TIMEOUT
+        )
+        return latest
+
+    @staticmethod
+    def _live(token: str, target: Mapping[str, Any], security_groups: list[str]) -> Live:
+        zone = target["AvailabilityZoneName"]
+        state = {
+            "availability_zone": zone,
+            "subnet_id": target["SubnetId"],
+            "security_groups": sorted_unique(security_groups),
+        }
+        attrs = {
+            "id": target["MountTargetId"],
+            "ip_address": target.get("IpAddress"),
+            "availability_zone": zone,
+        }
+        pending = "being deleted" if target.get("LifeCycleState") == "deleting" else None
+        return Live((token, zone), state, attrs, None, target["MountTargetId"], pending=pending)

@@ -1,0 +1,220 @@
+"""SSM Parameter Store parameters, SecureString secrets included.
+
+A value is compared with the live one decrypted (GetParameters WithDecryption), so a secret
+changed by hand shows up; `value` is a sensitive field: the plan shows "(sensitive value)" and
+no message of this module ever quotes a value.
+
+Reads: GetParameters takes 10 names or ARNs a call (value, type, ARN), DescribeParameters 50 names
+a filter (description, tier, key); owned parameters nobody asked for come from the run's one
+tagging-API sweep, which also gives their tags. PutParameter cannot combine Tags with Overwrite:
+create sends the tags, update overwrites without them (tags go through AddTagsToResource).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from ..aws import AwsContext
+from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import chunks, concurrently, error_code, owned_of, read_pages
+from .registry import register
+
+GET_PARAMETERS_BATCH = 10
+"""GetParameters accepts at most 10 names."""
+DESCRIBE_FILTER_VALUES = 50
+"""A DescribeParameters filter accepts at most 50 values."""
+MAX_VALUE = {"Standard": 4096, "Advanced": 8192}
+MAX_HIERARCHY_LEVELS = 15
+
+ParameterType = Literal["String", "StringList", "SecureString"]
+Tier = Literal["Standard", "Advanced"]
+
+_NAME = re.compile(r"[A-Za-z0-9_.\-/]+")
+_RESERVED_PREFIX = re.compile(r"^/?(aws|ssm)", re.IGNORECASE)
+
+
+def check_parameter_name(name: str) -> str:
+    if is_unresolved(name):
+        return name
+    if not _NAME.fullmatch(name):
+        raise ValueError("parameter names allow only letters, digits and _ . - /")
+    if "/" in name and not name.startswith("/"):
+        raise ValueError("a hierarchical name starts with '/', e.g. /pacs/grafana/admin-password")
+    if "//" in name or name.endswith("/"):
+        raise ValueError("a name has no empty level ('//') and does not end with '/'")
+    if _RESERVED_PREFIX.match(name):
+        raise ValueError('names starting with "aws" or "ssm" are reserved by AWS')
+    if name.count("/") > MAX_HIERARCHY_LEVELS:
+        raise ValueError(f"at most {MAX_HIERARCHY_LEVELS} levels of hierarchy")
+    return name
+
+
+class ParameterSpec(SpecModel):
+    """An SSM parameter. Its value is always masked in output."""
+
+    # The value may be a secret: never echo the input in validation errors.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    name: str = Field(min_length=1, max_length=1011)
+    """Parameter name, e.g. /pacs/grafana/admin-password. Changing it replaces the parameter."""
+    type: ParameterType = "String"
+    """`String`, `StringList` (comma-separated) or `SecureString` (encrypted with KMS; use it for
+    secrets, with the value from a sensitive variable)."""
+    value: str = Field(min_length=1, repr=False)
+    """The value. Never shown: plans print "(sensitive value)"."""
+    description: str = Field(default="", max_length=1024)
+    """What the parameter is for."""
+    tier: Tier | None = None
+    """`Standard` (values up to 4 KB) or `Advanced` (8 KB, charged). Unset: not managed (AWS's
+    default is Standard). AWS cannot move an Advanced parameter back to Standard."""
+    key_id: str | None = None
+    """KMS key (id, ARN or alias) for a SecureString. Unset: the AWS managed key alias/aws/ssm."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_parameter_name(value)
+
+    @model_validator(mode="after")
+    def _value_and_key(self) -> ParameterSpec:
+        limit = MAX_VALUE[self.tier or "Standard"]
+        if not is_unresolved(self.value) and len(self.value.encode()) > limit:
+            tier = self.tier or "Standard (the default)"
+            raise ValueError(
+                f"value: {len(self.value.encode())} bytes is over the {limit}-byte limit of tier {tier}"
+            )
+        if self.key_id is not None and self.type != "SecureString":
+            raise ValueError("key_id applies only to type SecureString")
+        return self
+
+
+def parameter_arn(ctx: AwsContext, name: str) -> str:
+    return f"arn:{ctx.partition}:ssm:{ctx.region}:{ctx.account_id}:parameter/{name.lstrip('/')}"
+
+
+@register
+class Parameters(Reconciler):
+    meta = KindMeta(
+        kind="ssm_parameters",
+        model=ParameterSpec,
+        title="SSM parameter",
+        attributes=("name", "arn"),
+        force_new=frozenset({"name"}),
+        taggable=True,
+        sensitive_fields=frozenset({"value"}),
+    )
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        owned = owned_of(ctx, scope.stack, "ssm", "parameter/")
+        # GetParameters takes ARNs too: owned parameters are asked for by ARN (their names are
+        # ambiguous in it: "parameter/x" is both "x" and "/x").
+        wanted = sorted({str(k) for k in keys}) + sorted(owned)
+        found: dict[str, dict[str, Any]] = {}
+        for batch in chunks(wanted, GET_PARAMETERS_BATCH):
+            response = ctx.client("ssm").get_parameters(Names=list(batch), WithDecryption=True)
+            found.update({p["Name"]: p for p in response.get("Parameters", [])})
+        details = _describe(ctx, sorted(found))
+        missing_tags = [p for p in found.values() if p["ARN"] not in owned]
+        read_tags = concurrently(lambda p: _tags(ctx, p["Name"]), missing_tags)
+        tags = {p["ARN"]: t for p, t in zip(missing_tags, read_tags, strict=True)} | owned
+        return {name: self._live(p, details.get(name, {}), tags[p["ARN"]]) for name, p in found.items()}
+
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        state = desired.state
+        ctx.client("ssm").put_parameter(**_put_request(state), Tags=tags_to_list(desired.tags))
+        arn = parameter_arn(ctx, state["name"])
+        return Live(
+            state["name"],
+            self._created_state(state),
+            {"name": state["name"], "arn": arn},
+            dict(desired.tags),
+            state["name"],
+        )
+
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        # PutParameter rewrites the whole parameter (a new version); the value is always known.
+        request = _put_request(desired.state)
+        if desired.state.get("key_id") is None and live.state.get("key_id"):
+            request["KeyId"] = live.state["key_id"]  # not managed: keep the key it has
+        ctx.client("ssm").put_parameter(**request, Overwrite=True)
+        state = {**live.state, **{k: v for k, v in desired.state.items() if v is not None}}
+        return Live(live.key, state, dict(live.attrs), live.tags, live.handle, live.notes)
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        try:
+            ctx.client("ssm").delete_parameter(Name=live.handle)
+        except ClientError as error:
+            if error_code(error) != "ParameterNotFound":
+                raise
+
+    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
+        ssm = ctx.client("ssm")
+        if changes.to_set:
+            ssm.add_tags_to_resource(
+                ResourceType="Parameter", ResourceId=live.handle, Tags=tags_to_list(changes.to_set)
+            )
+        if changes.to_unset:
+            ssm.remove_tags_from_resource(
+                ResourceType="Parameter", ResourceId=live.handle, TagKeys=changes.to_unset
+            )
+
+    @staticmethod
+    def _created_state(state: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(state)
+        out["tier"] = state.get("tier") or "Standard"
+        if state["type"] == "SecureString" and state.get("key_id") is None:
+            out["key_id"] = "alias/aws/ssm"
+        return out
+
+    @staticmethod
+    def _live(parameter: Mapping[str, Any], details: Mapping[str, Any], tags: dict[str, str]) -> Live:
+        name = parameter["Name"]
+        state = {
+            "name": name,
+            "type": parameter["Type"],
+            "value": parameter["Value"],
+            "description": details.get("Description", ""),
+            "tier": details.get("Tier", "Standard"),
+            "key_id": details.get("KeyId") if parameter["Type"] == "SecureString" else None,
+        }
+        return Live(name, state, {"name": name, "arn": parameter["ARN"]}, tags, name)
+
+
+def _put_request(state: Mapping[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "Name": state["name"],
+        "Value": state["value"],
+        "Type": state["type"],
+        "Description": state.get("description") or "",
+    }
+    if state.get("tier") is not None:
+        request["Tier"] = state["tier"]
+    if state.get("key_id") is not None:
+        request["KeyId"] = state["key_id"]
+    return request
+
+
+def _describe(ctx: AwsContext, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Description, tier and key of the named parameters, 50 names a filter."""
+    out: dict[str, dict[str, Any]] = {}
+    for batch in chunks(names, DESCRIBE_FILTER_VALUES):
+        found = read_pages(
+            ctx.client("ssm"),
+            "describe_parameters",
+            "Parameters",
+            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": list(batch)}],
+            PaginationConfig={"PageSize": DESCRIBE_FILTER_VALUES},
+        )  # AWS's default page: 10
+        out.update({p["Name"]: p for p in found})
+    return out
+
+
+def _tags(ctx: AwsContext, name: str) -> dict[str, str]:
+    response = ctx.client("ssm").list_tags_for_resource(ResourceType="Parameter", ResourceId=name)
+    return tags_from_list(response.get("TagList"))

@@ -1,0 +1,277 @@
+"""Point 2, one apply at a time per stack and region: the lock is an SSM parameter created only
+if absent, holding who, when and an expiry; apply and destroy take it, plan and drift never do;
+a second apply waits up to --lock-timeout then exits 1 naming the holder; an expired lock is taken
+over by exactly one run; `force-unlock ID` removes it only when the id matches; the lock is
+released on success, failure and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import threading
+import time
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from pacs_reconcile.aws import AwsContext, AwsSettings, is_mutating
+from pacs_reconcile.engine import lock as lock_module
+from pacs_reconcile.engine.lock import LockError, LockHeld, LockInfo, StackLock, lock_name
+
+from .conftest import Cli, Server
+from .faults import FaultInjector, inject_into_every_context
+from .helpers import share_model_loader
+
+REGION = "ap-northeast-2"
+STACK = "pacs-monitoring"
+
+
+@pytest.fixture
+def moto_ctx(monkeypatch: pytest.MonkeyPatch) -> Any:
+    share_model_loader(monkeypatch)
+    with mock_aws():
+        yield lambda: AwsContext(AwsSettings(region=REGION, max_attempts=2), stack=STACK)
+
+
+def _value(name: str = lock_name(STACK), endpoint: str | None = None) -> dict[str, Any] | None:
+    ssm = boto3.client("ssm", region_name=REGION, endpoint_url=endpoint)
+    try:
+        return dict(json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"]))
+    except ssm.exceptions.ParameterNotFound:
+        return None
+
+
+def _expired_lock(lock_id: str = "deadbeef") -> str:
+    return LockInfo(
+        lock_id, "ci@runner-7", 4242, "apply", "2020-01-01T00:00:00Z", "2020-01-01T00:10:00Z"
+    ).to_json()
+
+
+# In-process ------------------------------------------------------------------------------------
+
+
+def test_the_lock_is_an_ssm_parameter_naming_its_holder_and_a_second_taker_is_refused(moto_ctx: Any) -> None:
+    first = StackLock(moto_ctx(), STACK)
+    info = first.acquire(0, "apply")
+    stored = _value()
+    assert stored is not None
+    assert set(stored) == {"id", "who", "pid", "operation", "when", "expires"}
+    assert stored["id"] == info.id and stored["operation"] == "apply" and "@" in stored["who"]
+    assert LockInfo.from_json(json.dumps(stored)) == info
+    assert not info.expired(time.time()) and info.expired(time.time() + lock_module.LOCK_TTL_SECONDS + 1)
+
+    with pytest.raises(LockHeld) as held:
+        StackLock(moto_ctx(), STACK).acquire(0, "destroy")
+    message = str(held.value)
+    assert f"stack {STACK} in {REGION} is locked" in message
+    assert info.who in message and f"pid {info.pid}" in message and info.id in message
+    assert f"pacs-reconcile force-unlock {info.id}" in message
+
+    assert first.release() is True
+    assert _value() is None
+    assert StackLock(moto_ctx(), STACK).acquire(0, "apply").id != info.id
+
+
+def test_a_waiting_run_polls_until_the_holder_releases_within_its_timeout(moto_ctx: Any) -> None:
+    holder = StackLock(moto_ctx(), STACK)
+    holder.acquire(0, "apply")
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 3:
+            holder.release()
+
+    waiter = StackLock(moto_ctx(), STACK, sleep=nap)
+    info = waiter.acquire(60, "apply")
+    assert len(naps) == 3 and all(0 < n <= lock_module.POLL_SECONDS for n in naps)
+    assert _value() is not None and _value()["id"] == info.id  # type: ignore[index]
+
+
+def test_the_wait_is_bounded_by_the_timeout(moto_ctx: Any) -> None:
+    StackLock(moto_ctx(), STACK).acquire(0, "apply")
+    clock = [1_000_000.0]
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        clock[0] += seconds
+
+    with pytest.raises(LockHeld, match=r"waited 5s \(--lock-timeout\)"):
+        StackLock(moto_ctx(), STACK, clock=lambda: clock[0], sleep=nap).acquire(5, "apply")
+    assert sum(naps) == pytest.approx(5.0)
+    assert len(naps) == 3  # 2 s, 2 s, then the 1 s left
+
+
+def test_an_expired_lock_is_taken_over(moto_ctx: Any) -> None:
+    ctx = moto_ctx()
+    ctx.client("ssm").put_parameter(Name=lock_name(STACK), Value=_expired_lock(), Type="String")
+    info = StackLock(ctx, STACK).acquire(0, "apply")
+    assert _value()["id"] == info.id != "deadbeef"  # type: ignore[index]
+    assert _value(lock_module.takeover_name(STACK, "deadbeef")) is None  # the takeover mark is cleaned up
+
+
+def test_of_runs_racing_for_an_expired_lock_exactly_one_wins(moto_ctx: Any) -> None:
+    for round_ in range(5):
+        ctx = moto_ctx()
+        ssm = ctx.client("ssm")
+        ssm.delete_parameters(Names=[lock_name(STACK)])
+        ssm.put_parameter(Name=lock_name(STACK), Value=_expired_lock(f"dead{round_}"), Type="String")
+        start = threading.Barrier(4)
+        winners: list[str] = []
+        losers: list[str] = []
+
+        def race(
+            start: threading.Barrier = start, winners: list[str] = winners, losers: list[str] = losers
+        ) -> None:
+            contender = StackLock(moto_ctx(), STACK)
+            start.wait(timeout=10)
+            try:
+                winners.append(contender.acquire(0, "apply").id)
+            except LockHeld as exc:
+                losers.append(str(exc))
+
+        threads = [threading.Thread(target=race) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert len(winners) == 1, (winners, losers)
+        assert len(losers) == 3
+        assert _value()["id"] == winners[0]  # type: ignore[index]
+
+
+def test_renewal_moves_the_expiry_and_stops_once_someone_else_holds_the_lock(moto_ctx: Any) -> None:
+    clock = [2_000_000.0]
+    mine = StackLock(moto_ctx(), STACK, clock=lambda: clock[0])
+    info = mine.acquire(0, "apply")
+    clock[0] += 300
+    assert mine.renew() is True
+    assert _value()["expires"] > info.expires  # type: ignore[index]
+    StackLock(moto_ctx(), STACK).force_unlock(info.id)
+    theirs = StackLock(moto_ctx(), STACK).acquire(0, "apply")
+    assert mine.renew() is False
+    assert mine.release() is False  # never removes the newcomer's lock
+    assert _value()["id"] == theirs.id  # type: ignore[index]
+
+
+def test_force_unlock_needs_the_id_of_the_lock_it_removes(moto_ctx: Any) -> None:
+    info = StackLock(moto_ctx(), STACK).acquire(0, "apply")
+    with pytest.raises(LockError, match=f"has id {info.id}, not 0123"):
+        StackLock(moto_ctx(), STACK).force_unlock("0123")
+    assert _value() is not None
+    assert StackLock(moto_ctx(), STACK).force_unlock(info.id) == info
+    assert _value() is None
+    with pytest.raises(LockError, match="is not locked"):
+        StackLock(moto_ctx(), STACK).force_unlock(info.id)
+
+
+def test_a_value_this_tool_did_not_write_is_never_taken_over(moto_ctx: Any) -> None:
+    moto_ctx().client("ssm").put_parameter(Name=lock_name(STACK), Value="not json", Type="String")
+    with pytest.raises(LockError, match="does not hold a lock this tool wrote"):
+        StackLock(moto_ctx(), STACK).acquire(0, "apply")
+
+
+def test_the_heartbeat_renews_and_the_block_always_releases(moto_ctx: Any) -> None:
+    ctx = moto_ctx()
+    warnings: list[str] = []
+    with lock_module.stack_lock(ctx, STACK, 0, "apply", warnings.append, renew_every=0.05) as info:
+        first = _value()["expires"]  # type: ignore[index]
+        deadline = time.monotonic() + 10
+        while ctx.stats.calls["ssm.PutParameter"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ctx.stats.calls["ssm.PutParameter"] >= 2  # created, then renewed by the heartbeat
+        assert _value()["id"] == info.id and _value()["expires"] >= first  # type: ignore[index]
+    assert _value() is None
+    assert warnings == []
+    with pytest.raises(RuntimeError), lock_module.stack_lock(ctx, STACK, 0, "apply", warnings.append):
+        raise RuntimeError("the apply failed")
+    assert _value() is None
+
+
+# End to end: the CLI against the moto server ----------------------------------------------------
+
+
+def _hold(server: Server) -> LockInfo:
+    ctx = AwsContext(AwsSettings(region=REGION, endpoint_url=server.endpoint), stack=STACK)
+    return StackLock(ctx, STACK).acquire(0, "apply")
+
+
+def test_a_second_apply_exits_1_naming_the_holder_while_plan_and_drift_never_take_the_lock(
+    cli: Cli, server: Server
+) -> None:
+    holder = _hold(server)
+    refused = cli("apply", "--auto-approve")
+    assert refused.exit_code == 1
+    assert "is locked: held by" in refused.stderr and holder.id in refused.stderr
+    assert f"pacs-reconcile force-unlock {holder.id}" in refused.stderr
+    assert refused.mutating_calls == {"ssm.PutParameter": 1}  # its own try at the lock, nothing else
+    assert cli("destroy", "--auto-approve").exit_code == 1
+
+    planned = cli("plan")
+    assert planned.exit_code == 0, planned.stderr
+    drifted = cli("drift")
+    assert drifted.exit_code in (0, 2), drifted.stderr
+    for result in (planned, drifted):
+        assert not {
+            c
+            for c in result.calls
+            if c.startswith("ssm.") and c != "ssm.GetParameters" and c != "ssm.DescribeParameters"
+        }, result.calls
+        assert result.mutating_calls == {}
+    assert _value(endpoint=server.endpoint)["id"] == holder.id  # type: ignore[index]
+
+    started = time.monotonic()
+    waited = cli("apply", "--auto-approve", "--lock-timeout", "1.5")
+    assert waited.exit_code == 1 and "waited 1.5s" in waited.stderr
+    assert 1.4 <= time.monotonic() - started < 30
+
+    wrong = cli("force-unlock", "0000")
+    assert wrong.exit_code == 1 and f"has id {holder.id}, not 0000" in wrong.stderr
+    unlocked = cli("force-unlock", holder.id)
+    assert unlocked.exit_code == 0, unlocked.stderr
+    assert "Removed the lock" in unlocked.stderr and holder.who in unlocked.stderr
+    applied = cli("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert _value(endpoint=server.endpoint) is None
+
+
+def test_the_lock_is_released_when_apply_fails(
+    cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    injector = FaultInjector(denied=lambda service, operation: operation == "CreateTopic")
+    inject_into_every_context(monkeypatch, injector)
+    failed = cli("apply", "--auto-approve")
+    monkeypatch.undo()
+    assert failed.exit_code == 1 and injector.injected["denied"] == 1
+    assert failed.calls.get("ssm.DeleteParameter", 0) >= 1
+    assert _value(endpoint=server.endpoint) is None
+
+
+def test_the_lock_is_released_on_ctrl_c_and_the_run_exits_130(
+    cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C arrives (in the main thread, as it would) while the fifth change is being sent."""
+    sent: list[str] = []
+
+    def interrupt_at_the_fifth_change(service: str, operation: str) -> bool:
+        if is_mutating(operation) and operation != "PutParameter":
+            sent.append(operation)
+            if len(sent) == 5:
+                os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does (the handler runs in the main thread)
+        return False
+
+    inject_into_every_context(monkeypatch, FaultInjector(only=interrupt_at_the_fifth_change))
+    interrupted = cli("apply", "--auto-approve")
+    monkeypatch.undo()
+    assert interrupted.exit_code == 130, interrupted.stdout + interrupted.stderr
+    assert "Apply interrupted!" in interrupted.stdout
+    summary = re.search(r"Resources: (\d+) added", interrupted.stdout)
+    assert summary and 1 <= int(summary[1]) < 44
+    assert _value(endpoint=server.endpoint) is None
+    assert cli("apply", "--auto-approve").exit_code == 0
+    assert cli("plan", "--detailed-exitcode").exit_code == 0
