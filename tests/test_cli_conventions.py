@@ -176,8 +176,14 @@ def test_an_unknown_target_is_a_usage_error_before_any_aws_call(
 
 
 def test_shell_completion_script_and_completions() -> None:
+    # typer falls back to detecting the shell from the environment: make it one it supports
     script = subprocess.run(
-        [str(SCRIPT), "--show-completion", "bash"], capture_output=True, text=True, timeout=60, check=False
+        [str(SCRIPT), "--show-completion", "bash"],
+        env={**os.environ, "SHELL": "/bin/bash"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert script.returncode == 0
     assert "_PACS_RECONCILE_COMPLETE" in script.stdout

@@ -212,6 +212,11 @@ def test_a_lost_response_on_every_kind_of_write_leaves_no_duplicate_and_converge
     print(f"\nlost responses: {injector.total} ({', '.join(sorted(seen))}); refused on retry: {refused}")
     assert injector.total >= 15
     print(f"duplicates right after: {duplicates(server.endpoint)}")
+    after = cli("plan", "--format", "json")
+    left = [
+        c["address"] for c in json.loads(after.stdout)["changes"] if c["action"] in ("delete", "retained")
+    ]
+    assert left == [], f"a repeated create left something extra: {left}"
     assert untagged("pacs-monitoring", server.endpoint) == []
     healed = cli("apply", "--auto-approve")
     assert healed.exit_code == 0, healed.stdout
