@@ -97,11 +97,14 @@ class Spec:
         return out
 
     def fingerprint(self) -> str:
-        """A digest of everything the spec asks for (sensitive values hashed in, never shown)."""
+        """A digest of everything the spec asks for. Secret values are left out: the digest is
+        printed and saved, and must not let a weak secret be guessed offline."""
         payload = {
             "stack": self.stack,
             "resources": {a: [n.config, n.tags, sorted(n.depends_on)] for a, n in self.resources.items()},
             "lookups": {n: lk.config for n, lk in self.lookups.items()},
         }
-        blob = json.dumps(payload, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()
+        text = json.dumps(payload, sort_keys=True, default=str)
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "(sensitive)")
+        return hashlib.sha256(text.encode()).hexdigest()
