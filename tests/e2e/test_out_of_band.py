@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from pacs_reconcile.emulator.demo import alarm_put_arguments
+
 from .conftest import Cli, Server
 
 BACKEND = "/aws/ecs/pacs-backend"
@@ -25,24 +27,7 @@ def _topic_arn(server: Server) -> str:
 def _alarm_with(server: Server, name: str, **changes: Any) -> None:
     cloudwatch = server.client("cloudwatch")
     alarm = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
-    keep = (
-        "AlarmName",
-        "AlarmDescription",
-        "ActionsEnabled",
-        "OKActions",
-        "AlarmActions",
-        "InsufficientDataActions",
-        "MetricName",
-        "Namespace",
-        "Statistic",
-        "Dimensions",
-        "Period",
-        "EvaluationPeriods",
-        "ComparisonOperator",
-        "TreatMissingData",
-        "Threshold",
-    )
-    cloudwatch.put_metric_alarm(**{**{k: alarm[k] for k in keep if k in alarm}, **changes})
+    cloudwatch.put_metric_alarm(**alarm_put_arguments(alarm, **changes))
 
 
 def _query_id(server: Server, name: str) -> str:

@@ -71,6 +71,19 @@ def run_demo(spec_path: Path, environment: str | None, variables: dict[str, str]
     return ExitStatus.OK
 
 
+# What DescribeAlarms returns that PutMetricAlarm takes back (it replaces the whole alarm).
+PUT_ALARM_FIELDS = (
+    "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+    "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "Dimensions", "Period",
+    "EvaluationPeriods", "ComparisonOperator", "TreatMissingData", "Threshold",
+)  # fmt: skip
+
+
+def alarm_put_arguments(alarm: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """PutMetricAlarm arguments that recreate a described alarm, with `changes` applied (a hand edit)."""
+    return {**{k: alarm[k] for k in PUT_ALARM_FIELDS if k in alarm}, **changes}
+
+
 def _out_of_band(emulator: Any, session: Session) -> int:
     import boto3
 
@@ -81,23 +94,7 @@ def _out_of_band(emulator: Any, session: Session) -> int:
     alarm: dict[str, Any] = cloudwatch.describe_alarms(AlarmNames=["pacs-backend-error-rate"])[
         "MetricAlarms"
     ][0]
-    keep = (
-        "AlarmName",
-        "AlarmDescription",
-        "ActionsEnabled",
-        "OKActions",
-        "AlarmActions",
-        "InsufficientDataActions",
-        "MetricName",
-        "Namespace",
-        "Statistic",
-        "Dimensions",
-        "Period",
-        "EvaluationPeriods",
-        "ComparisonOperator",
-        "TreatMissingData",
-    )
-    cloudwatch.put_metric_alarm(**{k: alarm[k] for k in keep if k in alarm}, Threshold=50.0)
+    cloudwatch.put_metric_alarm(**alarm_put_arguments(alarm, Threshold=50.0))
     session.say("  alarm pacs-backend-error-rate: threshold 10 -> 50")
     logs.put_retention_policy(logGroupName="/aws/ecs/keycloak", retentionInDays=1)
     session.say("  log group /aws/ecs/keycloak: retention 30 -> 1 day")
