@@ -34,19 +34,43 @@ def value_text(value: Any) -> str:
         return "(known after apply)"
     if value is None:
         return "null"
+    if value == MASK:
+        return MASK
     return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
 
 
-def _long(value: Any) -> bool:
+def is_long(value: Any) -> bool:
     return isinstance(value, dict | list) and len(value_text(value)) > 70
 
 
-def _masked(change: Change, diff: Difference) -> Difference:
+def masked_difference(change: Change, diff: Difference) -> Difference:
     if is_sensitive_path(diff.path, change.sensitive_paths):
         return Difference(
             diff.path, MASK if diff.old is not None else None, MASK if diff.new is not None else None
         )
     return diff
+
+
+SIGN_STYLES = {"+": "green", "-": "red", "~": "yellow"}
+
+
+def difference_sign(diff: Difference) -> str:
+    """`+` a value AWS lacks, `-` a value the spec drops, `~` a value that changes."""
+    if diff.old is None and diff.new is not None:
+        return "+"
+    if diff.new is None:
+        return "-"
+    return "~"
+
+
+def difference_body(diff: Difference) -> str:
+    """The value (or `old -> new`) shown after a scalar difference's path."""
+    sign = difference_sign(diff)
+    if sign == "~":
+        return f"{value_text(diff.old)} -> {value_text(diff.new)}"
+    if sign == "+":
+        return value_text(diff.new)
+    return f"{value_text(diff.old)} -> null"
 
 
 class PlanPrinter:
@@ -112,33 +136,26 @@ class PlanPrinter:
         for note in change.notes:
             self.out(Text(f"  # {note}", style="dim"))
         self.out(Text.assemble(("  " + symbol + " ", style), (change.address, "bold")))
-        diffs = [_masked(change, d) for d in change.differences]
+        diffs = [masked_difference(change, d) for d in change.differences]
         width = max((len(d.path) for d in diffs), default=0)
         for diff in diffs:
             self._difference(diff, width, change.action)
         self.out("")
 
     def _difference(self, diff: Difference, width: int, action: Action) -> None:
-        if diff.old is None and diff.new is not None:
-            sign, style = "+", "green"
-        elif diff.new is None:
-            sign, style = "-", "red"
-        else:
-            sign, style = "~", "yellow"
-        label = diff.path.ljust(width)
-        if _long(diff.old) or _long(diff.new):
+        sign = difference_sign(diff)
+        style = SIGN_STYLES[sign]
+        if is_long(diff.old) or is_long(diff.new):
             self.out(Text.assemble(("      " + sign + " ", style), f"{diff.path}:"))
-            for line in _structure_diff(diff.old, diff.new):
+            for line in structure_diff(diff.old, diff.new):
                 line_style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
                 self.out(Text("          " + line, style=line_style))
             return
-        if sign == "~":
-            body = f"{value_text(diff.old)} -> {value_text(diff.new)}"
-        elif sign == "+":
-            body = value_text(diff.new)
-        else:
-            body = f"{value_text(diff.old)} -> null"
-        self.out(Text.assemble(("      " + sign + " ", style), f"{label} = {body}"))
+        self.out(
+            Text.assemble(
+                ("      " + sign + " ", style), f"{diff.path.ljust(width)} = {difference_body(diff)}"
+            )
+        )
 
     @staticmethod
     def summary_line(plan: Plan) -> Text:
@@ -183,7 +200,7 @@ def _redacted(text: Text, redactor: Redactor) -> Text:
     return Text(redactor.text(text.plain), style=text.style)
 
 
-def _structure_diff(old: Any, new: Any) -> Iterable[str]:
+def structure_diff(old: Any, new: Any) -> Iterable[str]:
     before = [] if old is None else json.dumps(old, indent=2, sort_keys=True, default=str).splitlines()
     after = [] if new is None else json.dumps(new, indent=2, sort_keys=True, default=str).splitlines()
     if not before:
@@ -204,7 +221,7 @@ def _unknown_as_text(value: Any) -> Any:
 
 
 def difference_json(change: Change, diff: Difference) -> dict[str, Any]:
-    diff = _masked(change, diff)
+    diff = masked_difference(change, diff)
     unknown = contains_unknown(diff.new)
     out: dict[str, Any] = {
         "path": diff.path,
@@ -294,7 +311,7 @@ def print_drift(printer: PlanPrinter, report: Any) -> None:
         head = Text.assemble(
             ("  " + finding.ljust(10), FINDING_STYLES.get(finding, "")), item.address.ljust(width)
         )
-        diffs = [_masked(item.change, d) for d in item.change.differences]
+        diffs = [masked_difference(item.change, d) for d in item.change.differences]
         if not diffs:
             head.append(f"  {item.detail}", style="dim")
             printer.out(head)
