@@ -73,6 +73,24 @@ def difference_body(diff: Difference) -> str:
     return f"{value_text(diff.old)} -> null"
 
 
+def difference_lines(change: Change) -> list[str]:
+    """Plain `+`/`-`/`~` lines, one per attribute path (structures as a unified diff below their
+    path); sensitive values masked. For Markdown diff fences and HTML reports."""
+    out: list[str] = []
+    for diff in (masked_difference(change, d) for d in change.differences):
+        sign = difference_sign(diff)
+        if is_long(diff.old) or is_long(diff.new):
+            out.append(f"{sign} {diff.path}:")
+            # the sign stays in the first column: that is what colours a line in a diff fence
+            out += [
+                f"{line[0]}    {line[1:]}" if line[:1] in ("+", "-", " ") else f"     {line}"
+                for line in structure_diff(diff.old, diff.new)
+            ]
+        else:
+            out.append(f"{sign} {diff.path} = {difference_body(diff)}")
+    return out
+
+
 class PlanPrinter:
     def __init__(self, console: Console, redactor: Redactor) -> None:
         self.console = console

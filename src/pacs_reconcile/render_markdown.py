@@ -15,15 +15,7 @@ from .engine.drift import DriftItem, DriftReport, Finding, classify
 from .engine.plan import Plan
 from .engine.scheduler import Status
 from .redact import Redactor
-from .render import (
-    SYMBOLS,
-    PlanPrinter,
-    difference_body,
-    difference_sign,
-    is_long,
-    masked_difference,
-    structure_diff,
-)
+from .render import SYMBOLS, PlanPrinter, difference_lines
 
 COMMENT_LIMIT = 65_536
 """GitHub refuses an issue or pull-request comment longer than this many characters ("Body is too
@@ -199,30 +191,13 @@ def _details(summary: str, change: Change) -> str:
     notes = [f"- {_text(n)}" for n in change.notes]
     if notes:
         lines += [*notes, ""]
-    diff = _diff_lines(change)
+    diff = difference_lines(change)
     if diff:
         lines += _fenced("diff", diff)
     elif not notes:
         lines.append("_No attribute differences to show._")
     lines += ["", "</details>"]
     return "\n".join(lines)
-
-
-def _diff_lines(change: Change) -> list[str]:
-    """`+`/`-`/`~` lines, one per attribute path; sensitive values masked."""
-    out: list[str] = []
-    for diff in (masked_difference(change, d) for d in change.differences):
-        sign = difference_sign(diff)
-        if is_long(diff.old) or is_long(diff.new):
-            out.append(f"{sign} {diff.path}:")
-            # the sign stays in the first column: that is what colours a line in a diff fence
-            out += [
-                f"{line[0]}    {line[1:]}" if line[:1] in ("+", "-", " ") else f"     {line}"
-                for line in structure_diff(diff.old, diff.new)
-            ]
-        else:
-            out.append(f"{sign} {diff.path} = {difference_body(diff)}")
-    return out
 
 
 def _notes(changes: Iterable[Change]) -> list[Block]:
