@@ -29,6 +29,7 @@ called several times with different answers.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
 from botocore.exceptions import StubAssertionError, UnStubbedResponseError
 from botocore.stub import Stubber
 from dateutil.parser import isoparse
@@ -110,6 +112,8 @@ class FixtureContext(AwsContext):
         )
         self.stubbers: dict[str, MatchingStubber] = {}
         self._account_id = ACCOUNT
+        # Service models are read once per test run, not once per context (seconds over the suite).
+        self._session._session.register_component("data_loader", _shared_loader())
 
     def client(self, service: str) -> Any:
         client = super().client(service)
@@ -147,6 +151,11 @@ class FixtureContext(AwsContext):
     def _stubber(self, service: str) -> MatchingStubber:
         self.client(service)
         return self.stubbers[service]
+
+
+@functools.cache
+def _shared_loader() -> Any:
+    return botocore.loaders.create_loader()
 
 
 def with_datetimes(client: Any, method: str, response: Mapping[str, Any]) -> dict[str, Any]:
