@@ -24,6 +24,7 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, canonical_json, sorted_unique, tags_from_list, tags_to_list
 from ..errors import AwsError
+from ..monitoring.examples import AlarmExample
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import batched, both, concurrently, error_code, owned_of
 from .dashboard_body import validate_dashboard_body
@@ -249,6 +250,9 @@ class AlarmSpec(SpecModel):
     """ARNs notified on entering OK, at most 5."""
     insufficient_data_actions: Annotated[list[ActionArn], Field(max_length=5)] = Field(default_factory=list)
     """ARNs notified on entering INSUFFICIENT_DATA, at most 5."""
+    tests: list[AlarmExample] = Field(default_factory=list, exclude=True)
+    """Offline examples: datapoint series and the state the alarm must be in after each period.
+    Checked by `validate` and `test`; never sent to AWS."""
 
     @field_validator("name")
     @classmethod

@@ -20,6 +20,8 @@ from pydantic import Field, field_validator
 
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, sorted_unique
+from ..monitoring.examples import ChainExample, FilterExample
+from ..monitoring.filter_pattern import compile_pattern
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import batched, both, concurrently, error_code, owned_of
 from .registry import register
@@ -146,6 +148,7 @@ def check_filter_pattern(pattern: str) -> str:
         _check_delimited_pattern(pattern, masked, start)
     else:
         _check_term_pattern(masked)
+    compile_pattern(pattern)  # what the offline checker cannot evaluate is refused, not guessed
     return pattern
 
 
@@ -303,6 +306,9 @@ class LogGroupSpec(SpecModel):
     kms_key_id: str | None = Field(default=None, max_length=256)
     """ARN of the KMS key that encrypts the log data, or "none" for no customer managed key.
     Unset: not managed."""
+    tests: list[ChainExample] = Field(default_factory=list, exclude=True)
+    """Offline examples: log lines over time through this group's metric filters must bring the named
+    alarms to the expected state. Checked by `validate` and `test`; never sent to AWS."""
 
     @field_validator("name")
     @classmethod
@@ -386,6 +392,9 @@ class MetricFilterSpec(SpecModel):
     ({ $.level = "ERROR" && $.latency > 500 }) or a space-delimited one ([ts, id, level="ERROR", ...])."""
     metric: MetricSpec
     """The metric to publish."""
+    tests: list[FilterExample] = Field(default_factory=list, exclude=True)
+    """Offline examples: log lines the pattern must match (with the metric value they produce) and
+    lines it must not. Checked by `validate` and `test`; never sent to AWS."""
 
     @field_validator("name")
     @classmethod

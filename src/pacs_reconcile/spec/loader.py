@@ -21,7 +21,16 @@ from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
 from .expressions import ExpressionError, Reference, references_in, render, truthy
 from .fingerprint import add_fingerprints
-from .model import Lifecycle, LocatedReference, Location, LookupNode, ResourceNode, Spec, Variable
+from .model import (
+    Lifecycle,
+    LocatedExample,
+    LocatedReference,
+    Location,
+    LookupNode,
+    ResourceNode,
+    Spec,
+    Variable,
+)
 from .references import check_references
 from .suggest import did_you_mean
 from .variables import Declaration, VariableProblem, check_value, parse_declaration, resolve_values
@@ -518,7 +527,8 @@ class _Loader:
         reconciler = KINDS[kind]
         sensitive: set[str] = set()
         config = self._substitute(source, path, address, settings, each, sensitive)
-        validated = self._validate(source, path, address, reconciler.meta.model, config)
+        examples: list[LocatedExample] = []
+        validated = self._validate(source, path, address, reconciler.meta.model, config, examples)
         if validated is not None:
             try:
                 validated = reconciler.prepare(validated, self.root_dir)
@@ -562,6 +572,7 @@ class _Loader:
             references=references
             + self._references(source, path, address, validated)
             + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
+            examples=examples,
         )
         return node
 
@@ -739,7 +750,13 @@ class _Loader:
         return result
 
     def _validate(
-        self, source: SourceFile, path: PathKey, field: str, model: type[BaseModel], config: Any
+        self,
+        source: SourceFile,
+        path: PathKey,
+        field: str,
+        model: type[BaseModel],
+        config: Any,
+        examples: list[LocatedExample] | None = None,
     ) -> dict[str, Any] | None:
         try:
             validated = model.model_validate(config)
@@ -750,6 +767,10 @@ class _Loader:
                     continue
                 self._problem(source, (*path, *loc), _join(field, loc), _message(error, model))
             return None
+        if examples is not None:  # `tests:` are kept aside: the dump (config) leaves them out
+            for index, example in enumerate(getattr(validated, "tests", None) or ()):
+                where = self._location(source, (*path, "tests", index))
+                examples.append(LocatedExample(f"{field}.tests[{index}]", where, example))
         return validated.model_dump(mode="json")
 
     def _has_failed(self, source: SourceFile, path: PathKey) -> bool:

@@ -51,6 +51,17 @@ class ResourceNode:
     sensitive_paths: set[str] = field(default_factory=set)
     references: list[LocatedReference] = field(default_factory=list)
     """Every ${...} left for plan time, and where it was written (checked once all are loaded)."""
+    examples: list[LocatedExample] = field(default_factory=list)
+    """The entry's offline `tests:` (never part of config, plans or fingerprints)."""
+
+
+@dataclass(frozen=True)
+class LocatedExample:
+    """One item of an entry's `tests:`, with where it was written."""
+
+    field: str
+    location: Location
+    example: BaseModel
 
 
 @dataclass(frozen=True)
