@@ -140,7 +140,8 @@ def test_json_on_stdout_when_aws_cannot_be_reached(
     )
     assert result.exit_code == 1
     document = json.loads(result.stdout)
-    assert document["error"]["type"] == "EndpointConnectionError"
+    assert document["error"]["type"] == "aws"
+    assert document["error"]["exception"] == "EndpointConnectionError"
     assert closed in document["error"]["message"]
     assert "error:" in result.stderr
 

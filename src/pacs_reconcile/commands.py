@@ -39,8 +39,12 @@ class Session:
     """Per-invocation output channels: results on stdout, people's diagnostics on stderr."""
 
     options: GlobalOptions
-    json_output: bool = False
+    output_format: str = "text"
     redactor: Redactor = field(default_factory=Redactor)
+
+    @property
+    def json_output(self) -> bool:
+        return self.output_format == "json"
 
     def __post_init__(self) -> None:
         no_color = not self.options.color or "NO_COLOR" in os.environ

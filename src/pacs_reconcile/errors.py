@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class ExitStatus(IntEnum):
@@ -14,10 +14,29 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130
 
 
+class ErrorType(StrEnum):
+    """The `error.type` of JSON error documents: one small vocabulary scripts can branch on."""
+
+    USAGE = "usage"
+    """A command-line argument is wrong (exit 3)."""
+    INVALID_SPEC = "invalid_spec"
+    """The spec is invalid; `error.diagnostics` lists every problem (exit 3)."""
+    AWS = "aws"
+    """An AWS call failed or AWS is not in the state the run needs (exit 1)."""
+    REFUSED = "refused"
+    """The tool refused to go on, for the reason in the message: a stale or mismatched saved plan,
+    an unowned resource, a held lock, a cancelled confirmation (exit 1)."""
+    INTERRUPTED = "interrupted"
+    """Ctrl-C or SIGINT (exit 130)."""
+    INTERNAL = "internal"
+    """A bug in pacs-reconcile (exit 1); --traceback shows where."""
+
+
 class ReconcileError(Exception):
     """Base of every error the tool reports without a traceback."""
 
     exit_status: ExitStatus = ExitStatus.ERROR
+    error_type: ErrorType = ErrorType.REFUSED
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,7 @@ class SpecError(ReconcileError):
     """The spec or the command's arguments are invalid; carries every problem found at once."""
 
     exit_status = ExitStatus.INVALID
+    error_type = ErrorType.INVALID_SPEC
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = sorted(diagnostics, key=lambda d: (d.file, d.line, d.column, d.field))
@@ -49,10 +69,13 @@ class UsageError(ReconcileError):
     """A command-line argument is wrong (an unknown --target, a malformed --var...)."""
 
     exit_status = ExitStatus.INVALID
+    error_type = ErrorType.USAGE
 
 
 class AwsError(ReconcileError):
     """An AWS call failed: names the operation and the resource it was for."""
+
+    error_type = ErrorType.AWS
 
     def __init__(self, operation: str, resource: str, message: str) -> None:
         self.operation = operation
@@ -62,6 +85,8 @@ class AwsError(ReconcileError):
 
 class LookupFailed(ReconcileError):
     """An existing resource the spec looks up is missing or ambiguous."""
+
+    error_type = ErrorType.AWS
 
 
 class PlanRefused(ReconcileError):

@@ -195,7 +195,9 @@ def test_error_messages_and_tracebacks_never_quote_a_secret(
         )
     assert crashed.exit_code == 1 and "Traceback" in crashed.stderr and "RuntimeError" in crashed.stderr
     assert "(sensitive value)" in crashed.stderr, "the message was there, masked"
-    assert crashed_json.exit_code == 1 and json.loads(crashed_json.stdout)["error"]["type"] == "RuntimeError"
+    crash_error = json.loads(crashed_json.stdout)["error"]
+    assert crashed_json.exit_code == 1 and crash_error["type"] == "internal"
+    assert crash_error["exception"] == "RuntimeError"
     out.assert_clean()
 
 

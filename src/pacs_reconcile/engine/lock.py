@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..aws import AwsContext
-from ..errors import ReconcileError
+from ..errors import ErrorType, ReconcileError
 
 LOCK_TTL_SECONDS = 600.0
 """How long a lock outlives its last renewal: after that its holder is presumed dead."""
@@ -49,6 +49,8 @@ class LockHeld(ReconcileError):
 
 class LockError(ReconcileError):
     """The lock could not be read, taken or removed as asked (exit 1)."""
+
+    error_type = ErrorType.AWS
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
-from ..errors import ReconcileError
+from ..errors import ErrorType, ReconcileError
 from .common import error_code
 
 T = TypeVar("T")
@@ -24,6 +24,8 @@ POLL_SECONDS = 2.0
 
 class WaitTimedOut(ReconcileError):
     """AWS did not reach the expected state within the allowed time."""
+
+    error_type = ErrorType.AWS
 
 
 def wait_until(what: str, done: Callable[[], bool], timeout: float) -> None:

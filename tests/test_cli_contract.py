@@ -1,0 +1,202 @@
+"""The command line's contract with CI and on-call: every command, driven in-process with typos,
+missing values, unknown commands, global options in either place, JSON errors; exit codes and the
+stdout/stderr split asserted. Usage errors are answered before any AWS call, so none is made here."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner, Result
+
+from pacs_reconcile.cli import OUTPUT_FORMATS, app
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
+FORMAT_COMMANDS = sorted(OUTPUT_FORMATS)
+JSON_COMMANDS = sorted(c for c, formats in OUTPUT_FORMATS.items() if "json" in formats)
+GLOBAL_OPTIONS = (
+    "--region",
+    "--profile",
+    "--endpoint-url",
+    "--no-color",
+    "--verbose",
+    "--traceback",
+    "--stats",
+)
+
+VALID = """\
+version: 1
+stack: contract
+region: ap-northeast-2
+log_groups:
+  app: {name: /contract/app, retention_days: 7}
+"""
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(VALID, encoding="utf-8")
+    return path
+
+
+def test_every_command_is_covered() -> None:
+    """The control: the parametrized tests below see every command the app has."""
+    assert {"validate", "plan", "apply", "destroy", "drift", "verify", "export", "version"} <= set(COMMANDS)
+
+
+# Usage errors exit 3 (2 means "changes present" to CI) -------------------------------------------
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_typod_option_exits_3_on_every_command(name: str) -> None:
+    result = invoke(name, "--regoin", "eu-west-1")
+    assert result.exit_code == 3, result.output
+    assert "No such option: --regoin" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_missing_value_exits_3_on_every_command(name: str) -> None:
+    result = invoke(name, "--region")
+    assert result.exit_code == 3, result.output
+    assert "--region" in result.stderr and "requires an argument" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "--detailed-exitcode", "--targett", "x"],
+        ["drift", "--publish-metrics"],
+        ["nope"],
+        [],
+        ["--regoin", "x", "plan"],
+        ["plan", "--format", "yaml"],
+        ["apply", "--parallelism", "0"],
+        ["plan", "one", "two"],
+    ],
+    ids=["typo", "drift-typo", "unknown-command", "no-command", "group-typo", "bad-choice", "range", "extra"],
+)
+def test_usage_errors_from_the_issue_exit_3(args: list[str]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 3, result.output
+    assert result.stdout == ""
+
+
+def test_the_systemd_unit_does_not_count_a_usage_error_as_success() -> None:
+    unit = (ROOT / "deploy" / "pacs-reconcile-drift.service").read_text(encoding="utf-8")
+    success = {int(code) for code in re.search(r"^SuccessExitStatus=(.*)$", unit, re.M)[1].split()}  # type: ignore[index]
+    assert invoke("drift", "--publish-metrics").exit_code not in success | {0}
+
+
+@pytest.mark.parametrize("name", JSON_COMMANDS)
+@pytest.mark.parametrize("form", [("--format", "json"), ("--format=json",)])
+def test_a_usage_error_with_format_json_prints_one_json_error_document(
+    name: str, form: tuple[str, ...]
+) -> None:
+    result = invoke(name, *form, "--targett", "x")
+    assert result.exit_code == 3
+    document = json.loads(result.stdout)
+    assert document["format_version"] == 1
+    assert document["error"]["type"] == "usage"
+    assert "--targett" in document["error"]["message"]
+    assert "No such option" in result.stderr  # people still get the text
+
+
+def test_an_unknown_command_with_format_json_is_a_json_usage_error() -> None:
+    result = invoke("plna", "--format", "json")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["error"]["type"] == "usage"
+
+
+def test_a_bad_format_names_the_choices() -> None:
+    result = invoke("plan", "--format", "yaml")
+    assert result.exit_code == 3
+    assert "must be text or json, not 'yaml'" in result.stderr
+
+
+def test_a_malformed_var_is_a_usage_error_in_json(spec: Path) -> None:
+    result = invoke("validate", "-f", str(spec), "--var", "novalue", "--format", "json")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["error"]["type"] == "usage"
+
+
+# --version -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["--version"], ["version"]])
+def test_version_prints_the_installed_package_version(args: list[str]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == metadata.version("pacs-reconcile")
+
+
+# Global options in either place ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_lists_the_global_options_in_its_help(name: str) -> None:
+    result = invoke(name, "--help")
+    assert result.exit_code == 0
+    for option in GLOBAL_OPTIONS:
+        assert option in result.stdout, f"{name} --help lacks {option}"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_shows_real_metavars(name: str) -> None:
+    options = [line for line in invoke(name, "--help").stdout.splitlines() if line.lstrip().startswith("-")]
+    assert options
+    for line in options:
+        assert not re.search(r"<[a-z\[\]]+>|\bTEXT\b|\bINTEGER\b", line), line
+
+
+def test_metavars_of_the_plan_options() -> None:
+    text = invoke("plan", "--help").stdout
+    assert "--target KIND.NAME" in text
+    assert "--format [text|json]" in text
+    assert "--var NAME=VALUE" in text
+
+
+@pytest.mark.parametrize("args", [["plan", "--no-color"], ["--no-color", "plan"]])
+def test_no_color_is_accepted_in_either_place(spec: Path, args: list[str]) -> None:
+    # --target of an address the spec lacks stops the command before any AWS call
+    result = invoke(*args, "-f", str(spec), "--target", "log_groups.nope")
+    assert result.exit_code == 3
+    assert "no such resource" in result.stderr
+
+
+def test_global_options_after_the_command_reach_the_session(
+    spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pacs_reconcile import commands
+
+    seen = []
+    monkeypatch.setattr(commands, "validate", lambda inputs, session: seen.append(session.options) or 0)
+    assert invoke("validate", "-f", str(spec), "--region", "eu-west-1", "--stats", "-v").exit_code == 0
+    assert invoke("-v", "--profile", "p", "validate", "-f", str(spec), "-v", "--no-color").exit_code == 0
+    first, second = seen
+    assert (first.region, first.stats, first.verbose) == ("eu-west-1", True, 1)
+    assert (second.profile, second.verbose, second.color) == ("p", 2, False)
+
+
+def test_an_option_after_the_command_wins_over_the_same_before_it(
+    spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pacs_reconcile import commands
+
+    seen = []
+    monkeypatch.setattr(commands, "validate", lambda inputs, session: seen.append(session.options) or 0)
+    assert (
+        invoke("--region", "us-east-1", "validate", "-f", str(spec), "--region", "eu-west-1").exit_code == 0
+    )
+    assert seen[0].region == "eu-west-1"
