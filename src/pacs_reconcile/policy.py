@@ -8,6 +8,7 @@ scalars and statements in any order; comparing raw text would diff forever.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,13 +16,17 @@ from .diff import sorted_unique
 
 _SET_LIKE_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 _PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
+_ACCOUNT_ROOT = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):root")
+"""An account's root ARN: the same principal as its bare 12-digit id, which IAM stores in this form
+(IAM User Guide, Principal element, "AWS account principals"; aws/aws-cdk#9334)."""
 
 
 def canonical_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
     """An access policy in one canonical form, so documents equal in meaning compare equal.
 
     A single value and a one-element list are the same (both become a sorted list),
-    `Principal: "*"` is `{"AWS": "*"}`, condition values are strings, and statements are a set.
+    `Principal: "*"` is `{"AWS": "*"}`, an account's root ARN is its bare id, condition values are
+    strings, and statements are a set.
     """
     out = dict(policy)
     statements = policy.get("Statement")
@@ -58,8 +63,17 @@ def _canonical_principal(value: Any) -> Any:
     if value == "*":
         return {"AWS": ["*"]}
     if isinstance(value, Mapping):
-        return {kind: _as_set(ids) for kind, ids in value.items()}
+        return {
+            kind: _as_set([_account_id(i) for i in _as_list(ids)] if kind == "AWS" else ids)
+            for kind, ids in value.items()
+        }
     return value
+
+
+def _account_id(principal: Any) -> Any:
+    """`arn:aws:iam::123456789012:root` as `123456789012` (a role or user ARN stays as it is)."""
+    found = _ACCOUNT_ROOT.fullmatch(principal) if isinstance(principal, str) else None
+    return found.group(1) if found else principal
 
 
 def _canonical_condition(block: Any) -> Any:
