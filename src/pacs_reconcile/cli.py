@@ -26,6 +26,7 @@ OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
     "drift": ("text", "json"),
     "verify": ("text", "json"),
     "graph": ("mermaid", "dot"),
+    "test": ("text", "json", "junit"),
 }
 """The --format choices of each command (the first is the default): the one place to add a format."""
 
@@ -101,6 +102,14 @@ def validate(call: Call) -> int:
     from . import commands
 
     return commands.validate(call.inputs, call.session)
+
+
+@command(app, name="test", spec=True, formats=OUTPUT_FORMATS["test"])
+def test_examples(call: Call) -> int:
+    """Run the spec's `tests:` examples (metric filters, alarms, chains) offline; exit 1 if one fails."""
+    from .monitoring import report
+
+    return report.run(call.inputs, call.session)
 
 
 @command(app, spec=True, formats=OUTPUT_FORMATS["plan"])

@@ -111,7 +111,11 @@ def print_stats(session: Session, ctx: Any) -> None:
 
 
 def validate(inputs: SpecInputs, session: Session) -> int:
+    from .monitoring.report import check_examples
+    from .monitoring.runner import run_examples
+
     spec = load(inputs, session)
+    check_examples(run_examples(spec))  # a failing `tests:` example is an invalid spec
     if session.json_output:
         session.emit_json(
             {

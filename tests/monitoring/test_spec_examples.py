@@ -8,27 +8,17 @@ from pathlib import Path
 from pacs_reconcile.monitoring.examples import AlarmExample, ChainExample, FilterExample
 from pacs_reconcile.spec.loader import load_spec
 
-SPEC = """\
-version: 1
-stack: s
-log_groups:
-  app:
-    name: /app
-    metric_filters:
-      errors:
-        name: errors
-        pattern: '[ts, id, level="ERROR", ...]'
-        metric: {name: Errors, namespace: App/X}
+from .sample import LOG_GROUP_WITH_A_FILTER, errors_alarm, write_spec
+
+SPEC = (
+    LOG_GROUP_WITH_A_FILTER
+    + """\
 TESTS_FILTER
-alarms:
-  errors:
-    name: errors
-    metric: {name: Errors, namespace: App/X, statistic: Sum, period: 60}
-    threshold: 1
-    comparison: GreaterThanThreshold
-    evaluation_periods: 1
-TESTS_ALARM
 """
+    + errors_alarm(evaluation_periods=1)
+    + """TESTS_ALARM
+"""
+)
 FILTER_TESTS = """\
         tests:
           - {line: 't1 r1 ERROR boom', value: 1}
@@ -51,10 +41,7 @@ def _write(tmp_path: Path, with_tests: bool) -> Path:
     text = text.replace("TESTS_ALARM\n", ALARM_TESTS if with_tests else "")
     if with_tests:
         text = text.replace("    name: /app\n", "    name: /app\n" + CHAIN_TESTS)
-    path = tmp_path / ("with" if with_tests else "without")
-    path.mkdir()
-    (path / "monitoring.yaml").write_text(text, encoding="utf-8")
-    return path / "monitoring.yaml"
+    return write_spec(tmp_path / ("with" if with_tests else "without"), text)
 
 
 def test_examples_are_loaded_with_their_file_and_line(tmp_path: Path) -> None:
