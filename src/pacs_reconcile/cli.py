@@ -23,6 +23,7 @@ OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
     "plan": ("text", "json"),
     "apply": ("text", "json"),
     "destroy": ("text", "json"),
+    "release": ("text", "json"),
     "drift": ("text", "json"),
     "verify": ("text", "json"),
     "graph": ("mermaid", "dot"),
@@ -68,9 +69,13 @@ AllowDestroy = Annotated[
     list[str] | None,
     typer.Option(
         "--allow-destroy",
-        metavar="KIND.NAME",
-        help="Let this stateful or protected address be deleted (repeatable).",
+        metavar="ADDRESS",
+        help="Let this stateful or protected address be deleted (repeatable; * patterns: log_groups.*).",
     ),
+]
+IncludeStateful = Annotated[
+    bool,
+    typer.Option("--include-stateful", help="Destroy what holds data too (asks again, naming each one)."),
 ]
 Parallelism = Annotated[
     int, typer.Option("--parallelism", metavar="N", min=1, max=64, help="Changes run at once.")
@@ -124,6 +129,8 @@ def plan(
     target: Targets = None,
     exclude: Excludes = None,
     allow_destroy: AllowDestroy = None,
+    destroy: Annotated[bool, typer.Option("--destroy", help="Preview what `destroy` would delete.")] = False,
+    include_stateful: IncludeStateful = False,
 ) -> int:
     """Read live AWS state and show what apply would create, update, replace or delete."""
     from . import commands
@@ -136,6 +143,8 @@ def plan(
         targets=target or [],
         excludes=exclude or [],
         allow_destroy=allow_destroy or [],
+        destroy=destroy,
+        include_stateful=include_stateful,
     )
 
 
@@ -177,10 +186,11 @@ def destroy(
         bool, typer.Option("--auto-approve", help="Do not ask for the stack name.")
     ] = False,
     allow_destroy: AllowDestroy = None,
+    include_stateful: IncludeStateful = False,
     parallelism: Parallelism = 8,
     lock_timeout: LockTimeout = 0.0,
 ) -> int:
-    """Delete what this stack owns (stateful resources only when named with --allow-destroy)."""
+    """Delete what this stack owns (stateful resources only when named, or with --include-stateful)."""
     from . import commands
 
     return commands.apply(
@@ -193,7 +203,30 @@ def destroy(
         allow_destroy=allow_destroy or [],
         parallelism=parallelism,
         destroy=True,
+        include_stateful=include_stateful,
         lock_timeout=lock_timeout,
+    )
+
+
+@command(app, spec=True, formats=OUTPUT_FORMATS["release"])
+def release(
+    call: Call,
+    addresses: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ADDRESS...", help='Undeclared resources, as plan names them: log_groups["/aws/ecs/old"].'
+        ),
+    ],
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")
+    ] = False,
+    lock_timeout: LockTimeout = 0.0,
+) -> int:
+    """Stop managing resources the spec no longer declares, without deleting them (tags come off)."""
+    from . import commands
+
+    return commands.release(
+        call.inputs, call.session, addresses=addresses, auto_approve=auto_approve, lock_timeout=lock_timeout
     )
 
 

@@ -147,13 +147,15 @@ def plan(
     excludes: list[str],
     allow_destroy: list[str],
     destroy: bool = False,
+    include_stateful: bool = False,
 ) -> int:
     from .engine.plan import PlanOptions, make_plan
     from .render import PlanPrinter, plan_json
 
+    options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful)
+    check_addresses(options)
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
-    options = PlanOptions(targets, excludes, allow_destroy, destroy)
     the_plan = make_plan(spec, ctx, options)
     document = plan_json(the_plan, session.redactor)
     if out is not None:
@@ -195,6 +197,7 @@ def apply(
     allow_destroy: list[str],
     parallelism: int,
     destroy: bool = False,
+    include_stateful: bool = False,
     show_plan: bool = True,
     lock_timeout: float = 0.0,
 ) -> int:
@@ -209,10 +212,11 @@ def apply(
         inputs = SpecInputs(Path(saved.spec_path), saved.environment, {**saved.variables, **inputs.variables})
         auto_approve = True  # a saved plan was reviewed when it was made
     spec = load(inputs, session)
-    ctx = aws_context(spec, session, parallelism)
-    options = PlanOptions(targets, excludes, allow_destroy, destroy)
+    options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful)
     if saved_document is not None:
         options = PlanOptions(**_saved_options(saved_document))
+    check_addresses(options)
+    ctx = aws_context(spec, session, parallelism)
     # Nothing to do, or nothing allowed: answer without the lock, so a converged stack costs no write
     # at all. Anything to change is planned again under the lock before it is applied.
     early = _answer_without_lock(spec, ctx, session, options, saved_document)
@@ -232,6 +236,14 @@ def apply(
             destroy=destroy,
             show_plan=show_plan,
         )
+
+
+def check_addresses(options: Any) -> None:
+    """Address patterns with an unknown kind are refused offline, before any AWS call."""
+    from .engine.addresses import parse_all
+
+    parse_all(options.allow_destroy, "--allow-destroy")
+    parse_all(options.release, "release")
 
 
 def _answer_without_lock(
@@ -303,6 +315,8 @@ def _apply_locked(
         printer.plan(the_plan)
     if not auto_approve and the_plan.has_changes:  # recording fingerprints alone changes no resource
         _confirm(session, destroy, spec.stack)
+        if options.include_stateful:
+            _confirm_data_loss(session, the_plan)
     result = apply_plan(the_plan, the_plan.values or _values(the_plan), ctx, parallelism, _progress(session))
     if session.json_output:
         session.emit_json(apply_json(result, session.redactor))
@@ -320,9 +334,10 @@ def apply_json_empty() -> dict[str, Any]:
 
 def _saved_options(document: dict[str, Any]) -> dict[str, Any]:
     saved = document.get("saved_plan", {}).get("options") or {}
+    flags = ("destroy", "include_stateful")
     return {
-        k: saved.get(k, [] if k != "destroy" else False)
-        for k in ("targets", "excludes", "allow_destroy", "destroy")
+        k: saved.get(k, False if k in flags else [])
+        for k in ("targets", "excludes", "allow_destroy", "destroy", "include_stateful", "release")
     }
 
 
@@ -348,6 +363,67 @@ def _confirm(session: Session, destroy: bool, stack: str) -> None:
         raise PlanRefused("apply cancelled; nothing was changed")
 
 
+def _confirm_data_loss(session: Session, the_plan: Any) -> None:
+    """`destroy --include-stateful`: a second question, naming every resource whose data goes."""
+    from .engine.changes import Action
+    from .engine.plan import is_protected
+    from .resources.registry import KINDS
+
+    losing = [
+        c.address
+        for c in the_plan.changes
+        if c.action is Action.DELETE and (KINDS[c.kind].meta.stateful or is_protected(c.live))
+    ]
+    if not losing:
+        return
+    session.say("These hold data or were protected, and will be deleted with everything in them:", "bold red")
+    for address in losing:
+        session.say(f"  - {address}")
+    session.say(f"Type 'delete {len(losing)} with their data' to go on:", "bold")
+    if input("  Enter a value: ").strip() != f"delete {len(losing)} with their data":
+        raise PlanRefused("destroy cancelled; nothing was changed")
+
+
+def release(
+    inputs: SpecInputs,
+    session: Session,
+    *,
+    addresses: list[str],
+    auto_approve: bool,
+    lock_timeout: float = 0.0,
+) -> int:
+    """Stop managing undeclared resources without deleting them: the tool's tags come off."""
+    from .engine.addresses import parse_all
+    from .engine.apply import apply_plan
+    from .engine.lock import stack_lock
+    from .engine.plan import PlanOptions, make_plan
+    from .engine.release import check_not_declared, releases_only
+    from .render import PlanPrinter, apply_json, plan_json
+
+    patterns = parse_all(addresses, "release")
+    spec = load(inputs, session)
+    check_not_declared(spec, patterns)
+    ctx = aws_context(spec, session)
+    options = PlanOptions(release=addresses)
+    printer = PlanPrinter(session.stderr if session.json_output else session.stdout, session.redactor)
+    releases_only(make_plan(spec, ctx, options), patterns)  # every address checked before the lock
+    with stack_lock(ctx, spec.stack, lock_timeout, "release", session.say):
+        ctx.forget_all()
+        the_plan = releases_only(make_plan(spec, ctx, options), patterns)
+        printer.plan(the_plan)
+        if not auto_approve:
+            _confirm(session, False, spec.stack)
+        result = apply_plan(the_plan, the_plan.values or _values(the_plan), ctx, 8, _progress(session))
+    if session.json_output:
+        session.emit_json(
+            {**plan_json(the_plan, session.redactor), "applied": apply_json(result, session.redactor)}
+        )
+    else:
+        printer.apply_result(result)
+    print_stats(session, ctx)
+    return ExitStatus.OK if result.ok else ExitStatus.ERROR
+
+
 def _progress(session: Session) -> Any:
     from .engine.changes import Action
     from .engine.scheduler import Status
@@ -357,6 +433,7 @@ def _progress(session: Session) -> Any:
         Action.UPDATE: ("Modifying", "Modifications"),
         Action.REPLACE: ("Replacing", "Replacement"),
         Action.DELETE: ("Destroying", "Destruction"),
+        Action.RELEASE: ("Releasing", "Release"),
     }
 
     # "Creating..." lines are live progress, for a person at a terminal (or -v); what finished or

@@ -113,6 +113,8 @@ def save(
             "excludes": plan.options.excludes,
             "allow_destroy": plan.options.allow_destroy,
             "destroy": plan.options.destroy,
+            "include_stateful": plan.options.include_stateful,
+            "release": plan.options.release,
         },
         "signature": [
             [address, action, list(paths)] for address, action, paths in map(change_signature, plan.changes)

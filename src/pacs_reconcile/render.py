@@ -24,6 +24,7 @@ SYMBOLS = {
     Action.DELETE: ("-", "red", "will be destroyed"),
     Action.REFUSED: ("!", "bold red", "cannot be planned"),
     Action.RETAINED: ("=", "cyan", "is kept"),
+    Action.RELEASE: ("~", "blue", "will be released (no longer managed, not deleted)"),
     Action.NOOP: (" ", "dim", "is up to date"),
 }
 JSON_FORMAT_VERSION = 1
@@ -178,8 +179,12 @@ class PlanPrinter:
     @staticmethod
     def summary_line(plan: Plan) -> Text:
         extra = []
-        if plan.count(Action.RETAINED):
-            extra.append(f"{plan.count(Action.RETAINED)} kept (stateful)")
+        if plan.count(Action.RELEASE):
+            extra.append(f"{plan.count(Action.RELEASE)} to release")
+        for why in ("stateful", "protected"):
+            kept = sum(1 for c in plan.changes if c.action is Action.RETAINED and c.kept_because == why)
+            if kept:
+                extra.append(f"{kept} kept ({why})")
         if plan.refused:
             extra.append(f"{len(plan.refused)} refused")
         tail = f" ({', '.join(extra)})" if extra else ""
@@ -196,7 +201,10 @@ class PlanPrinter:
             self.out(
                 Text.assemble((f"  {outcome.status}: ", "bold red"), f"{outcome.address}: {outcome.message}")
             )
-        done = {a: result.count(a) for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)}
+        done = {
+            a: result.count(a)
+            for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.RELEASE)
+        }
         head = (
             "Apply interrupted" if result.interrupted else "Apply complete" if result.ok else "Apply failed"
         )
@@ -206,6 +214,7 @@ class PlanPrinter:
                 (f"{head}! ", style),
                 f"Resources: {done[Action.CREATE]} added, {done[Action.UPDATE]} changed, "
                 f"{done[Action.REPLACE]} replaced, {done[Action.DELETE]} destroyed"
+                + (f", {done[Action.RELEASE]} released" if done[Action.RELEASE] else "")
                 + (f"; {len(failed)} failed, {len(skipped)} not done" if failed or skipped else "")
                 + ".",
             )

@@ -55,6 +55,9 @@ ROOT_DESCRIPTIONS: dict[str, str] = {
     "defaults": "Settings every entry inherits: `tags` (an entry's own tags win).",
     "lookups": "Existing infrastructure the spec reads but never changes: `NAME: {kind: KIND, ...}`, "
     "used as `${lookups.NAME.ATTR}`.",
+    "removed": "Resources taken out of the spec on purpose, by the address plan shows for them "
+    '(`KIND["identity"]`): `destroy: false` releases one (the tool\'s tags come off, it stays in AWS '
+    "and is no longer managed), `destroy: true` deletes it even if it holds data or was protected.",
 }
 META_DESCRIPTIONS: dict[str, str] = {
     "tags": f"Tags of this resource, merged over `defaults.tags`. Keys starting with `{TAG_PREFIX}` "
@@ -144,6 +147,26 @@ def spec_schema() -> Schema:
             "description": ROOT_DESCRIPTIONS["defaults"],
             "additionalProperties": False,
             "properties": {"tags": _tags_schema("Tags on every taggable resource of the stack.")},
+        },
+        "removed": {
+            "type": "array",
+            "description": ROOT_DESCRIPTIONS["removed"],
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["from", "destroy"],
+                "properties": {
+                    "from": {
+                        "type": "string",
+                        "pattern": r"^[A-Za-z_][A-Za-z0-9_]*\[.+\]$",
+                        "description": 'KIND["identity"], e.g. log_groups["/aws/ecs/legacy"].',
+                    },
+                    "destroy": {
+                        "type": "boolean",
+                        "description": "false: release (keep in AWS, stop managing); true: delete.",
+                    },
+                },
+            },
         },
         **sections,
     }

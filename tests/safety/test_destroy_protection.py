@@ -125,8 +125,10 @@ def test_destroy_keeps_stateful_kinds_and_what_it_does_not_own_and_lists_what_it
     cloudwatch.put_metric_alarm(
         AlarmName="another-stacks", Tags=[{"Key": "pacs-reconcile:stack", "Value": "x"}], **common
     )
-    planned = _changes(cli, "--allow-destroy", "nothing-named")  # an unknown name is only a no-op
-    assert planned == {}
+    # An address naming nothing is refused (a typo would otherwise protect or allow nothing).
+    unknown = cli("plan", "--allow-destroy", "nothing-named")
+    assert unknown.exit_code == 3
+    assert "--allow-destroy nothing-named: no kind 'nothing-named'" in unknown.stderr
     destroyed = cli("destroy", "--auto-approve")
     assert destroyed.exit_code == 0, destroyed.stdout + destroyed.stderr
     assert "alarms.rds_connections will be destroyed" in destroyed.stdout

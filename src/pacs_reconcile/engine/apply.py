@@ -119,7 +119,7 @@ def _apply(
     forward = {
         c.address: c
         for c in plan.changes
-        if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE) or c.bookkeeping
+        if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.RELEASE) or c.bookkeeping
     }
     jobs = {a: executor.job(c) for a, c in forward.items()}
     deps = {a: set(c.depends_on) for a, c in forward.items()}
@@ -217,6 +217,11 @@ class _Executor:
         if change.action is Action.DELETE:
             assert change.live is not None
             reconciler.delete(self.ctx, change.live)
+            return
+        if change.action is Action.RELEASE:
+            assert change.live is not None
+            own_tags = [d.path.removeprefix("tags.") for d in change.differences]
+            reconciler.update_tags(self.ctx, change.live, TagChanges({}, own_tags))
             return
         desired = self._desired(change)
         if change.action is Action.CREATE:

@@ -21,10 +21,12 @@ class Action(StrEnum):
     """The plan cannot do what the spec asks (not owned, protected...): apply stops before starting."""
     RETAINED = "retained"
     """No longer declared but kept: a stateful resource deleted only when named."""
+    RELEASE = "release"
+    """No longer managed, not deleted: the tool's tags come off and later plans forget it."""
 
     @property
     def mutates(self) -> bool:
-        return self in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+        return self in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.RELEASE)
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Change:
     live: Live | None = field(default=None, repr=False)
     """Live state the plan was computed from (None when absent)."""
     parent: str | None = None
+    kept_because: str = ""
+    """For a retained resource: "stateful" (it holds data) or "protected" (prevent_destroy)."""
     bookkeeping: bool = False
     """Only the tool's fingerprint tag differs: the spec was rewritten without changing what AWS
     should hold. Not a change; apply records the new fingerprint in passing."""

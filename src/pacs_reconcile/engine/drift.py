@@ -111,6 +111,8 @@ def _classify(change: Change, changes: dict[str, Change]) -> DriftItem | None:
         )
     if change.action is Action.REFUSED:
         return item(Finding.CONFLICT, change.reason)
+    if change.action is Action.RELEASE:
+        return item(Finding.PENDING, "the spec releases it; apply takes this stack's tags off")
     if change.action in (Action.DELETE, Action.RETAINED):
         return item(Finding.UNMANAGED, "owned by this stack but no longer declared")
     if change.action is Action.CREATE:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import FINGERPRINT_TAG, OWNER_TAG
+from .. import FINGERPRINT_TAG, OWNER_TAG, TAG_PREFIX
 from ..aws import AwsContext
 from ..diff import UNKNOWN, Delta, Difference, diff_states, tag_differences
 from ..errors import AwsError, LookupFailed, UsageError
@@ -19,6 +19,7 @@ from ..resources.base import Key, Live, ReadScope, Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
 from ..spec.model import ResourceNode, Spec
 from ..spec.references import normalize_address
+from .addresses import AddressPattern, check_all_match, identity_address, names_of, parse_all
 from .changes import Action, Change
 from .graph import topological, with_dependencies
 from .values import Values
@@ -72,6 +73,10 @@ class PlanOptions:
     """Addresses (or KIND["identity"] of undeclared resources) the user explicitly lets be deleted."""
     destroy: bool = False
     """Plan the removal of everything this stack owns (the `destroy` command)."""
+    include_stateful: bool = False
+    """Let every stateful or protected resource be deleted (`destroy --include-stateful`)."""
+    release: list[str] = field(default_factory=list)
+    """Addresses of undeclared resources to release: the tool's tags come off, nothing is deleted."""
 
 
 @dataclass
@@ -229,7 +234,15 @@ class _Planner:
         self.selected = selected
         self.live = live
         self.values = Values(lookups)
-        self.allowed = {normalize_address(a) for a in options.allow_destroy}
+        self.allow_patterns = parse_all(options.allow_destroy, "--allow-destroy")
+        self.allowed: list[AddressPattern] = [
+            *self.allow_patterns,
+            *(AddressPattern.parse(r.address, "removed") for r in spec.removed if r.destroy),
+        ]
+        self.releasing: list[AddressPattern] = [
+            *parse_all(options.release, "release"),
+            *(AddressPattern.parse(r.address, "removed") for r in spec.removed if not r.destroy),
+        ]
         self.planned: dict[str, Change] = {}
 
     def changes(self) -> list[Change]:
@@ -252,7 +265,16 @@ class _Planner:
             out.append(change)
         if not self.options.targets:
             out.extend(self._undeclared(claimed))
+        check_all_match(self.allow_patterns, out, "--allow-destroy")
         return out
+
+    def _allowed(self, change: Change) -> bool:
+        """Named for deletion: by --allow-destroy (a pattern), `removed: destroy: true`, or
+        `destroy --include-stateful`."""
+        if self.options.include_stateful and self.options.destroy:
+            return True
+        names = names_of(change)
+        return any(p.matches(names) for p in self.allowed)
 
     def _remember_unplanned(self, node: ResourceNode, key: Key) -> None:
         found = self.live.get(node.kind, {}).get(key)
@@ -332,7 +354,7 @@ class _Planner:
                 if meta.stateful
                 else ""
             )
-            if protected and node.address not in self.allowed:
+            if protected and not self._allowed(change):
                 change.action = Action.REFUSED
                 change.reason = (
                     f"changing {', '.join(forced)} needs a replacement, and {protected} "
@@ -394,8 +416,11 @@ class _Planner:
                     continue  # children of unowned or unknown parents are never touched
                 if live.tags is not None and live.tags.get(OWNER_TAG) != self.spec.stack:
                     continue
-                label = reconciler.label(key)
-                address = f'{parent_address}.{kind}["{label}"]' if parent_address else f'{kind}["{label}"]'
+                address = (
+                    f'{parent_address}.{kind}["{reconciler.label(key)}"]'
+                    if parent_address
+                    else identity_address(kind, key)
+                )
                 change = Change(
                     address,
                     kind,
@@ -408,6 +433,8 @@ class _Planner:
                 if live.pending:
                     change.action = Action.NOOP
                     change.notes.append(f"not declared, but {live.pending}: it cannot be removed until then")
+                elif parent_address is None and any(p.matches([address]) for p in self.releasing):
+                    self._release(change)
                 else:
                     self._deletion(change, reconciler, prevent=is_protected(live), undeclared=True)
                 out.append(change)
@@ -421,20 +448,32 @@ class _Planner:
                 out[(change.kind, change.key)] = change.address
         return out
 
+    def _release(self, change: Change) -> None:
+        """Take the tool's own tags off (owner, fingerprint, protection...); nothing else changes."""
+        assert change.live is not None and change.live.tags is not None
+        change.action = Action.RELEASE
+        change.reason = "no longer managed, not deleted"
+        change.differences = [
+            Difference(f"tags.{k}", v, None)
+            for k, v in sorted(change.live.tags.items())
+            if k.startswith(TAG_PREFIX)
+        ]
+
     def _deletion(
         self, change: Change, reconciler: Reconciler, prevent: bool, undeclared: bool = False
     ) -> Change:
-        named = change.address in self.allowed
-        if (reconciler.meta.stateful or prevent) and not named:
-            why = (
-                "it holds data"
-                if reconciler.meta.stateful
-                else (
+        if (reconciler.meta.stateful or prevent) and not self._allowed(change):
+            reasons = []
+            if prevent:
+                reasons.append(
                     "lifecycle.prevent_destroy was set when it was last applied"
                     if undeclared
                     else "lifecycle.prevent_destroy is set"
                 )
-            )
+            if reconciler.meta.stateful:
+                reasons.append("it holds data")
+            why = " and ".join(reasons)
+            change.kept_because = "protected" if prevent else "stateful"
             change.action = Action.RETAINED
             change.reason = (
                 "no longer declared; " if undeclared else ""

@@ -27,6 +27,7 @@ from .model import (
     LocatedReference,
     Location,
     LookupNode,
+    RemovedEntry,
     ResourceNode,
     Spec,
     Variable,
@@ -36,11 +37,24 @@ from .suggest import did_you_mean
 from .variables import Declaration, VariableProblem, check_value, parse_declaration, resolve_values
 from .yamlsrc import PathKey, SourceFile, YamlProblem, read_yaml
 
-ROOT_KEYS = ("version", "stack", "region", "include", "variables", "environments", "defaults", "lookups")
+ROOT_KEYS = (
+    "version",
+    "stack",
+    "region",
+    "include",
+    "variables",
+    "environments",
+    "defaults",
+    "lookups",
+    "removed",
+)
 META_KEYS = ("tags", "lifecycle", "when", "for_each", "depends_on")
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")
 ENTRY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+IDENTITY_ADDRESS = re.compile(
+    r"""^(?P<kind>[A-Za-z_][A-Za-z0-9_]*)\[(?P<quote>["']?)(?P<identity>.+)(?P=quote)\]$"""
+)
 TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$", re.UNICODE)
 MAX_TAGS = 50
 
@@ -116,6 +130,7 @@ class _Loader:
         self.problems.extend(
             check_references(self.resources, self.lookups, self.disabled, self.expanded, self.invalid)
         )
+        removed = self._removed(root, data.get("removed"))
         if self.problems:
             raise self._error()
         add_fingerprints(self.resources, [str(v.value) for v in self.variables.values() if v.sensitive])
@@ -129,6 +144,7 @@ class _Loader:
             variables=self.variables,
             lookups=self.lookups,
             resources=self.resources,
+            removed=removed,
         )
 
     def _error(self) -> SpecError:
@@ -359,6 +375,110 @@ class _Loader:
             "tags",
         )
         self.default_tags = self._check_tags(root, ("defaults", "tags"), "defaults.tags", tags) or {}
+
+    # ------------------------------------------------------------------------------- removed
+    def _removed(self, root: SourceFile, raw: Any) -> list[RemovedEntry]:
+        """Resources taken out of the spec on purpose, by AWS identity: released or deleted."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self._problem(
+                root, ("removed",), "removed", 'must be a list of {from: KIND["identity"], destroy: ...}'
+            )
+            return []
+        declared = {
+            (node.kind, KINDS[node.kind].label(KINDS[node.kind].key(node.config, None))): node
+            for node in self.resources.values()
+            if node.parent is None
+        }
+        out: list[RemovedEntry] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(raw):
+            where: PathKey = ("removed", index)
+            field = f"removed[{index}]"
+            if not isinstance(item, dict):
+                self._problem(
+                    root, where, field, 'must be a mapping: {from: KIND["identity"], destroy: false}'
+                )
+                continue
+            for key in item:
+                if key not in ("from", "destroy"):
+                    self._problem(
+                        root,
+                        (*where, key),
+                        f"{field}.{key}",
+                        "unknown key" + did_you_mean(key, ["from", "destroy"]),
+                    )
+            destroy = item.get("destroy")
+            if not isinstance(destroy, bool):
+                self._problem(
+                    root,
+                    (*where, "destroy"),
+                    f"{field}.destroy",
+                    "required, true or false: false releases it (stays in AWS, no longer managed), "
+                    "true deletes it",
+                )
+            entry = self._removed_address(root, (*where, "from"), f"{field}.from", item.get("from"))
+            if entry is None or not isinstance(destroy, bool):
+                continue
+            kind, identity, address = entry
+            node = declared.get((kind, identity))
+            if node is not None:
+                self._problem(
+                    root,
+                    (*where, "from"),
+                    f"{field}.from",
+                    f"{address} is still declared, as {node.address} at {node.location}: "
+                    "remove that entry, or this one",
+                )
+                continue
+            if address in seen:
+                self._problem(
+                    root,
+                    (*where, "from"),
+                    f"{field}.from",
+                    f"{address} is listed twice (first at removed[{seen[address]}])",
+                )
+                continue
+            seen[address] = index
+            out.append(RemovedEntry(address, kind, identity, destroy, self._location(root, where)))
+        return out
+
+    def _removed_address(
+        self, root: SourceFile, where: PathKey, field: str, text: Any
+    ) -> tuple[str, str, str] | None:
+        example = 'e.g. log_groups["/aws/ecs/legacy"], as plan shows it'
+        if not isinstance(text, str) or not text.strip():
+            self._problem(root, where, field, f"required: the resource's kind and AWS identity, {example}")
+            return None
+        found = IDENTITY_ADDRESS.match(text.strip())
+        if found is None:
+            kind = text.split(".", 1)[0]
+            hint = (
+                f"; {text} is no longer declared, and no state file remembers what it named: write "
+                f'its AWS identity instead, {kind}["NAME"], as plan shows it'
+                if kind in KINDS
+                else ""
+            )
+            self._problem(root, where, field, 'not a KIND["identity"] address' + (hint or f" ({example})"))
+            return None
+        kind, identity = found.group("kind"), found.group("identity")
+        reconciler = KINDS.get(kind)
+        if reconciler is None:
+            self._problem(root, where, field, f"no kind {kind!r}" + did_you_mean(kind, top_level_kinds()))
+            return None
+        if reconciler.meta.parent is not None:
+            self._problem(
+                root,
+                where,
+                field,
+                f"{reconciler.meta.title}s are owned through their parent: remove or release the parent",
+            )
+            return None
+        if not reconciler.meta.taggable:
+            self._problem(root, where, field, f"{reconciler.meta.title}s carry no owner tag to release")
+            return None
+        return kind, identity, f'{kind}["{identity}"]'
 
     # ------------------------------------------------------------------------------- lookups
     def _lookups(self, source: SourceFile) -> None:

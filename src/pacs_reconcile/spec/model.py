@@ -87,6 +87,20 @@ class Variable:
     sensitive: bool
 
 
+@dataclass(frozen=True)
+class RemovedEntry:
+    """A resource no longer declared, named by its AWS identity in the spec's `removed:` section."""
+
+    address: str
+    """`KIND["identity"]`, the address plan shows for an undeclared resource."""
+    kind: str
+    identity: str
+    destroy: bool
+    """False: release it (the tool's tags come off, the resource stays). True: delete it even if it
+    holds data or was protected (as if named with --allow-destroy)."""
+    location: Location
+
+
 @dataclass
 class Spec:
     stack: str
@@ -97,6 +111,7 @@ class Spec:
     variables: dict[str, Variable]
     lookups: dict[str, LookupNode]
     resources: dict[str, ResourceNode]
+    removed: list[RemovedEntry] = field(default_factory=list)
 
     @property
     def secrets(self) -> list[str]:
