@@ -13,7 +13,7 @@ from rich.text import Text
 from .diff import UNKNOWN, Difference, contains_unknown
 from .engine.apply import ApplyResult, Outcome
 from .engine.changes import Action, Change
-from .engine.plan import Plan
+from .engine.plan import Plan, kept_because
 from .engine.scheduler import Status
 from .redact import MASK, Redactor, is_sensitive_path
 
@@ -182,7 +182,7 @@ class PlanPrinter:
         if plan.count(Action.RELEASE):
             extra.append(f"{plan.count(Action.RELEASE)} to release")
         for why in ("stateful", "protected"):
-            kept = sum(1 for c in plan.changes if c.action is Action.RETAINED and c.kept_because == why)
+            kept = sum(1 for c in plan.changes if c.action is Action.RETAINED and kept_because(c) == why)
             if kept:
                 extra.append(f"{kept} kept ({why})")
         if plan.refused:

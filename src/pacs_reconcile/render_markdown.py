@@ -43,6 +43,7 @@ TABLE_ACTIONS = (
     Action.REPLACE,
     Action.DELETE,
     Action.RETAINED,
+    Action.RELEASE,
     Action.REFUSED,
 )
 

@@ -46,8 +46,6 @@ class Change:
     live: Live | None = field(default=None, repr=False)
     """Live state the plan was computed from (None when absent)."""
     parent: str | None = None
-    kept_because: str = ""
-    """For a retained resource: "stateful" (it holds data) or "protected" (prevent_destroy)."""
     bookkeeping: bool = False
     """Only the tool's fingerprint tag differs: the spec was rewritten without changing what AWS
     should hold. Not a change; apply records the new fingerprint in passing."""

@@ -47,6 +47,13 @@ def is_protected(live: Live | None) -> bool:
     return live is not None and live.tags is not None and live.tags.get(PROTECTED_TAG) == "true"
 
 
+def kept_because(change: Change) -> str:
+    """Why a resource is retained: "protected" (prevent_destroy, declared or remembered by its tag)
+    or "stateful" (it holds data)."""
+    declared = change.node is not None and change.node.lifecycle.prevent_destroy
+    return "protected" if declared or is_protected(change.live) else "stateful"
+
+
 def read_failed(what: str, exc: BaseException) -> AwsError | None:
     """An AWS error response while reading, as an error naming the action and what was being read
     (None for anything else, which propagates as it is). A failed read is never "absent"."""
@@ -473,7 +480,6 @@ class _Planner:
             if reconciler.meta.stateful:
                 reasons.append("it holds data")
             why = " and ".join(reasons)
-            change.kept_because = "protected" if prevent else "stateful"
             change.action = Action.RETAINED
             change.reason = (
                 "no longer declared; " if undeclared else ""
