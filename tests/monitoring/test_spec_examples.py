@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from pacs_reconcile.errors import SpecError
 from pacs_reconcile.monitoring.examples import AlarmExample, ChainExample, FilterExample
 from pacs_reconcile.spec.loader import load_spec
 
@@ -65,3 +68,12 @@ def test_examples_never_reach_the_config_plans_or_fingerprints(tmp_path: Path) -
         assert node.config == without.resources[address].config
         assert node.tags == without.resources[address].tags  # the fingerprint tag included
     assert with_tests.fingerprint() == without.fingerprint()
+
+
+def test_validate_refuses_a_pattern_the_offline_engine_cannot_evaluate(tmp_path: Path) -> None:
+    text = LOG_GROUP_WITH_A_FILTER.replace("'[ts, request_id, level=\"ERROR\", ...]'", "'?ERROR WARN'")
+    with pytest.raises(SpecError) as raised:
+        load_spec(write_spec(tmp_path, text))
+    (diagnostic,) = raised.value.diagnostics
+    assert (diagnostic.line, diagnostic.field) == (9, "log_groups.app.metric_filters.errors.pattern")
+    assert "mixing ?-terms with plain terms is not documented" in diagnostic.message
