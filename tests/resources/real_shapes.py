@@ -7,6 +7,7 @@ A fixture is one JSON document:
       "title": "what the response shows",
       "sources": ["https://...", "hashicorp/terraform-provider-aws#1234"],
       "spec": {"alarms": {"cpu": {...}}},    the spec sections that produced the resource
+      "files": {"functions/x/index.py": "..."},  files next to the spec (optional)
       "calls": [                             every read the plan makes, with AWS's answer
         {"service": "cloudwatch", "operation": "describe_alarms", "params": {...},
          "response": {...}}                  or "error": {"code": ..., "message": ..., "status": 400}

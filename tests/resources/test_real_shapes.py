@@ -37,6 +37,9 @@ FIXTURE_LIST = all_fixtures()
 
 def plan_against(fixture: Fixture, sections: dict[str, Any], tmp_path: Path, monkeypatch: Any) -> Any:
     """The plan of `sections` with every AWS read answered by the fixture's responses."""
+    for relative, text in fixture.data.get("files", {}).items():  # e.g. a function's code folder
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
     spec_file = tmp_path / "monitoring.yaml"
     spec_file.write_text(json.dumps(spec_document(sections), indent=1))
     spec = load_spec(spec_file)
