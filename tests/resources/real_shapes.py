@@ -33,7 +33,7 @@ import copy
 import functools
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,8 +212,3 @@ def kinds_read(sections: Mapping[str, Any]) -> tuple[list[str], list[str]]:
 
 def differing_paths(change: Any) -> list[str]:
     return sorted(d.path for d in change.differences if d.path != f"tags.{FINGERPRINT_TAG}")
-
-
-def iter_sources(fixtures: list[Fixture]) -> Iterator[str]:
-    for fixture in fixtures:
-        yield from fixture.data["sources"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,8 @@ from .real_shapes import (
 )
 
 FIXTURE_LIST = all_fixtures()
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "aws-behaviours.md"
+MIN_FIXTURES_PER_KIND = 5
 
 
 def plan_against(fixture: Fixture, sections: dict[str, Any], tmp_path: Path, monkeypatch: Any) -> Any:
@@ -96,3 +100,14 @@ def test_fixtures_are_well_formed() -> None:
         assert data["kind"] in KINDS, fixture.id
         assert data["sources"], f"{fixture.id} names no source"
         assert fixture.path.parent.parent == FIXTURES
+
+
+def test_every_kind_has_its_fixtures() -> None:
+    counts = Counter(f.kind for f in FIXTURE_LIST)
+    short = {kind: counts[kind] for kind in KINDS if counts[kind] < MIN_FIXTURES_PER_KIND}
+    assert short == {}
+
+
+def test_the_behaviours_table_lists_every_kind() -> None:
+    listed = re.findall(r"^\| `([a-z_]+)` \|", DOCS.read_text(), flags=re.MULTILINE)
+    assert sorted(listed) == sorted(KINDS)
