@@ -299,6 +299,10 @@ def _sort_key(value: Any) -> str:
 
 def canonical_container(container: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(container)
+    if isinstance(out.get("environment"), Mapping):
+        # ECS leaves a variable registered with an empty value out of the task definition it
+        # returns (TF provider #39533): "" and unset are one state, or the plan never empties.
+        out["environment"] = {k: v for k, v in out["environment"].items() if v != ""}
     for field in ("port_mappings", "mount_points"):
         if isinstance(out.get(field), list):
             unique = {_sort_key(item): item for item in out[field]}
