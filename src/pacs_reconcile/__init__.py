@@ -1,6 +1,12 @@
 """pacs-reconcile: keeps the PACS monitoring stack on AWS exactly as declared."""
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("pacs-reconcile")
+    """The installed distribution's version: written once, in pyproject.toml."""
+except _metadata.PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
 
 OWNER_TAG = "pacs-reconcile:stack"
 """The tag written on every taggable resource this tool manages; its value is the stack name."""

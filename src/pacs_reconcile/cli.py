@@ -19,12 +19,12 @@ from .cli_framework import Call, Group, command, group_callback
 from .errors import ExitStatus
 
 OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
-    "validate": ("text", "json"),
-    "plan": ("text", "json"),
-    "apply": ("text", "json"),
+    "validate": ("text", "json", "github", "sarif"),
+    "plan": ("text", "json", "markdown"),
+    "apply": ("text", "json", "markdown"),
     "destroy": ("text", "json"),
     "release": ("text", "json"),
-    "drift": ("text", "json"),
+    "drift": ("text", "json", "markdown", "html"),
     "verify": ("text", "json"),
     "graph": ("mermaid", "dot"),
     "test": ("text", "json", "junit"),

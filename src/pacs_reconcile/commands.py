@@ -46,6 +46,11 @@ class Session:
     def json_output(self) -> bool:
         return self.output_format == "json"
 
+    @property
+    def document_output(self) -> bool:
+        """stdout carries one document (JSON, Markdown, HTML...): what people read goes to stderr."""
+        return self.output_format != "text"
+
     def __post_init__(self) -> None:
         no_color = not self.options.color or "NO_COLOR" in os.environ
         # no_color alone still lets rich write bold/dim escapes: plain output means no color system at all
@@ -60,6 +65,11 @@ class Session:
         if any(secret in text.plain for secret in self.redactor.secrets):  # styling is lost only then
             text = Text(self.redactor.text(text.plain), style=text.style or style)
         self.stderr.print(text, highlight=False)
+
+    def emit_document(self, text: str) -> None:
+        """A rendered document (Markdown, HTML, annotations) on stdout, secrets masked."""
+        sys.stdout.write(self.redactor.text(text))
+        sys.stdout.flush()
 
     def emit_json(self, document: dict[str, Any]) -> None:
         sys.stdout.write(
@@ -79,26 +89,24 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 
 
 def load(inputs: SpecInputs, session: Session) -> Any:
-    from .spec.loader import load_spec
+    from . import api
 
-    spec = load_spec(
-        inputs.path, environment=inputs.environment, cli_vars=inputs.variables, environ=os.environ
-    )
+    spec = api.load(inputs.path, environment=inputs.environment, variables=inputs.variables)
     session.redactor.add(spec.secrets)
     return spec
 
 
 def aws_context(spec: Any, session: Session, parallelism: int = 8) -> Any:
-    from .aws import AwsContext, AwsSettings
+    from . import api
 
     opts = session.options
-    settings = AwsSettings(
-        region=opts.region or spec.region,
+    return api.connect(
+        spec,
+        region=opts.region,
         profile=opts.profile,
         endpoint_url=opts.endpoint_url,
-        max_pool_connections=max(10, parallelism * 2),
+        parallelism=parallelism,
     )
-    return AwsContext(settings, stack=spec.stack)
 
 
 def print_stats(session: Session, ctx: Any) -> None:
@@ -111,11 +119,9 @@ def print_stats(session: Session, ctx: Any) -> None:
 
 
 def validate(inputs: SpecInputs, session: Session) -> int:
-    from .monitoring.report import check_examples
-    from .monitoring.runner import run_examples
-
-    spec = load(inputs, session)
-    check_examples(run_examples(spec))  # a failing `tests:` example is an invalid spec
+    if session.output_format in ("github", "sarif"):
+        return _validate_for_ci(inputs, session)
+    spec = _load_and_check(inputs, session)
     if session.json_output:
         session.emit_json(
             {
@@ -134,6 +140,34 @@ def validate(inputs: SpecInputs, session: Session) -> int:
                 f"{len(spec.files)} files (stack {spec.stack}).",
             )
         )
+    return ExitStatus.OK
+
+
+def _load_and_check(inputs: SpecInputs, session: Session) -> Any:
+    from .monitoring.report import check_examples
+    from .monitoring.runner import run_examples
+
+    spec = load(inputs, session)
+    check_examples(run_examples(spec))  # a failing `tests:` example is an invalid spec
+    return spec
+
+
+def _validate_for_ci(inputs: SpecInputs, session: Session) -> int:
+    """Problems as GitHub annotations or a SARIF log on stdout; people's text still on stderr."""
+    from .annotations import github_annotations, sarif_log
+    from .errors import SpecError
+
+    try:
+        spec = _load_and_check(inputs, session)
+    except SpecError as exc:
+        if session.output_format == "github":
+            session.emit_document(github_annotations(exc.diagnostics))
+        else:
+            session.emit_json(sarif_log(exc.diagnostics))
+        raise
+    if session.output_format == "sarif":
+        session.emit_json(sarif_log([]))
+    session.say(f"Valid: {len(spec.resources)} resources in {len(spec.files)} files (stack {spec.stack}).")
     return ExitStatus.OK
 
 
@@ -172,6 +206,10 @@ def plan(
         )
     if session.json_output:
         session.emit_json(document)
+    elif session.output_format == "markdown":
+        from .render_markdown import plan_markdown
+
+        session.emit_document(plan_markdown(the_plan, session.redactor))
     else:
         PlanPrinter(session.stdout, session.redactor).plan(the_plan)
         if out is not None:
@@ -251,10 +289,10 @@ def _answer_without_lock(
 ) -> int | None:
     """Exit code when the plan has nothing to apply or refuses; None when there is work to do."""
     from .engine.plan import make_plan
-    from .render import PlanPrinter, plan_json
+    from .render import PlanPrinter
 
     the_plan = make_plan(spec, ctx, options)
-    printer = PlanPrinter(session.stderr if session.json_output else session.stdout, session.redactor)
+    printer = PlanPrinter(session.stderr if session.document_output else session.stdout, session.redactor)
     if saved_document is not None:
         from . import planfile
 
@@ -267,10 +305,7 @@ def _answer_without_lock(
         )
     if the_plan.has_changes or the_plan.bookkeeping:
         return None
-    if session.json_output:
-        session.emit_json({**plan_json(the_plan, session.redactor), "applied": apply_json_empty()})
-    else:
-        printer.plan(the_plan)
+    _emit_unchanged(session, printer, the_plan)
     print_stats(session, ctx)
     return ExitStatus.OK
 
@@ -289,11 +324,11 @@ def _apply_locked(
 ) -> int:
     from .engine.apply import apply_plan
     from .engine.plan import make_plan
-    from .render import PlanPrinter, apply_json, plan_json
+    from .render import PlanPrinter, apply_json
 
     ctx.forget_all()  # what was read before the lock was taken may have moved since
     the_plan = make_plan(spec, ctx, options)
-    printer = PlanPrinter(session.stderr if session.json_output else session.stdout, session.redactor)
+    printer = PlanPrinter(session.stderr if session.document_output else session.stdout, session.redactor)
     if saved_document is not None:
         from . import planfile
 
@@ -305,10 +340,7 @@ def _apply_locked(
             + "\n  ".join(f"{c.address}: {c.reason}" for c in the_plan.refused)
         )
     if not the_plan.has_changes and not the_plan.bookkeeping:
-        if session.json_output:
-            session.emit_json({**plan_json(the_plan, session.redactor), "applied": apply_json_empty()})
-        else:
-            printer.plan(the_plan)
+        _emit_unchanged(session, printer, the_plan)
         print_stats(session, ctx)
         return ExitStatus.OK
     if saved_document is None and show_plan:
@@ -320,12 +352,30 @@ def _apply_locked(
     result = apply_plan(the_plan, the_plan.values or _values(the_plan), ctx, parallelism, _progress(session))
     if session.json_output:
         session.emit_json(apply_json(result, session.redactor))
+    elif session.output_format == "markdown":
+        from .render_markdown import apply_markdown
+
+        session.emit_document(apply_markdown(the_plan, result, session.redactor))
     else:
         printer.apply_result(result)
     print_stats(session, ctx)
     if result.interrupted:
         return ExitStatus.INTERRUPTED
     return ExitStatus.OK if result.ok else ExitStatus.ERROR
+
+
+def _emit_unchanged(session: Session, printer: Any, the_plan: Any) -> None:
+    """Apply's answer when there is nothing to change: the (empty) plan in the asked format."""
+    from .render import plan_json
+
+    if session.json_output:
+        session.emit_json({**plan_json(the_plan, session.redactor), "applied": apply_json_empty()})
+    elif session.output_format == "markdown":
+        from .render_markdown import plan_markdown
+
+        session.emit_document(plan_markdown(the_plan, session.redactor))
+    else:
+        printer.plan(the_plan)
 
 
 def apply_json_empty() -> dict[str, Any]:
@@ -488,15 +538,31 @@ def drift(
         document["notification"] = {"sent": outcome.sent, "reason": outcome.reason}
     if session.json_output:
         session.emit_json(document)
+    elif session.output_format in ("markdown", "html"):
+        _emit_drift_document(session, report)
     else:
         print_drift(PlanPrinter(session.stdout, session.redactor), report)
-        if notify_topic:
-            session.say(
-                f"notification: {'sent' if document['notification']['sent'] else 'not sent'} "
-                f"({document['notification']['reason']})"
-            )
+    if notify_topic and not session.json_output:
+        session.say(
+            f"notification: {'sent' if document['notification']['sent'] else 'not sent'} "
+            f"({document['notification']['reason']})"
+        )
     print_stats(session, ctx)
     return ExitStatus.CHANGES if report.findings else ExitStatus.OK
+
+
+def _emit_drift_document(session: Session, report: Any) -> None:
+    if session.output_format == "markdown":
+        from .render_markdown import drift_markdown
+
+        session.emit_document(drift_markdown(report, session.redactor))
+    else:
+        from datetime import UTC, datetime
+
+        from .render_html import drift_html
+
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        session.emit_document(drift_html(report, session.redactor, now))
 
 
 def _topic_arn(reference: str, the_plan: Any) -> str:

@@ -440,6 +440,10 @@ def run(session: Session, *, out: Path, examples: Path) -> int:
     """`pacs-reconcile docs`: rewrite the reference pages."""
     from .errors import ExitStatus, UsageError
 
+    if not examples.is_dir() and examples == DEFAULT_EXAMPLES:
+        from .bundled import docs_examples
+
+        examples = docs_examples() or examples  # an installed package carries the examples
     if not examples.is_dir():
         raise UsageError(f"--examples {examples}: no such folder (run from the repository's root)")
     written = write(out, generate(examples))

@@ -25,6 +25,7 @@ def run_demo(spec_path: Path, environment: str | None, variables: dict[str, str]
     from .. import commands
 
     started = time.perf_counter()
+    spec_path = _spec_or_example(spec_path, Session(GlobalOptions(color=color)))
     inputs = SpecInputs(spec_path, environment, variables)
     probe = commands.load(inputs, Session(GlobalOptions()))
     region = probe.region or "ap-northeast-2"
@@ -69,6 +70,25 @@ def run_demo(spec_path: Path, environment: str | None, variables: dict[str, str]
         step("7. plan: clean again", ExitStatus.OK, plan)
         session.say(f"Demo finished in {time.perf_counter() - started:.1f}s.", "bold green")
     return ExitStatus.OK
+
+
+def _spec_or_example(spec_path: Path, session: Session) -> Path:
+    """The default monitoring.yaml when there is one here, else the example shipped in the package
+    (an installed pacs-reconcile runs its demo anywhere)."""
+    from ..bundled import example_spec
+
+    if spec_path != DEFAULT_SPEC or spec_path.is_file():
+        return spec_path
+    example = example_spec()
+    if example is None:
+        return spec_path  # loading it reports the missing file
+    session.say(
+        f"No {DEFAULT_SPEC} here: the demo runs on the example stack shipped in the package ({example})."
+    )
+    return example
+
+
+DEFAULT_SPEC = Path("monitoring.yaml")
 
 
 # What DescribeAlarms returns that PutMetricAlarm takes back (it replaces the whole alarm).
