@@ -26,7 +26,8 @@ def _tool(name: str) -> str | None:
 
 def test_the_version_is_written_once() -> None:
     init = (REPO / "src" / "pacs_reconcile" / "__init__.py").read_text(encoding="utf-8")
-    assert not re.search(r"__version__\s*=\s*[\"']\d+\.\d+", init), "the package reads its version from metadata"
+    literal = re.search(r"__version__\s*=\s*[\"']\d+\.\d+", init)
+    assert not literal, "the package reads its version from metadata"
     assert "dynamic" not in PYPROJECT["project"]
     assert pacs_reconcile.__version__ == VERSION
 
