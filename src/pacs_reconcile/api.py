@@ -8,7 +8,7 @@ of `pacs_reconcile.errors` (`SpecError` with every `Diagnostic` of an invalid sp
     from pacs_reconcile import api
 
     spec = api.load("monitoring.yaml", environment="prod")
-    plan = api.plan(spec, region="ap-northeast-2")
+    plan = api.plan(spec, api.PlanOptions(targets=["alarms.pacs_backend_error_rate"]))
     for change in plan.changes:
         if change.action.mutates:
             print(change.action, change.address, [d.path for d in change.differences])
@@ -25,7 +25,7 @@ can share clients and call accounting. Nothing here reads the command line's opt
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,32 +118,26 @@ def connect(
 
 def plan(
     spec: Spec,
+    options: PlanOptions | None = None,
     *,
     aws: AwsContext | None = None,
-    targets: Sequence[str] = (),
-    excludes: Sequence[str] = (),
-    allow_destroy: Sequence[str] = (),
-    destroy: bool = False,
     region: str | None = None,
     endpoint_url: str | None = None,
 ) -> Plan:
-    """Read AWS and decide an action per resource; only reads. `plan.has_changes`, `plan.refused`
-    and each `Change` (action, address, differences) say what apply would do."""
+    """Read AWS and decide an action per resource; only reads. `options` are the command line's
+    `--target`, `--exclude`, `--allow-destroy` and destroy. `plan.has_changes`, `plan.refused` and
+    each `Change` (action, address, differences) say what apply would do."""
     from .engine.plan import make_plan
 
     context = aws or connect(spec, region=region, endpoint_url=endpoint_url)
-    options = PlanOptions(list(targets), list(excludes), list(allow_destroy), destroy)
-    return make_plan(spec, context, options)
+    return make_plan(spec, context, options or PlanOptions())
 
 
 def apply(
     spec: Spec,
+    options: PlanOptions | None = None,
     *,
     aws: AwsContext | None = None,
-    targets: Sequence[str] = (),
-    excludes: Sequence[str] = (),
-    allow_destroy: Sequence[str] = (),
-    destroy: bool = False,
     parallelism: int = 8,
     lock_timeout: float = 0.0,
     region: str | None = None,
@@ -158,9 +152,10 @@ def apply(
     from .engine.values import Values
 
     context = aws or connect(spec, region=region, endpoint_url=endpoint_url, parallelism=parallelism)
-    options = PlanOptions(list(targets), list(excludes), list(allow_destroy), destroy)
-    with stack_lock(context, spec.stack, lock_timeout, "destroy" if destroy else "apply", lambda _: None):
-        context.forget_all()
+    options = options or PlanOptions()
+    operation = "destroy" if options.destroy else "apply"
+    with stack_lock(context, spec.stack, lock_timeout, operation, lambda _: None):
+        context.forget_all()  # what was read before the lock was taken may have moved since
         the_plan = make_plan(spec, context, options)
         if the_plan.refused:
             raise PlanRefused(
