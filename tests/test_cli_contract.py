@@ -122,7 +122,7 @@ def test_an_unknown_command_with_format_json_is_a_json_usage_error() -> None:
 def test_a_bad_format_names_the_choices() -> None:
     result = invoke("plan", "--format", "yaml")
     assert result.exit_code == 3
-    assert "must be text or json, not 'yaml'" in result.stderr
+    assert "must be text or json or markdown, not 'yaml'" in result.stderr
 
 
 def test_a_malformed_var_is_a_usage_error_in_json(spec: Path) -> None:
@@ -163,7 +163,7 @@ def test_help_shows_real_metavars(name: str) -> None:
 def test_metavars_of_the_plan_options() -> None:
     text = invoke("plan", "--help").stdout
     assert "--target KIND.NAME" in text
-    assert "--format [text|json]" in text
+    assert "--format [text|json|markdown]" in text
     assert "--var NAME=VALUE" in text
 
 
