@@ -16,6 +16,7 @@ from typing import Any
 
 from .alarm_eval import INITIAL_STATE, AlarmRule, SimulationError, State
 from .alarm_series import PeriodInput, evaluated_series
+from .filter_bank import FilterBank
 from .filter_pattern import LogEvent
 from .metric_filter import MetricFilterRule
 
@@ -38,13 +39,19 @@ def publish(
 ) -> dict[MetricKey, list[Sample]]:
     """Every sample the filters publish for the timed lines."""
     out: dict[MetricKey, list[Sample]] = {}
+    bank = FilterBank([rule.pattern for rule in rules])
     for at, message in lines:
         event = LogEvent(message)
-        for rule in rules:
-            publication = rule.publish(event)
-            if publication.value is not None:
-                key = metric_key(rule.namespace, rule.metric_name, publication.dimensions)
-                out.setdefault(key, []).append(Sample(at, publication.value))
+        matched = dict(bank.evaluate(event))
+        for index, rule in enumerate(rules):
+            if index in matched:
+                publication = rule.published(event, matched[index])
+                value, dimensions = publication.value, publication.dimensions
+            else:
+                value, dimensions = rule.default_value, {}
+            if value is not None:
+                key = metric_key(rule.namespace, rule.metric_name, dimensions)
+                out.setdefault(key, []).append(Sample(at, value))
     return out
 
 

@@ -58,7 +58,7 @@ import json
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -169,7 +169,17 @@ class Verdict:
     """Space-delimited patterns: field name -> text."""
 
 
-_NO = Verdict(False)
+@dataclass(frozen=True)
+class Requirement:
+    """A cheap test every event a pattern matches passes: how a bank of patterns skips most of them.
+
+    substring: the message contains one of `values` (each a 1-tuple); field: the space-delimited
+    fields at the positions `keys` (negative: from the end) are one of the tuples in `values`;
+    json: the JSON values (as text) at the selectors `keys` are one of the tuples in `values`."""
+
+    kind: Literal["substring", "field", "json"]
+    values: tuple[tuple[str, ...], ...]
+    keys: tuple[str | int, ...] = ()
 
 
 # Values compared against ----------------------------------------------------------------------
@@ -188,6 +198,12 @@ class Operand:
     """Written `*text`: the value ends with text."""
     suffix: bool = False
     """Written `text*`: the value starts with text."""
+
+    @property
+    def exact_text(self) -> str | None:
+        """The only text this operand equals, when there is one."""
+        plain = not (self.any_value or self.regex or self.prefix or self.suffix)
+        return self.text if plain and self.number is None else None
 
     def equals(self, value: str) -> bool:
         if self.any_value:
@@ -459,6 +475,10 @@ class FilterPattern(ABC):
         """The value of `$name` or `$.path` in a matched event, or MISSING."""
         return MISSING
 
+    def requirement(self) -> Requirement | None:
+        """A cheap necessary condition of a match, if the pattern has one."""
+        return None
+
 
 class MatchAll(FilterPattern):
     kind = "all"
@@ -488,6 +508,11 @@ class TermPattern(FilterPattern):
             if term in message:
                 return Verdict(False, f"excluded term {json.dumps(term)} is in the message")
         return Verdict(True)
+
+    def requirement(self) -> Requirement | None:
+        if self.required:
+            return Requirement("substring", ((max(self.required, key=len),),))
+        return Requirement("substring", tuple((term,) for term in self.optional)) if self.optional else None
 
 
 class RegexPattern(FilterPattern):
@@ -521,6 +546,9 @@ class JsonPattern(FilterPattern):
     def field_value(self, reference: str, event: LogEvent, verdict: Verdict) -> Any:
         document = event.document
         return MISSING if document is NOT_JSON else resolve(document, reference)
+
+    def requirement(self) -> Requirement | None:
+        return _combined("json", list(_exact_values(self.condition)))
 
 
 def parse_selector(selector: str) -> list[str | int]:
@@ -613,6 +641,52 @@ class DelimitedPattern(FilterPattern):
 
     def field_value(self, reference: str, event: LogEvent, verdict: Verdict) -> Any:
         return verdict.fields.get(reference.removeprefix("$"), MISSING)
+
+    def requirement(self) -> Requirement | None:
+        position = {}
+        for index, slot in enumerate(self.slots):
+            after = self.ellipsis is not None and index > self.ellipsis
+            if slot.name is not None:
+                position[slot.name] = index - len(self.slots) if after else index
+        found = []
+        for _, slot in self.conditions:
+            assert slot.condition is not None
+            found += [(position[ref], values) for ref, values in _exact_values(slot.condition)]
+        return _combined("field", found)
+
+
+_MAX_KEYS = 64
+"""A requirement with more value combinations than this is not worth indexing."""
+
+
+def _combined(kind: Literal["field", "json"], found: list[tuple[Any, tuple[str, ...]]]) -> Requirement | None:
+    """One requirement on every reference with exact values (all must hold: their combinations)."""
+    by_key: dict[Any, tuple[str, ...]] = {}
+    for key, values in found:
+        by_key.setdefault(key, values)  # a second condition on the same key only narrows it
+    if not by_key:
+        return None
+    keys = tuple(sorted(by_key, key=str))
+    combinations: list[tuple[str, ...]] = [()]
+    for key in keys:
+        combinations = [(*done, value) for done in combinations for value in by_key[key]]
+        if len(combinations) > _MAX_KEYS:
+            return None
+    return Requirement(kind, tuple(combinations), keys)
+
+
+def _exact_values(node: _Node) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(reference, texts) such that every match has the reference equal to one of the texts."""
+    if isinstance(node, _Compare) and node.op == "=" and node.value.exact_text is not None:
+        yield node.ref, (node.value.exact_text,)
+    elif isinstance(node, _All):
+        for part in node.parts:
+            yield from _exact_values(part)
+    elif isinstance(node, _Any):
+        options = [next(_exact_values(part), None) for part in node.parts]
+        refs = {option[0] for option in options if option is not None}
+        if None not in options and len(refs) == 1:
+            yield refs.pop(), tuple(text for option in options if option for text in option[1])
 
 
 # Compiling ----------------------------------------------------------------------------------------
