@@ -107,13 +107,31 @@ def connect(
 ) -> AwsContext:
     """An AWS session for the spec's stack: the region is `region`, else the spec's, else AWS
     config's; `endpoint_url` points at an emulator."""
+    role = spec.assume_role
     settings = AwsSettings(
         region=region or spec.region,
         profile=profile,
         endpoint_url=endpoint_url,
         max_pool_connections=max(10, parallelism * 2),
+        role_arn=role.role_arn if role else None,
+        role_session_name=role.session_name if role else "pacs-reconcile",
+        role_external_id=role.external_id if role else None,
     )
-    return AwsContext(settings, stack=spec.stack)
+    aws = AwsContext(settings, stack=spec.stack)
+    check_account(spec, aws)
+    return aws
+
+
+def check_account(spec: Spec, aws: AwsContext) -> None:
+    """The environment's account guard (Terraform's allowed_account_ids): checked before anything
+    else is read or written, so credentials for the wrong account change nothing."""
+    if spec.account_id is None or aws.account_id == spec.account_id:
+        return
+    raise PlanRefused(
+        f"refusing to run: environment {spec.environment} is for AWS account {spec.account_id} "
+        f"(environments.{spec.environment}.account_id), but the credentials are for account "
+        f"{aws.account_id}; nothing was read or changed"
+    )
 
 
 def plan(

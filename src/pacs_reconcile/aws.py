@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:  # boto3 is imported lazily so `--help` and `validate` stay fast.
     import boto3
 
+from .errors import ReconcileError
+
 T = TypeVar("T")
 
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Filter", "Test", "Search")
@@ -62,6 +64,11 @@ class AwsSettings:
     max_attempts: int = 8
     retry_mode: str = "adaptive"
     max_pool_connections: int = 20
+    role_arn: str | None = None
+    """Make every call as this IAM role (STS AssumeRole with the base credentials, refreshed
+    before they expire), e.g. an environment's `assume_role`."""
+    role_session_name: str = "pacs-reconcile"
+    role_external_id: str | None = None
 
 
 class AwsContext:
@@ -85,6 +92,8 @@ class AwsContext:
             connect_timeout=10,
             read_timeout=60,
         )
+        if self.settings.role_arn:
+            self._assume_role()
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._account_id: str | None = None
@@ -96,6 +105,41 @@ class AwsContext:
         events.register("before-send.*.*", self._on_before_send)
         events.register("after-call.*.*", self._on_after_call)
         events.register("after-call-error.*.*", self._on_after_call)
+
+    def _assume_role(self) -> None:
+        """Swap the session's credentials for the role's: botocore's own assume-role provider
+        (the one `role_arn` in an AWS profile uses), so they refresh themselves in long runs."""
+        from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
+
+        core = self._session._session
+        source = core.get_credentials()
+        role_arn = str(self.settings.role_arn)
+        if source is None:
+            raise ReconcileError(f"cannot assume {role_arn}: no AWS credentials to assume it with")
+
+        def sts_client(service: str, **credentials: Any) -> Any:
+            return core.create_client(
+                service,
+                region_name=self.region,
+                endpoint_url=self.settings.endpoint_url,
+                config=self._config,
+                **credentials,
+            )
+
+        extra: dict[str, Any] = {"RoleSessionName": self.settings.role_session_name}
+        if self.settings.role_external_id:
+            extra["ExternalId"] = self.settings.role_external_id
+        fetcher = AssumeRoleCredentialFetcher(
+            client_creator=sts_client,
+            source_credentials=source,
+            role_arn=role_arn,
+            extra_args=extra,
+        )
+        # set_credentials() takes static keys only; refreshable ones go where botocore's own
+        # credential resolver puts them.
+        core._credentials = DeferredRefreshableCredentials(  # type: ignore[attr-defined]
+            refresh_using=fetcher.fetch_credentials, method="assume-role"
+        )
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """Compute once per run (thread-safe): e.g. the one owner-tag sweep every kind shares."""

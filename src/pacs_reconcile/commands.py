@@ -109,6 +109,20 @@ def aws_context(spec: Any, session: Session, parallelism: int = 8) -> Any:
     )
 
 
+def check_placeholders(spec: Any) -> None:
+    """Refuse to apply while a variable the environment requires still has its default."""
+    unset = spec.placeholders()
+    if not unset:
+        return
+    lines = [
+        f"variables.{v.name}: still its default in environment {spec.environment} (required_in); set "
+        + (f"the environment variable {v.from_env} or " if v.from_env else "")
+        + f"--var {v.name}=..."
+        for v in unset
+    ]
+    raise UsageError("refusing to apply placeholder values:\n  " + "\n  ".join(lines))
+
+
 def print_stats(session: Session, ctx: Any) -> None:
     if not session.options.stats:
         return
@@ -254,6 +268,8 @@ def apply(
     if saved_document is not None:
         options = PlanOptions(**_saved_options(saved_document))
     check_addresses(options)
+    if not destroy:
+        check_placeholders(spec)
     ctx = aws_context(spec, session, parallelism)
     # Nothing to do, or nothing allowed: answer without the lock, so a converged stack costs no write
     # at all. Anything to change is planned again under the lock before it is applied.

@@ -26,7 +26,7 @@ from . import OWNER_TAG, TAG_PREFIX
 from .resources.base import KindMeta
 from .resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
 from .spec.loader import ENTRY_NAME, REGION, ROOT_KEYS, STACK_NAME
-from .spec.model import Lifecycle
+from .spec.model import AssumeRole, EnvironmentSettings, Lifecycle
 from .spec.variables import NAME as VARIABLE_NAME
 from .spec.variables import TYPES as VARIABLE_TYPES
 
@@ -51,7 +51,9 @@ ROOT_DESCRIPTIONS: dict[str, str] = {
     "file, e.g. `[specs/*.yaml]`; never outside this file's folder.",
     "variables": "Typed inputs, used as `${var.NAME}`. A declaration is a mapping (type, default, "
     "sensitive, from_env, description, allowed) or a bare default value.",
-    "environments": "Named overlays chosen with `--env NAME`; each sets variable values.",
+    "environments": "Named overlays chosen with `--env NAME` (`--env all`: every one, for plan and "
+    "drift); each sets variable values, and may set its own `stack`, `region`, an `account_id` guard "
+    "and an `assume_role`.",
     "defaults": "Settings every entry inherits: `tags` (an entry's own tags win).",
     "lookups": "Existing infrastructure the spec reads but never changes: `NAME: {kind: KIND, ...}`, "
     "used as `${lookups.NAME.ATTR}`.",
@@ -84,6 +86,8 @@ VARIABLE_DESCRIPTIONS: dict[str, str] = {
     "from_env": "Environment variable that sets the value (it wins over overlays and the default).",
     "description": "What the variable is for.",
     "allowed": "The only values accepted.",
+    "required_in": "Environments where the default is only a placeholder: apply refuses to run there "
+    "until --var, from_env or the overlay sets a value (e.g. `[prod, staging]`).",
 }
 REFERENCE_DESCRIPTION = (
     "A `${...}` expression, substituted before the value is used: `${var.NAME}`, `${each.key}`, "
@@ -138,7 +142,8 @@ def spec_schema() -> Schema:
                     "variables": {
                         "type": "object",
                         "description": "Variable values in this environment: NAME: VALUE.",
-                    }
+                    },
+                    **_environment_settings(),
                 },
             },
         },
@@ -365,6 +370,29 @@ def _tags_schema(description: str) -> Schema:
     }
 
 
+def _environment_settings() -> Schema:
+    fields = EnvironmentSettings.model_fields
+    role_fields = AssumeRole.model_fields
+
+    def doc(info: Any) -> str:
+        return " ".join(str(info.description).split())
+
+    return {
+        "stack": {"type": "string", "pattern": STACK_NAME.pattern, "description": doc(fields["stack"])},
+        "region": {"type": "string", "pattern": REGION.pattern, "description": doc(fields["region"])},
+        "account_id": {"type": "string", "pattern": r"^\d{12}$", "description": doc(fields["account_id"])},
+        "assume_role": {
+            "type": "object",
+            "description": doc(fields["assume_role"]),
+            "additionalProperties": False,
+            "required": ["role_arn"],
+            "properties": {
+                name: {"type": "string", "description": doc(info)} for name, info in role_fields.items()
+            },
+        },
+    }
+
+
 def _variable_declaration() -> Schema:
     declaration: Schema = {
         "type": "object",
@@ -384,6 +412,11 @@ def _variable_declaration() -> Schema:
             },
             "description": {"type": "string", "description": VARIABLE_DESCRIPTIONS["description"]},
             "allowed": {"type": "array", "description": VARIABLE_DESCRIPTIONS["allowed"]},
+            "required_in": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": VARIABLE_DESCRIPTIONS["required_in"],
+            },
         },
     }
     bare = {

@@ -22,6 +22,7 @@ from ..resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_leve
 from .expressions import ExpressionError, Reference, references_in, render, truthy
 from .fingerprint import add_fingerprints
 from .model import (
+    EnvironmentSettings,
     Lifecycle,
     LocatedExample,
     LocatedReference,
@@ -97,6 +98,8 @@ class _Loader:
         """(file, path) of values whose ${...} could not be substituted: already reported, so
         their validation errors would only repeat the problem."""
         self.entries: dict[str, Location] = {}
+        self.environment_settings: dict[str, EnvironmentSettings] = {}
+        self.environment_names: list[str] = []
         self.invalid: set[str] = set()
         """Addresses declared with a reported problem: references to them would only repeat it."""
         """Where each resource address was first declared (across every file)."""
@@ -114,7 +117,7 @@ class _Loader:
         for key in data:
             if key not in ROOT_KEYS and key not in sections:
                 self._problem(root, (key,), key, "unknown key" + did_you_mean(key, (*ROOT_KEYS, *sections)))
-        stack = self.stack = self._check_header(root, data)
+        self.stack = self._check_header(root, data)
         files = [root, *self._includes(root, data.get("include"), sections)]
         self._variables(root, data)
         self._defaults(root, data.get("defaults"))
@@ -135,9 +138,10 @@ class _Loader:
             raise self._error()
         add_fingerprints(self.resources, [str(v.value) for v in self.variables.values() if v.sensitive])
         region = data.get("region")
+        chosen = self.environment_settings.get(self.environment or "") or EnvironmentSettings()
         return Spec(
-            stack=stack,
-            region=region if isinstance(region, str) else None,
+            stack=self.stack,
+            region=chosen.region or (region if isinstance(region, str) else None),
             root=self.root_dir,
             files=[f.display for f in files],
             environment=self.environment,
@@ -145,6 +149,9 @@ class _Loader:
             lookups=self.lookups,
             resources=self.resources,
             removed=removed,
+            environments=self.environment_names,
+            account_id=chosen.account_id,
+            assume_role=chosen.assume_role,
         )
 
     def _error(self) -> SpecError:
@@ -308,14 +315,16 @@ class _Loader:
             if not isinstance(body, dict):
                 self._problem(root, base, f"environments.{env_name}", "must be a mapping with `variables`")
                 continue
-            for key in body:
-                if key != "variables":
-                    self._problem(
-                        root,
-                        (*base, key),
-                        f"environments.{env_name}.{key}",
-                        "unknown key" + did_you_mean(key, ["variables"]),
-                    )
+            self._check_header_values(root, base, f"environments.{env_name}", body)
+            settings = self._validate(
+                root,
+                base,
+                f"environments.{env_name}",
+                EnvironmentSettings,
+                {k: v for k, v in body.items() if k != "variables"},
+            )
+            if settings is not None:
+                self.environment_settings[env_name] = EnvironmentSettings.model_validate(settings)
             values = body.get("variables")
             if values is None:
                 values = {}
@@ -344,6 +353,16 @@ class _Loader:
                     check_value(declaration, value, "")
                 except VariableProblem as exc:
                     self._problem(root, where, field, "invalid value" if declaration.sensitive else str(exc))
+        self.environment_names = list(environments)
+        for name, declaration in declarations.items():
+            for index, env_name in enumerate(declaration.required_in):
+                if env_name not in environments:
+                    self._problem(
+                        root,
+                        ("variables", name, "required_in", index),
+                        f"variables.{name}.required_in[{index}]",
+                        "no such environment" + did_you_mean(env_name, list(environments)),
+                    )
         if self.environment is None:
             return {}
         if self.environment not in environments:
@@ -352,7 +371,25 @@ class _Loader:
                 Diagnostic("--env", 0, 0, self.environment, f"no such environment (known: {known})")
             )
             return {}
+        chosen = self.environment_settings.get(self.environment)
+        if chosen is not None and chosen.stack:
+            self.stack = chosen.stack
         return dict(overlays.get(self.environment, {}))
+
+    def _check_header_values(
+        self, root: SourceFile, base: PathKey, field: str, settings: dict[str, Any]
+    ) -> None:
+        """An overlay's stack and region follow the root's rules."""
+        stack, region = settings.get("stack"), settings.get("region")
+        if isinstance(stack, str) and not STACK_NAME.match(stack):
+            self._problem(
+                root,
+                (*base, "stack"),
+                f"{field}.stack",
+                f"must be a stack name like the root's; got {stack!r}",
+            )
+        if isinstance(region, str) and not REGION.match(region):
+            self._problem(root, (*base, "region"), f"{field}.region", f"not an AWS region name: {region!r}")
 
     def _defaults(self, root: SourceFile, defaults: Any) -> None:
         if defaults is None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Lifecycle(BaseModel):
@@ -22,6 +22,48 @@ class Lifecycle(BaseModel):
     """Attribute paths (e.g. `retention_days`, `tags.Owner`) whose live value is left as it is."""
     adopt: bool = False
     """Take over a same-name resource that exists without this stack's owner tag (it gets tagged)."""
+
+
+class AssumeRole(BaseModel):
+    """The IAM role every AWS call of an environment is made as (STS AssumeRole)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+    # Limits and patterns: the STS API model (botocore sts/2011-06-15, roleSessionNameType,
+    # externalIdType); the ARN shape is IAM's arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
+    role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+    """ARN of the role to assume, e.g. arn:aws:iam::111122223333:role/pacs-reconcile."""
+    session_name: str = Field(default="pacs-reconcile", min_length=2, max_length=64, pattern=r"^[\w+=,.@-]+$")
+    """Shown in CloudTrail and in the assumed-role ARN: who made the calls."""
+    external_id: str | None = Field(default=None, min_length=2, max_length=1224, pattern=r"^[\w+=,.@:/-]+$")
+    """Required by the role's trust policy when a third party assumes it."""
+
+
+class EnvironmentSettings(BaseModel):
+    """What an environment overlay sets besides variables."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    variables: dict[str, Any] = Field(default_factory=dict)
+    """Variable values in this environment: NAME: VALUE (checked against their declarations)."""
+    stack: str | None = None
+    """The stack (owner tag value) of this environment: two environments in one account need two."""
+    region: str | None = None
+    """The region of this environment (`--region` still wins)."""
+    account_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+    """Refuse to run (before any change) unless the credentials are for this account (quote it)."""
+    assume_role: AssumeRole | None = None
+    """Make every AWS call of this environment as this role."""
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        if isinstance(value, int):
+            raise ValueError(
+                "write the account id quoted, e.g. '012345678901': YAML reads bare digits as a number "
+                "(and some with a leading 0 as octal)"
+            )
+        return value
 
 
 @dataclass(frozen=True)
@@ -85,6 +127,11 @@ class Variable:
     name: str
     value: Any
     sensitive: bool
+    from_default: bool = False
+    """The value is the declaration's default (nothing set it: no --var, environment, overlay)."""
+    required_in: tuple[str, ...] = ()
+    """Environments where the default is a placeholder: apply refuses until something sets it."""
+    from_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +159,19 @@ class Spec:
     lookups: dict[str, LookupNode]
     resources: dict[str, ResourceNode]
     removed: list[RemovedEntry] = field(default_factory=list)
+    environments: list[str] = field(default_factory=list)
+    """Every environment the spec declares (for `--env all`)."""
+    account_id: str | None = None
+    """The selected environment's account guard."""
+    assume_role: AssumeRole | None = None
+
+    def placeholders(self) -> list[Variable]:
+        """Variables still at their default in an environment that requires them set."""
+        return [
+            v
+            for v in self.variables.values()
+            if v.from_default and self.environment is not None and self.environment in v.required_in
+        ]
 
     @property
     def secrets(self) -> list[str]:

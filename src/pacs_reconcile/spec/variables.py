@@ -19,7 +19,7 @@ TYPES: dict[str, tuple[type, ...]] = {
     "list": (list,),
     "map": (dict,),
 }
-DECLARATION_KEYS = {"type", "default", "sensitive", "from_env", "description", "allowed"}
+DECLARATION_KEYS = {"type", "default", "sensitive", "from_env", "description", "allowed", "required_in"}
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -32,6 +32,7 @@ class Declaration:
     sensitive: bool
     from_env: str | None
     allowed: list[Any] | None
+    required_in: tuple[str, ...] = ()
 
 
 class VariableProblem(ValueError):
@@ -62,7 +63,10 @@ def parse_declaration(name: str, raw: Any) -> Declaration:
     allowed = raw.get("allowed")
     if allowed is not None and not isinstance(allowed, list):
         raise VariableProblem("allowed", "must be a list of values")
-    decl = Declaration(name, var_type, default, has_default, sensitive, from_env, allowed)
+    required_in = raw.get("required_in") or []
+    if not isinstance(required_in, list) or not all(isinstance(e, str) for e in required_in):
+        raise VariableProblem("required_in", "must be a list of environment names, e.g. [prod, staging]")
+    decl = Declaration(name, var_type, default, has_default, sensitive, from_env, allowed, tuple(required_in))
     if has_default and default is not None:
         check_value(decl, default, "default")
     return decl
@@ -127,6 +131,7 @@ def resolve_values(
                 value = check_value(decl, overlay[name], "")
             elif decl.has_default:
                 value = decl.default
+                source = "default"
             else:
                 hint = f" or the environment variable {decl.from_env}" if decl.from_env else ""
                 problems.append((name, "missing", f"has no value: set it with --var {name}=...{hint}"))
@@ -143,5 +148,7 @@ def resolve_values(
                 message = f"{origin}: {exc}" if origin else str(exc)
             problems.append((name, source, message))
             continue
-        values[name] = Variable(name, value, decl.sensitive)
+        values[name] = Variable(
+            name, value, decl.sensitive, source == "default", decl.required_in, decl.from_env
+        )
     return values, problems

@@ -1,0 +1,144 @@
+"""Environments that cannot be confused: each overlay may set its stack, region, account guard and
+the role its calls are made as; a placeholder secret is refused where the spec requires a value.
+
+The CLI runs in-process against moto in-process (no server): one account, 123456789012."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from pacs_reconcile import OWNER_TAG
+from pacs_reconcile import aws as aws_module
+from pacs_reconcile.cli import app
+
+ACCOUNT = "123456789012"
+SPEC = """\
+version: 1
+stack: lc
+region: ap-northeast-2
+variables:
+  suffix: {default: ""}
+  secret: {default: placeholder, sensitive: true, from_env: LC_SECRET, required_in: [prod]}
+environments:
+  dev:
+    stack: lc-dev
+    variables: {suffix: -dev}
+  prod:
+    stack: lc-prod
+    account_id: "123456789012"
+    variables: {suffix: -prod}
+  elsewhere:
+    stack: lc-elsewhere
+    account_id: "111122223333"
+  deployer:
+    stack: lc-deployer
+    assume_role: {role_arn: "arn:aws:iam::123456789012:role/pacs-deployer", session_name: ci-run}
+log_groups:
+  app: {name: "/lc/app${var.suffix}", retention_days: 7}
+ssm_parameters:
+  secret: {name: "/lc/secret${var.suffix}", type: SecureString, value: "${var.secret}"}
+"""
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+    contexts: list[aws_module.AwsContext] = field(default_factory=list)
+
+    @property
+    def calls(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for ctx in self.contexts:
+            for name, count in ctx.stats.calls.items():
+                total[name] = total.get(name, 0) + count
+        return total
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+@pytest.fixture
+def moto() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Run:
+    contexts: list[aws_module.AwsContext] = []
+    original = aws_module.AwsContext.__init__
+
+    def recording_init(ctx: aws_module.AwsContext, *a: Any, **kw: Any) -> None:
+        original(ctx, *a, **kw)
+        contexts.append(ctx)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aws_module.AwsContext, "__init__", recording_init)
+        result = CliRunner().invoke(app, ["--no-color", *args], env=env, catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr, contexts)
+
+
+def _owner(name: str) -> str:
+    logs = boto3.client("logs", region_name="ap-northeast-2")
+    group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
+    return str(logs.list_tags_for_resource(resourceArn=group["arn"].removesuffix(":*"))["tags"][OWNER_TAG])
+
+
+def test_two_environments_in_one_account_both_converge(moto: None, spec: Path) -> None:
+    secret = {"LC_SECRET": "s3cret-value"}
+    for env in ("dev", "prod"):
+        applied = run("apply", "-f", str(spec), "--env", env, "--auto-approve", env=secret)
+        assert applied.exit_code == 0, applied.stdout + applied.stderr
+    for env in ("dev", "prod"):
+        again = run("plan", "-f", str(spec), "--env", env, "--detailed-exitcode", env=secret)
+        assert again.exit_code == 0, again.stdout
+    assert _owner("/lc/app-dev") == "lc-dev"
+    assert _owner("/lc/app-prod") == "lc-prod"
+
+
+def test_the_account_guard_refuses_before_any_other_call(moto: None, spec: Path) -> None:
+    refused = run("apply", "-f", str(spec), "--env", "elsewhere", "--auto-approve")
+    assert refused.exit_code == 1
+    assert (
+        "refusing to run: environment elsewhere is for AWS account 111122223333 "
+        "(environments.elsewhere.account_id), but the credentials are for account 123456789012"
+    ) in refused.stderr
+    assert refused.calls == {"sts.GetCallerIdentity": 1}
+    assert run("drift", "-f", str(spec), "--env", "elsewhere").exit_code == 1, "reads are guarded too"
+
+
+def test_an_environment_makes_its_calls_as_its_role(moto: None, spec: Path) -> None:
+    planned = run("plan", "-f", str(spec), "--env", "deployer")
+    assert planned.exit_code == 0, planned.stderr
+    (ctx,) = planned.contexts
+    assert ctx.stats.calls["sts.AssumeRole"] == 1
+    # moto answers GetCallerIdentity with the identity of the credentials it is called with
+    identity = ctx.client("sts").get_caller_identity()
+    assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/pacs-deployer/ci-run"
+
+
+def test_a_placeholder_secret_is_refused_in_prod_only(moto: None, spec: Path) -> None:
+    refused = run("apply", "-f", str(spec), "--env", "prod", "--auto-approve")
+    assert refused.exit_code == 3
+    assert (
+        "variables.secret: still its default in environment prod (required_in); set the environment "
+        "variable LC_SECRET or --var secret=..."
+    ) in refused.stderr
+    assert "placeholder" not in refused.stderr, "the value is never shown"
+    assert refused.contexts == [], "refused before any AWS call"
+    assert run("apply", "-f", str(spec), "--env", "dev", "--auto-approve").exit_code == 0
+    given = run("apply", "-f", str(spec), "--env", "prod", "--auto-approve", "--var", "secret=x-1234")
+    assert given.exit_code == 0, given.stderr
