@@ -131,6 +131,14 @@ def plan(
     allow_destroy: AllowDestroy = None,
     destroy: Annotated[bool, typer.Option("--destroy", help="Preview what `destroy` would delete.")] = False,
     include_stateful: IncludeStateful = False,
+    remote_check: Annotated[
+        bool,
+        typer.Option(
+            "--remote-check",
+            help="Also ask AWS's TestMetricFilter about each metric filter's tests: examples and "
+            "report where it disagrees with the offline engine (reads only).",
+        ),
+    ] = False,
 ) -> int:
     """Read live AWS state and show what apply would create, update, replace or delete."""
     from . import commands
@@ -145,6 +153,7 @@ def plan(
         allow_destroy=allow_destroy or [],
         destroy=destroy,
         include_stateful=include_stateful,
+        remote_check=remote_check,
     )
 
 

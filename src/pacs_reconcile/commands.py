@@ -196,6 +196,7 @@ def plan(
     allow_destroy: list[str],
     destroy: bool = False,
     include_stateful: bool = False,
+    remote_check: bool = False,
 ) -> int:
     from .engine.plan import PlanOptions, make_plan
     from .render import PlanPrinter, plan_json
@@ -218,6 +219,8 @@ def plan(
             planfile.SavedInputs(str(inputs.path), inputs.environment, saved_vars),
             session.redactor,
         )
+    if remote_check:
+        _remote_check(spec, ctx, session, document)
     if session.json_output:
         session.emit_json(document)
     elif session.output_format == "markdown":
@@ -236,6 +239,20 @@ def plan(
     if detailed_exitcode and the_plan.has_changes:
         return ExitStatus.CHANGES
     return ExitStatus.OK
+
+
+def _remote_check(spec: Any, ctx: Any, session: Session, document: dict[str, Any]) -> None:
+    """Ask AWS's TestMetricFilter about the metric filter examples; report disagreements (stderr, JSON)."""
+    from .monitoring.remote_check import remote_check
+
+    result = remote_check(spec, ctx.client("logs"))
+    document["remote_check"] = result.as_json()
+    for disagreement in result.disagreements:
+        session.say(f"warning: TestMetricFilter disagrees: {disagreement}", "yellow")
+    session.say(
+        f"Remote check: {result.lines} example lines of {result.patterns} metric filters asked of "
+        f"TestMetricFilter; {len(result.disagreements)} disagreements with the offline engine."
+    )
 
 
 def apply(

@@ -3,6 +3,11 @@
 - PutQueryDefinition, DescribeQueryDefinitions, DeleteQueryDefinition (saved Logs Insights
   queries) are missing.
 - AssociateKmsKey and DisassociateKmsKey are missing.
+- TestMetricFilter is missing. The emulator answers it with pacs-reconcile's own offline filter
+  engine (monitoring/filter_pattern.py): a STAND-IN, not AWS's behaviour. `plan --remote-check`
+  against the emulator therefore compares the engine with itself: it shows that the call is made and
+  its answer read, never that the engine agrees with CloudWatch Logs (tests of the check itself use
+  botocore Stubber responses).
 - PutMetricFilter appends a second filter with the same name instead of replacing it, and accepts
   a log group that does not exist; DeleteLogGroup leaves the group's metric filters and tags
   behind.
@@ -57,6 +62,7 @@ def _install_backend(backend_class: Any) -> None:
     backend_class.delete_query_definition = delete_query_definition
     backend_class.associate_kms_key = associate_kms_key
     backend_class.disassociate_kms_key = disassociate_kms_key
+    backend_class.test_metric_filter = test_metric_filter
     backend_class.put_metric_filter = _replacing_put_metric_filter(backend_class.put_metric_filter)
     backend_class.delete_log_group = _cascading_delete_log_group(backend_class.delete_log_group)
 
@@ -125,6 +131,29 @@ def disassociate_kms_key(self: Any, name: str | None, identifier: str | None) ->
     _find_group(self, name, identifier).kms_key_id = None
 
 
+def test_metric_filter(self: Any, filter_pattern: str, log_event_messages: list[str]) -> list[dict[str, Any]]:
+    """The emulator's STAND-IN for TestMetricFilter: the offline engine's answer, not AWS's."""
+    from ..monitoring.filter_pattern import LogEvent, PatternError, compile_pattern
+
+    if not 1 <= len(log_event_messages) <= 50:
+        raise InvalidParameterException(
+            constraint="Member must have length between 1 and 50",
+            parameter="logEventMessages",
+            value=len(log_event_messages),
+        )
+    try:
+        pattern = compile_pattern(filter_pattern)
+    except PatternError as exc:
+        raise InvalidParameterException(msg=f"Invalid metric filter pattern: {exc}") from None
+    matches = []
+    for number, message in enumerate(log_event_messages, start=1):
+        verdict = pattern.evaluate(LogEvent(message))
+        if verdict.matched:
+            extracted = {f"${name}": value for name, value in verdict.fields.items()}
+            matches.append({"eventNumber": number, "eventMessage": message, "extractedValues": extracted})
+    return matches
+
+
 def _replacing_put_metric_filter(original: Callable[..., None]) -> Callable[..., None]:
     def put_metric_filter(
         self: Any,
@@ -168,6 +197,7 @@ def _install_responses(response_class: Any) -> None:
     response_class.delete_query_definition = _respond_delete_query_definition
     response_class.associate_kms_key = _respond_associate_kms_key
     response_class.disassociate_kms_key = _respond_disassociate_kms_key
+    response_class.test_metric_filter = _respond_test_metric_filter
 
 
 def _respond_put_query_definition(self: Any) -> str:
@@ -204,6 +234,13 @@ def _respond_describe_query_definitions(self: Any) -> str:
 def _respond_delete_query_definition(self: Any) -> str:
     self.logs_backend.delete_query_definition(self._get_param("queryDefinitionId"))
     return json.dumps({"success": True})
+
+
+def _respond_test_metric_filter(self: Any) -> str:
+    matches = self.logs_backend.test_metric_filter(
+        self._get_param("filterPattern"), self._get_param("logEventMessages") or []
+    )
+    return json.dumps({"matches": matches})
 
 
 def _respond_associate_kms_key(self: Any) -> str:
