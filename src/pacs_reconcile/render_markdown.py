@@ -21,6 +21,12 @@ COMMENT_LIMIT = 65_536
 """GitHub refuses an issue or pull-request comment longer than this many characters ("Body is too
 long (maximum is 65536 characters)": google/go-github#440, telia-oss/github-pr-resource#259)."""
 
+HEADER_ROOM = 512
+"""Left free below the comment limit for a line a CI step puts above the report (the marker by
+which the action finds its own comment to update)."""
+
+DEFAULT_LIMIT = COMMENT_LIMIT - HEADER_ROOM
+
 ADDRESSES_PER_ROW = 10
 """Addresses listed in one table row before "and N more" (the details below name them all)."""
 
@@ -56,7 +62,7 @@ class Block:
     optional: bool = False
 
 
-def plan_markdown(plan: Plan, redactor: Redactor, limit: int = COMMENT_LIMIT) -> str:
+def plan_markdown(plan: Plan, redactor: Redactor, limit: int = DEFAULT_LIMIT) -> str:
     blocks = [Block(f"### pacs-reconcile plan: stack {_code(plan.stack)} ({_text(plan.region)})")]
     if not plan.has_changes and not plan.refused:
         blocks += _notes(plan.changes)
@@ -77,7 +83,7 @@ def plan_markdown(plan: Plan, redactor: Redactor, limit: int = COMMENT_LIMIT) ->
     return _fit(blocks, redactor, limit, "the plan")
 
 
-def drift_markdown(report: DriftReport, redactor: Redactor, limit: int = COMMENT_LIMIT) -> str:
+def drift_markdown(report: DriftReport, redactor: Redactor, limit: int = DEFAULT_LIMIT) -> str:
     blocks = [Block(f"### pacs-reconcile drift: stack {_code(report.stack)} ({_text(report.region)})")]
     if not report.findings:
         blocks.append(
@@ -104,7 +110,7 @@ def drift_markdown(report: DriftReport, redactor: Redactor, limit: int = COMMENT
     return _fit(blocks, redactor, limit, "the report")
 
 
-def apply_markdown(plan: Plan, result: ApplyResult, redactor: Redactor, limit: int = COMMENT_LIMIT) -> str:
+def apply_markdown(plan: Plan, result: ApplyResult, redactor: Redactor, limit: int = DEFAULT_LIMIT) -> str:
     """What apply did, resource by resource, with the differences it applied."""
     blocks = [Block(f"### pacs-reconcile apply: stack {_code(plan.stack)} ({_text(plan.region)})")]
     count = {a: result.count(a) for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)}

@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from pacs_reconcile.engine.drift import classify
-from pacs_reconcile.render_markdown import COMMENT_LIMIT, apply_markdown, drift_markdown, plan_markdown
+from pacs_reconcile.render_markdown import (
+    COMMENT_LIMIT,
+    DEFAULT_LIMIT,
+    apply_markdown,
+    drift_markdown,
+    plan_markdown,
+)
 
 from .sample_plans import SECRET, apply_result_of, every_action_plan, large_plan, no_change_plan, redactor
 
@@ -102,8 +108,8 @@ def test_a_long_plan_is_cut_to_the_comment_limit_with_a_note() -> None:
     full = plan_markdown(large_plan(400), redactor(), limit=10**9)
     assert len(full) > COMMENT_LIMIT
     cut = plan_markdown(large_plan(400), redactor())
-    assert len(cut) <= COMMENT_LIMIT
-    assert "Cut to 65,536 characters" in cut
+    assert len(cut) <= DEFAULT_LIMIT < COMMENT_LIMIT  # room left for the action's marker line
+    assert f"Cut to {DEFAULT_LIMIT:,} characters (a GitHub comment holds 65,536 at most)" in cut
     assert cut.count("<details>") == cut.count("</details>")  # no block cut in half
     assert cut.count("```") % 2 == 0
     shown = cut.count("<details>")
