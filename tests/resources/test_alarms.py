@@ -94,6 +94,7 @@ def band_alarm(name: str = "pacs-latency-band") -> dict[str, Any]:
                     "stat": "p99",
                     "period": 300,
                 },
+                "return_data": True,  # AWS wants both the band and its metric to return data
             },
             {"id": "band", "expression": "ANOMALY_DETECTION_BAND(m1, 2)", "return_data": True},
         ],
@@ -609,6 +610,33 @@ def test_metric_math_validation_messages() -> None:
     config = band_alarm()
     config["metrics"][0]["metric"]["stat"] = "Mean"
     assert errors(config)[0][0] == ("metrics", 0, "metric", "stat")
+
+
+def test_anomaly_detection_alarms_return_data_from_the_band_and_its_metric() -> None:
+    # PutMetricAlarm refuses a band alarm unless exactly two items return data, the band one of them
+    # (hashicorp/terraform-provider-aws#42504; cdklabs/cdk-monitoring-constructs#426).
+    AlarmSpec.model_validate(band_alarm())
+    config = band_alarm()
+    config["metrics"][0]["return_data"] = False
+    assert errors(config) == [
+        (
+            ("threshold_metric_id",),
+            "an anomaly detection alarm returns data from two items: set return_data: true on the "
+            "band 'band' and on the metric it is computed from (now: band)",
+        )
+    ]
+    config = band_alarm()
+    config["metrics"][1]["return_data"] = False
+    assert errors(config)[0][0] == ("threshold_metric_id",)
+    config = math_alarm()
+    config["metrics"][0]["return_data"] = True
+    assert errors(config) == [
+        (
+            (),
+            "exactly one item of metrics must have return_data: true (found 2); "
+            "two only for an anomaly detection alarm (threshold_metric_id)",
+        )
+    ]
 
 
 @pytest.mark.parametrize(

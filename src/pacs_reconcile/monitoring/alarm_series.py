@@ -75,7 +75,8 @@ def _math_series(
         values[item_id] = result  # type: ignore[assignment]
         return values[item_id]
 
-    returned = next(item["id"] for item in items if item.get("return_data"))
-    if returned == band_id:
+    # An anomaly detection alarm returns both the band and its metric: the metric is compared.
+    returned = next((i["id"] for i in items if i.get("return_data") and i["id"] != band_id), None)
+    if returned is None:
         raise SimulationError("the returned item is the anomaly detection band; return the metric instead")
     return resolve(returned, ())

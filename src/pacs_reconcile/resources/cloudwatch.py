@@ -206,7 +206,8 @@ class MetricQuery(SpecModel):
     label: str | None = None
     """Human-readable name of this item's result."""
     return_data: bool = False
-    """True on exactly one item: the one the alarm evaluates."""
+    """True on the one item the alarm evaluates; an anomaly detection alarm sets it on two items,
+    the band and the metric it is computed from (AWS refuses anything else)."""
     period: Period | None = None
     """Seconds per datapoint of an expression item (metric items set it in metric.period)."""
 
@@ -227,7 +228,8 @@ class AlarmSpec(SpecModel):
     metric: AlarmMetric | None = None
     """The metric watched (single-metric alarm). Exactly one of metric and metrics."""
     metrics: list[MetricQuery] | None = None
-    """Metric math items (metric math or anomaly detection alarm); exactly one has return_data."""
+    """Metric math items (metric math or anomaly detection alarm); exactly one has return_data
+    (two for an anomaly detection alarm: the band and its metric)."""
     threshold: float | None = None
     """Static threshold the value is compared against."""
     threshold_metric_id: str | None = None
@@ -279,7 +281,7 @@ class AlarmSpec(SpecModel):
         if duplicates:
             raise ValueError(f"duplicate id {duplicates[0]!r}")
         returning = sum(query.return_data for query in value)
-        if returning != 1:
+        if returning not in (1, 2):  # two: an anomaly detection alarm, checked with threshold_metric_id
             raise ValueError(f"exactly one item must have return_data: true (found {returning})")
         return value
 
@@ -297,6 +299,15 @@ class AlarmSpec(SpecModel):
             raise ValueError("needs metrics: it names the ANOMALY_DETECTION_BAND item in metrics")
         if value not in {query.id for query in metrics}:
             raise ValueError(f"no item in metrics has id {value!r}")
+        # PutMetricAlarm: "Exactly two elements of the metrics list should return data" for a band
+        # alarm (hashicorp/terraform-provider-aws#42504, cdklabs/cdk-monitoring-constructs#426).
+        returning = [query.id for query in metrics if query.return_data]
+        if len(returning) != 2 or value not in returning:
+            now = ", ".join(returning) or "none"
+            raise ValueError(
+                f"an anomaly detection alarm returns data from two items: set return_data: true on the "
+                f"band {value!r} and on the metric it is computed from (now: {now})"
+            )
         return value
 
     @field_validator("comparison")
@@ -346,6 +357,12 @@ class AlarmSpec(SpecModel):
             raise ValueError("set metric (one metric) or metrics (metric math)")
         if self.threshold is None and self.threshold_metric_id is None:
             raise ValueError("set threshold (or threshold_metric_id for an anomaly detection alarm)")
+        returning = sum(query.return_data for query in self.metrics or ())
+        if self.threshold_metric_id is None and returning > 1:
+            raise ValueError(
+                f"exactly one item of metrics must have return_data: true (found {returning}); "
+                "two only for an anomaly detection alarm (threshold_metric_id)"
+            )
         if self.threshold_metric_id is not None and any(":autoscaling:" in arn for arn in self.alarm_actions):
             raise ValueError(
                 "an anomaly detection alarm (threshold_metric_id) cannot have Auto Scaling actions"
