@@ -198,9 +198,28 @@ def plan(
     include_stateful: bool = False,
     remote_check: bool = False,
 ) -> int:
+    from . import environments
     from .engine.plan import PlanOptions, make_plan
     from .render import PlanPrinter, plan_json
 
+    if inputs.environment == environments.ALL:
+        if out is not None:
+            raise UsageError("--env all cannot save one plan (--out): save each environment's plan apart")
+        return environments.run_every_environment(
+            inputs,
+            session,
+            lambda one, captured: plan(
+                one,
+                captured,
+                out=None,
+                detailed_exitcode=detailed_exitcode,
+                targets=targets,
+                excludes=excludes,
+                allow_destroy=allow_destroy,
+                destroy=destroy,
+                include_stateful=include_stateful,
+            ),
+        )
     options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful)
     check_addresses(options)
     spec = load(inputs, session)
@@ -548,6 +567,23 @@ def drift(
     notify_topic: str | None,
 ) -> int:
     """Read-only: classify every difference as drifted, pending, missing, unmanaged or conflict."""
+    from . import environments
+
+    if inputs.environment == environments.ALL:
+        return environments.run_every_environment(
+            inputs,
+            session,
+            lambda one, captured: drift(
+                one,
+                captured,
+                report_file=environments.report_path_for(report_file, str(one.environment))
+                if report_file
+                else None,
+                publish_metric=publish_metric,
+                metric_namespace=metric_namespace,
+                notify_topic=notify_topic,
+            ),
+        )
     from .engine import alerts
     from .engine.drift import classify, report_json
     from .engine.plan import make_plan

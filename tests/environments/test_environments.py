@@ -5,6 +5,7 @@ The CLI runs in-process against moto in-process (no server): one account, 123456
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,3 +143,35 @@ def test_a_placeholder_secret_is_refused_in_prod_only(moto: None, spec: Path) ->
     assert run("apply", "-f", str(spec), "--env", "dev", "--auto-approve").exit_code == 0
     given = run("apply", "-f", str(spec), "--env", "prod", "--auto-approve", "--var", "secret=x-1234")
     assert given.exit_code == 0, given.stderr
+
+
+def test_drift_env_all_reports_every_environment_in_one_document(moto: None, spec: Path) -> None:
+    two = spec.parent / "two.yaml"
+    text = spec.read_text()
+    two.write_text(text[: text.index("  elsewhere:")] + text[text.index("log_groups:") :])
+    secret = {"LC_SECRET": "s3cret-value"}
+    for env in ("dev", "prod"):
+        assert run("apply", "-f", str(two), "--env", env, "--auto-approve", env=secret).exit_code == 0
+    clean = run("drift", "-f", str(two), "--env", "all", "--format", "json", env=secret)
+    assert clean.exit_code == 0, clean.stdout + clean.stderr
+    document = json.loads(clean.stdout)
+    assert document["exit_codes"] == {"dev": 0, "prod": 0}
+    assert {e: r["stack"] for e, r in document["environments"].items()} == {
+        "dev": "lc-dev",
+        "prod": "lc-prod",
+    }
+    assert len(clean.contexts) == 2, "one AWS session per environment"
+
+    logs = boto3.client("logs", region_name="ap-northeast-2")
+    logs.put_retention_policy(logGroupName="/lc/app-prod", retentionInDays=1)
+    drifted = run("drift", "-f", str(two), "--env", "all", env=secret)
+    assert drifted.exit_code == 2
+    dev_part, prod_part = drifted.stdout.split("== environment prod (exit 2) ==")
+    assert "== environment dev (exit 0) ==" in dev_part and "No drift." in dev_part
+    assert "drifted   log_groups.app" in prod_part
+
+    # Every environment of the full spec: one refused by its account guard does not hide the others.
+    everything = run("drift", "-f", str(spec), "--env", "all", env=secret)
+    assert everything.exit_code == 1, "an environment that failed outranks drift elsewhere"
+    assert "[elsewhere] error: refusing to run: environment elsewhere is for AWS account" in everything.stderr
+    assert "== environment prod (exit 2) ==" in everything.stdout

@@ -315,6 +315,10 @@ class _Loader:
             if not isinstance(body, dict):
                 self._problem(root, base, f"environments.{env_name}", "must be a mapping with `variables`")
                 continue
+            if env_name == "all":
+                self._problem(
+                    root, base, "environments.all", "`all` is reserved: --env all runs every environment"
+                )
             self._check_header_values(root, base, f"environments.{env_name}", body)
             settings = self._validate(
                 root,
