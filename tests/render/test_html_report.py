@@ -7,6 +7,7 @@ browser is installed.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -20,8 +21,13 @@ from pacs_reconcile.render_html import drift_html
 
 from .sample_plans import SECRET, every_action_plan, no_change_plan, redactor
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+"""Debian's package first; GitHub's runner images carry Google Chrome and its driver instead."""
+CHROMIUM = next(filter(None, map(shutil.which, BROWSERS)), "/usr/bin/chromium")
+CHROMEDRIVER = (
+    shutil.which("chromedriver")
+    or str(Path(os.environ.get("CHROMEWEBDRIVER", "/usr/bin")) / "chromedriver")  # set on GitHub's runners
+)
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
