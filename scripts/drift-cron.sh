@@ -5,13 +5,22 @@
 #   124 killed by the time limit, 75 skipped because the previous run is still going.
 # Arguments are passed to `pacs-reconcile drift`; without any, it publishes the metric, notifies the
 # alert topic when the findings change, and writes a JSON report.
+# PACS_ENV=NAME checks that environment of the spec (`--env NAME`, `all` for every one) with its
+# own lock, log and report, so environments never wait on each other (the systemd template
+# pacs-reconcile-drift@NAME sets it from the instance name).
 set -uo pipefail
 
 PACS_RECONCILE=${PACS_RECONCILE:-pacs-reconcile}
 SPEC_DIR=${PACS_SPEC_DIR:-$(pwd)}
 STATE_DIR=${PACS_DRIFT_STATE_DIR:-/var/lib/pacs-reconcile}
-LOG_FILE=${PACS_DRIFT_LOG:-$STATE_DIR/drift.log}
-LOCK_FILE=${PACS_DRIFT_LOCK:-$STATE_DIR/drift.lock}
+ENVIRONMENT=${PACS_ENV:-}
+if [ -n "$ENVIRONMENT" ] && [[ ! "$ENVIRONMENT" =~ ^[A-Za-z0-9_.-]+$ ]]; then
+    echo "PACS_ENV=$ENVIRONMENT: not an environment name" >&2
+    exit 3
+fi
+SUFFIX=${ENVIRONMENT:+-$ENVIRONMENT}
+LOG_FILE=${PACS_DRIFT_LOG:-$STATE_DIR/drift$SUFFIX.log}
+LOCK_FILE=${PACS_DRIFT_LOCK:-$STATE_DIR/drift$SUFFIX.lock}
 TIME_LIMIT=${PACS_DRIFT_TIMEOUT:-600}
 EX_SKIPPED=75
 
@@ -25,7 +34,11 @@ if ! flock --nonblock 9; then
 fi
 
 if [ "$#" -eq 0 ]; then
-    set -- --publish-metric --notify-topic sns_topics.alerts --report "$STATE_DIR/drift-report.json"
+    # under --env all, drift writes one report per environment: drift-report.ENV.json
+    set -- --publish-metric --notify-topic sns_topics.alerts --report "$STATE_DIR/drift-report${ENVIRONMENT:+.$ENVIRONMENT}.json"
+fi
+if [ -n "$ENVIRONMENT" ]; then
+    set -- --env "$ENVIRONMENT" "$@"
 fi
 
 log "start: $PACS_RECONCILE drift $*"

@@ -94,7 +94,7 @@ def test_usage_errors_from_the_issue_exit_3(args: list[str]) -> None:
 
 
 def test_the_systemd_unit_does_not_count_a_usage_error_as_success() -> None:
-    unit = (ROOT / "deploy" / "pacs-reconcile-drift.service").read_text(encoding="utf-8")
+    unit = (ROOT / "deploy" / "pacs-reconcile-drift@.service").read_text(encoding="utf-8")
     success = {int(code) for code in re.search(r"^SuccessExitStatus=(.*)$", unit, re.M)[1].split()}  # type: ignore[index]
     assert invoke("drift", "--publish-metrics").exit_code not in success | {0}
 

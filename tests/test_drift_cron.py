@@ -63,3 +63,21 @@ def test_a_run_over_the_time_limit_is_stopped(tmp_path: Path) -> None:
     result = subprocess.run([str(WRAPPER)], env=env, capture_output=True, timeout=40)
     assert result.returncode == 124
     assert time.monotonic() - started < 20
+
+
+def test_each_environment_has_its_own_run_lock_log_and_report(tmp_path: Path) -> None:
+    tool = _fake_tool(tmp_path, 0, 2)
+    for env in ("prod", "dev"):
+        result = subprocess.run(
+            [str(WRAPPER)], env=_env(tmp_path, tool, PACS_ENV=env), capture_output=True, timeout=30
+        )
+        assert result.returncode == 2
+        log = (tmp_path / "state" / f"drift-{env}.log").read_text()
+        report = tmp_path / "state" / f"drift-report.{env}.json"
+        assert f"out: args: --no-color drift --env {env} --publish-metric" in log
+        assert f"--report {report}" in log
+    assert not (tmp_path / "state" / "drift.log").exists()
+    bad = subprocess.run(
+        [str(WRAPPER)], env=_env(tmp_path, tool, PACS_ENV="prod;rm"), capture_output=True, timeout=30
+    )
+    assert bad.returncode == 3
