@@ -157,10 +157,13 @@ def _outputs(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
-def test_the_composite_action_plans_comments_and_applies(
+def test_the_action_and_the_gitlab_template_plan_and_apply(
     server: Server, stack_dir: Path, tools: Path, tmp_path: Path
 ) -> None:
-    run = ActionRun(tmp_path, _base_env(tools, tmp_path, server), stack_dir)
+    """One stack, one full apply between them: the action plans and comments, GitLab's jobs plan
+    and apply, then the action's apply finds nothing left and its plan is clean."""
+    env = _base_env(tools, tmp_path, server)
+    run = ActionRun(tmp_path, env, stack_dir)
 
     planned = run(command="plan")
     assert planned["exitcode"] == "2" and planned["has-changes"] == "true"
@@ -174,9 +177,21 @@ def test_the_composite_action_plans_comments_and_applies(
     assert calls[0].startswith("api --paginate repos/pacs/monitoring/issues/7/comments")
     assert calls[1].startswith("api --method POST repos/pacs/monitoring/issues/7/comments -F body=@")
 
+    template = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
+    assert template["stages"] == ["validate", "plan", "apply"]
+    assert template["pacs-reconcile:apply"]["rules"][0]["when"] == "manual"
+    assert template["pacs-reconcile:apply"]["environment"]["name"] == "production"
+    assert _gitlab_job("pacs-reconcile:validate", env, stack_dir).returncode == 0
+    gitlab_plan = _gitlab_job("pacs-reconcile:plan", env, stack_dir)
+    assert gitlab_plan.returncode == 0, gitlab_plan.stderr[-3000:]
+    assert (stack_dir / "plan.md").read_text(encoding="utf-8") == report
+    gitlab_apply = _gitlab_job("pacs-reconcile:apply", env, stack_dir)
+    assert gitlab_apply.returncode == 0, gitlab_apply.stderr[-3000:]
+    assert "**Apply complete! Resources: " in (stack_dir / "apply.md").read_text(encoding="utf-8")
+
     applied = run(command="apply")
     assert applied["exitcode"] == "0"
-    assert "**Apply complete! Resources: " in Path(applied["report"]).read_text(encoding="utf-8")
+    assert "**No changes.**" in Path(applied["report"]).read_text(encoding="utf-8")
     assert len((tmp_path / "gh.log").read_text(encoding="utf-8").splitlines()) == 2  # no comment on apply
 
     again = run(command="plan", comment="false")
@@ -209,21 +224,3 @@ def _gitlab_job(name: str, env: dict[str, str], workdir: Path) -> subprocess.Com
         timeout=300,
         check=False,
     )
-
-
-def test_the_gitlab_template_plans_and_applies(
-    server: Server, stack_dir: Path, tools: Path, tmp_path: Path
-) -> None:
-    env = _base_env(tools, tmp_path, server)
-    template = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
-    assert template["stages"] == ["validate", "plan", "apply"]
-    assert template["pacs-reconcile:apply"]["rules"][0]["when"] == "manual"
-    assert template["pacs-reconcile:apply"]["environment"]["name"] == "production"
-
-    assert _gitlab_job("pacs-reconcile:validate", env, stack_dir).returncode == 0
-    planned = _gitlab_job("pacs-reconcile:plan", env, stack_dir)
-    assert planned.returncode == 0, planned.stderr[-3000:]
-    assert (stack_dir / "plan.md").read_text(encoding="utf-8").startswith("### pacs-reconcile plan")
-    applied = _gitlab_job("pacs-reconcile:apply", env, stack_dir)
-    assert applied.returncode == 0, applied.stderr[-3000:]
-    assert "**Apply complete! Resources: " in (stack_dir / "apply.md").read_text(encoding="utf-8")
