@@ -23,8 +23,8 @@ Responses go through botocore's Stubber, which checks each one against the servi
 AWS does not return is rejected), with one change: reads run on several threads, so a call is
 answered by the first unused response queued for its operation whose `params` (if given) equal the
 call's, not by the head of the queue. Timestamps in the JSON become datetimes as botocore would
-parse them. Every queued response must be used. `params` are needed only where one operation is
-called several times with different answers.
+parse them, and a value outside its field's enumeration is refused. Every queued response must be
+used. `params` are needed only where one operation is called several times with different answers.
 """
 
 from __future__ import annotations
@@ -170,6 +170,9 @@ def _convert(shape: Any, value: Any) -> Any:
         return value
     if shape.type_name == "timestamp" and isinstance(value, str):
         return isoparse(value)
+    if shape.type_name == "string" and getattr(shape, "enum", None) and value not in shape.enum:
+        # The Stubber checks field names and types, not enumerations: an invented value stops here.
+        raise ValueError(f"{value!r} is not one of the values {shape.name} takes: {shape.enum}")
     if shape.type_name == "structure" and isinstance(value, dict):
         return {k: _convert(shape.members.get(k), v) for k, v in value.items()}
     if shape.type_name == "list" and isinstance(value, list):
