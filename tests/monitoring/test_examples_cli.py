@@ -131,3 +131,17 @@ def test_backend_error_lines_drive_the_repository_error_rate_alarm_to_alarm() ->
     assert states == ["OK", "ALARM", "ALARM"]  # Sum 15 > 10 in two consecutive 300 s periods
     quiet = [(t, line) for t, line in lines if t < 300 or line == ok]  # the errors stop after 5 minutes
     assert alarm_states(alarm, publish(filters, quiet), until=900) == ["OK", "OK", "OK"]
+
+
+def test_the_documentation_examples_pass_their_own_tests(tmp_path: Path) -> None:
+    docs = REPO / "docs" / "examples"
+    included = tmp_path / "examples"
+    included.mkdir()
+    for name in ("metric_filters.yaml", "alarms.yaml", "sns_topics.yaml", "lookups.yaml"):
+        (included / name).write_text((docs / name).read_text(encoding="utf-8"), encoding="utf-8")
+    variables = "{alert_email: {default: a@example.com}, slack_webhook_url: {default: ''}}"
+    root = f"version: 1\nstack: docs\ninclude: [examples/*.yaml]\nvariables: {variables}\n"
+    spec = load_spec(write_spec(tmp_path, root))
+    results = run_examples(spec)
+    assert {r.kind for r in results} == {"metric filter", "alarm", "chain"}
+    assert [r.failure for r in results if r.failure] == []
