@@ -198,8 +198,8 @@ def plan(
     include_stateful: bool = False,
     remote_check: bool = False,
 ) -> int:
-    from . import environments
-    from .engine.plan import PlanOptions, make_plan
+    from . import api, environments
+    from .engine.plan import PlanOptions
     from .render import PlanPrinter, plan_json
 
     if inputs.environment == environments.ALL:
@@ -224,7 +224,7 @@ def plan(
     check_addresses(options)
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
-    the_plan = make_plan(spec, ctx, options)
+    the_plan = api.plan(spec, options, aws=ctx)
     document = plan_json(the_plan, session.redactor)
     if out is not None:
         from . import planfile
@@ -340,10 +340,10 @@ def _answer_without_lock(
     spec: Any, ctx: Any, session: Session, options: Any, saved_document: dict[str, Any] | None
 ) -> int | None:
     """Exit code when the plan has nothing to apply or refuses; None when there is work to do."""
-    from .engine.plan import make_plan
+    from . import api
     from .render import PlanPrinter
 
-    the_plan = make_plan(spec, ctx, options)
+    the_plan = api.plan(spec, options, aws=ctx)
     printer = PlanPrinter(session.stderr if session.document_output else session.stdout, session.redactor)
     if saved_document is not None:
         from . import planfile
@@ -374,12 +374,12 @@ def _apply_locked(
     destroy: bool,
     show_plan: bool,
 ) -> int:
+    from . import api
     from .engine.apply import apply_plan
-    from .engine.plan import make_plan
     from .render import PlanPrinter, apply_json
 
     ctx.forget_all()  # what was read before the lock was taken may have moved since
-    the_plan = make_plan(spec, ctx, options)
+    the_plan = api.plan(spec, options, aws=ctx)
     printer = PlanPrinter(session.stderr if session.document_output else session.stdout, session.redactor)
     if saved_document is not None:
         from . import planfile
@@ -495,10 +495,11 @@ def release(
     lock_timeout: float = 0.0,
 ) -> int:
     """Stop managing undeclared resources without deleting them: the tool's tags come off."""
+    from . import api
     from .engine.addresses import parse_all
     from .engine.apply import apply_plan
     from .engine.lock import stack_lock
-    from .engine.plan import PlanOptions, make_plan
+    from .engine.plan import PlanOptions
     from .engine.release import check_not_declared, releases_only
     from .render import PlanPrinter, apply_json, plan_json
 
@@ -508,10 +509,10 @@ def release(
     ctx = aws_context(spec, session)
     options = PlanOptions(release=addresses)
     printer = PlanPrinter(session.stderr if session.json_output else session.stdout, session.redactor)
-    releases_only(make_plan(spec, ctx, options), patterns)  # every address checked before the lock
+    releases_only(api.plan(spec, options, aws=ctx), patterns)  # every address checked before the lock
     with stack_lock(ctx, spec.stack, lock_timeout, "release", session.say):
         ctx.forget_all()
-        the_plan = releases_only(make_plan(spec, ctx, options), patterns)
+        the_plan = releases_only(api.plan(spec, options, aws=ctx), patterns)
         printer.plan(the_plan)
         if not auto_approve:
             _confirm(session, False, spec.stack)
@@ -584,14 +585,14 @@ def drift(
                 notify_topic=notify_topic,
             ),
         )
+    from . import api
     from .engine import alerts
     from .engine.drift import classify, report_json
-    from .engine.plan import make_plan
     from .render import PlanPrinter, masked_differences_json, print_drift
 
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
-    the_plan = make_plan(spec, ctx)
+    the_plan = api.plan(spec, aws=ctx)
     report = classify(the_plan)
     document = session.redactor.data(report_json(report, masked_differences_json))
     if report_file is not None:
@@ -649,12 +650,12 @@ def verify(inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | N
     """The guide's test scripts as one check: exit 0 when nothing fails (warnings allowed), else 1."""
     from rich.table import Table
 
-    from .engine.plan import make_plan
+    from . import api
     from .verify import Outcome, run_checks
 
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
-    checks = run_checks(make_plan(spec, ctx), ctx, notify=notify, alarm_name=alarm)
+    checks = run_checks(api.plan(spec, aws=ctx), ctx, notify=notify, alarm_name=alarm)
     failed = [c for c in checks if c.outcome is Outcome.FAIL]
     if session.json_output:
         session.emit_json(
