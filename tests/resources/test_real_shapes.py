@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ParamValidationError, StubAssertionError, UnStubbedResponseError
 
 from pacs_reconcile.engine import plan as planning
 from pacs_reconcile.engine.changes import Action
@@ -111,3 +112,43 @@ def test_every_kind_has_its_fixtures() -> None:
 def test_the_behaviours_table_lists_every_kind() -> None:
     listed = re.findall(r"^\| `([a-z_]+)` \|", DOCS.read_text(), flags=re.MULTILINE)
     assert sorted(listed) == sorted(KINDS)
+
+
+def test_a_field_aws_does_not_return_is_refused() -> None:
+    with pytest.raises(ParamValidationError, match="inventedField"):
+        FixtureContext().queue(
+            [
+                {
+                    "service": "logs",
+                    "operation": "describe_log_groups",
+                    "response": {"logGroups": [{"logGroupName": "/x", "inventedField": 1}]},
+                }
+            ]
+        )
+
+
+def test_a_value_outside_an_enumeration_is_refused() -> None:
+    with pytest.raises(ValueError, match="LogGroupClass"):
+        FixtureContext().queue(
+            [
+                {
+                    "service": "logs",
+                    "operation": "describe_log_groups",
+                    "response": {"logGroups": [{"logGroupName": "/x", "logGroupClass": "COLD"}]},
+                }
+            ]
+        )
+
+
+def test_calls_are_matched_by_operation_and_params_and_unused_answers_are_reported() -> None:
+    topic = "arn:aws:sns:ap-northeast-2:123456789012:"
+    ctx = FixtureContext()
+    call = {"service": "sns", "operation": "get_topic_attributes", "response": {}}
+    ctx.queue([{**call, "params": {"TopicArn": topic + name}} for name in ("a", "b")])
+    sns = ctx.client("sns")
+    sns.get_topic_attributes(TopicArn=topic + "b")
+    with pytest.raises(StubAssertionError):
+        sns.get_topic_attributes(TopicArn=topic + "c")
+    with pytest.raises(UnStubbedResponseError):
+        sns.list_topics()
+    assert ctx.unused() == [f"sns.GetTopicAttributes {{'TopicArn': '{topic}a'}}"]
