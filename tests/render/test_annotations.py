@@ -13,6 +13,7 @@ from pacs_reconcile.commands import GlobalOptions, Session, SpecInputs
 from pacs_reconcile.errors import Diagnostic, SpecError
 
 BROKEN = Path(__file__).resolve().parents[1] / "golden" / "broken"
+SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -60,6 +61,7 @@ def test_sarif_log_of_a_broken_spec(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _validate(BROKEN / "58-several-errors-sorted" / "monitoring.yaml", "sarif", capsys)
     assert code is None
     log = json.loads(out)
+    _assert_valid_sarif(log)
     assert log["version"] == "2.1.0"
     assert log["$schema"].endswith("sarif-schema-2.1.0.json")
     (run,) = log["runs"]
@@ -80,13 +82,33 @@ def test_sarif_log_of_a_broken_spec(capsys: pytest.CaptureFixture[str]) -> None:
 def test_sarif_log_of_a_valid_spec_has_no_result(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _validate(REPO / "monitoring.yaml", "sarif", capsys)
     assert code == 0
+    _assert_valid_sarif(json.loads(out))
     assert json.loads(out)["runs"][0]["results"] == []
 
 
 def test_a_problem_without_a_line_has_no_region() -> None:
-    (result,) = sarif_log([Diagnostic("--var", 0, 0, "", "expected NAME=VALUE")])["runs"][0]["results"]
+    log = sarif_log([Diagnostic("--var", 0, 0, "", "expected NAME=VALUE")])
+    _assert_valid_sarif(log)
+    (result,) = log["runs"][0]["results"]
     assert "region" not in result["locations"][0]["physicalLocation"]
     assert (
         github_annotations([Diagnostic("--var", 0, 0, "", "x")])
         == "::error file=--var,title=invalid spec%3A file::x\n"
     )
+
+
+def _assert_valid_sarif(log: dict[str, object]) -> None:
+    """Against the OASIS SARIF 2.1.0 schema (tests/fixtures/sarif)."""
+    import jsonschema
+
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
+def test_the_schema_check_catches_a_broken_log() -> None:
+    log = sarif_log([Diagnostic("monitoring.yaml", 3, 1, "f", "m")])
+    log["runs"][0]["results"][0]["level"] = "fatal"  # not a SARIF level
+    with pytest.raises(AssertionError, match="fatal"):
+        _assert_valid_sarif(log)
