@@ -50,6 +50,11 @@ of guessing what AWS would do):
   `EXISTS` without NOT, or any keyword the docs do not list;
 - more than two regular expressions in one JSON or space-delimited pattern (AWS's documented
   limit).
+
+Documented but not checked: the regex page's character rules (only letters, digits, a few symbols
+and operators; no parentheses; no multi-byte characters). `%...%` is evaluated with Python's `re`,
+which accepts more; the spec validator has always accepted e.g. `%time(out|d)%`, and AWS would
+refuse it when the filter is created.
 """
 
 from __future__ import annotations
