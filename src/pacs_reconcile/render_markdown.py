@@ -137,7 +137,7 @@ def apply_markdown(plan: Plan, result: ApplyResult, redactor: Redactor, limit: i
     changes = [c for c in plan.changes if c.address in done and c.differences]
     if changes:
         blocks.append(Block("#### Differences applied"))
-        blocks += [Block(_details(_change_summary(c), c), optional=True) for c in changes]
+        blocks += [Block(_details(_applied_summary(c), c), optional=True) for c in changes]
     return _fit(blocks, redactor, limit, "the apply result")
 
 
@@ -190,6 +190,19 @@ def _change_summary(change: Change, item: DriftItem | None = None) -> str:
 def _finding_summary(change: Change, item: DriftItem | None = None) -> str:
     detail = item.detail if item is not None else ""
     return f"{_code(change.address)} {_cell(detail)}"
+
+
+APPLIED = {
+    Action.CREATE: "was created",
+    Action.UPDATE: "was updated in place",
+    Action.REPLACE: "was replaced",
+    Action.DELETE: "was destroyed",
+}
+
+
+def _applied_summary(change: Change) -> str:
+    symbol = SYMBOLS[change.action][0]
+    return f"{_code(f'{symbol} {change.address}')} {APPLIED.get(change.action, str(change.action))}"
 
 
 def _details(summary: str, change: Change) -> str:
