@@ -139,7 +139,7 @@ class FixtureContext(AwsContext):
                     expected_params=params,
                 )
             else:
-                response = with_datetimes(self.client(call["service"]), call["operation"], call["response"])
+                response = parsed_response(self.client(call["service"]), call["operation"], call["response"])
                 stubber.add_response(call["operation"], response, params)
 
     def unused(self) -> list[str]:
@@ -159,8 +159,9 @@ def _shared_loader() -> Any:
     return botocore.loaders.create_loader()
 
 
-def with_datetimes(client: Any, method: str, response: Mapping[str, Any]) -> dict[str, Any]:
-    """The response with ISO 8601 timestamps as datetimes, as botocore's parser returns them."""
+def parsed_response(client: Any, method: str, response: Mapping[str, Any]) -> dict[str, Any]:
+    """The response as botocore's parser hands it over: ISO 8601 timestamps as datetimes (and every
+    enumerated value checked)."""
     operation = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[method])
     return dict(_convert(operation.output_shape, copy.deepcopy(dict(response))))
 
