@@ -5,7 +5,8 @@ is about includes) plus expected.txt: the exact stderr of
 
     pacs-reconcile --no-color validate -f <case>/monitoring.yaml
 
-with the case directory's path removed (the tool prints paths relative to the spec's folder).
+run from the case directory (the tool prints paths relative to the current directory; the case
+directory's path is removed where a test runs elsewhere).
 
 To regenerate the expectations after an intended change of messages:
 
@@ -80,7 +81,13 @@ def make_runner() -> CliRunner:
 
 
 def run_validate(spec: Path) -> Result:
-    return make_runner().invoke(app, ["--no-color", "validate", "-f", str(spec)], env=CLEAN_ENV)
+    """`validate -f monitoring.yaml` from the spec's folder, as a person in that folder would type it."""
+    cwd = Path.cwd()
+    os.chdir(spec.parent)
+    try:
+        return make_runner().invoke(app, ["--no-color", "validate", "-f", spec.name], env=CLEAN_ENV)
+    finally:
+        os.chdir(cwd)
 
 
 def without_case_dir(text: str, case: Path) -> str:
@@ -90,12 +97,17 @@ def without_case_dir(text: str, case: Path) -> str:
 
 
 def check_shape(stderr: str) -> None:
-    """What holds for any rejected spec: located lines sorted by position, then an exact count."""
+    """What holds for any rejected spec: located lines sorted by position, then an exact count.
+
+    Each diagnostic is one unindented `file:line:col: [field: ]message` line, followed by indented
+    lines (the source line with a caret under the value, notes, help)."""
     lines = stderr.splitlines()
     assert lines, "no diagnostics on stderr"
     summary = SUMMARY.match(lines[-1])
     assert summary, f"last line is not the error count: {lines[-1]!r}"
-    diagnostics = lines[:-1]
+    assert lines[0] and not lines[0].startswith(" "), f"does not start with a diagnostic: {lines[0]!r}"
+    assert all(line.startswith("  ") for line in lines[:-1] if line.startswith(" ")), "odd indentation"
+    diagnostics = [line for line in lines[:-1] if not line.startswith(" ")]
     assert int(summary["count"]) == len(diagnostics) >= 1
     keys: list[tuple[str, int, int]] = []
     for line in diagnostics:

@@ -27,6 +27,7 @@ from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
 
 from .commands import GlobalOptions, Session, SpecInputs, parse_vars
+from .diagnostics import render as render_diagnostic
 from .errors import ErrorType, ExitStatus, ReconcileError, SpecError
 
 ERROR_FORMAT_VERSION = 1
@@ -330,11 +331,12 @@ def run(session: Session, action: Callable[[], int]) -> None:
         _json_error(session, error_document(ErrorType.INTERRUPTED, "interrupted"))
     except SpecError as exc:
         for diagnostic in exc.diagnostics:
-            session.say(f"{diagnostic}", "red")
+            for line, style in render_diagnostic(diagnostic):
+                session.say(line, style)
         count = len(exc.diagnostics)
         summary = f"{count} error{'s' if count != 1 else ''} in the spec"
         session.say(f"{summary}; nothing was sent to AWS.", "bold red")
-        diagnostics = [d.__dict__ for d in exc.diagnostics]
+        diagnostics = [d.to_json() for d in exc.diagnostics]
         _json_error(session, error_document(exc.error_type, summary, diagnostics))
         code = exc.exit_status
     except ReconcileError as exc:

@@ -133,9 +133,10 @@ def print_stats(session: Session, ctx: Any) -> None:
 
 
 def validate(inputs: SpecInputs, session: Session) -> int:
+    """The spec offline; without --env, the base spec and every environment's overlay."""
     if session.output_format in ("github", "sarif"):
         return _validate_for_ci(inputs, session)
-    spec = _load_and_check(inputs, session)
+    spec, environments = _load_and_check(inputs, session)
     if session.json_output:
         session.emit_json(
             {
@@ -144,26 +145,38 @@ def validate(inputs: SpecInputs, session: Session) -> int:
                 "stack": spec.stack,
                 "resources": len(spec.resources),
                 "files": spec.files,
+                "environments": environments,
             }
         )
     else:
+        checked = f"; environments {', '.join(environments)}" if environments else ""
         session.say(
             Text.assemble(
                 ("Valid: ", "bold green"),
                 f"{len(spec.resources)} resources and {len(spec.lookups)} lookups in "
-                f"{len(spec.files)} files (stack {spec.stack}).",
+                f"{len(spec.files)} files (stack {spec.stack}{checked}).",
             )
         )
     return ExitStatus.OK
 
 
-def _load_and_check(inputs: SpecInputs, session: Session) -> Any:
+def _load_and_check(inputs: SpecInputs, session: Session) -> tuple[Any, list[str]]:
+    """The spec and the environments validated: without --env, the base spec and every environment
+    (a bad value in an overlay is found before `--env` names it)."""
     from .monitoring.report import check_examples
     from .monitoring.runner import run_examples
 
-    spec = load(inputs, session)
+    if inputs.environment is None:
+        from .spec.loader import load_every_environment
+
+        spec, environments = load_every_environment(
+            inputs.path, cli_vars=inputs.variables, environ=os.environ
+        )
+        session.redactor.add(spec.secrets)
+    else:
+        spec, environments = load(inputs, session), [inputs.environment]
     check_examples(run_examples(spec))  # a failing `tests:` example is an invalid spec
-    return spec
+    return spec, environments
 
 
 def _validate_for_ci(inputs: SpecInputs, session: Session) -> int:
@@ -172,7 +185,7 @@ def _validate_for_ci(inputs: SpecInputs, session: Session) -> int:
     from .errors import SpecError
 
     try:
-        spec = _load_and_check(inputs, session)
+        spec, _ = _load_and_check(inputs, session)
     except SpecError as exc:
         if session.output_format == "github":
             session.emit_document(github_annotations(exc.diagnostics))

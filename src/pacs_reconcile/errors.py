@@ -41,17 +41,48 @@ class ReconcileError(Exception):
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem in the spec, located at file:line:col and a dotted field path."""
+    """One problem in the spec, located at file:line:col and a dotted field path.
+
+    `file` is as a person at this shell would open it: relative to the current directory, or
+    absolute outside it (`--var` and `--env` name the command line). The column points at the
+    offending value (at the key when the key itself is wrong, or the value spans several lines).
+    """
 
     file: str
     line: int
     column: int
     field: str
     message: str
+    help: str = ""
+    """What to do about it, when there is something to suggest ("did you mean 'x'?")."""
+    notes: tuple[str, ...] = ()
+    """Where the value came from, when not from the line shown (an environment's overlay)."""
+    environment: str | None = None
+    """The environment (--env) whose overlay makes this problem; None: the base spec."""
+    snippet: str = ""
+    """The source line at `line`, sensitive values masked (shown under the message)."""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return f"{text} [--env {self.environment}]" if self.environment else text
+
+    @property
+    def identity(self) -> tuple[str, int, int, str, str]:
+        """Two diagnostics with this in common report the same problem."""
+        return (self.file, self.line, self.column, self.field, self.message)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "message": self.message,
+            "help": self.help,
+            "notes": list(self.notes),
+            "environment": self.environment,
+        }
 
 
 class SpecError(ReconcileError):

@@ -32,10 +32,10 @@ from . import OWNER_TAG, TAG_PREFIX
 from .aws import AwsContext
 from .engine.plan import PROTECTED_TAG
 from .errors import ReconcileError, SpecError, UsageError
+from .hints import did_you_mean
 from .resources.base import Key, Live, ReadScope, Reconciler
 from .resources.common import read_pages
 from .resources.registry import KINDS, child_kinds, load_all, top_level_kinds
-from .spec.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from .commands import Session

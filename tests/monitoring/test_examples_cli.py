@@ -39,7 +39,8 @@ def _invoke(*args: str) -> Result:
 
 
 @pytest.fixture
-def failing(tmp_path: Path) -> Path:
+def failing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # files are named from the working directory: here, as written
     return write_spec(tmp_path, SPEC)
 
 

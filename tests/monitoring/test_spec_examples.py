@@ -47,8 +47,12 @@ def _write(tmp_path: Path, with_tests: bool) -> Path:
     return write_spec(tmp_path / ("with" if with_tests else "without"), text)
 
 
-def test_examples_are_loaded_with_their_file_and_line(tmp_path: Path) -> None:
-    spec = load_spec(_write(tmp_path, with_tests=True))
+def test_examples_are_loaded_with_their_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, with_tests=True)
+    monkeypatch.chdir(path.parent)  # files are named from the working directory: here, as written
+    spec = load_spec(path)
     filters = spec.resources["log_groups.app.metric_filters.errors"].examples
     assert [type(e.example) for e in filters] == [FilterExample, FilterExample]
     where = [(e.location.file, e.location.line) for e in filters]

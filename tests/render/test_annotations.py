@@ -34,7 +34,7 @@ def test_github_annotations_point_at_each_problem(capsys: pytest.CaptureFixture[
     assert all(line.startswith("::error file=") for line in lines)
     assert any(
         line.startswith("::error file=")
-        and ",line=14,col=5," in line
+        and ",line=14,col=21," in line
         and "::log_groups.app.retention_days: 45 is not a retention CloudWatch Logs accepts; " in line
         for line in lines
     )

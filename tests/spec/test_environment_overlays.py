@@ -65,13 +65,14 @@ environments:
     found = problems(spec)
     assert found == [
         "monitoring.yaml:6:55: variables.secret.required_in[0]: no such environment; did you mean 'prod'?",
-        "monitoring.yaml:9:5: environments.prod.stack: must be a stack name like the root's; got 'bad stack'",
-        "monitoring.yaml:10:5: environments.prod.region: not an AWS region name: 'europe'",
-        "monitoring.yaml:11:5: environments.prod.account_id: write the account id quoted, e.g. "
+        "monitoring.yaml:9:12: environments.prod.stack: must be a stack name like the root's; "
+        "got 'bad stack'",
+        "monitoring.yaml:10:13: environments.prod.region: not an AWS region name: 'europe'",
+        "monitoring.yaml:11:17: environments.prod.account_id: write the account id quoted, e.g. "
         "'012345678901': YAML reads bare digits as a number (and some with a leading 0 as octal)",
-        "monitoring.yaml:12:19: environments.prod.assume_role.role_arn: String should match pattern "
-        "'^arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]+$'",
-        "monitoring.yaml:12:55: environments.prod.assume_role.session_name: String should match pattern "
-        "'^[\\w+=,.@-]+$'",
+        "monitoring.yaml:12:29: environments.prod.assume_role.role_arn: must match the pattern "
+        "^arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]+$; got 'arn:aws:iam::1:user/me'",
+        "monitoring.yaml:12:69: environments.prod.assume_role.session_name: must match the pattern "
+        "^[\\w+=,.@-]+$; got 'a b'",
         "monitoring.yaml:13:5: environments.prod.varaibles: unknown key; did you mean 'variables'?",
     ]

@@ -53,9 +53,10 @@ def problems(
     cli: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[str]:
+    """Each problem as one line: the diagnostic, then its help line (a did-you-mean) after `; `."""
     with pytest.raises(SpecError) as caught:
         load(path, env=env, cli=cli, environ=environ)
-    return [str(d) for d in caught.value.diagnostics]
+    return [f"{d}; {d.help}" if d.help else str(d) for d in caught.value.diagnostics]
 
 
 # Variables -----------------------------------------------------------------------------------
@@ -139,10 +140,10 @@ def test_unknown_cli_variable_and_environment(tmp_path: Path) -> None:
 def test_allowed_values_apply_to_every_source(tmp_path: Path) -> None:
     path = make_spec(tmp_path, "variables:\n  tier: {default: dev, allowed: [dev, prod], from_env: TIER}\n")
     assert load(path, cli={"tier": "prod"}).variables["tier"].value == "prod"
-    assert problems(path, cli={"tier": "qa"}) == ["--var: tier: must be one of ['dev', 'prod']"]
+    assert problems(path, cli={"tier": "qa"}) == ["--var: tier: must be one of dev or prod; got 'qa'"]
     assert problems(path, environ={"TIER": "qa"}) == [
-        "monitoring.yaml:5:3: variables.tier: from the environment variable TIER: "
-        "must be one of ['dev', 'prod']"
+        "monitoring.yaml:5:9: variables.tier: from the environment variable TIER: "
+        "must be one of dev or prod; got 'qa'"
     ]
 
 
@@ -159,9 +160,10 @@ def test_every_overlay_is_checked_even_without_env(tmp_path: Path) -> None:
         """,
     )
     expected = [
-        "monitoring.yaml:8:22: environments.prod.variables.days: must be of type int, got str",
-        "monitoring.yaml:8:36: environments.prod.variables.tier: must be one of ['dev', 'prod']",
-        "monitoring.yaml:9:9: environments.dev.variables: must be a mapping of variable names to values",
+        "monitoring.yaml:8:28: environments.prod.variables.days: must be of type int, got str",
+        "monitoring.yaml:8:42: environments.prod.variables.tier: "
+        "must be one of dev or prod; got 'production'",
+        "monitoring.yaml:9:20: environments.dev.variables: must be a mapping of variable names to values",
     ]
     assert problems(path) == expected
     assert problems(path, env="prod") == expected  # reported once, not again as the selected overlay
@@ -189,7 +191,9 @@ def test_a_broken_declaration_is_reported_once_not_at_every_use(tmp_path: Path) 
           app: {name: "/pacs/${var.tier}"}
         """,
     )
-    assert problems(path) == ["monitoring.yaml:5:10: variables.tier.default: must be one of ['dev', 'prod']"]
+    assert problems(path) == [
+        "monitoring.yaml:5:19: variables.tier.default: must be one of dev or prod; got 'qa'"
+    ]
 
 
 # Sensitive values ------------------------------------------------------------------------------
@@ -254,7 +258,7 @@ def test_a_bad_sensitive_value_is_never_quoted(tmp_path: Path) -> None:
     secret = "hunter2-secret"
     found = problems(path, environ={"PORT": secret}) + problems(path, cli={"port": secret})
     assert found == [
-        "monitoring.yaml:5:3: variables.port: invalid value from the environment variable PORT "
+        "monitoring.yaml:5:9: variables.port: invalid value from the environment variable PORT "
         "(not shown: the variable is sensitive)",
         "--var: port: invalid value (not shown: the variable is sensitive)",
     ]
@@ -309,7 +313,7 @@ def test_a_list_cannot_be_embedded_in_text(tmp_path: Path) -> None:
         'log_groups:\n  app: {name: "/pacs/${var.team}"}\n',
     )
     assert problems(path) == [
-        "monitoring.yaml:7:9: log_groups.app.name: ${var.team} is a list and cannot be embedded in text"
+        "monitoring.yaml:7:15: log_groups.app.name: ${var.team} is a list and cannot be embedded in text"
     ]
 
 
@@ -649,9 +653,9 @@ def test_an_unknown_variable_is_not_also_a_validation_or_reference_error(tmp_pat
         """,
     )
     assert problems(path) == [
-        "monitoring.yaml:6:5: log_groups.app.name: unknown variable 'nme'",
-        "monitoring.yaml:7:5: log_groups.app.retention_days: unknown variable 'days'",
-        "monitoring.yaml:9:31: sns_topics.alerts.display_name: unknown variable 'title'",
+        "monitoring.yaml:6:11: log_groups.app.name: unknown variable 'nme'",
+        "monitoring.yaml:7:21: log_groups.app.retention_days: unknown variable 'days'",
+        "monitoring.yaml:9:45: sns_topics.alerts.display_name: unknown variable 'title'",
     ]
 
 
@@ -693,9 +697,9 @@ def test_a_reference_to_an_invalid_resource_is_not_also_missing(tmp_path: Path) 
         """,
     )
     assert problems(path) == [
-        "monitoring.yaml:5:9: sns_topics.bad.name: must be 1-256 letters, digits, '-' or '_' "
+        "monitoring.yaml:5:15: sns_topics.bad.name: must be 1-256 letters, digits, '-' or '_' "
         "(a FIFO topic ends with '.fifo')",
-        "monitoring.yaml:6:12: sns_topics.fanned.for_each: must be a list or a mapping, not text",
+        "monitoring.yaml:6:22: sns_topics.fanned.for_each: must be a list or a mapping, not text",
         # An empty for_each is valid and has no instances: referring to one is a real error.
         'monitoring.yaml:11:60: log_groups.app.depends_on[2]: no resource sns_topics.none["a"]',
     ]

@@ -47,17 +47,17 @@ removed:
     )
     found = problems(spec)
     assert found == [
-        'monitoring.yaml:9:6: removed[0].from: not a KIND["identity"] address; log_groups.legacy is no '
+        'monitoring.yaml:9:12: removed[0].from: not a KIND["identity"] address; log_groups.legacy is no '
         "longer declared, and no state file remembers what it named: write its AWS identity instead, "
         'log_groups["NAME"], as plan shows it',
-        "monitoring.yaml:10:6: removed[1].from: no kind 'log_group'; did you mean 'log_groups'?",
-        'monitoring.yaml:11:6: removed[2].from: log_groups["/aws/ecs/app"] is still declared, as '
+        "monitoring.yaml:10:12: removed[1].from: no kind 'log_group'; did you mean 'log_groups'?",
+        'monitoring.yaml:11:12: removed[2].from: log_groups["/aws/ecs/app"] is still declared, as '
         "log_groups.app at monitoring.yaml:6:3: remove that entry, or this one",
         "monitoring.yaml:12:5: removed[3].destroy: required, true or false: false releases it (stays in "
         "AWS, no longer managed), true deletes it",
         "monitoring.yaml:13:48: removed[4].keep: unknown key",
-        'monitoring.yaml:14:6: removed[5].from: log_groups["/y"] is listed twice (first at removed[4])',
-        "monitoring.yaml:15:6: removed[6].from: CloudWatch Logs metric filters are owned through their "
+        'monitoring.yaml:14:12: removed[5].from: log_groups["/y"] is listed twice (first at removed[4])',
+        "monitoring.yaml:15:12: removed[6].from: CloudWatch Logs metric filters are owned through their "
         "parent: remove or release the parent",
     ]
 

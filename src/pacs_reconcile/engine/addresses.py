@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import UsageError
+from ..hints import did_you_mean
 from ..resources.registry import KINDS, top_level_kinds
 from ..spec.references import normalize_address
-from ..spec.suggest import did_you_mean
 from .changes import Change
 
 _HEAD = re.compile(r"^[^.\[]*")

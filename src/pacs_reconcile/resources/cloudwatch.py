@@ -24,6 +24,7 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, canonical_json, sorted_unique, tags_from_list, tags_to_list
 from ..errors import AwsError
+from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import AlarmExample
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import batched, both, concurrently, error_code, owned_of
@@ -106,7 +107,9 @@ def _check_any_statistic(value: str) -> str:
 def _check_period(value: int) -> int:
     if value in (10, 20, 30) or (value > 0 and value % 60 == 0):
         return value
-    raise ValueError("must be 10, 20, 30 or a multiple of 60 seconds")
+    below = max(60, value - value % 60) if value > 30 else 10
+    candidates = sorted({10, 20, 30, below, below + 60})
+    raise InvalidValue("must be 10, 20, 30 or a multiple of 60 seconds", nearest_numbers(value, candidates))
 
 
 def _check_dimensions(value: dict[str, str]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from pydantic import Field, field_validator
 
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, sorted_unique
+from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import ChainExample, FilterExample
 from ..monitoring.filter_pattern import compile_pattern
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
@@ -323,8 +324,9 @@ class LogGroupSpec(SpecModel):
         if isinstance(value, int) and not isinstance(value, bool) and value in RETENTION_DAYS:
             return value
         allowed = ", ".join(str(days) for days in RETENTION_DAYS)
-        raise ValueError(
-            f'{value!r} is not a retention CloudWatch Logs accepts; use one of {allowed} or "never"'
+        hint = nearest_numbers(value, RETENTION_DAYS) if isinstance(value, int | float) else ""
+        raise InvalidValue(
+            f'{value!r} is not a retention CloudWatch Logs accepts; use one of {allowed} or "never"', hint
         )
 
     @field_validator("kms_key_id")

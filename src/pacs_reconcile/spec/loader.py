@@ -10,12 +10,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from .. import OWNER_TAG, TAG_PREFIX
 from ..errors import Diagnostic, SpecError
+from ..hints import plain_list, suggestion
 from ..redact import Redactor
 from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
@@ -34,9 +35,9 @@ from .model import (
     Variable,
 )
 from .references import check_references
-from .suggest import did_you_mean
 from .variables import Declaration, VariableProblem, check_value, parse_declaration, resolve_values
-from .yamlsrc import PathKey, SourceFile, YamlProblem, read_yaml
+from .wording import describe
+from .yamlsrc import PathKey, SourceFile, YamlProblem, display_path, read_yaml
 
 ROOT_KEYS = (
     "version",
@@ -73,6 +74,37 @@ def load_spec(
     return loader.load()
 
 
+def load_every_environment(
+    path: Path, *, cli_vars: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Spec, list[str]]:
+    """The base spec and every environment it declares, each validated: what `validate` does
+    without --env. A problem only an environment has names it (and the overlay line behind it);
+    one the base spec has too is reported once. Returns the base spec and the environments."""
+    load_all()
+    base = _Loader(path, None, dict(cli_vars or {}), dict(environ or {}))
+    problems: list[Diagnostic] = []
+    spec: Spec | None = None
+    try:
+        spec = base.load()
+    except SpecError as exc:
+        problems.extend(exc.diagnostics)
+    in_base = {d.identity for d in problems}
+    seen: set[tuple[object, ...]] = set()
+    for environment in base.environment_names:
+        try:
+            _Loader(path, environment, dict(cli_vars or {}), dict(environ or {})).load()
+        except SpecError as exc:
+            for diagnostic in exc.diagnostics:
+                key = (diagnostic.identity, diagnostic.notes)
+                if diagnostic.identity in in_base or key in seen:
+                    continue
+                seen.add(key)
+                problems.append(replace(diagnostic, environment=environment))
+    if problems or spec is None:
+        raise SpecError(problems)
+    return spec, list(base.environment_names)
+
+
 class _Loader:
     def __init__(
         self, path: Path, environment: str | None, cli_vars: dict[str, str], environ: dict[str, str]
@@ -100,13 +132,21 @@ class _Loader:
         self.entries: dict[str, Location] = {}
         self.environment_settings: dict[str, EnvironmentSettings] = {}
         self.environment_names: list[str] = []
+        """The environments the spec declares (each is validated by `validate` without --env)."""
         self.invalid: set[str] = set()
         """Addresses declared with a reported problem: references to them would only repeat it."""
-        """Where each resource address was first declared (across every file)."""
+        self.invalid_lookups: set[str] = set()
+        """Lookup names declared with a reported problem."""
+        self.texts: dict[str, list[str]] = {}
+        """Each file's lines by the name diagnostics give it, for the line shown under them."""
+        self.variable_uses: dict[tuple[str, PathKey], set[str]] = {}
+        """(file, path) of each value written with ${var.X} -> the variables it uses."""
+        self.overlay_origin: dict[str, str] = {}
+        """Variables whose value comes from the selected environment's overlay -> a note saying where."""
 
     # ------------------------------------------------------------------------------- top level
     def load(self) -> Spec:
-        root = self._read(self.path, self.path.name)
+        root = self._read(self.path, display_path(self.path))
         if root is None:
             raise self._error()
         data = root.data
@@ -116,7 +156,9 @@ class _Loader:
         sections = top_level_kinds()
         for key in data:
             if key not in ROOT_KEYS and key not in sections:
-                self._problem(root, (key,), key, "unknown key" + did_you_mean(key, (*ROOT_KEYS, *sections)))
+                self._problem(
+                    root, (key,), key, "unknown key", suggestion(key, (*ROOT_KEYS, *sections)), at_key=True
+                )
         self.stack = self._check_header(root, data)
         files = [root, *self._includes(root, data.get("include"), sections)]
         self._variables(root, data)
@@ -131,7 +173,9 @@ class _Loader:
                 if entries is not None:
                     self._section(source, (section,), section, entries, parent=None)
         self.problems.extend(
-            check_references(self.resources, self.lookups, self.disabled, self.expanded, self.invalid)
+            check_references(
+                self.resources, self.lookups, self.disabled, self.expanded, self.invalid, self.invalid_lookups
+            )
         )
         removed = self._removed(root, data.get("removed"))
         if self.problems:
@@ -164,25 +208,60 @@ class _Loader:
         )
         return SpecError(
             [
-                replace(d, message=redactor.text(d.message), field=redactor.text(d.field))
+                replace(
+                    d,
+                    message=redactor.text(d.message),
+                    field=redactor.text(d.field),
+                    snippet=redactor.text(self._source_line(d)),
+                )
                 for d in self.problems
             ]
         )
+
+    def _source_line(self, diagnostic: Diagnostic) -> str:
+        lines = self.texts.get(diagnostic.file) or []
+        return lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
 
     def _read(self, path: Path, display: str) -> SourceFile | None:
         try:
             source = read_yaml(path, display)
         except YamlProblem as exc:
             self.problems.append(exc.diagnostic)
+            self.texts[display] = exc.lines
             return None
         self.files.append(source)
+        self.texts[display] = source.lines
         return source
 
-    def _problem(self, source: SourceFile, path: PathKey, field: str, message: str) -> None:
-        self.problems.append(source.diagnostic(path, field, message))
+    def _problem(
+        self,
+        source: SourceFile,
+        path: PathKey,
+        field: str,
+        message: str,
+        help: str = "",
+        at_key: bool = False,
+    ) -> None:
+        diagnostic = source.diagnostic(path, field, message, help, at_key)
+        notes = self._overlay_notes(source, path)
+        self.problems.append(replace(diagnostic, notes=notes) if notes else diagnostic)
 
-    def _location(self, source: SourceFile, path: PathKey) -> Location:
-        line, column = source.where(path)
+    def _overlay_notes(self, source: SourceFile, path: PathKey) -> tuple[str, ...]:
+        """Where the environment's overlay set the variables the value at `path` is made of."""
+        names: set[str] = set()
+        for (file, written), used in self.variable_uses.items():
+            if file == source.display and path[: len(written)] == written:
+                names |= used
+        notes = []
+        for name in sorted(names & set(self.overlay_origin)):
+            variable = self.variables.get(name)
+            shown = "" if variable is None or variable.sensitive else f" = {_plain(variable.value)}"
+            notes.append(f"${{var.{name}}}{shown} comes from {self.overlay_origin[name]}")
+        return tuple(notes)
+
+    def _location(self, source: SourceFile, path: PathKey, value: bool = False) -> Location:
+        """Where `path` was declared (its key); with `value`, where its value is written."""
+        line, column = source.where(path) if value else source.key_where(path)
         return Location(source.display, line, column)
 
     def _check_header(self, root: SourceFile, data: dict[str, Any]) -> str:
@@ -243,7 +322,7 @@ class _Loader:
                 if resolved in seen or not resolved.is_file():
                     continue
                 seen.add(resolved)
-                source = self._read(resolved, str(match.relative_to(self.root_dir)))
+                source = self._read(resolved, display_path(match))
                 if source is None:
                     continue
                 if source.data is None:
@@ -260,14 +339,16 @@ class _Loader:
                             key,
                             f"only the root file ({root.display}) may set "
                             f"`{key}`; included files hold resources and lookups",
+                            at_key=True,
                         )
                     elif key not in sections and key != "lookups":
-                        hint = did_you_mean(key, (*sections, "lookups"))
                         self._problem(
                             source,
                             (key,),
                             key,
-                            f"unknown section (included files hold resources and lookups){hint}",
+                            "unknown section (included files hold resources and lookups)",
+                            suggestion(key, (*sections, "lookups")),
+                            at_key=True,
                         )
                 out.append(source)
         return out
@@ -286,19 +367,21 @@ class _Loader:
             except VariableProblem as exc:
                 path: PathKey = ("variables", name, exc.field) if exc.field else ("variables", name)
                 field = f"variables.{name}" + (f".{exc.field}" if exc.field else "")
-                self._problem(root, path, field, str(exc))
+                unknown = str(exc).startswith("unknown key")
+                self._problem(root, path, field, str(exc), exc.help, at_key=unknown)
         overlay = self._overlay(root, data.get("environments"), declarations)
         unknown_cli = sorted(set(self.cli_vars) - set(declarations))
         for name in unknown_cli:
             self.problems.append(
-                Diagnostic("--var", 0, 0, name, "no such variable" + did_you_mean(name, declarations))
+                Diagnostic("--var", 0, 0, name, "no such variable", help=suggestion(name, declarations))
             )
         values, problems = resolve_values(declarations, overlay, self.cli_vars, self.environ)
         for name, source, message in problems:
             if source == "--var":
                 self.problems.append(Diagnostic("--var", 0, 0, name, message))
             elif source != "overlay":  # _overlay checked every environment's values already
-                self._problem(root, ("variables", name), f"variables.{name}", message)
+                missing = source == "missing"  # the variable itself lacks a value: point at its name
+                self._problem(root, ("variables", name), f"variables.{name}", message, at_key=missing)
         self.variables = values
 
     def _overlay(
@@ -350,13 +433,16 @@ class _Loader:
                 if declaration is None:
                     if var not in self.declared_variables:  # a broken declaration is reported already
                         self._problem(
-                            root, where, field, "no such variable" + did_you_mean(var, declarations)
+                            root, where, field, "no such variable", suggestion(var, declarations), at_key=True
                         )
                     continue
                 try:
                     check_value(declaration, value, "")
                 except VariableProblem as exc:
-                    self._problem(root, where, field, "invalid value" if declaration.sensitive else str(exc))
+                    if declaration.sensitive:
+                        self._problem(root, where, field, "invalid value")
+                    else:
+                        self._problem(root, where, field, str(exc), exc.help)
         self.environment_names = list(environments)
         for name, declaration in declarations.items():
             for index, env_name in enumerate(declaration.required_in):
@@ -365,20 +451,34 @@ class _Loader:
                         root,
                         ("variables", name, "required_in", index),
                         f"variables.{name}.required_in[{index}]",
-                        "no such environment" + did_you_mean(env_name, list(environments)),
+                        "no such environment",
+                        suggestion(env_name, list(environments)),
                     )
         if self.environment is None:
             return {}
         if self.environment not in environments:
-            known = ", ".join(sorted(environments)) or "none declared"
+            known = plain_list(sorted(environments)) or "none declared"
             self.problems.append(
-                Diagnostic("--env", 0, 0, self.environment, f"no such environment (known: {known})")
+                Diagnostic(
+                    "--env",
+                    0,
+                    0,
+                    self.environment,
+                    f"no such environment (known: {known})",
+                    help=suggestion(self.environment, environments),
+                )
             )
             return {}
         chosen = self.environment_settings.get(self.environment)
         if chosen is not None and chosen.stack:
             self.stack = chosen.stack
-        return dict(overlays.get(self.environment, {}))
+        overlay = dict(overlays.get(self.environment, {}))
+        for var in overlay:
+            line, column = root.where(("environments", self.environment, "variables", var))
+            self.overlay_origin[var] = (
+                f"environments.{self.environment}.variables.{var} at {root.display}:{line}:{column}"
+            )
+        return overlay
 
     def _check_header_values(
         self, root: SourceFile, base: PathKey, field: str, settings: dict[str, Any]
@@ -404,7 +504,12 @@ class _Loader:
         for key in defaults:
             if key != "tags":
                 self._problem(
-                    root, ("defaults", key), f"defaults.{key}", "unknown key" + did_you_mean(key, ["tags"])
+                    root,
+                    ("defaults", key),
+                    f"defaults.{key}",
+                    "unknown key",
+                    suggestion(key, ["tags"]),
+                    at_key=True,
                 )
         tags = self._substitute(
             root,
@@ -448,7 +553,9 @@ class _Loader:
                         root,
                         (*where, key),
                         f"{field}.{key}",
-                        "unknown key" + did_you_mean(key, ["from", "destroy"]),
+                        "unknown key",
+                        suggestion(key, ["from", "destroy"]),
+                        at_key=True,
                     )
             destroy = item.get("destroy")
             if not isinstance(destroy, bool):
@@ -506,7 +613,7 @@ class _Loader:
         kind, identity = found.group("kind"), found.group("identity")
         reconciler = KINDS.get(kind)
         if reconciler is None:
-            self._problem(root, where, field, f"no kind {kind!r}" + did_you_mean(kind, top_level_kinds()))
+            self._problem(root, where, field, f"no kind {kind!r}", suggestion(kind, top_level_kinds()))
             return None
         if reconciler.meta.parent is not None:
             self._problem(
@@ -530,35 +637,43 @@ class _Loader:
             self._problem(source, ("lookups",), "lookups", "must be a mapping of lookup names")
             return
         for name, body in raw.items():
-            path: PathKey = ("lookups", name)
-            field = f"lookups.{name}"
-            if name in self.lookups:
-                self._problem(source, path, field, f"declared twice (first at {self.lookups[name].location})")
-                continue
-            if not isinstance(body, dict) or not isinstance(body.get("kind"), str):
-                self._problem(
-                    source,
-                    path,
-                    field,
-                    f"must be a mapping with `kind` (one of {', '.join(sorted(LOOKUPS))})",
-                )
-                continue
-            lookup = LOOKUPS.get(body["kind"])
-            if lookup is None:
-                self._problem(
-                    source,
-                    (*path, "kind"),
-                    f"{field}.kind",
-                    f"unknown lookup kind {body['kind']!r}" + did_you_mean(body["kind"], LOOKUPS),
-                )
-                continue
-            config = self._substitute(source, path, field, body, None, set())
-            if self._references(source, path, field, config):
-                self._problem(source, path, field, "lookups take variables and literals, not references")
-                continue
-            validated = self._validate(source, path, field, lookup.meta.model, config)
-            if validated is not None:
-                self.lookups[name] = LookupNode(name, body["kind"], validated, self._location(source, path))
+            reported = len(self.problems)
+            self._lookup(source, name, body)
+            if len(self.problems) > reported and name not in self.lookups:
+                self.invalid_lookups.add(name)  # its uses would only repeat the problem
+
+    def _lookup(self, source: SourceFile, name: str, body: Any) -> None:
+        path: PathKey = ("lookups", name)
+        field = f"lookups.{name}"
+        if name in self.lookups:
+            first = self.lookups[name].location
+            self._problem(source, path, field, f"declared twice (first at {first})", at_key=True)
+            return
+        if not isinstance(body, dict) or not isinstance(body.get("kind"), str):
+            self._problem(
+                source,
+                path,
+                field,
+                f"must be a mapping with `kind` (one of {', '.join(sorted(LOOKUPS))})",
+            )
+            return
+        lookup = LOOKUPS.get(body["kind"])
+        if lookup is None:
+            self._problem(
+                source,
+                (*path, "kind"),
+                f"{field}.kind",
+                f"unknown lookup kind {body['kind']!r}",
+                suggestion(body["kind"], LOOKUPS),
+            )
+            return
+        config = self._substitute(source, path, field, body, None, set())
+        if self._references(source, path, field, config):
+            self._problem(source, path, field, "lookups take variables and literals, not references")
+            return
+        validated = self._validate(source, path, field, lookup.meta.model, config)
+        if validated is not None:
+            self.lookups[name] = LookupNode(name, body["kind"], validated, self._location(source, path))
 
     # ------------------------------------------------------------------------------- resources
     def _section(
@@ -586,7 +701,7 @@ class _Loader:
         base_address = f"{parent.address}.{kind}.{name}" if parent else f"{kind}.{name}"
         first = self.entries.get(base_address)
         if first is not None:
-            self._problem(source, path, base_address, f"declared twice (first at {first})")
+            self._problem(source, path, base_address, f"declared twice (first at {first})", at_key=True)
             return
         self.entries[base_address] = self._location(source, path)
         if not isinstance(body, dict):
@@ -597,7 +712,11 @@ class _Loader:
         settings = {k: v for k, v in body.items() if k not in META_KEYS and k not in children}
         if "tags" in body and not reconciler.meta.taggable:
             self._problem(
-                source, (*path, "tags"), f"{base_address}.tags", f"{reconciler.meta.title}s cannot be tagged"
+                source,
+                (*path, "tags"),
+                f"{base_address}.tags",
+                f"{reconciler.meta.title}s cannot be tagged",
+                at_key=True,
             )
         reported = len(self.problems)
         instances = self._instances(source, path, base_address, body.get("for_each"))
@@ -754,7 +873,8 @@ class _Loader:
                     source,
                     (*path, "lifecycle", "ignore_changes", index),
                     f"{address}.lifecycle.ignore_changes[{index}]",
-                    f"no attribute {head!r}" + did_you_mean(head, fields),
+                    f"no attribute {head!r}",
+                    suggestion(head, fields),
                 )
         if lifecycle.adopt and not reconciler.meta.taggable:
             self._problem(
@@ -786,7 +906,9 @@ class _Loader:
         except ExpressionError as exc:
             self._problem(source, path, address, str(exc))
             return []
-        return [LocatedReference(ref.text, address, self._location(source, path)) for ref in found]
+        return [
+            LocatedReference(ref.text, address, self._location(source, path, value=True)) for ref in found
+        ]
 
     def _depends_on(
         self, source: SourceFile, path: PathKey, address: str, raw: Any
@@ -803,7 +925,9 @@ class _Loader:
             )
             return []
         return [
-            LocatedReference("@" + x, f"{address}.depends_on[{i}]", self._location(source, (*where, i)))
+            LocatedReference(
+                "@" + x, f"{address}.depends_on[{i}]", self._location(source, (*where, i), value=True)
+            )
             for i, x in enumerate(raw)
         ]
 
@@ -816,15 +940,27 @@ class _Loader:
             where = (*path, key)
             if key.startswith(TAG_PREFIX):
                 self._problem(
-                    source, where, f"{field}.{key}", "is written by pacs-reconcile itself; remove it"
+                    source,
+                    where,
+                    f"{field}.{key}",
+                    "is written by pacs-reconcile itself; remove it",
+                    at_key=True,
                 )
             elif key.lower().startswith("aws:"):
                 self._problem(
-                    source, where, f"{field}.{key}", "tag keys starting with 'aws:' are reserved by AWS"
+                    source,
+                    where,
+                    f"{field}.{key}",
+                    "tag keys starting with 'aws:' are reserved by AWS",
+                    at_key=True,
                 )
             elif not TAG_KEY.match(key):
                 self._problem(
-                    source, where, f"{field}.{key}", "tag keys are 1-128 letters, digits, spaces and _.:/=+-@"
+                    source,
+                    where,
+                    f"{field}.{key}",
+                    "tag keys are 1-128 letters, digits, spaces and _.:/=+-@",
+                    at_key=True,
                 )
             elif isinstance(value, dict | list) or value is None:
                 self._problem(source, where, f"{field}.{key}", "tag values must be text")
@@ -880,13 +1016,12 @@ class _Loader:
             if ref.root == "var":
                 if len(ref.parts) != 2:
                     raise ExpressionError(f"${{{ref.text}}}: variables are written ${{var.NAME}}")
+                self.variable_uses.setdefault((source.display, path), set()).add(ref.parts[1])
                 var = self.variables.get(ref.parts[1])
                 if var is None and ref.parts[1] in self.declared_variables:
                     raise _AlreadyReported()  # its declaration or value is reported already
                 if var is None:
-                    raise ExpressionError(
-                        f"unknown variable {ref.parts[1]!r}" + did_you_mean(ref.parts[1], self.variables)
-                    )
+                    raise _UnknownVariable(ref.parts[1], suggestion(ref.parts[1], self.variables))
                 used_sensitive = used_sensitive or var.sensitive
                 return var.value
             if ref.root == "each":
@@ -900,7 +1035,9 @@ class _Loader:
         try:
             result = render(value, resolve)
         except ExpressionError as exc:
-            self._problem(source, path, field, str(exc))
+            self._problem(
+                source, path, field, str(exc), exc.help if isinstance(exc, _UnknownVariable) else ""
+            )
             self.failed.add((source.display, path))
             return value
         except _AlreadyReported:
@@ -926,7 +1063,10 @@ class _Loader:
                 loc = tuple(error["loc"])
                 if self._has_failed(source, (*path, *loc)):
                     continue
-                self._problem(source, (*path, *loc), _join(field, loc), _message(error, model))
+                wording = describe(error, model)
+                self._problem(
+                    source, (*path, *loc), _join(field, loc), wording.message, wording.help, wording.at_key
+                )
             return None
         if examples is not None:  # `tests:` are kept aside: the dump (config) leaves them out
             for index, example in enumerate(getattr(validated, "tests", None) or ()):
@@ -939,8 +1079,21 @@ class _Loader:
         return any(file == source.display and path[: len(failed)] == failed for file, failed in self.failed)
 
 
+def _plain(value: Any) -> str:
+    """A variable's value as written in YAML (true, 30, text), for notes."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int | float | str) else repr(value)
+
+
 class _AlreadyReported(Exception):
     """A reference to a variable whose declaration or value is invalid: reported once, there."""
+
+
+class _UnknownVariable(ExpressionError):
+    def __init__(self, name: str, help: str) -> None:
+        super().__init__(f"unknown variable {name!r}")
+        self.help = help
 
 
 def _kind_of(value: Any) -> str:
@@ -956,40 +1109,3 @@ def _join(field: str, loc: tuple[Any, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
-
-
-def _message(error: Any, model: type[BaseModel]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        name = str(error["loc"][-1])
-        owner = _model_at(model, tuple(error["loc"][:-1]))
-        return "unknown key" + (did_you_mean(name, owner.model_fields) if owner else "")
-    if kind == "missing":
-        return "required"
-    message = str(error["msg"])
-    if kind == "literal_error" and isinstance(error.get("input"), str):
-        choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        message += did_you_mean(error["input"], choices)
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-
-
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The (nested) model that validates the mapping at `loc`, for did-you-mean hints."""
-    current: type[BaseModel] | None = model
-    for part in loc:
-        if isinstance(part, int):
-            continue  # an item of a list: same model as the list's items
-        if current is None or part not in current.model_fields:
-            return None
-        current = _inner_model(current.model_fields[part].annotation)
-    return current
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None

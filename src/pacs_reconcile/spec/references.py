@@ -6,9 +6,9 @@ import re
 from collections.abc import Collection, Mapping
 
 from ..errors import Diagnostic
+from ..hints import suggestion
 from ..resources.registry import KINDS, LOOKUPS
 from .model import LocatedReference, LookupNode, ResourceNode
-from .suggest import did_you_mean
 
 _INSTANCE = re.compile(r"\[\s*['\"]?([^\]'\"]*)['\"]?\s*\]")
 
@@ -30,17 +30,19 @@ def check_references(
     disabled: set[str],
     expanded: set[str],
     invalid: Collection[str] = (),
+    invalid_lookups: Collection[str] = (),
 ) -> list[Diagnostic]:
-    """`invalid`: addresses declared with a problem already reported; references to them (or to
-    their children) are not reported again as missing."""
+    """`invalid`, `invalid_lookups`: addresses and lookup names declared with a problem already
+    reported; references to them (or to their children) are not reported again as missing."""
     problems: list[Diagnostic] = []
 
     def reported(address: str) -> bool:
         return any(address == bad or address.startswith((bad + ".", bad + "[")) for bad in invalid)
 
-    def problem(ref: LocatedReference, message: str) -> None:
+    def problem(ref: LocatedReference, message: Missing | str) -> None:
         loc = ref.location
-        problems.append(Diagnostic(loc.file, loc.line, loc.column, ref.field, message))
+        text, hint = (message, "") if isinstance(message, str) else message
+        problems.append(Diagnostic(loc.file, loc.line, loc.column, ref.field, text, help=hint))
 
     for node in resources.values():
         for ref in node.references:
@@ -48,23 +50,26 @@ def check_references(
                 target = normalize_address(ref.text[1:])
                 if reported(target):
                     continue
-                message = _missing(target, resources, disabled, expanded)
-                if message:
-                    problem(ref, message)
+                missing = _missing(target, resources, disabled, expanded)
+                if missing:
+                    problem(ref, missing)
                 else:
                     node.depends_on.add(target)
                 continue
             address, attribute = split_reference(ref.text)
             if address.startswith("lookups."):
-                message = _check_lookup(address.removeprefix("lookups."), attribute, lookups)
+                name = address.removeprefix("lookups.")
+                if name in invalid_lookups:
+                    continue
+                message, hint = _check_lookup(name, attribute, lookups)
                 if message:
-                    problem(ref, f"${{{ref.text}}}: {message}")
+                    problem(ref, (f"${{{ref.text}}}: {message}", hint))
                 continue
             if reported(address):
                 continue
-            message = _missing(address, resources, disabled, expanded)
-            if message:
-                problem(ref, f"${{{ref.text}}}: {message}")
+            missing = _missing(address, resources, disabled, expanded)
+            if missing:
+                problem(ref, (f"${{{ref.text}}}: {missing[0]}", missing[1]))
                 continue
             target_node = resources[address]
             attributes = KINDS[target_node.kind].meta.attributes
@@ -84,30 +89,34 @@ def check_references(
     return problems
 
 
+Missing = tuple[str, str]
+"""A problem's message and its help line."""
+
+
 def _missing(
     address: str, resources: Mapping[str, ResourceNode], disabled: set[str], expanded: set[str]
-) -> str:
+) -> Missing | None:
     if address in resources:
-        return ""
+        return None
     if address in disabled:
-        return f"refers to {address}, which its `when:` condition leaves out"
+        return f"refers to {address}, which its `when:` condition leaves out", ""
     if address in expanded:
-        return f'{address} has for_each: refer to one instance, e.g. {address}["KEY"]'
+        return f'{address} has for_each: refer to one instance, e.g. {address}["KEY"]', ""
     kind = address.split(".", 1)[0]
     if kind not in KINDS and kind != "lookups":
-        return f"unknown kind {kind!r}" + did_you_mean(kind, [*KINDS, "lookups"])
-    return f"no resource {address}" + did_you_mean(address, resources)
+        return f"unknown kind {kind!r}", suggestion(kind, [*KINDS, "lookups"])
+    return f"no resource {address}", suggestion(address, resources)
 
 
-def _check_lookup(name: str, attribute: str, lookups: Mapping[str, LookupNode]) -> str:
+def _check_lookup(name: str, attribute: str, lookups: Mapping[str, LookupNode]) -> Missing:
     lookup = lookups.get(name)
     if lookup is None:
-        return f"no lookup {name!r}" + did_you_mean(name, lookups)
+        return f"no lookup {name!r}", suggestion(name, lookups)
     attributes = LOOKUPS[lookup.kind].meta.attributes
     if attribute not in attributes:
         available = ", ".join(attributes)
-        return f"lookup {name!r} ({lookup.kind}) has no attribute {attribute!r} (available: {available})"
-    return ""
+        return f"lookup {name!r} ({lookup.kind}) has no attribute {attribute!r} (available: {available})", ""
+    return "", ""
 
 
 def _cycles(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:

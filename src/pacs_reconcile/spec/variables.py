@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from ..hints import plain_list, suggestion
 from .model import Variable
 
 TYPES: dict[str, tuple[type, ...]] = {
@@ -36,8 +37,9 @@ class Declaration:
 
 
 class VariableProblem(ValueError):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, help: str = "") -> None:
         self.field = field
+        self.help = help
         super().__init__(message)
 
 
@@ -48,12 +50,21 @@ def parse_declaration(name: str, raw: Any) -> Declaration:
         raw = {"default": raw}
     unknown = set(raw) - DECLARATION_KEYS
     if unknown:
-        raise VariableProblem(sorted(unknown)[0], f"unknown key; expected one of {sorted(DECLARATION_KEYS)}")
+        first = sorted(unknown)[0]
+        raise VariableProblem(
+            first,
+            f"unknown key; expected one of {plain_list(sorted(DECLARATION_KEYS))}",
+            suggestion(first, DECLARATION_KEYS),
+        )
     has_default = "default" in raw
     default = raw.get("default")
     var_type = raw.get("type") or _infer_type(default)
     if var_type not in TYPES:
-        raise VariableProblem("type", f"unknown type {var_type!r}; expected one of {list(TYPES)}")
+        raise VariableProblem(
+            "type",
+            f"unknown type {var_type!r}; expected one of {plain_list(TYPES)}",
+            suggestion(str(var_type), TYPES),
+        )
     sensitive = raw.get("sensitive", False)
     if not isinstance(sensitive, bool):
         raise VariableProblem("sensitive", "must be true or false")
@@ -90,7 +101,13 @@ def check_value(decl: Declaration, value: Any, field: str) -> Any:
     if not isinstance(value, expected):
         raise VariableProblem(field, f"must be of type {decl.type}, got {type(value).__name__}")
     if decl.allowed is not None and value not in decl.allowed:
-        raise VariableProblem(field, f"must be one of {decl.allowed}")
+        raise VariableProblem(
+            field,
+            f"must be one of {plain_list(decl.allowed)}" + ("" if decl.sensitive else f"; got {value!r}"),
+            suggestion(value, map(str, decl.allowed))
+            if isinstance(value, str) and not decl.sensitive
+            else "",
+        )
     return value
 
 

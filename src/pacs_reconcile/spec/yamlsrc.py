@@ -7,6 +7,7 @@ errors, and each mapping key's line and column are kept for error messages.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,23 +36,38 @@ class SourceFile:
     display: str
     data: Any
     locations: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    """Where each key (or list item) was written."""
+    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    """Where each value written on one line (a scalar, a flow list or mapping) starts."""
+    lines: list[str] = field(default_factory=list)
+    """The file's text, for the source line shown under a diagnostic."""
 
     def where(self, path: PathKey) -> tuple[int, int]:
-        """The location of `path`, or of its nearest written ancestor."""
+        """The location of `path`'s value when written on one line, else of its key (or the key of
+        its nearest written ancestor)."""
+        return self.values.get(path) or self.key_where(path)
+
+    def key_where(self, path: PathKey) -> tuple[int, int]:
+        """The location of `path`'s key, or of its nearest written ancestor's."""
         for end in range(len(path), -1, -1):
             found = self.locations.get(path[:end])
             if found:
                 return found
         return (1, 1)
 
-    def diagnostic(self, path: PathKey, field_name: str, message: str) -> Diagnostic:
-        line, col = self.where(path)
-        return Diagnostic(self.display, line, col, field_name, message)
+    def diagnostic(
+        self, path: PathKey, field_name: str, message: str, help: str = "", at_key: bool = False
+    ) -> Diagnostic:
+        """A problem with the value at `path` (with `at_key`: with the key itself, e.g. unknown)."""
+        line, col = self.key_where(path) if at_key else self.where(path)
+        return Diagnostic(self.display, line, col, field_name, message, help=help)
 
 
 class YamlProblem(Exception):
-    def __init__(self, diagnostic: Diagnostic) -> None:
+    def __init__(self, diagnostic: Diagnostic, lines: list[str] | None = None) -> None:
         self.diagnostic = diagnostic
+        self.lines = lines or []
+        """The file's text when it could be decoded (for the source line under the message)."""
         super().__init__(str(diagnostic))
 
 
@@ -81,19 +97,22 @@ def read_yaml(path: Path, display: str) -> SourceFile:
                 f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
             )
         ) from None
-    source = SourceFile(path, display, None)
+    lines = text.splitlines()
+    source = SourceFile(path, display, None, lines=lines)
     loader = _GuardedLoader(text)
     try:
         node = loader.get_single_node()
         source.data = _Builder(loader, source).build(node) if node is not None else None
+    except YamlProblem as exc:
+        raise YamlProblem(exc.diagnostic, lines) from None
     except _TooDeep as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise YamlProblem(Diagnostic(display, line, col, "", str(exc.problem))) from None
+        raise YamlProblem(Diagnostic(display, line, col, "", str(exc.problem)), lines) from None
     except yaml.MarkedYAMLError as exc:
-        raise YamlProblem(_syntax_diagnostic(display, text, exc)) from None
+        raise YamlProblem(_syntax_diagnostic(display, text, exc), lines) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(Diagnostic(display, 0, 0, "", f"YAML error: {exc}")) from None
+        raise YamlProblem(Diagnostic(display, 0, 0, "", f"YAML error: {exc}"), lines) from None
     finally:
         loader.dispose()
     return source
@@ -158,7 +177,7 @@ class _Builder:
         if self.nodes > MAX_NODES:
             # Reported at the top-level key being built: with an alias bomb, that is where the
             # aliases multiply (the node itself is deep inside the first anchor).
-            line, col = self.source.where(path[:1])
+            line, col = self.source.key_where(path[:1])
             raise YamlProblem(
                 Diagnostic(
                     self.source.display,
@@ -209,8 +228,20 @@ class _Builder:
                 written.add(key)
             out.pop(key, None)  # a later pair overrides a merged one (and keeps the written order)
             self.source.locations[(*path, key)] = _pos(key_node)
+            if _on_one_line(value_node):
+                self.source.values[(*path, key)] = _pos(value_node)
             out[key] = self.build(value_node, (*path, key))
         return out
+
+
+def display_path(path: Path) -> str:
+    """`path` as a person at this shell would open it: relative to the current directory, or
+    absolute outside it (symbolic links kept as named)."""
+    absolute = Path(os.path.abspath(path))
+    for folder in {Path.cwd(), Path.cwd().resolve()}:
+        if absolute.is_relative_to(folder):
+            return str(absolute.relative_to(folder))
+    return str(absolute)
 
 
 def dotted(path: PathKey) -> str:
@@ -223,3 +254,11 @@ def dotted(path: PathKey) -> str:
 
 def _pos(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _on_one_line(node: yaml.Node) -> bool:
+    """A scalar, or a flow list or mapping (`[a, b]`, `{k: v}`) that starts and ends on one line:
+    a diagnostic about it points at the value itself. A block collection is pointed at by its key."""
+    if isinstance(node, yaml.ScalarNode):
+        return True
+    return bool(getattr(node, "flow_style", False)) and node.start_mark.line == node.end_mark.line
