@@ -3,36 +3,24 @@ posted to a local webhook; a webhook that keeps failing is retried, then dead-le
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 
-SOURCE = Path(__file__).resolve().parents[2] / "functions" / "alert_notifier" / "index.py"
+from . import load_function
+
 EVENTS = Path(__file__).resolve().parent / "sns_events"
 PATH = "/pacs/alerts/webhooks"
 LINK = "https://ap-northeast-2.console.aws.amazon.com/cloudwatch/home?region=ap-northeast-2#alarmsV2:alarm/"
 
 
-def load_notifier() -> ModuleType:
-    """The function's module as Lambda loads it (a file, not part of any package)."""
-    spec = importlib.util.spec_from_file_location("alert_notifier_index", SOURCE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
-notifier = load_notifier()
+notifier = load_function("alert_notifier")
 
 
 def event(name: str) -> dict[str, Any]:

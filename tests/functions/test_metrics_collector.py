@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 
-SOURCE = Path(__file__).resolve().parents[2] / "functions" / "metrics_collector" / "index.py"
+from . import FUNCTIONS, load_function
+
 BUCKET = "pacs-storage"
 INSTANCE = "pacs-postgresql"
 NAMESPACE = "PACS/Custom"
-
-
-def load_collector() -> ModuleType:
-    """The function's module as Lambda loads it (a file, not part of any package)."""
-    spec = importlib.util.spec_from_file_location("metrics_collector_index", SOURCE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +33,7 @@ def collector(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]
     monkeypatch.setenv("S3_BUCKET", BUCKET)
     monkeypatch.setenv("RDS_INSTANCE_ID", INSTANCE)
     monkeypatch.setenv("NAMESPACE", NAMESPACE)
-    yield load_collector()
+    yield load_function("metrics_collector")
 
 
 def make_bucket(objects: dict[str, bytes]) -> None:
@@ -189,11 +178,15 @@ def test_missing_configuration_is_named(collector: ModuleType, monkeypatch: pyte
         collector.handler({}, None)
 
 
-def test_the_function_needs_nothing_but_the_lambda_runtime() -> None:
+@pytest.mark.parametrize(
+    ("folder", "third_party"),
+    [("metrics_collector", {"boto3", "botocore"}), ("alert_notifier", {"boto3"})],
+)
+def test_the_function_needs_nothing_but_the_lambda_runtime(folder: str, third_party: set[str]) -> None:
     """Only the standard library and boto3/botocore (which the runtime provides) are imported."""
     import ast
 
-    tree = ast.parse(SOURCE.read_text())
+    tree = ast.parse((FUNCTIONS / folder / "index.py").read_text())
     imported = {
         alias.name.split(".")[0]
         for node in ast.walk(tree)
@@ -205,4 +198,4 @@ def test_the_function_needs_nothing_but_the_lambda_runtime() -> None:
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
     }
-    assert imported - set(sys.stdlib_module_names) - {"__future__"} == {"boto3", "botocore"}
+    assert imported - set(sys.stdlib_module_names) - {"__future__"} == third_party
