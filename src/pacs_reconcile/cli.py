@@ -217,6 +217,25 @@ def destroy(
     )
 
 
+@command(app, name="import-terraform")
+def import_terraform(
+    call: Call,
+    state_file: Annotated[
+        Path, typer.Argument(metavar="STATE_FILE", help="A Terraform state, format v4 (terraform.tfstate).")
+    ],
+    stack: Annotated[
+        str, typer.Option("--stack", metavar="NAME", help="The stack (owner tag value) of the new spec.")
+    ] = "pacs-monitoring",
+    out: OutFile = None,
+) -> int:
+    """Write a spec for what a Terraform state manages (offline); list what could not be mapped."""
+    from . import import_terraform as importer
+
+    return importer.run(
+        call.session, state_file=state_file, stack=stack, region=call.session.options.region, out=out
+    )
+
+
 @command(app, spec=True, formats=OUTPUT_FORMATS["release"])
 def release(
     call: Call,

@@ -265,9 +265,7 @@ class _Exporter:
                 self.result.entries[kind] = entries
         if not self.result.entries:
             raise NothingFound(f"no resource matched {selection.describe()} in {self.ctx.region}")
-        _hoist_common_tags(self.result)
-        _link_references(self.result)
-        _hide_sensitive(self.result)
+        finish(self.result)
         return self.result
 
     def _find(self, kind: str, selection: Selection) -> dict[Key, Live]:
@@ -303,29 +301,8 @@ class _Exporter:
         return entries
 
     def _entry(self, reconciler: Reconciler, live: Live, parent: Entry | None, used: set[str]) -> Entry:
-        meta = reconciler.meta
-        name = _unique(_entry_name(reconciler, live), used)
-        address = f"{parent.address}.{meta.kind}.{name}" if parent else f"{meta.kind}.{name}"
-        config, unmanaged = _valid_config(meta.model, _pruned(meta.model, live.state))
-        if unmanaged:
-            self.result.notes.append(f"{address}: left unmanaged (not written): {', '.join(unmanaged)}")
-        config = _escaped(config)
-        shaper = SHAPERS.get(meta.kind)
-        if shaper is not None:
-            config, note = shaper(config, name)
-            if note:
-                self.result.notes.append(f"{address}: {note}")
-        owner = (live.tags or {}).get(OWNER_TAG)
-        adopt = meta.taggable and owner != self.stack
-        if adopt and owner:
-            self.result.notes.append(
-                f"{address} belongs to stack {owner!r}, which adopt refuses: export it "
-                f"with --stack {owner} for that stack's spec"
-            )
-        if live.pending:
-            self.result.notes.append(f"{address}: {live.pending}")
-        tags = _escaped(_own_tags(live.tags)) if meta.taggable else None
-        return Entry(meta.kind, name, address, live, config, tags, adopt)
+        name = unique_name(_entry_name(reconciler, live), used)
+        return shaped_entry(self.result, self.stack, reconciler, live, name, parent)
 
     def _children(self, kind: str, parents: list[Entry]) -> None:
         """Every child under the exported parents (a child read lists each parent in scope in full)."""
@@ -340,6 +317,43 @@ class _Exporter:
             entries = self._entries(kind, mine, parent)
             if entries:
                 parent.children[kind] = entries
+
+
+def finish(result: Export) -> None:
+    """Shared tags to `defaults.tags`, values naming other entries to references, secrets to
+    sensitive variables."""
+    _hoist_common_tags(result)
+    _link_references(result)
+    _hide_sensitive(result)
+
+
+def shaped_entry(
+    result: Export, stack: str, reconciler: Reconciler, live: Live, name: str, parent: Entry | None
+) -> Entry:
+    """An entry for `live` (spec-shaped state): only what differs from the defaults, what the model
+    refuses left unmanaged (noted), adopt unless this stack owns it already."""
+    meta = reconciler.meta
+    address = f"{parent.address}.{meta.kind}.{name}" if parent else f"{meta.kind}.{name}"
+    config, unmanaged = _valid_config(meta.model, _pruned(meta.model, live.state))
+    if unmanaged:
+        result.notes.append(f"{address}: left unmanaged (not written): {', '.join(unmanaged)}")
+    config = _escaped(config)
+    shaper = SHAPERS.get(meta.kind)
+    if shaper is not None:
+        config, note = shaper(config, name)
+        if note:
+            result.notes.append(f"{address}: {note}")
+    owner = (live.tags or {}).get(OWNER_TAG)
+    adopt = meta.taggable and owner != stack
+    if adopt and owner:
+        result.notes.append(
+            f"{address} belongs to stack {owner!r}, which adopt refuses: export it "
+            f"with --stack {owner} for that stack's spec"
+        )
+    if live.pending:
+        result.notes.append(f"{address}: {live.pending}")
+    tags = _escaped(_own_tags(live.tags)) if meta.taggable else None
+    return Entry(meta.kind, name, address, live, config, tags, adopt)
 
 
 # What a live state cannot say -----------------------------------------------------------------
@@ -394,7 +408,7 @@ def slug(text: str) -> str:
     return f"r_{name}" if name[0].isdigit() else name
 
 
-def _unique(name: str, used: set[str]) -> str:
+def unique_name(name: str, used: set[str]) -> str:
     candidate, number = name, 2
     while candidate in used:
         candidate, number = f"{name}_{number}", number + 1
@@ -563,7 +577,7 @@ def _hide_sensitive(result: Export) -> None:
                 continue
             entry_names = entry.address.split(".")[1::2]  # the address without its kinds
             wanted = _VARIABLE_JUNK.sub("_", "_".join([*entry_names, path])).strip("_")
-            name = _unique(wanted, set(result.variables))
+            name = unique_name(wanted, set(result.variables))
             result.variables[name] = {"type": "str", "sensitive": True, "from_env": name.upper()}
             result.secrets[name] = str(value)
             _set_path(entry.config, path, f"${{var.{name}}}")

@@ -1,0 +1,306 @@
+"""`pacs-reconcile import-terraform terraform.tfstate`: a spec for what a Terraform state manages.
+
+Reads the state file (format version 4, the JSON `terraform state pull` prints; documented in
+Terraform's internals docs, "State v4") offline: no AWS call, no Terraform. Each managed
+resource of a mapped type becomes an entry in this tool's spec shape, named after its Terraform
+resource name; untaggable ones (metric filters, query definitions, subscriptions) are nested under
+the parent the state names. The shaping is export's (only what differs from the defaults, values
+naming another imported resource turned into references, shared tags to `defaults.tags`, taggable
+entries marked `lifecycle: {adopt: true}` so the first apply takes them over by tagging). The first
+plan of the result against the Terraform-built stack should then show the owner tags only.
+
+Attribute names are the AWS provider's (registry.terraform.io/providers/hashicorp/aws docs, the
+"Argument Reference" of each resource). Every resource of another type, and every one that cannot
+be placed (a child whose parent is not in the state), is reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import UsageError
+from .export import Entry, Export, finish, render, shaped_entry, unique_name
+from .resources.base import Live
+from .resources.registry import KINDS, load_all
+from .spec.loader import ENTRY_NAME
+
+if TYPE_CHECKING:
+    from .commands import Session
+
+STATE_VERSION = 4
+
+
+@dataclass(frozen=True)
+class TfResource:
+    type: str
+    name: str
+    index: Any
+    """count index or for_each key; None for a single instance."""
+    attributes: Mapping[str, Any]
+
+    @property
+    def address(self) -> str:
+        suffix = f"[{json.dumps(self.index)}]" if self.index is not None else ""
+        return f"{self.type}.{self.name}{suffix}"
+
+    @property
+    def entry_name(self) -> str:
+        name = self.name if self.index is None else f"{self.name}_{self.index}"
+        return name if ENTRY_NAME.match(name) else "r_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """What a Terraform resource becomes: a kind, its spec-shaped state, and where it goes."""
+
+    kind: str
+    identity: str
+    state: dict[str, Any]
+    attrs: dict[str, Any]
+    tags: dict[str, str] | None
+    parent: tuple[str, str] | None = None
+    """(parent kind, parent identity) for a child kind."""
+
+
+@dataclass
+class Imported:
+    export: Export
+    unmapped: list[str] = field(default_factory=list)
+
+
+def read_state(path: Path) -> list[TfResource]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a readable Terraform state ({exc})") from None
+    if not isinstance(document, dict) or document.get("version") != STATE_VERSION:
+        found = document.get("version") if isinstance(document, dict) else None
+        raise UsageError(
+            f"{path}: Terraform state format version {STATE_VERSION} expected (got {found!r}); "
+            "`terraform state pull > terraform.tfstate` writes it"
+        )
+    out: list[TfResource] = []
+    for resource in document.get("resources") or []:
+        if resource.get("mode") != "managed":
+            continue  # data sources are lookups already, not resources Terraform created
+        for instance in resource.get("instances") or []:
+            out.append(
+                TfResource(
+                    str(resource.get("type")),
+                    str(resource.get("name")),
+                    instance.get("index_key"),
+                    instance.get("attributes") or {},
+                )
+            )
+    return out
+
+
+# Mappers: AWS provider attributes -> this tool's spec shape --------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _tags(attributes: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (attributes.get("tags") or {}).items()}
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) and value.strip() else None
+
+
+def _log_group(a: Mapping[str, Any]) -> Mapped:
+    state = {"name": a["name"], "retention_days": a.get("retention_in_days") or None}
+    state["kms_key_id"] = _text(a.get("kms_key_id"))
+    return Mapped("log_groups", a["name"], state, {"arn": a.get("arn"), "name": a["name"]}, _tags(a))
+
+
+def _metric_filter(a: Mapping[str, Any]) -> Mapped:
+    transformation = (a.get("metric_transformation") or [{}])[0]
+    metric = {
+        "name": transformation.get("name"),
+        "namespace": transformation.get("namespace"),
+        "value": transformation.get("value"),
+        "default_value": float(transformation["default_value"])
+        if _text(transformation.get("default_value"))
+        else None,
+        "unit": None if transformation.get("unit") in (None, "", "None") else transformation.get("unit"),
+        "dimensions": transformation.get("dimensions") or None,
+    }
+    state = {"name": a["name"], "pattern": a.get("pattern", ""), "metric": metric}
+    return Mapped(
+        "metric_filters", a["name"], state, {"name": a["name"]}, None, ("log_groups", a["log_group_name"])
+    )
+
+
+def _query_definition(a: Mapping[str, Any]) -> Mapped:
+    groups = list(a.get("log_group_names") or [])
+    if not groups:
+        raise _CannotMap("a query definition without log groups has no parent log group here")
+    state = {"name": a["name"], "query": a.get("query_string", ""), "extra_log_groups": groups[1:]}
+    return Mapped("query_definitions", a["name"], state, {"name": a["name"]}, None, ("log_groups", groups[0]))
+
+
+def _alarm(a: Mapping[str, Any]) -> Mapped:
+    if a.get("metric_query"):
+        raise _CannotMap("alarms on metric math (metric_query) are not mapped yet: declare it by hand")
+    state = {
+        "name": a["alarm_name"],
+        "description": _text(a.get("alarm_description")),
+        "metric": {
+            "name": a.get("metric_name"),
+            "namespace": a.get("namespace"),
+            "statistic": _text(a.get("statistic")),
+            "extended_statistic": _text(a.get("extended_statistic")),
+            "period": int(a.get("period") or 0),
+            "dimensions": dict(a.get("dimensions") or {}),
+            "unit": _text(a.get("unit")),
+        },
+        "threshold": float(a["threshold"]) if a.get("threshold") is not None else None,
+        "threshold_metric_id": _text(a.get("threshold_metric_id")),
+        "comparison": a.get("comparison_operator"),
+        "evaluation_periods": int(a.get("evaluation_periods") or 0),
+        "datapoints_to_alarm": int(a["datapoints_to_alarm"]) if a.get("datapoints_to_alarm") else None,
+        "treat_missing_data": _text(a.get("treat_missing_data")) or "missing",
+        "evaluate_low_sample_count_percentile": _text(a.get("evaluate_low_sample_count_percentiles")),
+        "actions_enabled": a.get("actions_enabled", True),
+        "alarm_actions": sorted(a.get("alarm_actions") or []),
+        "ok_actions": sorted(a.get("ok_actions") or []),
+        "insufficient_data_actions": sorted(a.get("insufficient_data_actions") or []),
+    }
+    return Mapped("alarms", a["alarm_name"], state, {"arn": a.get("arn"), "name": a["alarm_name"]}, _tags(a))
+
+
+def _dashboard(a: Mapping[str, Any]) -> Mapped:
+    state = {"name": a["dashboard_name"], "body": _json(a.get("dashboard_body")) or {}}
+    attrs = {"arn": a.get("dashboard_arn"), "name": a["dashboard_name"]}
+    return Mapped("dashboards", a["dashboard_name"], state, attrs, _tags(a))
+
+
+def _sns_topic(a: Mapping[str, Any]) -> Mapped:
+    state = {
+        "name": a["name"],
+        "display_name": _text(a.get("display_name")),
+        "fifo": bool(a.get("fifo_topic")),
+        "kms_master_key_id": _text(a.get("kms_master_key_id")),
+        "policy": _json(a.get("policy")),
+        "delivery_policy": _json(a.get("delivery_policy")),
+    }
+    return Mapped("sns_topics", a["name"], state, {"arn": a["arn"], "name": a["name"]}, _tags(a))
+
+
+def _subscription(a: Mapping[str, Any]) -> Mapped:
+    state = {
+        "protocol": a["protocol"],
+        "endpoint": a["endpoint"],
+        "filter_policy": _json(a.get("filter_policy")),
+        "raw_message_delivery": a.get("raw_message_delivery") or None,
+    }
+    return Mapped(
+        "subscriptions", a["endpoint"], state, {"arn": a.get("arn")}, None, ("sns_topics", a["topic_arn"])
+    )
+
+
+class _CannotMap(Exception):
+    """A resource of a mapped type this importer cannot express (the reason is reported)."""
+
+
+MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
+    "aws_cloudwatch_log_group": _log_group,
+    "aws_cloudwatch_log_metric_filter": _metric_filter,
+    "aws_cloudwatch_query_definition": _query_definition,
+    "aws_cloudwatch_metric_alarm": _alarm,
+    "aws_cloudwatch_dashboard": _dashboard,
+    "aws_sns_topic": _sns_topic,
+    "aws_sns_topic_subscription": _subscription,
+}
+"""The Terraform types mapped so far; every other type is reported as not imported."""
+
+
+def import_state(resources: list[TfResource], stack: str, region: str) -> Imported:
+    load_all()
+    result = Imported(Export(stack, region, {}))
+    mapped: list[tuple[TfResource, Mapped]] = []
+    for resource in resources:
+        mapper = MAPPERS.get(resource.type)
+        if mapper is None:
+            result.unmapped.append(f"{resource.address}: {resource.type} is not mapped yet")
+            continue
+        try:
+            mapped.append((resource, mapper(resource.attributes)))
+        except (_CannotMap, KeyError, TypeError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, _CannotMap) else f"unexpected attributes ({exc!r})"
+            result.unmapped.append(f"{resource.address}: {reason}")
+    parents: dict[tuple[str, str], Entry] = {}
+    used: dict[str, set[str]] = {}
+    for resource, item in sorted(mapped, key=lambda pair: pair[1].parent is not None):
+        if item.parent is not None:
+            parent = parents.get(item.parent)
+            if parent is None:
+                kind, identity = item.parent
+                result.unmapped.append(
+                    f"{resource.address}: its parent ({kind} {identity!r}) is not in the state"
+                )
+                continue
+            key: Any = (parent.live.key, item.identity)
+        else:
+            parent, key = None, item.identity
+        live = Live(key, item.state, item.attrs, item.tags)
+        scope = parent.address if parent else item.kind
+        name = unique_name(resource.entry_name, used.setdefault(f"{scope}.{item.kind}", set()))
+        entry = shaped_entry(result.export, stack, KINDS[item.kind], live, name, parent)
+        if parent is not None:
+            parent.children.setdefault(item.kind, []).append(entry)
+        else:
+            result.export.entries.setdefault(item.kind, []).append(entry)
+            for alias in (item.identity, item.attrs.get("arn")):  # children name a topic by ARN
+                if isinstance(alias, str):
+                    parents[(item.kind, alias)] = entry
+    finish(result.export)
+    return result
+
+
+def run(session: Session, *, state_file: Path, stack: str, region: str | None, out: Path | None) -> int:
+    """Write the spec for the state's mapped resources; list what was not imported, and why."""
+    from .errors import ExitStatus
+    from .export import check
+    from .outfile import write_document
+    from .spec.loader import STACK_NAME
+
+    if not STACK_NAME.match(stack):
+        raise UsageError(f"--stack {stack!r}: 1-63 letters, digits, '.', '_' or '-'")
+    resources = read_state(state_file)
+    region = region or _region_of(resources)
+    if region is None:
+        raise UsageError("no region in the state's ARNs: pass --region")
+    result = import_state(resources, stack, region)
+    text = render(result.export, f"pacs-reconcile import-terraform {state_file} --stack {stack}")
+    if result.unmapped:
+        text = (
+            "# Not imported (declare them by hand, or leave them to Terraform):\n"
+            + "".join(f"#   {line}\n" for line in result.unmapped)
+            + text
+        )
+    write_document(session, text, out, "the imported spec")
+    for note in [*result.export.notes, *check(text, result.export, out)]:
+        session.say(f"note: {note}")
+    for line in result.unmapped:
+        session.say(f"not imported: {line}", "yellow")
+    entries = sum(1 for _ in result.export.all_entries())
+    session.say(
+        f"Imported {entries} resources of {len(resources)} in the state; {len(result.unmapped)} not imported."
+    )
+    return ExitStatus.OK
+
+
+def _region_of(resources: list[TfResource]) -> str | None:
+    for resource in resources:
+        arn = resource.attributes.get("arn")
+        if isinstance(arn, str) and arn.count(":") >= 4 and arn.split(":")[3]:
+            return arn.split(":")[3]
+    return None
