@@ -293,3 +293,43 @@ def test_source_file_where_prefers_the_deepest_written_path() -> None:
 def test_limits_are_the_documented_ones() -> None:
     assert yamlsrc.MAX_FILE_BYTES == 2 * 1024 * 1024
     assert MAX_DEPTH == 64
+
+
+# Composition by libyaml ------------------------------------------------------------------------
+
+
+def test_valid_files_are_composed_by_libyaml_not_the_pure_python_scanner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libyaml composes ~10x faster; the pure-Python loader is only for defects and old libyaml."""
+
+    def refuse(text: str) -> None:
+        raise AssertionError("the pure-Python loader composed a valid file")
+
+    monkeypatch.setattr(yamlsrc, "_GuardedLoader", refuse)
+    source = read_yaml(write(tmp_path, "a:\n  b: [1, {c: d}]\n  e: &x {f: 1}\n  g: *x\n"), "spec.yaml")
+    assert source.data == {"a": {"b": [1, {"c": "d"}], "e": {"f": 1}, "g": {"f": 1}}}
+    assert source.locations[("a", "b", 1)] == (2, 10)
+    assert source.locations[("a", "g")] == (4, 3)
+
+
+def test_libyaml_in_this_environment_guards_nesting_depth() -> None:
+    assert yamlsrc._libyaml_guards_depth()
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+def test_both_composers_locate_deep_nesting_and_duplicates_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, libyaml: bool
+) -> None:
+    monkeypatch.setattr(yamlsrc, "_libyaml_guards_depth", lambda: libyaml)
+    deep = problem_of(write(tmp_path, nested_mapping(100), "deep.yaml")).diagnostic
+    assert (deep.line, deep.column, deep.message) == (
+        MAX_DEPTH + 1,
+        2 * MAX_DEPTH + 1,
+        f"nesting deeper than {MAX_DEPTH} levels",
+    )
+    flow = problem_of(write(tmp_path, "key: " + "[" * 5000 + "]" * 5000 + "\n", "flow.yaml")).diagnostic
+    assert flow.message == f"nesting deeper than {MAX_DEPTH} levels"
+    assert flow.line == 1 and 6 <= flow.column <= 6 + MAX_DEPTH + 2
+    duplicate = problem_of(write(tmp_path, "a: 1\nb:\n  c: 2\n  c: 3\n", "dup.yaml")).diagnostic
+    assert (duplicate.line, duplicate.column, duplicate.field) == (4, 3, "b.c")

@@ -7,6 +7,7 @@ errors, and each mapping key's line and column are kept for error messages.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,10 +100,17 @@ def read_yaml(path: Path, display: str) -> SourceFile:
         ) from None
     lines = text.splitlines()
     source = SourceFile(path, display, None, lines=lines)
-    loader = _GuardedLoader(text)
     try:
-        node = loader.get_single_node()
-        source.data = _Builder(loader, source).build(node) if node is not None else None
+        if _libyaml_guards_depth():
+            try:
+                source.data = _build(yaml.CSafeLoader(text), source)
+                return source
+            except (yaml.YAMLError, YamlProblem):
+                # Composed again in pure Python below, so every message and location stays the
+                # one PyYAML words (and the nesting guard names the level past MAX_DEPTH, not
+                # libyaml's own limit of 1000).
+                source = SourceFile(path, display, None, lines=lines)
+        source.data = _build(_GuardedLoader(text), source)
     except YamlProblem as exc:
         raise YamlProblem(exc.diagnostic, lines) from None
     except _TooDeep as exc:
@@ -113,9 +121,32 @@ def read_yaml(path: Path, display: str) -> SourceFile:
         raise YamlProblem(_syntax_diagnostic(display, text, exc), lines) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Diagnostic(display, 0, 0, "", f"YAML error: {exc}"), lines) from None
+    return source
+
+
+def _build(loader: yaml.SafeLoader | yaml.CSafeLoader, source: SourceFile) -> Any:
+    """The document's value, composed by `loader`: libyaml's composer (about ten times faster
+    than PyYAML's pure-Python scanner) or the depth-guarded pure-Python one."""
+    try:
+        node = loader.get_single_node()
+        return _Builder(loader, source).build(node) if node is not None else None
     finally:
         loader.dispose()
-    return source
+
+
+@functools.cache
+def _libyaml_guards_depth() -> bool:
+    """Whether PyYAML has libyaml and that libyaml refuses deep nesting before its recursive C
+    composer can overflow the stack: libyaml limits nesting to 1000 levels by default since
+    yaml/libyaml#287 (2024); older builds, or PyYAML built without libyaml, compose in Python.
+    Probed once: 1,001 levels are harmless even to a libyaml without the limit."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return False
+    try:
+        yaml.compose("[" * 1001 + "]" * 1001, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as exc:
+        return "nesting depth" in str(exc)
+    return False
 
 
 def _syntax_diagnostic(display: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
@@ -160,7 +191,7 @@ class _GuardedLoader(yaml.SafeLoader):
 
 
 class _Builder:
-    def __init__(self, loader: yaml.SafeLoader, source: SourceFile) -> None:
+    def __init__(self, loader: yaml.SafeLoader | yaml.CSafeLoader, source: SourceFile) -> None:
         self.loader = loader
         self.source = source
         self.nodes = 0
@@ -187,8 +218,8 @@ class _Builder:
                     f"document too large: more than {MAX_NODES} values (alias bomb?)",
                 )
             )
-        if len(path) > MAX_DEPTH:
-            raise self._fail(node, f"nesting deeper than {MAX_DEPTH} levels")
+        if len(path) > MAX_DEPTH:  # only after libyaml composed it (the pure-Python composer stops first)
+            raise _TooDeep(problem=f"nesting deeper than {MAX_DEPTH} levels", problem_mark=node.start_mark)
         if isinstance(node, yaml.CollectionNode) and node.tag not in (MAP_TAG, SEQ_TAG):
             raise self._fail(
                 node, f"unsupported YAML tag {node.tag!r}: use plain mappings and lists", dotted(path)
