@@ -200,3 +200,27 @@ def test_an_option_after_the_command_wins_over_the_same_before_it(
         invoke("--region", "us-east-1", "validate", "-f", str(spec), "--region", "eu-west-1").exit_code == 0
     )
     assert seen[0].region == "eu-west-1"
+
+
+# Did-you-mean for the addresses and environments named on the command line ---------------------
+
+
+def test_a_misspelled_target_and_exclude_get_a_suggestion(spec: Path) -> None:
+    result = invoke("plan", "-f", str(spec), "--target", "log_groups.ap", "--exclude", "log_group.app")
+    assert result.exit_code == 3
+    assert (
+        "--target log_groups.ap: no such resource in the spec; did you mean 'log_groups.app'?"
+        in result.stderr
+    )
+    assert "--exclude log_group.app: no such resource in the spec; did you mean 'log_groups.app'?" in (
+        result.stderr
+    )
+
+
+def test_a_misspelled_environment_gets_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(VALID + "environments:\n  dev: {}\n  prod: {}\n", encoding="utf-8")
+    result = invoke("--no-color", "validate", "-f", str(path), "--env", "prd")
+    assert result.exit_code == 3
+    assert "--env: prd: no such environment (known: dev and prod)" in result.stderr
+    assert "help: did you mean 'prod'?" in result.stderr

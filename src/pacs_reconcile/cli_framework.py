@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 from typer._click.core import Context as ClickContext
+from typer._click.core import ParameterSource
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
 
@@ -164,15 +165,26 @@ class Call:
     """What a command's body receives: its output channels and, if it reads a spec, the spec's options."""
 
     session: Session
-    spec_args: tuple[Path, str | None, list[str]] | None = None
+    spec_args: SpecArgs | None = None
 
     @property
     def inputs(self) -> SpecInputs:
         """The spec's file, environment and --var values (a malformed --var is a usage error)."""
         if self.spec_args is None:
             raise TypeError("this command was declared without spec options")
-        path, environment, pairs = self.spec_args
-        return SpecInputs(path, environment, parse_vars(pairs))
+        args = self.spec_args
+        return SpecInputs(args.path, args.environment, parse_vars(args.pairs), args.path_given)
+
+
+@dataclass(frozen=True)
+class SpecArgs:
+    """The spec options as given on the command line."""
+
+    path: Path
+    environment: str | None
+    pairs: list[str]
+    path_given: bool
+    """-f was on the command line (not the default monitoring.yaml)."""
 
 
 CommandBody = Callable[..., int]
@@ -206,7 +218,8 @@ def command(
             spec_args = None
             if spec:
                 file, env, pairs = (values.pop(n) for n in SPEC_NAMES)
-                spec_args = (file, env, list(pairs or []))
+                given = ctx.get_parameter_source("spec_file") not in (None, ParameterSource.DEFAULT)
+                spec_args = SpecArgs(file, env, list(pairs or []), given)
             session = Session(options, output_format=values.pop("output_format", "text"))
             run(session, lambda: body(Call(session, spec_args), **values))
 

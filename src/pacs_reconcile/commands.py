@@ -32,6 +32,8 @@ class SpecInputs:
     path: Path
     environment: str | None
     variables: dict[str, str]
+    path_given: bool = True
+    """Whether the person named the spec (-f); if not, `apply PLAN` reads the one PLAN was made from."""
 
 
 @dataclass
@@ -76,6 +78,11 @@ class Session:
             json.dumps(self.redactor.data(document), indent=2, sort_keys=False, default=str) + "\n"
         )
         sys.stdout.flush()
+
+
+def planfile_is_stdio(path: Path) -> bool:
+    """`--out -` writes the plan to stdout; `apply -` reads it from stdin."""
+    return str(path) == "-"
 
 
 def parse_vars(pairs: list[str]) -> dict[str, str]:
@@ -235,6 +242,9 @@ def plan(
         )
     options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful)
     check_addresses(options)
+    to_stdout = out is not None and planfile_is_stdio(out)
+    if to_stdout and session.output_format != "text":
+        raise UsageError(f"--out - and --format {session.output_format} would both write to stdout")
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
     the_plan = api.plan(spec, options, aws=ctx)
@@ -248,7 +258,8 @@ def plan(
             out,
             document,
             the_plan,
-            planfile.SavedInputs(str(inputs.path), inputs.environment, saved_vars),
+            # absolute: `apply PLAN` finds the spec from any folder
+            planfile.SavedInputs(str(inputs.path.resolve()), inputs.environment, saved_vars),
             session.redactor,
         )
     if remote_check:
@@ -260,8 +271,8 @@ def plan(
 
         session.emit_document(plan_markdown(the_plan, session.redactor))
     else:
-        PlanPrinter(session.stdout, session.redactor).plan(the_plan)
-        if out is not None:
+        PlanPrinter(session.stderr if to_stdout else session.stdout, session.redactor).plan(the_plan)
+        if out is not None and not to_stdout:
             session.say(f"Saved the plan to {out}; apply it exactly with: pacs-reconcile apply {out}")
     print_stats(session, ctx)
     if the_plan.refused:
@@ -310,9 +321,12 @@ def apply(
         from . import planfile
 
         saved_document, saved = planfile.load(plan_file)
-        inputs = SpecInputs(Path(saved.spec_path), saved.environment, {**saved.variables, **inputs.variables})
+        spec_path = planfile.spec_location(saved, inputs.path if inputs.path_given else None)
+        inputs = SpecInputs(spec_path, saved.environment, {**saved.variables, **inputs.variables})
         auto_approve = True  # a saved plan was reviewed when it was made
     spec = load(inputs, session)
+    if saved_document is not None:
+        planfile.check_same_spec(saved_document, saved, spec, inputs.path)  # before any AWS call
     options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful)
     if saved_document is not None:
         options = PlanOptions(**_saved_options(saved_document))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from .engine.changes import Change
 from .engine.plan import Plan
 from .errors import PlanRefused, UsageError
 from .redact import MASK, Redactor, is_sensitive_path
+from .spec.model import Spec
 
 SAVED_PLAN_FORMAT = 2
 """2: per-resource live fingerprints and lookup digests (1 had only actions and paths)."""
@@ -120,17 +122,53 @@ def save(
             [address, action, list(paths)] for address, action, paths in map(change_signature, plan.changes)
         ],
     }
-    write_atomically(path, json.dumps(saved, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(saved, indent=2, sort_keys=True) + "\n"
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_atomically(path, text)
 
 
 def load(path: Path) -> tuple[dict[str, Any], SavedInputs]:
+    """The saved plan at `path` (`-`: read from stdin) and what it was made from."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        document = json.loads(text)
         saved = document["saved_plan"]
         inputs = SavedInputs(saved["spec_path"], saved.get("environment"), dict(saved.get("variables") or {}))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: not a plan saved by `pacs-reconcile plan --out` ({exc})") from None
     return document, inputs
+
+
+def spec_location(saved: SavedInputs, given: Path | None) -> Path:
+    """The spec to apply a saved plan with: the one named with -f, else the one it was made from
+    (recorded as an absolute path, so `apply PLAN` works from any folder)."""
+    if given is not None:
+        return given
+    made_from = Path(saved.spec_path)
+    if not made_from.is_file():
+        raise UsageError(
+            f"this plan was made from {made_from}, which is not there now; name the spec with -f FILE"
+        )
+    return made_from
+
+
+def check_same_spec(document: dict[str, Any], saved: SavedInputs, spec: Spec, path: Path) -> None:
+    """Refuse, before any AWS call, a plan made from another spec than `spec` (read from `path`).
+
+    The same spec in another checkout (a CI job applying the plan of an earlier job) is accepted:
+    what counts is the spec's fingerprint, not where the file lies."""
+    if document.get("spec_fingerprint") == spec.fingerprint():
+        return
+    made_from, here = Path(saved.spec_path).absolute(), path.absolute()
+    if made_from.resolve() != here.resolve():
+        raise PlanRefused(
+            f"this plan was made from {made_from}, not {here} (their specs differ); "
+            f"apply it with -f {made_from}, or run plan again"
+        )
+    raise PlanRefused(f"the spec changed since the plan was made ({here}); run plan again")
 
 
 def check_still_valid(document: dict[str, Any], fresh: Plan, redactor: Redactor | None = None) -> None:

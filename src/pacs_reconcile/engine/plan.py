@@ -15,6 +15,7 @@ from .. import FINGERPRINT_TAG, OWNER_TAG, TAG_PREFIX
 from ..aws import AwsContext
 from ..diff import UNKNOWN, Delta, Difference, diff_states, tag_differences
 from ..errors import AwsError, LookupFailed, UsageError
+from ..hints import did_you_mean
 from ..resources.base import Key, Live, ReadScope, Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
 from ..spec.model import ResourceNode, Spec
@@ -132,9 +133,14 @@ def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -
 
 def _selection(spec: Spec, options: PlanOptions) -> set[str]:
     known = set(spec.resources)
-    for address in [*options.targets, *options.excludes]:
-        if normalize_address(address) not in known:
-            raise UsageError(f"--target/--exclude {address}: no such resource in the spec")
+    unknown = [
+        f"{option} {address}: no such resource in the spec" + did_you_mean(normalize_address(address), known)
+        for option, addresses in (("--target", options.targets), ("--exclude", options.excludes))
+        for address in addresses
+        if normalize_address(address) not in known
+    ]
+    if unknown:
+        raise UsageError("\n".join(unknown))
     selected = (
         with_dependencies(spec.resources, map(normalize_address, options.targets))
         if options.targets

@@ -457,7 +457,7 @@ class _Loader:
         if self.environment is None:
             return {}
         if self.environment not in environments:
-            known = plain_list(sorted(environments)) or "none declared"
+            known = plain_list(sorted(environments), "and") or "none declared"
             self.problems.append(
                 Diagnostic(
                     "--env",
