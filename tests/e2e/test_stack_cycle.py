@@ -9,24 +9,26 @@ import json
 from .conftest import Cli
 
 EXPECTED_CREATES = {
-    # 7 log groups
+    # 6 log groups (none for ALB access logs: an ALB writes them to S3 only)
     "log_groups.pacs_backend",
     "log_groups.keycloak",
-    "log_groups.alb_access",
     "log_groups.vpc_flow",
     "log_groups.rds_postgresql",
     "log_groups.prometheus",
     "log_groups.grafana",
-    # 4 metric filters
+    # 7 metric filters (3 turn the VPC flow log into traffic metrics)
     "log_groups.pacs_backend.metric_filters.errors",
     "log_groups.pacs_backend.metric_filters.response_time",
     "log_groups.pacs_backend.metric_filters.dicom_processing",
     "log_groups.keycloak.metric_filters.auth_failures",
+    "log_groups.vpc_flow.metric_filters.bytes",
+    "log_groups.vpc_flow.metric_filters.packets",
+    "log_groups.vpc_flow.metric_filters.rejected_packets",
     # 3 Logs Insights queries
     "log_groups.pacs_backend.query_definitions.error_analysis",
     "log_groups.pacs_backend.query_definitions.performance_analysis",
     "log_groups.pacs_backend.query_definitions.dicom_processing_analysis",
-    # 7 alarms
+    # 9 alarms
     "alarms.pacs_backend_error_rate",
     "alarms.pacs_backend_response_time",
     "alarms.rds_cpu_utilization",
@@ -34,6 +36,7 @@ EXPECTED_CREATES = {
     "alarms.s3_bucket_size",
     "alarms.auto_scaling_cpu",
     "alarms.auto_scaling_memory",
+    "alarms.pacs_database_unavailable",  # on the metrics collector's DatabaseAvailable
     "alarms.pacs_reconcile_drift",  # pages on drift, and when the drift check stops reporting
     # 2 dashboards, the topic and its email subscription
     "dashboards.pacs_main",
@@ -74,7 +77,7 @@ def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) 
 
     applied = cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert "Apply complete! Resources: 44 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
+    assert "Apply complete! Resources: 47 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
 
     clean = cli("plan", "--detailed-exitcode")
     assert clean.exit_code == 0, clean.stdout

@@ -125,6 +125,8 @@ class _Loader:
         self.expanded: set[str] = set()
         self.files: list[SourceFile] = []
         self.stack = ""
+        self.region: str | None = None
+        """The spec's region (the environment's, when it sets one): what ${stack.region} gives."""
         self.declared_variables: set[str] = set()
         self.failed: set[tuple[str, PathKey]] = set()
         """(file, path) of values whose ${...} could not be substituted: already reported, so
@@ -162,6 +164,7 @@ class _Loader:
         self.stack = self._check_header(root, data)
         files = [root, *self._includes(root, data.get("include"), sections)]
         self._variables(root, data)
+        self.region = self._chosen_region(data)
         self._defaults(root, data.get("defaults"))
         if self.problems:  # resource checks would only repeat variable problems
             raise self._error()
@@ -181,11 +184,10 @@ class _Loader:
         if self.problems:
             raise self._error()
         add_fingerprints(self.resources, [str(v.value) for v in self.variables.values() if v.sensitive])
-        region = data.get("region")
         chosen = self.environment_settings.get(self.environment or "") or EnvironmentSettings()
         return Spec(
             stack=self.stack,
-            region=chosen.region or (region if isinstance(region, str) else None),
+            region=self.region,
             root=self.root_dir,
             files=[f.display for f in files],
             environment=self.environment,
@@ -289,6 +291,11 @@ class _Loader:
         if region is not None and (not isinstance(region, str) or not REGION.match(region)):
             self._problem(root, ("region",), "region", f"not an AWS region name: {region!r}")
         return stack
+
+    def _chosen_region(self, data: Mapping[str, Any]) -> str | None:
+        region = data.get("region")
+        chosen = self.environment_settings.get(self.environment or "")
+        return (chosen.region if chosen else None) or (region if isinstance(region, str) else None)
 
     def _includes(self, root: SourceFile, include: Any, sections: list[str]) -> list[SourceFile]:
         if include is None:
@@ -1024,6 +1031,8 @@ class _Loader:
                     raise _UnknownVariable(ref.parts[1], suggestion(ref.parts[1], self.variables))
                 used_sensitive = used_sensitive or var.sensitive
                 return var.value
+            if ref.root == "stack":
+                return self._stack_value(ref)
             if ref.root == "each":
                 if each is None:
                     raise ExpressionError("each.key and each.value exist only in resources with for_each")
@@ -1046,6 +1055,17 @@ class _Loader:
         if used_sensitive:
             sensitive.add(rel)
         return result
+
+    def _stack_value(self, ref: Reference) -> str:
+        """${stack.name} and ${stack.region}: e.g. a dashboard widget's region, which must name
+        the region its metrics are in (the stack's own, not a hard-coded one)."""
+        if len(ref.parts) != 2 or ref.parts[1] not in ("name", "region"):
+            raise ExpressionError(f"${{{ref.text}}}: use stack.name or stack.region")
+        if ref.parts[1] == "name":
+            return self.stack
+        if self.region is None:
+            raise ExpressionError("${stack.region}: the spec sets no region (add region: to monitoring.yaml)")
+        return self.region
 
     def _validate(
         self,
