@@ -330,9 +330,10 @@ def verify(
     notify: Annotated[
         bool,
         typer.Option(
-            "--notify/--no-notify", help="Publish a test message and flip an alarm (reaches people)."
+            "--notify/--no-notify",
+            help="Also publish a test message and flip an alarm: this reaches people (off by default).",
         ),
-    ] = True,
+    ] = False,
     alarm: Annotated[
         str | None,
         typer.Option("--alarm", metavar="NAME", help="Alarm to flip (default: the first notifying one)."),

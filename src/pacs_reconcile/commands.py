@@ -678,17 +678,20 @@ def verify(inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | N
     from rich.table import Table
 
     from . import api
-    from .verify import Outcome, run_checks
+    from .verify import Outcome, Summary, run_checks
 
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
     checks = run_checks(api.plan(spec, aws=ctx), ctx, notify=notify, alarm_name=alarm)
-    failed = [c for c in checks if c.outcome is Outcome.FAIL]
+    summary = Summary.of(checks)
+    failed = summary.failed > 0
     if session.json_output:
         session.emit_json(
             {
                 "format_version": 1,
                 "ok": not failed,
+                "summary": {"passed": summary.passed, "warnings": summary.warnings, "failed": summary.failed},
+                "notified": notify,
                 "checks": [{"check": c.name, "outcome": str(c.outcome), "detail": c.detail} for c in checks],
             }
         )
@@ -704,10 +707,11 @@ def verify(inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | N
                 session.redactor.text(check.detail),
             )
         session.stdout.print(table)
-        session.say(
-            f"{len(checks) - len(failed)} of {len(checks)} checks passed.",
-            "bold red" if failed else "bold green",
-        )
+        session.say(f"{summary} ({len(checks)} checks).", "bold red" if failed else "bold green")
+        if not notify:
+            session.say(
+                "The alert path was not exercised: --notify publishes a test message and flips an alarm."
+            )
     print_stats(session, ctx)
     return ExitStatus.ERROR if failed else ExitStatus.OK
 

@@ -49,6 +49,27 @@ def run_checks(plan: Plan, ctx: AwsContext, *, notify: bool, alarm_name: str | N
     return checks
 
 
+@dataclass(frozen=True)
+class Summary:
+    passed: int
+    warnings: int
+    failed: int
+
+    @classmethod
+    def of(cls, checks: list[Check]) -> Summary:
+        count = {outcome: sum(1 for c in checks if c.outcome is outcome) for outcome in Outcome}
+        return cls(count[Outcome.PASS], count[Outcome.WARN], count[Outcome.FAIL])
+
+    def __str__(self) -> str:
+        """`6 passed, 4 warnings`: a warning is not counted as a pass."""
+        parts = [f"{self.passed} passed"]
+        if self.warnings:
+            parts.append(f"{self.warnings} warning{'s' if self.warnings != 1 else ''}")
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        return ", ".join(parts)
+
+
 def _guarded(name: str, action: Callable[[], Check | str]) -> Check:
     try:
         result = action()
