@@ -95,6 +95,7 @@ class AwsContext:
         if self.settings.role_arn:
             self._assume_role()
         self._clients: dict[str, Any] = {}
+        self._client_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._account_id: str | None = None
         self._memo: dict[str, Any] = {}
@@ -160,14 +161,28 @@ class AwsContext:
             self._memo.pop(key, None)
 
     def client(self, service: str) -> Any:
-        with self._lock:
-            client = self._clients.get(service)
-            if client is None:
-                client = self._session.client(  # type: ignore[call-overload]
-                    service, config=self._config, endpoint_url=self.settings.endpoint_url
-                )
-                self._clients[service] = client
+        """The run's one client of `service`. Clients of different services are made side by side
+        (a lock per service), so a thread that needs a ready client, or another service's, never
+        waits for one being made (~30 ms of CPU each, 17 in a plan). The first client is made
+        alone: it instantiates the session's lazy parts (credentials, endpoint resolver, model
+        loader), the step botocore's maintainers warn is not thread-safe (boto/botocore#2985)."""
+        client = self._clients.get(service)
+        if client is not None:
             return client
+        with self._lock:
+            lock = self._client_locks.setdefault(service, threading.Lock())
+            first = not self._clients
+            if first:
+                return self._make_client(service)
+        with lock:
+            return self._clients.get(service) or self._make_client(service)
+
+    def _make_client(self, service: str) -> Any:
+        client = self._session.client(  # type: ignore[call-overload]
+            service, config=self._config, endpoint_url=self.settings.endpoint_url
+        )
+        self._clients[service] = client
+        return client
 
     @property
     def account_id(self) -> str:

@@ -122,8 +122,7 @@ class Plan:
 def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -> Plan:
     options = options or PlanOptions()
     selected = _selection(spec, options)
-    lookups = resolve_lookups(spec, ctx)
-    live = read_live(spec, ctx)
+    lookups, live = read_lookups_and_live(spec, ctx)
     planner = _Planner(spec, ctx, options, selected, lookups, live)
     changes = planner.changes()
     return Plan(
@@ -150,6 +149,20 @@ def _selection(spec: Spec, options: PlanOptions) -> set[str]:
         excluded = normalize_address(address)
         selected -= {a for a in selected if a == excluded or a.startswith(excluded + ".")}
     return selected
+
+
+def read_lookups_and_live(spec: Spec, ctx: AwsContext) -> tuple[dict[str, dict[str, Any]], LiveByKind]:
+    """Lookups resolved while live state is read: no read depends on a lookup (only the diff
+    does), and on a small stack the lookups were the longest phase. A lookup's failure is still
+    the one reported when both fail, as when lookups ran first."""
+    with futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lookups") as side:
+        lookups = side.submit(resolve_lookups, spec, ctx)
+        try:
+            live = read_live(spec, ctx)
+        except Exception:
+            lookups.result()
+            raise
+        return lookups.result(), live
 
 
 def resolve_lookups(spec: Spec, ctx: AwsContext) -> dict[str, dict[str, Any]]:
