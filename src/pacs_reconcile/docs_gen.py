@@ -276,6 +276,8 @@ def _default_text(info: FieldInfo) -> str:
     value = info.get_default(call_default_factory=True)
     if value is None:
         return "unset"
+    if isinstance(value, BaseModel):  # a nested model's defaults, e.g. a runtime platform
+        value = value.model_dump(mode="json")
     return f"`{json.dumps(value, ensure_ascii=False)}`"
 
 

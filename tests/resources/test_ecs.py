@@ -82,9 +82,10 @@ def revisions(aws: AwsContext, family: str = FAMILY) -> list[int]:
     return [int(arn.rsplit(":", 1)[1]) for arn in active_revisions(aws, family)]
 
 
-def registered_by_hand(aws: AwsContext, **changes: Any) -> str:
-    """A new revision registered outside the tool: a copy of the latest, tags included."""
-    latest = ecs(aws).describe_task_definition(taskDefinition=FAMILY, include=["TAGS"])
+def registered_by_hand(aws: AwsContext, family: str = FAMILY, edit: Any = None, **changes: Any) -> str:
+    """A new revision registered outside the tool: a copy of the latest, tags included, with
+    `changes` set and `edit` (a function changing the request in place) applied."""
+    latest = ecs(aws).describe_task_definition(taskDefinition=family, include=["TAGS"])
     definition = latest["taskDefinition"]
     keep = (
         "family",
@@ -96,9 +97,14 @@ def registered_by_hand(aws: AwsContext, **changes: Any) -> str:
         "executionRoleArn",
         "taskRoleArn",
         "volumes",
+        "runtimePlatform",
+        "ephemeralStorage",
+        "proxyConfiguration",
     )
-    request = {k: definition[k] for k in keep if k in definition}
+    request = copy.deepcopy({k: definition[k] for k in keep if k in definition})
     request.update(changes)
+    if edit is not None:
+        edit(request)
     made = ecs(aws).register_task_definition(**request, tags=latest.get("tags") or [])
     return str(made["taskDefinition"]["taskDefinitionArn"])
 

@@ -1,4 +1,4 @@
-"""ECS task definitions (Fargate only).
+"""ECS task definitions (Fargate and EC2); their containers are described in _ecs_containers.
 
 A task definition family is compared with its latest ACTIVE revision. AWS fills in defaults and
 may reorder lists (AWS-NOTES item 1: `essential: true`, `cpu: 0`, `volumesFrom: []`,
@@ -21,7 +21,6 @@ DescribeTaskDefinition(include TAGS) per family; owned families come from the ru
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -30,6 +29,16 @@ from pydantic import Field, field_validator, model_validator
 
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges
+from ._ecs_containers import (
+    FARGATE_ADDABLE_CAPABILITIES,
+    FARGATE_MAX_STOP_TIMEOUT,
+    ContainerSpec,
+    NetworkMode,
+    canonical_container,
+    container_request,
+    container_state,
+    text_values,
+)
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import arn_resource, concurrently, owned_of, read_pages
 from .registry import register
@@ -49,41 +58,34 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 
-_FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_SECRET_NAME = re.compile(
-    r"(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY)$", re.IGNORECASE
-)
-_SECRET_SOURCE = re.compile(r"arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:)\S+")
+MIN_EC2_TASK_CPU, MAX_EC2_TASK_CPU = 128, 196608
+"""Task-level cpu of an EC2 task: 128 (0.125 vCPU) to 196608 units (TaskDefinition.cpu)."""
+DEFAULT_EPHEMERAL_GIB = 21
+"""EphemeralStorage.sizeInGiB: 21 (what a Fargate task gets without one, and AWS reports) to 200."""
 
+Compatibility = Literal["FARGATE", "EC2"]
+OsFamily = Literal[
+    "LINUX",
+    "WINDOWS_SERVER_2016_FULL",
+    "WINDOWS_SERVER_2019_FULL",
+    "WINDOWS_SERVER_2019_CORE",
+    "WINDOWS_SERVER_2004_CORE",
+    "WINDOWS_SERVER_20H2_CORE",
+    "WINDOWS_SERVER_2022_FULL",
+    "WINDOWS_SERVER_2022_CORE",
+    "WINDOWS_SERVER_2025_FULL",
+    "WINDOWS_SERVER_2025_CORE",
+]
+"""OSFamily in the ECS API reference (RuntimePlatform)."""
+
+_FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
 
 # Validators ------------------------------------------------------------------------------------
 
 
-def check_pinned_image(image: str) -> str:
-    """An image reference must name one version: a tag other than `latest`, or a digest."""
-    if is_unresolved(image):
-        return image
-    if "@" in image:
-        digest = image.split("@", 1)[1]
-        if not _DIGEST.fullmatch(digest):
-            raise ValueError(f"image {image!r}: a digest is written @sha256: and 64 hex digits")
-        return image
-    last = image.rsplit("/", 1)[-1]
-    if ":" not in last:
-        raise ValueError(
-            f"image {image!r} has no tag: pin a version (e.g. {image}:1.2.3) or a digest "
-            "(@sha256:...), so a new revision runs exactly what was reviewed"
-        )
-    if last.rsplit(":", 1)[1] == "latest":
-        raise ValueError(
-            f"image {image!r} uses the moving tag 'latest': pin a version (e.g. "
-            "prom/prometheus:v2.53.0) or a digest"
-        )
-    return image
-
-
-def check_fargate_size(cpu: int, memory: int) -> None:
+def check_fargate_size(cpu: int | None, memory: int | None) -> None:
+    if cpu is None or memory is None:
+        raise ValueError("a FARGATE task definition sets the task's cpu and memory")
     sizes = FARGATE_MEMORY.get(cpu)
     if sizes is None:
         allowed = ", ".join(str(c) for c in FARGATE_MEMORY)
@@ -96,119 +98,21 @@ def check_fargate_size(cpu: int, memory: int) -> None:
         )
 
 
-def _as_text(value: Any) -> Any:
-    """YAML numbers and booleans as the strings ECS stores (true, not True)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value) if isinstance(value, int | float) else value
-
-
-def _fargate_only() -> list[Literal["FARGATE"]]:
+def _fargate_only() -> list[Compatibility]:
     return ["FARGATE"]
 
 
 # Spec models ------------------------------------------------------------------------------------
 
 
-class PortMappingSpec(SpecModel):
-    """A port the container listens on (under awsvpc the host port is always the same)."""
+class EfsAuthorizationSpec(SpecModel):
+    """How the task authenticates to EFS (ECS API reference, EFSAuthorizationConfig)."""
 
-    container_port: int = Field(ge=1, le=65535)
-    """The port, e.g. 9090."""
-    protocol: Literal["tcp", "udp"] = "tcp"
-    """`tcp` or `udp`."""
-
-
-class MountPointSpec(SpecModel):
-    """Where a volume of the task appears inside the container."""
-
-    source_volume: str
-    """The name of one of the task's `volumes`."""
-    container_path: str
-    """Absolute path in the container, e.g. /etc/prometheus."""
-    read_only: bool = False
-    """Mount read-only."""
-
-    @field_validator("container_path")
-    @classmethod
-    def _absolute(cls, value: str) -> str:
-        if not is_unresolved(value) and not value.startswith("/"):
-            raise ValueError("must be an absolute path such as /etc/prometheus")
-        return value
-
-
-class LogSpec(SpecModel):
-    """The awslogs driver: the container's output goes to a CloudWatch Logs group of the stack's
-    region (awslogs-region is always the region the task definition is registered in)."""
-
-    group: str = Field(min_length=1, max_length=512)
-    """The log group's name, e.g. `${log_groups.prometheus.name}`."""
-    stream_prefix: str = Field(min_length=1)
-    """Prefix of the log stream names (Fargate requires one), e.g. ecs."""
-
-
-class ContainerSpec(SpecModel):
-    """One container of the task. Its name is its key under `containers`."""
-
-    image: str = Field(min_length=1)
-    """Image pinned to a version (a tag other than latest, or a digest), e.g. prom/prometheus:v2.53.0."""
-    essential: bool = True
-    """The task stops when an essential container stops."""
-    cpu: int = Field(default=0, ge=0)
-    """CPU units reserved for this container (0: share the task's)."""
-    port_mappings: list[PortMappingSpec] = Field(default_factory=list)
-    """Ports the container listens on."""
-    environment: dict[str, str] = Field(default_factory=dict)
-    """Plain environment variables, name -> value. Never secrets: those go in `secrets`."""
-    secrets: dict[str, str] = Field(default_factory=dict)
-    """Environment variables filled from SSM parameters or Secrets Manager at start, name -> ARN,
-    e.g. `{GF_SECURITY_ADMIN_PASSWORD: "${ssm_parameters.grafana_admin_password.arn}"}`."""
-    mount_points: list[MountPointSpec] = Field(default_factory=list)
-    """Volumes mounted into the container."""
-    log: LogSpec | None = None
-    """awslogs configuration. Unset: the container's output is not collected."""
-    command: list[str] = Field(default_factory=list)
-    """Command (arguments) replacing the image's CMD. Empty: the image's own."""
-
-    @field_validator("image")
-    @classmethod
-    def _pinned(cls, value: str) -> str:
-        return check_pinned_image(value)
-
-    @field_validator("environment", mode="before")
-    @classmethod
-    def _text_values(cls, value: Any) -> Any:
-        return {k: _as_text(v) for k, v in value.items()} if isinstance(value, Mapping) else value
-
-    @field_validator("environment")
-    @classmethod
-    def _no_plain_secrets(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if _SECRET_NAME.search(name):
-                raise ValueError(
-                    f"{name} looks like a secret: pass it through `secrets` (an SSM "
-                    "SecureString parameter ARN), not as a plain variable anyone who can "
-                    "describe the task definition can read"
-                )
-        return value
-
-    @field_validator("secrets")
-    @classmethod
-    def _secret_sources(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, source in value.items():
-            if not is_unresolved(source) and not _SECRET_SOURCE.fullmatch(source):
-                raise ValueError(
-                    f"{name} must come from an SSM parameter or Secrets Manager secret ARN, "
-                    "e.g. ${ssm_parameters.NAME.arn}"
-                )
-        return value
-
-    @model_validator(mode="after")
-    def _distinct_variables(self) -> ContainerSpec:
-        both = sorted(set(self.environment) & set(self.secrets))
-        if both:
-            raise ValueError(f"{', '.join(both)} set in both environment and secrets")
-        return self
+    access_point_id: str = ""
+    """Mount through this EFS access point, e.g. `fsap-0123456789abcdef0` (needs transit
+    encryption; root_directory must then be /). Empty: none."""
+    iam: bool = False
+    """Authenticate with the task's IAM role (needs transit encryption)."""
 
 
 class EfsVolumeSpec(SpecModel):
@@ -220,28 +124,78 @@ class EfsVolumeSpec(SpecModel):
     """Directory of the file system mounted as the volume's root."""
     transit_encryption: bool = True
     """Encrypt NFS traffic between the task and EFS (TLS)."""
+    transit_encryption_port: int | None = Field(default=None, ge=1, le=65535)
+    """Local port of the encrypted NFS traffic. Unset: not managed (the EFS mount helper picks one)."""
+    authorization_config: EfsAuthorizationSpec = Field(default_factory=EfsAuthorizationSpec)
+    """Access point and IAM authorization."""
+
+    @model_validator(mode="after")
+    def _coherent(self) -> EfsVolumeSpec:
+        auth = self.authorization_config
+        uses = [what for what, used in (("an access point", auth.access_point_id), ("IAM", auth.iam)) if used]
+        if uses and not self.transit_encryption:
+            raise ValueError(f"authorization with {' and '.join(uses)} needs transit_encryption: true")
+        if self.transit_encryption_port is not None and not self.transit_encryption:
+            raise ValueError("transit_encryption_port needs transit_encryption: true")
+        if auth.access_point_id and self.root_directory not in ("/", ""):
+            raise ValueError(
+                "with an access point, root_directory must be / (the access point's own path applies)"
+            )
+        return self
 
 
 class VolumeSpec(SpecModel):
-    """A task volume. Its name is its key under `volumes`; Fargate volumes here are EFS."""
+    """A task volume. Its name is its key under `volumes`; volumes here are EFS."""
 
     efs: EfsVolumeSpec
     """The EFS file system behind the volume."""
 
 
+class RuntimePlatformSpec(SpecModel):
+    """The platform the task runs on (ECS API reference, RuntimePlatform); the defaults are what
+    AWS reports for a task definition registered without one."""
+
+    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    """X86_64 or ARM64 (Graviton)."""
+    operating_system_family: OsFamily = "LINUX"
+    """LINUX or a WINDOWS_SERVER_* family."""
+
+
+class ProxyConfigurationSpec(SpecModel):
+    """An App Mesh proxy for the task (ECS API reference, ProxyConfiguration)."""
+
+    type: Literal["APPMESH"] = "APPMESH"
+    """The proxy type: APPMESH."""
+    container_name: str
+    """The task's container that is the proxy (e.g. envoy)."""
+    properties: dict[str, str] = Field(default_factory=dict)
+    """Proxy settings, e.g. `{IgnoredUID: "1337", ProxyIngressPort: "15000", AppPorts: "9090"}`."""
+
+    @field_validator("properties", mode="before")
+    @classmethod
+    def _text_values(cls, value: Any) -> Any:
+        return text_values(value)
+
+
 class TaskDefinitionSpec(SpecModel):
-    """An ECS task definition for Fargate (network mode awsvpc)."""
+    """An ECS task definition for Fargate (network mode awsvpc) or EC2."""
 
     family: str
     """The family name (the identity; each change registers a new revision in it)."""
-    cpu: int
-    """Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384 (1024 = 1 vCPU)."""
-    memory: int
-    """Task memory in MiB, valid for the cpu (Fargate's table), e.g. cpu 512 -> 1024 to 4096."""
-    network_mode: Literal["awsvpc"] = "awsvpc"
-    """Always awsvpc (Fargate)."""
-    requires_compatibilities: list[Literal["FARGATE"]] = Field(default_factory=_fargate_only)
-    """Always [FARGATE]."""
+    cpu: int | None = Field(default=None, ge=MIN_EC2_TASK_CPU, le=MAX_EC2_TASK_CPU)
+    """Task CPU units (1024 = 1 vCPU). FARGATE: 256, 512, 1024, 2048, 4096, 8192 or 16384.
+    EC2 only: optional, 128 to 196608."""
+    memory: int | None = Field(default=None, ge=1)
+    """Task memory in MiB. FARGATE: valid for the cpu (Fargate's table), e.g. cpu 512 -> 1024 to
+    4096. EC2 only: optional (each container then sets memory or memory_reservation)."""
+    network_mode: NetworkMode = "awsvpc"
+    """awsvpc (FARGATE needs it), or for EC2 only: bridge, host or none."""
+    requires_compatibilities: list[Compatibility] = Field(default_factory=_fargate_only, min_length=1)
+    """Launch types the task definition is validated for: FARGATE, EC2 or both."""
+    runtime_platform: RuntimePlatformSpec = Field(default_factory=RuntimePlatformSpec)
+    """CPU architecture and operating system family (e.g. ARM64 for Graviton)."""
+    ephemeral_storage: int = Field(default=DEFAULT_EPHEMERAL_GIB, ge=DEFAULT_EPHEMERAL_GIB, le=200)
+    """Ephemeral storage of a Fargate task in GiB, 21 (AWS's default) to 200."""
     execution_role_arn: str = ""
     """Role ECS uses to pull images, read `secrets` and write logs (needed for both). Empty: none."""
     task_role_arn: str = ""
@@ -250,6 +204,8 @@ class TaskDefinitionSpec(SpecModel):
     """The containers, by name."""
     volumes: dict[str, VolumeSpec] = Field(default_factory=dict)
     """Task volumes, by name (mount them with a container's mount_points)."""
+    proxy_configuration: ProxyConfigurationSpec | None = None
+    """App Mesh proxy configuration. Unset: none (one added by hand shows as a difference)."""
     keep_revisions: int = Field(default=1, ge=0, le=MAX_KEEP_REVISIONS)
     """How many superseded ACTIVE revisions to keep for rollback; older ones are deregistered."""
 
@@ -270,97 +226,130 @@ class TaskDefinitionSpec(SpecModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> TaskDefinitionSpec:
-        check_fargate_size(self.cpu, self.memory)
+        fargate = "FARGATE" in self.requires_compatibilities
+        if fargate:
+            self._check_fargate()
         if not any(c.essential for c in self.containers.values()):
             raise ValueError("at least one container must be essential")
         for name, container in self.containers.items():
-            for mount in container.mount_points:
-                if not is_unresolved(mount.source_volume) and mount.source_volume not in self.volumes:
-                    raise ValueError(
-                        f"container {name}: mount point source_volume {mount.source_volume!r} "
-                        "is not one of the task's volumes"
-                    )
-            uses = (("secrets", container.secrets), ("awslogs", container.log))
-            needs = [what for what, used in uses if used]
-            if needs and not self.execution_role_arn:
-                raise ValueError(
-                    f"container {name} uses {' and '.join(needs)}: set execution_role_arn (the "
-                    "role ECS uses to read secrets and write logs)"
-                )
+            self._check_container(name, container, fargate)
+        proxy = self.proxy_configuration
+        if proxy is not None and proxy.container_name not in self.containers:
+            raise ValueError(
+                f"proxy_configuration container_name {proxy.container_name!r} is not one of the containers"
+            )
         return self
+
+    def _check_fargate(self) -> None:
+        check_fargate_size(self.cpu, self.memory)
+        if self.network_mode != "awsvpc":
+            raise ValueError(f"FARGATE needs network_mode awsvpc, not {self.network_mode}")
+
+    def _check_container(self, name: str, container: ContainerSpec, fargate: bool) -> None:
+        for mount in container.mount_points:
+            if not is_unresolved(mount.source_volume) and mount.source_volume not in self.volumes:
+                raise ValueError(
+                    f"container {name}: mount point source_volume {mount.source_volume!r} "
+                    "is not one of the task's volumes"
+                )
+        uses = (("secrets", container.secrets), ("awslogs", container.log))
+        needs = [what for what, used in uses if used]
+        if needs and not self.execution_role_arn:
+            raise ValueError(
+                f"container {name} uses {' and '.join(needs)}: set execution_role_arn (the "
+                "role ECS uses to read secrets and write logs)"
+            )
+        for other, condition in container.depends_on.items():
+            _check_dependency(name, other, condition, self.containers)
+        if self.memory is None and container.memory is None and container.memory_reservation is None:
+            raise ValueError(f"container {name}: set memory or memory_reservation (the task sets no memory)")
+        for mapping in container.port_mappings:
+            if self.network_mode != "bridge" and mapping.host_port not in (None, mapping.container_port):
+                raise ValueError(
+                    f"container {name}: under network_mode {self.network_mode} the host port is "
+                    f"the container port ({mapping.container_port}); leave host_port out"
+                )
+        if fargate:
+            _check_fargate_container(name, container)
+
+
+def _check_dependency(name: str, other: str, condition: str, containers: Mapping[str, ContainerSpec]) -> None:
+    """ContainerDependency: COMPLETE and SUCCESS cannot name an essential container; HEALTHY
+    needs the other container's health check."""
+    target = containers.get(other)
+    if target is None or other == name:
+        raise ValueError(f"container {name}: depends_on {other!r} is not another container of the task")
+    if condition in ("COMPLETE", "SUCCESS") and target.essential:
+        raise ValueError(
+            f"container {name}: depends_on {other}: {condition} cannot name an essential container "
+            "(it would stop the task when it exits)"
+        )
+    if condition == "HEALTHY" and target.health_check is None:
+        raise ValueError(
+            f"container {name}: depends_on {other}: HEALTHY needs {other} to have a health_check"
+        )
+
+
+def _check_fargate_container(name: str, container: ContainerSpec) -> None:
+    """What Fargate refuses in a container (ContainerDefinition, LinuxParameters, KernelCapabilities)."""
+    if container.stop_timeout is not None and container.stop_timeout > FARGATE_MAX_STOP_TIMEOUT:
+        raise ValueError(
+            f"container {name}: stop_timeout {container.stop_timeout} is above Fargate's "
+            f"{FARGATE_MAX_STOP_TIMEOUT} seconds"
+        )
+    params = container.linux_parameters
+    if params is None:
+        return
+    ec2_only = params.ec2_only_fields()
+    if ec2_only:
+        raise ValueError(
+            f"container {name}: linux_parameters {', '.join(ec2_only)}: not supported on FARGATE"
+        )
+    added = sorted(set(params.capabilities.add) - FARGATE_ADDABLE_CAPABILITIES)
+    if added:
+        raise ValueError(
+            f"container {name}: FARGATE only lets a container add SYS_PTRACE, not {', '.join(added)}"
+        )
 
 
 # Normal form ---------------------------------------------------------------------------------
-
-
-def _sort_key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
-def canonical_container(container: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(container)
-    if isinstance(out.get("environment"), Mapping):
-        # ECS leaves a variable registered with an empty value out of the task definition it
-        # returns (TF provider #39533): "" and unset are one state, or the plan never empties.
-        out["environment"] = {k: v for k, v in out["environment"].items() if v != ""}
-    for field in ("port_mappings", "mount_points"):
-        if isinstance(out.get(field), list):
-            unique = {_sort_key(item): item for item in out[field]}
-            out[field] = [unique[k] for k in sorted(unique)]
-    if out.get("log") is None and "log" in out:
-        out["log"] = {}  # no log configuration: compared whole, so one added by hand shows
-    return out
-
-
-def container_state(container: Mapping[str, Any], region: str) -> dict[str, Any]:
-    """A containerDefinition as the spec's shape (AWS's defaults are the spec's defaults)."""
-    return canonical_container(
-        {
-            "image": container.get("image"),
-            "essential": container.get("essential", True),
-            "cpu": container.get("cpu", 0),
-            "port_mappings": [
-                {"container_port": p.get("containerPort"), "protocol": p.get("protocol", "tcp")}
-                for p in container.get("portMappings", [])
-            ],
-            "environment": {e["name"]: e.get("value", "") for e in container.get("environment", [])},
-            "secrets": {s["name"]: s.get("valueFrom", "") for s in container.get("secrets", [])},
-            "mount_points": [
-                {
-                    "source_volume": m.get("sourceVolume"),
-                    "container_path": m.get("containerPath"),
-                    "read_only": bool(m.get("readOnly", False)),
-                }
-                for m in container.get("mountPoints", [])
-            ],
-            "log": _log_state(container.get("logConfiguration"), region),
-            "command": list(container.get("command", [])),
-        }
-    )
-
-
-def _log_state(config: Mapping[str, Any] | None, region: str) -> dict[str, Any]:
-    if not config:
-        return {}
-    if config.get("logDriver") != "awslogs":
-        return {"driver": config.get("logDriver")}
-    options = config.get("options", {})
-    state = {"group": options.get("awslogs-group"), "stream_prefix": options.get("awslogs-stream-prefix")}
-    if options.get("awslogs-region", region) != region:  # only a foreign region is a difference
-        state["region"] = options["awslogs-region"]
-    return state
 
 
 def volume_state(volume: Mapping[str, Any]) -> dict[str, Any]:
     efs = volume.get("efsVolumeConfiguration")
     if efs is None:
         return {}
+    auth = efs.get("authorizationConfig") or {}
     return {
         "efs": {
             "file_system_id": efs.get("fileSystemId"),
             "root_directory": efs.get("rootDirectory", "/"),
             "transit_encryption": efs.get("transitEncryption") == "ENABLED",
+            "transit_encryption_port": efs.get("transitEncryptionPort"),
+            "authorization_config": {
+                "access_point_id": auth.get("accessPointId", ""),
+                "iam": auth.get("iam") == "ENABLED",
+            },
         }
+    }
+
+
+def runtime_platform_state(platform: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A task definition registered without a runtime platform reads as X86_64 / LINUX."""
+    platform = platform or {}
+    return {
+        "cpu_architecture": platform.get("cpuArchitecture", "X86_64"),
+        "operating_system_family": platform.get("operatingSystemFamily", "LINUX"),
+    }
+
+
+def proxy_state(proxy: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not proxy:
+        return {}
+    return {
+        "type": proxy.get("type", "APPMESH"),
+        "container_name": proxy.get("containerName"),
+        "properties": {p["name"]: p.get("value", "") for p in proxy.get("properties", [])},
     }
 
 
@@ -379,70 +368,58 @@ def kept_revisions(tags: Mapping[str, str], active: int) -> int:
 
 
 def register_request(state: Mapping[str, Any], region: str) -> dict[str, Any]:
+    mode = state["network_mode"]
     request: dict[str, Any] = {
         "family": state["family"],
-        "cpu": str(state["cpu"]),
-        "memory": str(state["memory"]),
-        "networkMode": state["network_mode"],
+        "networkMode": mode,
         "requiresCompatibilities": list(state["requires_compatibilities"]),
         "containerDefinitions": [
-            _container_request(name, container, region)
+            container_request(name, container, region, mode)
             for name, container in sorted(state["containers"].items())
         ],
     }
+    for field in ("cpu", "memory"):
+        if state.get(field) is not None:
+            request[field] = str(state[field])
     volumes = [_volume_request(n, v) for n, v in sorted(state.get("volumes", {}).items())]
     if volumes:
         request["volumes"] = volumes
     for field, key in (("execution_role_arn", "executionRoleArn"), ("task_role_arn", "taskRoleArn")):
         if state.get(field):
             request[key] = state[field]
-    return request
-
-
-def _container_request(name: str, container: Mapping[str, Any], region: str) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "name": name,
-        "image": container["image"],
-        "essential": container["essential"],
-        "cpu": container["cpu"],
-        "portMappings": [
-            {"containerPort": p["container_port"], "hostPort": p["container_port"], "protocol": p["protocol"]}
-            for p in container["port_mappings"]
-        ],
-        "environment": [{"name": k, "value": v} for k, v in sorted(container["environment"].items())],
-        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(container["secrets"].items())],
-        "mountPoints": [
-            {
-                "sourceVolume": m["source_volume"],
-                "containerPath": m["container_path"],
-                "readOnly": m["read_only"],
-            }
-            for m in container["mount_points"]
-        ],
-    }
-    if container.get("command"):
-        request["command"] = list(container["command"])
-    log = container.get("log")
-    if log:
-        options = {
-            "awslogs-group": log["group"],
-            "awslogs-region": region,
-            "awslogs-stream-prefix": log["stream_prefix"],
+    platform = state.get("runtime_platform")
+    if platform and platform != runtime_platform_state(None):
+        request["runtimePlatform"] = {
+            "cpuArchitecture": platform["cpu_architecture"],
+            "operatingSystemFamily": platform["operating_system_family"],
         }
-        request["logConfiguration"] = {"logDriver": "awslogs", "options": options}
+    if state.get("ephemeral_storage", DEFAULT_EPHEMERAL_GIB) != DEFAULT_EPHEMERAL_GIB:
+        request["ephemeralStorage"] = {"sizeInGiB": state["ephemeral_storage"]}
+    proxy = state.get("proxy_configuration")
+    if proxy:
+        request["proxyConfiguration"] = {
+            "type": proxy["type"],
+            "containerName": proxy["container_name"],
+            "properties": [{"name": k, "value": v} for k, v in sorted(proxy["properties"].items())],
+        }
     return request
 
 
 def _volume_request(name: str, volume: Mapping[str, Any]) -> dict[str, Any]:
     efs = volume["efs"]
-    return {
-        "name": name,
-        "efsVolumeConfiguration": {
-            "fileSystemId": efs["file_system_id"],
-            "rootDirectory": efs["root_directory"],
-            "transitEncryption": "ENABLED" if efs["transit_encryption"] else "DISABLED",
-        },
+    config: dict[str, Any] = {
+        "fileSystemId": efs["file_system_id"],
+        "rootDirectory": efs["root_directory"],
+        "transitEncryption": "ENABLED" if efs["transit_encryption"] else "DISABLED",
     }
+    if efs.get("transit_encryption_port") is not None:
+        config["transitEncryptionPort"] = efs["transit_encryption_port"]
+    auth = efs.get("authorization_config") or {}
+    if auth.get("access_point_id") or auth.get("iam"):
+        config["authorizationConfig"] = {"iam": "ENABLED" if auth["iam"] else "DISABLED"}
+        if auth["access_point_id"]:
+            config["authorizationConfig"]["accessPointId"] = auth["access_point_id"]
+    return {"name": name, "efsVolumeConfiguration": config}
 
 
 def _ecs_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
@@ -472,8 +449,11 @@ class TaskDefinitions(Reconciler):
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
         out = dict(state)
+        mode = str(out.get("network_mode") or "awsvpc")
         if isinstance(out.get("containers"), Mapping):
-            out["containers"] = {n: canonical_container(c) for n, c in out["containers"].items()}
+            out["containers"] = {n: _compared_container(c, mode) for n, c in out["containers"].items()}
+        if out.get("proxy_configuration") is None and "proxy_configuration" in out:
+            out["proxy_configuration"] = {}  # none: compared whole, so one added by hand shows
         if isinstance(out.get("requires_compatibilities"), list):
             out["requires_compatibilities"] = sorted(out["requires_compatibilities"])
         return out
@@ -496,18 +476,25 @@ class TaskDefinitions(Reconciler):
     def _live(
         self, ctx: AwsContext, definition: Mapping[str, Any], tags: dict[str, str], active: int
     ) -> Live:
+        mode = definition.get("networkMode", "bridge")  # ECS's default network mode on Linux
         state = {
             "family": definition["family"],
             "cpu": _int(definition.get("cpu")),
             "memory": _int(definition.get("memory")),
-            "network_mode": definition.get("networkMode"),
-            "requires_compatibilities": sorted(definition.get("requiresCompatibilities", [])),
+            "network_mode": mode,
+            # Without requiresCompatibilities a definition is validated for EC2, the default launch type.
+            "requires_compatibilities": sorted(definition.get("requiresCompatibilities") or ["EC2"]),
+            "runtime_platform": runtime_platform_state(definition.get("runtimePlatform")),
+            "ephemeral_storage": (definition.get("ephemeralStorage") or {}).get(
+                "sizeInGiB", DEFAULT_EPHEMERAL_GIB
+            ),
             "execution_role_arn": definition.get("executionRoleArn", ""),
             "task_role_arn": definition.get("taskRoleArn", ""),
             "containers": {
-                c["name"]: container_state(c, ctx.region) for c in definition["containerDefinitions"]
+                c["name"]: container_state(c, ctx.region, mode) for c in definition["containerDefinitions"]
             },
             "volumes": {v["name"]: volume_state(v) for v in definition.get("volumes", [])},
+            "proxy_configuration": proxy_state(definition.get("proxyConfiguration")),
             "keep_revisions": kept_revisions(tags, active),
         }
         arn = definition["taskDefinitionArn"]
@@ -569,6 +556,12 @@ class TaskDefinitions(Reconciler):
     def _deregister_superseded(ctx: AwsContext, family: str, keep: int) -> None:
         for arn in active_revisions(ctx, family)[1 + keep :]:
             _deregister(ctx, arn)
+
+
+def _compared_container(container: Mapping[str, Any], network_mode: str) -> dict[str, Any]:
+    out = canonical_container(container, network_mode)
+    out.pop("require_pinned_image", None)  # this tool's lint, nothing AWS stores
+    return out
 
 
 def active_revisions(ctx: AwsContext, family: str) -> list[str]:
