@@ -59,6 +59,35 @@ def _protect(text: str) -> str:
     return protected
 
 
+def as_data(value: Any) -> Any:
+    """A variable's value made inert: every `${` in its text becomes the escape `$${`, so text that
+    came from --var, the environment or a default is never read as a template (a password such as
+    `Ab${x}Cd` stays a password); rendering with `unescape=True` gives the original text back."""
+    if isinstance(value, str):
+        return value.replace("${", ESCAPED)
+    if isinstance(value, dict):
+        return {k: as_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_data(v) for v in value]
+    return value
+
+
+def unescaped(value: Any) -> Any:
+    """`value` with every `$${` escape turned back into `${` (for values no reference reaches)."""
+    if isinstance(value, str):
+        return value.replace(ESCAPED, "${")
+    if isinstance(value, dict):
+        return {k: unescaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unescaped(v) for v in value]
+    return value
+
+
+def has_references(value: Any) -> bool:
+    """Whether a string still holds a `${...}` to resolve (escapes `$${` are text, not references)."""
+    return isinstance(value, str) and "${" in value.replace(ESCAPED, _ESCAPE_MARK)
+
+
 def references_in(value: Any) -> list[Reference]:
     """Every resource/lookup reference left in a (nested) value."""
     found: list[Reference] = []
@@ -140,8 +169,8 @@ def _evaluate(expression: str, resolve: Resolver) -> Any:
     expression = expression.strip()
     comparison = _COMPARISON.match(expression)
     if comparison:
-        left = _operand(comparison.group(1), resolve)
-        right = _operand(comparison.group(3), resolve)
+        left = unescaped(_operand(comparison.group(1), resolve))  # values compare, not their escapes
+        right = unescaped(_operand(comparison.group(3), resolve))
         if _is_number(left) and _is_number(right):
             equal = left == right  # 30 == 30.0
         else:

@@ -20,7 +20,16 @@ from ..hints import plain_list, suggestion
 from ..redact import Redactor
 from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
-from .expressions import ExpressionError, Reference, references_in, render, truthy
+from .expressions import (
+    ExpressionError,
+    Reference,
+    as_data,
+    has_references,
+    references_in,
+    render,
+    truthy,
+    unescaped,
+)
 from .fingerprint import add_fingerprints
 from .model import (
     EnvironmentSettings,
@@ -183,7 +192,7 @@ class _Loader:
         removed = self._removed(root, data.get("removed"))
         if self.problems:
             raise self._error()
-        add_fingerprints(self.resources, [str(v.value) for v in self.variables.values() if v.sensitive])
+        add_fingerprints(self.resources, [t for v in self.variables.values() for t in v.secret_texts()])
         chosen = self.environment_settings.get(self.environment or "") or EnvironmentSettings()
         return Spec(
             stack=self.stack,
@@ -204,9 +213,10 @@ class _Loader:
         """Every problem found, with the values of sensitive variables masked: a validator may quote
         the value it refused, and the command's own redactor learns the secrets only from a valid spec."""
         redactor = Redactor(
-            str(v.value)
+            text
             for v in self.variables.values()
-            if v.sensitive and isinstance(v.value, str | int | float)
+            if isinstance(v.value, str | int | float)
+            for text in v.secret_texts()
         )
         return SpecError(
             [
@@ -326,7 +336,12 @@ class _Loader:
                 if not resolved.is_relative_to(self.root_dir):
                     self._problem(root, where, field, f"{match.name} resolves outside the spec's folder")
                     continue
-                if resolved in seen or not resolved.is_file():
+                if resolved in seen:
+                    continue
+                unreadable = _not_a_spec_file(match, resolved)
+                if unreadable:
+                    # Skipping it would make `plan` delete everything that file declared.
+                    self._problem(root, where, field, f"{match.relative_to(self.root_dir)} {unreadable}")
                     continue
                 seen.add(resolved)
                 source = self._read(resolved, display_path(match))
@@ -680,7 +695,8 @@ class _Loader:
             return
         validated = self._validate(source, path, field, lookup.meta.model, config)
         if validated is not None:
-            self.lookups[name] = LookupNode(name, body["kind"], validated, self._location(source, path))
+            location = self._location(source, path)
+            self.lookups[name] = LookupNode(name, body["kind"], unescaped(validated), location)
 
     # ------------------------------------------------------------------------------- resources
     def _section(
@@ -770,7 +786,7 @@ class _Loader:
             return [(key, {"key": key, "value": item}) for key, item in zip(keys, value, strict=True)]
         if isinstance(value, dict):
             return [(str(k), {"key": str(k), "value": v}) for k, v in value.items()]
-        if isinstance(value, str) and "${" in value:
+        if has_references(value):
             self._problem(
                 source,
                 (*path, "for_each"),
@@ -790,7 +806,7 @@ class _Loader:
         if when is None:
             return True
         value = self._substitute(source, (*path, "when"), f"{address}.when", when, each, set())
-        if isinstance(value, str) and "${" in value:
+        if has_references(value):
             self._problem(
                 source,
                 (*path, "when"),
@@ -837,7 +853,7 @@ class _Loader:
         identity = validated.get(reconciler.meta.identity)
         if self._has_failed(source, (*path, reconciler.meta.identity)):
             return None
-        if isinstance(identity, str) and "${" in identity:
+        if has_references(identity):
             self._problem(
                 source,
                 (*path, reconciler.meta.identity),
@@ -1030,7 +1046,7 @@ class _Loader:
                 if var is None:
                     raise _UnknownVariable(ref.parts[1], suggestion(ref.parts[1], self.variables))
                 used_sensitive = used_sensitive or var.sensitive
-                return var.value
+                return as_data(var.value)  # a value is data: never a template
             if ref.root == "stack":
                 return self._stack_value(ref)
             if ref.root == "each":
@@ -1104,6 +1120,17 @@ def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value) if isinstance(value, int | float | str) else repr(value)
+
+
+def _not_a_spec_file(match: Path, resolved: Path) -> str | None:
+    """Why an include match cannot be read as a spec file (None when it is a regular file)."""
+    if match.is_symlink() and not resolved.exists():
+        return "is a broken symbolic link"
+    if resolved.is_dir():
+        return "is a directory, not a spec file"
+    if not resolved.is_file():
+        return "is not a regular file" if resolved.exists() else "cannot be read"
+    return None
 
 
 class _AlreadyReported(Exception):

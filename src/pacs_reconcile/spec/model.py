@@ -147,6 +147,14 @@ class RemovedEntry:
     holds data or was protected (as if named with --allow-destroy)."""
     location: Location
 
+    def secret_texts(self) -> list[str]:
+        """The forms a sensitive value takes in the tool's data: as given, and as the loader keeps
+        it inside unresolved config (every `${` escaped as `$${`, see expressions.as_data)."""
+        if not self.sensitive or self.value in (None, ""):
+            return []
+        text = str(self.value)
+        return [text] if "${" not in text else [text, text.replace("${", "$${")]
+
 
 @dataclass
 class Spec:
@@ -176,11 +184,7 @@ class Spec:
     @property
     def secrets(self) -> list[str]:
         """Every sensitive value, for masking anything the tool prints or writes."""
-        out: list[str] = []
-        for var in self.variables.values():
-            if var.sensitive and var.value not in (None, ""):
-                out.append(str(var.value))
-        return out
+        return [text for var in self.variables.values() for text in var.secret_texts()]
 
     def fingerprint(self) -> str:
         """A digest of everything the spec asks for. Secret values are left out: the digest is
