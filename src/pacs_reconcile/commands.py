@@ -75,7 +75,8 @@ class Session:
 
     def emit_json(self, document: dict[str, Any]) -> None:
         sys.stdout.write(
-            json.dumps(self.redactor.data(document), indent=2, sort_keys=False, default=str) + "\n"
+            json.dumps(self.redactor.data(document), indent=2, sort_keys=False, default=str, allow_nan=False)
+            + "\n"
         )
         sys.stdout.flush()
 
@@ -625,7 +626,7 @@ def drift(
     if report_file is not None:
         from .planfile import write_atomically
 
-        write_atomically(report_file, json.dumps(document, indent=2, sort_keys=True) + "\n")
+        write_atomically(report_file, json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n")
     if publish_metric:
         sent = alerts.publish_metric(ctx, report, metric_namespace)
         document["metric"] = {"namespace": metric_namespace, "datapoints": sent}

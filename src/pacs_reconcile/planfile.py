@@ -29,6 +29,7 @@ from .spec.model import Spec
 SAVED_PLAN_FORMAT = 2
 """2: per-resource live fingerprints and lookup digests (1 had only actions and paths)."""
 PENDING_PATH = "(pending)"
+NOT_A_PLAN = "not a plan saved by `pacs-reconcile plan --out`"
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def save(
             [address, action, list(paths)] for address, action, paths in map(change_signature, plan.changes)
         ],
     }
-    text = json.dumps(saved, indent=2, sort_keys=True) + "\n"
+    text = json.dumps(saved, indent=2, sort_keys=True, allow_nan=False) + "\n"
     if str(path) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -130,13 +131,22 @@ def save(
         write_atomically(path, text)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # json.loads would accept NaN and Infinity
+
+
 def load(path: Path) -> tuple[dict[str, Any], SavedInputs]:
     """The saved plan at `path` (`-`: read from stdin) and what it was made from."""
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_no_constant)
         saved = document["saved_plan"]
         inputs = SavedInputs(saved["spec_path"], saved.get("environment"), dict(saved.get("variables") or {}))
+        _check_shape(document, saved)
+    except RecursionError:  # '[' * 100000: nesting no saved plan has
+        raise UsageError(
+            f"{path}: not a plan saved by `pacs-reconcile plan --out` (nested too deeply)"
+        ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: not a plan saved by `pacs-reconcile plan --out` ({exc})") from None
     return document, inputs
@@ -169,6 +179,27 @@ def check_same_spec(document: dict[str, Any], saved: SavedInputs, spec: Spec, pa
             f"apply it with -f {made_from}, or run plan again"
         )
     raise PlanRefused(f"the spec changed since the plan was made ({here}); run plan again")
+
+
+def _check_shape(document: dict[str, Any], saved: Any) -> None:
+    """The parts `check_still_valid` walks have the types `save` writes (a tampered file is a
+    usage error, not a crash)."""
+    if not isinstance(saved.get("live"), dict) or not isinstance(saved.get("lookups", {}), dict):
+        raise ValueError("saved_plan.live and saved_plan.lookups must be objects")
+    signature = saved.get("signature")
+    if not isinstance(signature, list) or not all(
+        isinstance(s, list) and len(s) == 3 and isinstance(s[2], list) for s in signature
+    ):
+        raise ValueError("saved_plan.signature must be a list of [address, action, paths]")
+    changes = document.get("changes", [])
+    if not isinstance(changes, list) or not all(
+        isinstance(c, dict)
+        and "address" in c
+        and isinstance(c.get("differences", []), list)
+        and all(isinstance(d, dict) and "path" in d for d in c.get("differences", []))
+        for c in changes
+    ):
+        raise ValueError("changes must be a list of objects with an address and differences")
 
 
 def check_still_valid(document: dict[str, Any], fresh: Plan, redactor: Redactor | None = None) -> None:

@@ -12,9 +12,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges
@@ -31,9 +31,38 @@ def is_unresolved(value: Any) -> bool:
 
 
 class SpecModel(BaseModel):
-    """Base of every kind's spec model: unknown keys are errors, field docs feed the schema."""
+    """Base of every kind's spec model: unknown keys are errors, field docs feed the schema.
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True)
+    Numbers are strict: NaN and infinities are refused (no AWS API takes them, and a plan holding
+    one never converges and cannot be written as JSON), and true/false is not a number (pydantic
+    would read `evaluation_periods: true` as 1)."""
+
+    model_config = ConfigDict(
+        extra="forbid", validate_default=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field_info = cls.model_fields.get(info.field_name or "")
+        if field_info is not None and _holds_boolean_number(field_info.annotation, value):
+            raise ValueError("must be a number, not true/false")
+        return value
+
+
+def _numeric_only(annotation: Any) -> bool:
+    """Whether a field's type accepts numbers but not booleans (int, float, their optionals)."""
+    args = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
+    return bool(args) and all(a in (int, float) for a in args)
+
+
+def _holds_boolean_number(annotation: Any, value: Any) -> bool:
+    if isinstance(value, bool):
+        return _numeric_only(annotation)
+    if isinstance(value, list) and get_origin(annotation) is list:
+        (item,) = get_args(annotation) or (Any,)
+        return any(_holds_boolean_number(item, v) for v in value)
+    return False
 
 
 @dataclass(frozen=True)

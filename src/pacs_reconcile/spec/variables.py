@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from ..hints import plain_list, suggestion
 from .model import Variable
+from .yamlsrc import YamlProblem, read_text
 
 TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -100,6 +100,8 @@ def check_value(decl: Declaration, value: Any, field: str) -> Any:
         raise VariableProblem(field, f"must be of type {decl.type}, got a boolean")
     if not isinstance(value, expected):
         raise VariableProblem(field, f"must be of type {decl.type}, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise VariableProblem(field, "must be a finite number")
     if decl.allowed is not None and value not in decl.allowed:
         raise VariableProblem(
             field,
@@ -112,13 +114,15 @@ def check_value(decl: Declaration, value: Any, field: str) -> Any:
 
 
 def parse_cli_value(decl: Declaration, text: str) -> Any:
-    """Turn a --var or environment string into the declared type."""
+    """Turn a --var or environment string into the declared type, with the guards of a spec
+    file: integers are plain decimal digits (YAML 1.1 would read `0x1e`, `010` and `1:30` as 30, 8
+    and 90), numbers are finite, and `!!` tags are refused."""
     if decl.type == "str":
         return check_value(decl, text, "")  # still one of `allowed`, when declared
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise VariableProblem("", f"cannot read {text!r} as {decl.type}") from None
+        value = read_text(text)
+    except YamlProblem as exc:
+        raise VariableProblem("", f"cannot read the value as {decl.type}: {exc.diagnostic.message}") from None
     if decl.type == "float" and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     return check_value(decl, value, "")

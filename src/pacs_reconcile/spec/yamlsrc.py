@@ -8,7 +8,9 @@ errors, and each mapping key's line and column are kept for error messages.
 from __future__ import annotations
 
 import functools
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,16 @@ def read_yaml(path: Path, display: str) -> SourceFile:
                 f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
             )
         ) from None
+    return _parse(path, display, text)
+
+
+def read_text(text: str, display: str = "--var") -> Any:
+    """Parse one YAML value given on the command line or in the environment, with the same
+    guards as a spec file; raises YamlProblem."""
+    return _parse(Path(display), display, text).data
+
+
+def _parse(path: Path, display: str, text: str) -> SourceFile:
     lines = text.splitlines()
     source = SourceFile(path, display, None, lines=lines)
     try:
@@ -232,7 +244,11 @@ class _Builder:
                 self.source.locations.setdefault((*path, index), _pos(item))
                 out.append(self.build(item, (*path, index)))
             return out
-        return self.loader.construct_object(node, deep=True)
+        value = self.loader.construct_object(node, deep=True)
+        problem = scalar_problem(node.tag, node.value, value)
+        if problem:
+            raise self._fail(node, problem, dotted(path))
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
         if id(node) not in self.merged:
@@ -273,6 +289,34 @@ def display_path(path: Path) -> str:
         if absolute.is_relative_to(folder):
             return str(absolute.relative_to(folder))
     return str(absolute)
+
+
+DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
+SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    INT_TAG,
+    FLOAT_TAG,
+}
+
+
+def scalar_problem(tag: str, text: str, value: Any) -> str | None:
+    """Why a constructed scalar is refused, or None. Strict on purpose: YAML 1.1 reads `0x1e`,
+    `010` (octal) and `1:30` (base 60) as numbers, `.nan`/`.inf` as floats no AWS API takes, and
+    `!!binary` as bytes; each would reach AWS as something other than what the file shows.
+    Checked on the composed node, so it holds whichever loader (pure Python or libyaml) built it."""
+    if tag not in SCALAR_TAGS:
+        shown = tag.replace("tag:yaml.org,2002:", "!!")
+        return f"unsupported YAML tag {shown!r}: write plain text, numbers, true/false or null"
+    if tag == INT_TAG and not DECIMAL_INT.match(text.strip()):
+        return f"write integers as plain decimal digits (YAML reads {text!r} as {value})"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number (.nan and .inf are not accepted)"
+    return None
 
 
 def dotted(path: PathKey) -> str:

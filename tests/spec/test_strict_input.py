@@ -1,0 +1,186 @@
+"""Strict input: non-finite numbers, loose YAML/--var coercions and hostile plan files.
+
+- `.nan`/`.inf` are refused wherever they are written (spec, --var, a quoted "nan" in a number
+  field, a saved plan), and every JSON document the tool writes is strict JSON.
+- A bool is not a number, `!!binary` is not text, and integers are plain decimal digits
+  (YAML 1.1 would read `0x1e`, `010` and `1:30` as 30, 8 and 90).
+- A saved plan nested 100,000 levels deep, or of the wrong shape, is an invalid-input error
+  (exit 3), not a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pacs_reconcile.cli import app
+from pacs_reconcile.commands import GlobalOptions, Session
+from pacs_reconcile.errors import UsageError
+from pacs_reconcile.planfile import load as load_plan
+
+from .test_loader import load, make_spec, problems
+
+ALARM = """\
+variables:
+  days: {type: int, default: 30}
+  ratio: {type: float, default: 0.5}
+  enabled: {type: bool, default: true}
+alarms:
+  high:
+    name: high
+    metric: {name: Errors, namespace: PACS, statistic: Sum, period: 300}
+    threshold: THRESHOLD
+    comparison: GreaterThanThreshold
+    evaluation_periods: PERIODS
+log_groups:
+  app: {name: /pacs/app, retention_days: "${var.days}"}
+"""
+
+
+def alarm_spec(tmp_path: Path, threshold: str = "10", periods: str = "2") -> Path:
+    return make_spec(tmp_path, ALARM.replace("THRESHOLD", threshold).replace("PERIODS", periods))
+
+
+# Non-finite numbers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", [".nan", ".NaN", ".inf", "-.inf", "+.Inf"])
+def test_a_non_finite_number_in_the_spec_is_refused_where_it_is_written(tmp_path: Path, written: str) -> None:
+    assert problems(alarm_spec(tmp_path, threshold=written)) == [
+        "monitoring.yaml:12:16: alarms.high.threshold: must be a finite number "
+        "(.nan and .inf are not accepted)"
+    ]
+
+
+@pytest.mark.parametrize("written", ['"nan"', '"inf"', '"-Infinity"', "1e999"])
+def test_text_that_reads_as_a_non_finite_number_is_refused(tmp_path: Path, written: str) -> None:
+    (problem,) = problems(alarm_spec(tmp_path, threshold=written))
+    assert problem.startswith("monitoring.yaml:12:5: alarms.high.threshold: ")
+    assert "finite number" in problem
+
+
+@pytest.mark.parametrize("value", ["nan", ".nan", "inf", "-.inf", "1e999", "1.0e999", "Infinity"])
+def test_a_non_finite_float_variable_is_refused(tmp_path: Path, value: str) -> None:
+    (problem,) = problems(alarm_spec(tmp_path), cli={"ratio": value})
+    assert problem.startswith("--var: ratio: ")
+
+
+def test_json_output_is_always_strict(capsys: pytest.CaptureFixture[str]) -> None:
+    session = Session(GlobalOptions(), json_output=True)
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        session.emit_json({"threshold": math.nan})
+    assert "NaN" not in capsys.readouterr().out
+
+
+def test_a_saved_plan_holding_nan_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text('{"saved_plan": {"spec_path": "m.yaml", "live": {}, "signature": []}, "x": NaN}')
+    with pytest.raises(UsageError, match="NaN is not JSON"):
+        load_plan(path)
+
+
+# Strict types ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", ["true", "false", "yes"])
+def test_a_boolean_is_not_a_number(tmp_path: Path, written: str) -> None:
+    assert problems(alarm_spec(tmp_path, periods=written)) == [
+        "monitoring.yaml:14:5: alarms.high.evaluation_periods: must be a number, not true/false"
+    ]
+
+
+def test_a_boolean_threshold_is_not_a_number_either(tmp_path: Path) -> None:
+    assert problems(alarm_spec(tmp_path, threshold="true")) == [
+        "monitoring.yaml:12:5: alarms.high.threshold: must be a number, not true/false"
+    ]
+
+
+def test_binary_is_not_text(tmp_path: Path) -> None:
+    path = make_spec(tmp_path, "log_groups:\n  app: {name: !!binary L3BhY3MvYXBw}\n")
+    assert problems(path) == [
+        "monitoring.yaml:5:15: log_groups.app.name: unsupported YAML tag '!!binary': "
+        "write plain text, numbers, true/false or null"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as"), [("0x1e", 30), ("010", 8), ("1:30", 90), ("1_0", 10), ("0b11", 3)]
+)
+def test_integers_in_the_spec_are_plain_decimal(tmp_path: Path, written: str, read_as: int) -> None:
+    assert problems(alarm_spec(tmp_path, periods=written)) == [
+        f"monitoring.yaml:14:25: alarms.high.evaluation_periods: write integers as plain decimal digits "
+        f"(YAML reads {written!r} as {read_as})"
+    ]
+
+
+@pytest.mark.parametrize(("value", "read_as"), [("0x1e", 30), ("030", 24), ("1_000", 1000), ("1:30", 90)])
+def test_int_variables_take_plain_decimal_integers_only(tmp_path: Path, value: str, read_as: int) -> None:
+    assert problems(alarm_spec(tmp_path), cli={"days": value}) == [
+        f"--var: days: cannot read the value as int: write integers as plain decimal digits "
+        f"(YAML reads {value!r} as {read_as})"
+    ]
+
+
+@pytest.mark.parametrize(("value", "got"), [("3e1", "str"), ("30.0", "float"), ("true", "a boolean")])
+def test_int_variables_take_no_other_kind_of_value(tmp_path: Path, value: str, got: str) -> None:
+    assert problems(alarm_spec(tmp_path), cli={"days": value}) == [
+        f"--var: days: must be of type int, got {got}"
+    ]
+
+
+def test_plain_values_still_read(tmp_path: Path) -> None:
+    spec = load(alarm_spec(tmp_path), cli={"days": "+30", "ratio": "2", "enabled": "false"})
+    assert spec.variables["days"].value == 30
+    assert spec.variables["ratio"].value == 2.0
+    assert spec.variables["enabled"].value is False
+    assert spec.resources["log_groups.app"].config["retention_days"] == 30
+
+
+def test_binary_is_not_a_value_from_the_command_line(tmp_path: Path) -> None:
+    assert problems(alarm_spec(tmp_path), cli={"days": "!!binary MzA="}) == [
+        "--var: days: cannot read the value as int: unsupported YAML tag '!!binary': "
+        "write plain text, numbers, true/false or null"
+    ]
+
+
+def test_list_variables_refuse_what_the_spec_refuses(tmp_path: Path) -> None:
+    path = make_spec(tmp_path, "variables:\n  ids: {type: list, default: []}\n")
+    (problem,) = problems(path, cli={"ids": "[1, .nan]"})
+    assert (
+        problem == "--var: ids: cannot read the value as list: must be a finite number "
+        "(.nan and .inf are not accepted)"
+    )
+
+
+# Hostile plan files ------------------------------------------------------------------------------
+
+
+def _apply(plan_file: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["--no-color", "apply", str(plan_file)])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        "{" * 100_000,
+        '{"a":' * 50_000,
+        "[]",
+        '{"saved_plan": {"spec_path": "m.yaml", "live": [], "signature": []}}',
+        '{"saved_plan": {"spec_path": "m.yaml", "live": {}, "signature": 5}}',
+        '{"saved_plan": {"spec_path": "m.yaml", "live": {}, "signature": []}, "changes": [1]}',
+    ],
+)
+def test_a_hostile_plan_file_is_invalid_input_not_a_crash(tmp_path: Path, text: str) -> None:
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(text)
+    code, output = _apply(plan_file)
+    assert code == 3, output
+    assert "not a plan saved by `pacs-reconcile plan --out`" in output
+    assert "Traceback" not in output and "bug" not in output
+    assert json.dumps  # documents are parsed with the standard library only
