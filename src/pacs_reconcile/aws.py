@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+from xml.etree import ElementTree
 
 if TYPE_CHECKING:  # boto3 is imported lazily so `--help` and `validate` stay fast.
     import boto3
@@ -54,6 +55,25 @@ class CallStats:
 
     def mutating(self) -> dict[str, int]:
         return {k: v for k, v in self.calls.items() if is_mutating(k.split(".", 1)[1])}
+
+
+XML_PROTOCOLS = ("query", "ec2", "rest-xml")
+
+
+def blank_unparseable_server_error(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    """A 5xx answered with a body that is not the protocol's XML (a proxy's or load balancer's HTML
+    page) is made a bodiless 5xx, which botocore parses as a generic error and retries like any
+    5xx. Left alone, the XML parser raises ResponseParserError, which botocore never retries: a
+    read failed on the first such page while JSON services retried it."""
+    if response_dict.get("status_code", 0) < 500:
+        return
+    if operation_model.service_model.resolved_protocol not in XML_PROTOCOLS:
+        return  # botocore's JSON parsers read a non-JSON error body as its message
+    body = response_dict.get("body") or b""
+    try:
+        ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        response_dict["body"] = b""
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,7 @@ class AwsContext:
         events.register("before-send.*.*", self._on_before_send)
         events.register("after-call.*.*", self._on_after_call)
         events.register("after-call-error.*.*", self._on_after_call)
+        events.register("before-parse.*.*", blank_unparseable_server_error)
 
     def _assume_role(self) -> None:
         """Swap the session's credentials for the role's: botocore's own assume-role provider
