@@ -131,6 +131,9 @@ def _facts(meta: KindMeta) -> list[str]:
             "Stateful",
             "yes: kept when removed from the spec, unless named with `--allow-destroy`"
             if meta.stateful
+            else f"when {meta.stateful_when}: kept when removed from the spec, unless named with "
+            "`--allow-destroy`"
+            if meta.stateful_when
             else "no",
         ),
         (

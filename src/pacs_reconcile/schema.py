@@ -341,6 +341,11 @@ def describe_kind(meta: KindMeta) -> str:
         facts.append("Not taggable: owned through its parent.")
     if meta.stateful:
         facts.append("Holds data: never deleted unless the command names it (--allow-destroy).")
+    elif meta.stateful_when:
+        facts.append(
+            f"When {meta.stateful_when}, it holds data: never deleted unless the command names it "
+            "(--allow-destroy)."
+        )
     if meta.attributes:
         refs = ", ".join(f"`{a}`" for a in meta.attributes)
         facts.append(f"Referenceable attributes: {refs}.")

@@ -377,7 +377,7 @@ class _Planner:
                 "lifecycle.prevent_destroy is set"
                 if node.lifecycle.prevent_destroy
                 else "it holds data"
-                if meta.stateful
+                if reconciler.holds_data(live)
                 else ""
             )
             if protected and not self._allowed(change):
@@ -488,7 +488,8 @@ class _Planner:
     def _deletion(
         self, change: Change, reconciler: Reconciler, prevent: bool, undeclared: bool = False
     ) -> Change:
-        if (reconciler.meta.stateful or prevent) and not self._allowed(change):
+        holds_data = reconciler.holds_data(change.live)
+        if (holds_data or prevent) and not self._allowed(change):
             reasons = []
             if prevent:
                 reasons.append(
@@ -496,7 +497,7 @@ class _Planner:
                     if undeclared
                     else "lifecycle.prevent_destroy is set"
                 )
-            if reconciler.meta.stateful:
+            if holds_data:
                 reasons.append("it holds data")
             why = " and ".join(reasons)
             change.action = Action.RETAINED

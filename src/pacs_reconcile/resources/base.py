@@ -82,6 +82,9 @@ class KindMeta:
     taggable: bool = True
     stateful: bool = False
     """Holds data: never deleted unless the command names it."""
+    stateful_when: str | None = None
+    """For a kind where only some resources hold data: which ones, in words (docs and schema);
+    the reconciler's `holds_data` tells them apart."""
     parent: str | None = None
     """The parent kind for a child kind (declared nested under the parent)."""
     sensitive_fields: frozenset[str] = frozenset()
@@ -154,6 +157,11 @@ class Reconciler(ABC):
         files next to the spec (e.g. a code bundle's hash). Paths are relative to `base_dir` and must
         stay inside it. Raise ValueError for a problem; it is reported at the entry's location."""
         return config
+
+    def holds_data(self, live: Live | None) -> bool:
+        """Whether deleting or replacing this resource would lose data only it holds (then it is
+        kept unless the command names it). Per resource, for kinds where only some do."""
+        return self.meta.stateful
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
         """Put a spec-shaped state into canonical form; applied to desired and live alike."""

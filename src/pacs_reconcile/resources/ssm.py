@@ -108,7 +108,13 @@ class Parameters(Reconciler):
         force_new=frozenset({"name"}),
         taggable=True,
         sensitive_fields=frozenset({"value"}),
+        stateful_when="its type is SecureString",
     )
+
+    def holds_data(self, live: Live | None) -> bool:
+        """A SecureString holds a secret that often exists nowhere else (a generated password):
+        like a log group, it is kept when removed from the spec unless the command names it."""
+        return live is not None and live.state.get("type") == "SecureString"
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         owned = owned_of(ctx, scope.stack, "ssm", "parameter/")
