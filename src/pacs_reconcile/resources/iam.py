@@ -81,8 +81,28 @@ def check_path(value: str) -> str:
     return value
 
 
-def check_document(document: dict[str, Any], limit: int | None = None) -> dict[str, Any]:
-    """A policy document's shape: statements that each allow or deny, within IAM's size limit."""
+POLICY_VERSIONS = ("2012-10-17", "2008-10-17")
+"""The policy language versions IAM accepts (IAM JSON policy reference, "Version":
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html)."""
+_ACTION = re.compile(r"[A-Za-z0-9-]+:[A-Za-z0-9*?]+")
+"""`service:action`, wildcards allowed in the action part ("Action" element:
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html);
+a bare "*" is every action."""
+
+
+def check_document(
+    document: dict[str, Any], limit: int | None = None, *, trust: bool = False
+) -> dict[str, Any]:
+    """A policy document as IAM will accept it, so `validate` refuses what AWS would refuse at apply:
+    a known Version, statements that each allow or deny, actions written `service:action`, and
+    (identity policies) a Resource or NotResource and no Principal, or (a role's trust policy, a
+    resource-based policy) a Principal. Source: the IAM JSON policy element reference,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html ("Resource":
+    identity-based policy statements must include Resource or NotResource; "Principal": it is
+    required in a role trust policy and cannot be used in an identity-based policy)."""
+    version = document.get("Version")
+    if version is not None and version not in POLICY_VERSIONS and not is_unresolved(version):
+        raise ValueError(f"Version must be {' or '.join(POLICY_VERSIONS)} (the policy language version)")
     statements = document.get("Statement")
     if statements is None:
         raise ValueError("a policy document needs a 'Statement'")
@@ -92,14 +112,50 @@ def check_document(document: dict[str, Any], limit: int | None = None) -> dict[s
     for index, statement in enumerate(items):
         if not isinstance(statement, Mapping):
             raise ValueError(f"Statement[{index}] must be a mapping")
-        effect = statement.get("Effect")
-        if effect not in ("Allow", "Deny") and not is_unresolved(effect):
-            raise ValueError(f"Statement[{index}].Effect must be Allow or Deny")
+        _check_statement(f"Statement[{index}]", statement, trust)
     text = json.dumps(document, separators=(",", ":"))
     # A ${...} reference is not its value yet: its size is checked by AWS.
     if limit is not None and "${" not in text and len(text) > limit:
         raise ValueError(f"is {len(text)} characters without whitespace; IAM allows at most {limit}")
     return document
+
+
+def _check_statement(where: str, statement: Mapping[str, Any], trust: bool) -> None:
+    effect = statement.get("Effect")
+    if effect not in ("Allow", "Deny") and not is_unresolved(effect):
+        raise ValueError(f"{where}.Effect must be Allow or Deny")
+    action = _one_of(where, statement, "Action", "NotAction")
+    for index, item in enumerate(action if isinstance(action, list) else [action]):
+        if not isinstance(item, str) or not (item == "*" or _ACTION.fullmatch(item) or is_unresolved(item)):
+            raise ValueError(
+                f"{where}.{_present(statement, 'Action', 'NotAction')}[{index}]: {item!r} is not an action "
+                "written service:action (e.g. logs:PutLogEvents, s3:Get*) or *"
+            )
+    principal = _present(statement, "Principal", "NotPrincipal")
+    if trust:
+        if principal is None:
+            raise ValueError(f"{where} needs a Principal: who may assume the role")
+        return
+    if principal is not None:
+        raise ValueError(f"{where}.{principal}: an identity policy names no principal (the role is it)")
+    _one_of(where, statement, "Resource", "NotResource")
+
+
+def _present(statement: Mapping[str, Any], *names: str) -> str | None:
+    return next((name for name in names if name in statement), None)
+
+
+def _one_of(where: str, statement: Mapping[str, Any], name: str, negated: str) -> Any:
+    """The value of `name` or `negated`: exactly one of the two, not empty."""
+    if name in statement and negated in statement:
+        raise ValueError(f"{where} has both {name} and {negated}: use one")
+    key = _present(statement, name, negated)
+    if key is None:
+        raise ValueError(f"{where} needs {name} (or {negated})")
+    value = statement[key]
+    if value in ([], "", None):
+        raise ValueError(f"{where}.{key} is empty")
+    return value
 
 
 def document_of(value: Any) -> dict[str, Any]:
@@ -254,7 +310,7 @@ class RoleSpec(SpecModel):
     @field_validator("assume_role_policy")
     @classmethod
     def _valid_trust(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return check_document(value)
+        return check_document(value, trust=True)
 
 
 @register
