@@ -4,8 +4,8 @@ must end in an empty plan, with no resource existing twice (file systems by crea
 definition revisions, subscriptions, Lambda permissions, IAM policy versions, security groups,
 mount targets) and none left without the owner tag (tags go in the create call).
 
-A kill just after the apply lock was taken leaves the lock: the rerun then exits 1 naming it, and
-the operator's path (`force-unlock ID`, then apply) is what the test takes.
+A kill leaves the apply lock behind: the rerun on the same host finds its holder's process gone and
+takes it over at once, naming it (elsewhere the lease lapses within a minute).
 
 SIGINT (Ctrl-C): the calls in flight finish, nothing new starts, the summary says what was done,
 the lock is released and the exit code is 130; a second Ctrl-C stops at once, still releasing the
@@ -200,6 +200,24 @@ def test_sigkill_at_any_point_of_an_apply_then_apply_again_converges(
         assert_converged(emulator, spec_dir)
         report.append(f"{mode}:{number} -> {', '.join(steps)}")
     print(f"\n{len(points)} kill points:\n  " + "\n  ".join(report))
+
+
+def test_an_apply_killed_holding_the_lock_is_taken_over_by_the_next_apply_at_once(
+    emulator: Emulator, spec_dir: Path
+) -> None:
+    """SIGKILL just after the lock was taken (and again a few changes in): the rerun, on the same
+    host, finds the holder's process gone and takes the lock over at once, naming it."""
+    for point in ("after:1", "after:9"):
+        emulator.reset()
+        killed = run_cli(emulator, spec_dir, "apply", "--auto-approve", PACS_TEST_KILL_AT=point)
+        assert killed.code == -signal.SIGKILL, (point, killed.stderr)
+        left = _lock(emulator)
+        assert left is not None
+        again = run_cli(emulator, spec_dir, "apply", "--auto-approve")
+        assert again.code == 0, again.stdout[-2000:] + again.stderr
+        assert f"took over the lock of {left['who']} (pid {left['pid']}" in again.stderr
+        assert f"its process {left['pid']} on this host is gone" in again.stderr
+        assert_converged(emulator, spec_dir)
 
 
 def test_ctrl_c_finishes_what_is_in_flight_reports_it_and_exits_130(

@@ -4,12 +4,23 @@ The lock is the SSM parameter /pacs-reconcile/<stack>/lock in the stack's region
 if absent (PutParameter without Overwrite is atomic: exactly one creator wins). Its value says who
 holds it: {"id", "who", "pid", "operation", "when", "expires"}. `plan` and `drift` never take it.
 
-The holder renews `expires` while it works (a heartbeat thread), so a lock expires only when its
-holder died (SIGKILL, a lost machine). An expired lock may be taken over. SSM has no conditional
-delete, so taking over goes through a second parameter, /pacs-reconcile/<stack>/takeover/<id>,
-created only if absent: of the runs that find the same expired lock, only the one that creates
-it may delete that lock (after checking it is still the expired one) and then create its own.
-`force-unlock ID` removes the lock only when ID is the one it holds.
+The lock is a short lease (60 s) that its holder renews every 20 s from a heartbeat thread while it
+works; every renewal overwrites the parameter, which bumps its SSM `Version`. A holder that died
+(SIGKILL, a cancelled CI job, a lost machine) stops renewing, and its lease lapses:
+
+- on the same host, a holder whose process is gone is taken over at once;
+- the lease's version has not moved for a whole lease, timed on the waiting run's own clock (so a
+  holder's clock, however wrong, cannot make a live lease look dead); a run that finds a lease
+  whose expiry looks past waits for that one lease even with --lock-timeout 0;
+- AWS's own clock says so: the time of the last renewal (the parameter's LastModifiedDate) against
+  the current time of the same response (its Date header), both read from AWS;
+- the expiry the holder wrote is past by more than any two clocks that AWS accepts requests from
+  can differ (a request is refused when its clock is about 15 minutes off AWS's).
+
+SSM has no conditional delete, so taking over goes through a second parameter,
+/pacs-reconcile/<stack>/takeover/<id>, created only if absent: of the runs that find the same lapsed
+lease, only the one that creates it may delete that lease (after checking it is still the same
+version) and then create its own. `force-unlock ID` removes the lock only when ID is the one it holds.
 
 The parameters carry no owner tag on purpose: the ssm_parameters kind prunes what carries it.
 """
@@ -28,15 +39,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ..aws import AwsContext
 from ..errors import ErrorType, ReconcileError
 
-LOCK_TTL_SECONDS = 600.0
-"""How long a lock outlives its last renewal: after that its holder is presumed dead."""
-RENEW_EVERY_SECONDS = 120.0
-"""The holder pushes `expires` forward this often (well inside the TTL)."""
+LOCK_TTL_SECONDS = 60.0
+"""How long a lease outlives its last renewal: after that its holder is presumed dead."""
+RENEW_EVERY_SECONDS = 20.0
+"""The holder renews this often: two renewals may fail before the lease lapses."""
+MAX_CLOCK_SKEW_SECONDS = 1800.0
+"""Two machines that AWS accepts signed requests from have clocks within about 15 minutes of AWS's
+each (https://aws.amazon.com/blogs/developer/clock-skew-correction/), so within 30 minutes of one
+another: an expiry further in the past than that is past for the holder too."""
 POLL_SECONDS = 2.0
 """How often a waiting run (--lock-timeout) checks the lock again."""
 MAX_POLLS = 100_000
@@ -86,6 +102,10 @@ class LockInfo:
     def expired(self, now: float) -> bool:
         return _parse_time(self.expires) <= now
 
+    @property
+    def host(self) -> str:
+        return self.who.rpartition("@")[2]
+
     def describe(self) -> str:
         return (
             f"{self.who} (pid {self.pid}, {self.operation} since {self.when}, "
@@ -125,6 +145,44 @@ def _code(exc: BaseException) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
+@dataclass(frozen=True)
+class _Lease:
+    info: LockInfo
+    version: int
+    """The parameter's SSM version: every renewal moves it."""
+    aws_age: float | None
+    """Seconds since the last renewal by AWS's clock (None when the response did not tell)."""
+
+
+def _aws_age(response: dict[str, Any], parameter: dict[str, Any]) -> float | None:
+    """Now minus the last renewal, both as AWS's clock tells them (the response's Date header and
+    the parameter's LastModifiedDate): no local clock takes part."""
+    modified = parameter.get("LastModifiedDate")
+    date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    if not isinstance(modified, datetime) or not date:
+        return None
+    try:
+        now = parsedate_to_datetime(str(date))
+    except (TypeError, ValueError):
+        return None
+    if now.tzinfo is None or modified.tzinfo is None:
+        return None
+    # Date has whole seconds: one second of slack keeps a fresh renewal from looking older.
+    return (now - modified).total_seconds() - 1.0
+
+
+def _process_exists(pid: int) -> bool:
+    if pid <= 0:
+        return True  # not a pid we can judge: never take over on its account
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, as another user's
+        return True
+    return True
+
+
 class StackLock:
     """The lock of one stack in the context's region. Thread-safe for one holder."""
 
@@ -152,16 +210,25 @@ class StackLock:
     # ------------------------------------------------------------------------------- reading
     def current(self) -> LockInfo | None:
         """Who holds the lock now (None: nobody). Raises LockError for a value we did not write."""
-        value = self._value(self.name)
-        if value is None:
-            return None
-        info = LockInfo.from_json(value)
+        seen = self._observe()
+        return seen.info if seen is not None else None
+
+    def _observe(self) -> _Lease | None:
+        """The lease as it is now: its value, SSM version and age by AWS's clock (None: no lock)."""
+        try:
+            response = self._ssm.get_parameter(Name=self.name)
+        except Exception as exc:
+            if _code(exc) == "ParameterNotFound":
+                return None
+            raise
+        parameter = response["Parameter"]
+        info = LockInfo.from_json(str(parameter["Value"]))
         if info is None:
             raise LockError(
                 f"the SSM parameter {self.name} does not hold a lock this tool wrote; "
                 "remove it by hand if no apply is running"
             )
-        return info
+        return _Lease(info, int(parameter.get("Version", 0)), _aws_age(response, parameter))
 
     def _value(self, name: str) -> str | None:
         try:
@@ -172,29 +239,63 @@ class StackLock:
             raise
 
     # ------------------------------------------------------------------------------- taking
-    def acquire(self, timeout: float, operation: str) -> LockInfo:
-        """Take the lock, waiting up to `timeout` seconds for its holder; LockHeld when it does not
-        come free in time."""
-        deadline = self.clock() + max(0.0, timeout)
+    def acquire(self, timeout: float, operation: str, say: Callable[[str], None] | None = None) -> LockInfo:
+        """Take the lock, waiting up to `timeout` seconds for its holder (and, when the lease looks
+        lapsed, for one lease); LockHeld when it does not come free in time. `say` is told when a
+        dead holder's lease is taken over, naming it."""
+        started = self.clock()
+        deadline = started + max(0.0, timeout)
+        watched: tuple[str, int] | None = None
+        watched_since = started
+        first_seen: dict[str, float] = {}
         for attempt in range(MAX_POLLS):
             mine = self._new_info(operation)
             if self._create(self.name, mine.to_json()):
                 self.held = mine
                 return mine
-            holder = self.current()
-            if holder is not None and holder.id == mine.id:
+            lease = self._observe()
+            if lease is not None and lease.info.id == mine.id:
                 self.held = mine  # our create went through; its response was lost and the retry refused
                 return mine
-            if holder is None and attempt == 0:
-                continue  # released between our create and our read: try again at once
-            if holder is not None and holder.expired(self.clock()) and self._take_over(holder, mine):
-                self.held = mine
-                return mine
-            remaining = deadline - self.clock()
+            if lease is None:
+                if attempt == 0:
+                    continue  # released between our create and our read: try again at once
+                holder = None
+            else:
+                holder = lease.info
+                now = self.clock()
+                if (holder.id, lease.version) != watched:
+                    watched, watched_since = (holder.id, lease.version), now
+                lapsed = self._lapsed(lease, now - watched_since)
+                if lapsed and self._take_over(lease, mine):
+                    self.held = mine
+                    if say is not None:
+                        say(f"took over the lock of {holder.describe()}: {lapsed}")
+                    return mine
+            limit = deadline
+            if holder is not None and holder.expired(self.clock()):
+                # Past its expiry by our clock, which may be wrong: watch it for one lease.
+                limit = max(
+                    deadline, first_seen.setdefault(holder.id, watched_since) + self.ttl + POLL_SECONDS
+                )
+            remaining = limit - self.clock()
             if remaining <= 0:
                 raise LockHeld(self._held_message(holder, timeout))
             self.sleep(min(POLL_SECONDS, remaining))
         raise LockHeld(f"gave up waiting for the lock {self.name} after {MAX_POLLS} attempts")
+
+    def _lapsed(self, lease: _Lease, unchanged_for: float) -> str | None:
+        """Why the lease's holder is dead, or None while it may be alive."""
+        holder = lease.info
+        if holder.host == socket.gethostname() and not _process_exists(holder.pid):
+            return f"its process {holder.pid} on this host is gone"
+        if unchanged_for >= self.ttl:
+            return f"it was not renewed for {unchanged_for:.0f}s (version {lease.version} unchanged)"
+        if lease.aws_age is not None and lease.aws_age > self.ttl:
+            return f"it was last renewed {lease.aws_age:.0f}s ago by AWS's clock"
+        if _parse_time(holder.expires) < self.clock() - MAX_CLOCK_SKEW_SECONDS:
+            return f"it expired at {holder.expires}"
+        return None
 
     def _new_info(self, operation: str) -> LockInfo:
         now = self.clock()
@@ -223,14 +324,15 @@ class StackLock:
             if _code(exc) != "ParameterNotFound":
                 raise
 
-    def _take_over(self, expired: LockInfo, mine: LockInfo) -> bool:
-        """Replace an expired lock, unless another run is doing so (it holds the takeover mark)."""
-        mark = takeover_name(self.stack, expired.id)
+    def _take_over(self, lapsed: _Lease, mine: LockInfo) -> bool:
+        """Replace a lapsed lease, unless another run is doing so (it holds the takeover mark) or
+        the holder renewed it meanwhile (its version moved)."""
+        mark = takeover_name(self.stack, lapsed.info.id)
         if not self._create(mark, mine.to_json()):
             return False
         try:
-            now = self.current()
-            if now is None or now.id != expired.id:
+            now = self._observe()
+            if now is None or (now.info.id, now.version) != (lapsed.info.id, lapsed.version):
                 return False  # renewed, released or already replaced: not ours to touch
             self._delete(self.name)
             if self._create(self.name, mine.to_json()):
@@ -300,7 +402,7 @@ def stack_lock(
 ) -> Iterator[LockInfo]:
     """Hold the stack's lock for the block, renewing it; released on success, error and Ctrl-C."""
     lock = StackLock(ctx, stack)
-    info = lock.acquire(timeout, operation)
+    info = lock.acquire(timeout, operation, warn)
     stop = threading.Event()
     lost: list[str] = []
 
