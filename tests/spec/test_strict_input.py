@@ -70,7 +70,7 @@ def test_a_non_finite_float_variable_is_refused(tmp_path: Path, value: str) -> N
 
 
 def test_json_output_is_always_strict(capsys: pytest.CaptureFixture[str]) -> None:
-    session = Session(GlobalOptions(), json_output=True)
+    session = Session(GlobalOptions(), output_format="json")
     with pytest.raises(ValueError, match="not JSON compliant"):
         session.emit_json({"threshold": math.nan})
     assert "NaN" not in capsys.readouterr().out

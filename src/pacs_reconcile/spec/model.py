@@ -133,6 +133,14 @@ class Variable:
     """Environments where the default is a placeholder: apply refuses until something sets it."""
     from_env: str | None = None
 
+    def secret_texts(self) -> list[str]:
+        """The forms a sensitive value takes in the tool's data: as given, and as the loader keeps
+        it inside unresolved config (every `${` escaped as `$${`, see expressions.as_data)."""
+        if not self.sensitive or self.value in (None, ""):
+            return []
+        text = str(self.value)
+        return [text] if "${" not in text else [text, text.replace("${", "$${")]
+
 
 @dataclass(frozen=True)
 class RemovedEntry:
@@ -146,14 +154,6 @@ class RemovedEntry:
     """False: release it (the tool's tags come off, the resource stays). True: delete it even if it
     holds data or was protected (as if named with --allow-destroy)."""
     location: Location
-
-    def secret_texts(self) -> list[str]:
-        """The forms a sensitive value takes in the tool's data: as given, and as the loader keeps
-        it inside unresolved config (every `${` escaped as `$${`, see expressions.as_data)."""
-        if not self.sensitive or self.value in (None, ""):
-            return []
-        text = str(self.value)
-        return [text] if "${" not in text else [text, text.replace("${", "$${")]
 
 
 @dataclass
