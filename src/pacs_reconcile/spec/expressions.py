@@ -63,23 +63,21 @@ def as_data(value: Any) -> Any:
     """A variable's value made inert: every `${` in its text becomes the escape `$${`, so text that
     came from --var, the environment or a default is never read as a template (a password such as
     `Ab${x}Cd` stays a password); rendering with `unescape=True` gives the original text back."""
-    if isinstance(value, str):
-        return value.replace("${", ESCAPED)
-    if isinstance(value, dict):
-        return {k: as_data(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_data(v) for v in value]
-    return value
+    return _map_text(value, lambda text: text.replace("${", ESCAPED))
 
 
 def unescaped(value: Any) -> Any:
     """`value` with every `$${` escape turned back into `${` (for values no reference reaches)."""
+    return _map_text(value, lambda text: text.replace(ESCAPED, "${"))
+
+
+def _map_text(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return value.replace(ESCAPED, "${")
+        return change(value)
     if isinstance(value, dict):
-        return {k: unescaped(v) for k, v in value.items()}
+        return {k: _map_text(v, change) for k, v in value.items()}
     if isinstance(value, list):
-        return [unescaped(v) for v in value]
+        return [_map_text(v, change) for v in value]
     return value
 
 
