@@ -115,7 +115,10 @@ def test_every_iam_model_applies_the_rules() -> None:
             model.model_validate(fields)
 
 
-def test_validate_reports_each_with_file_line_and_field(tmp_path: Path) -> None:
+def test_validate_reports_each_with_file_line_and_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # files are shown relative to the current directory
     spec = tmp_path / "monitoring.yaml"
     spec.write_text(
         """\
@@ -137,10 +140,10 @@ iam_policies:
     with pytest.raises(SpecError) as caught:
         load_spec(spec)
     assert [str(d) for d in caught.value.diagnostics] == [
-        "monitoring.yaml:6:5: iam_policies.wrong_version.document: "
+        "monitoring.yaml:6:15: iam_policies.wrong_version.document: "
         "Version must be 2012-10-17 or 2008-10-17 (the policy language version)",
-        "monitoring.yaml:9:5: iam_policies.no_service.document: Statement[0].Action[0]: 'PutLogEvents' "
+        "monitoring.yaml:9:15: iam_policies.no_service.document: Statement[0].Action[0]: 'PutLogEvents' "
         "is not an action written service:action (e.g. logs:PutLogEvents, s3:Get*) or *",
-        "monitoring.yaml:12:5: iam_policies.no_resource.document: "
+        "monitoring.yaml:12:15: iam_policies.no_resource.document: "
         "Statement[0] needs Resource (or NotResource)",
     ]

@@ -59,7 +59,7 @@ def test_a_non_finite_number_in_the_spec_is_refused_where_it_is_written(tmp_path
 @pytest.mark.parametrize("written", ['"nan"', '"inf"', '"-Infinity"', "1e999"])
 def test_text_that_reads_as_a_non_finite_number_is_refused(tmp_path: Path, written: str) -> None:
     (problem,) = problems(alarm_spec(tmp_path, threshold=written))
-    assert problem.startswith("monitoring.yaml:12:5: alarms.high.threshold: ")
+    assert problem.startswith("monitoring.yaml:12:16: alarms.high.threshold: ")
     assert "finite number" in problem
 
 
@@ -89,13 +89,13 @@ def test_a_saved_plan_holding_nan_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("written", ["true", "false", "yes"])
 def test_a_boolean_is_not_a_number(tmp_path: Path, written: str) -> None:
     assert problems(alarm_spec(tmp_path, periods=written)) == [
-        "monitoring.yaml:14:5: alarms.high.evaluation_periods: must be a number, not true/false"
+        "monitoring.yaml:14:25: alarms.high.evaluation_periods: must be a number, not true/false"
     ]
 
 
 def test_a_boolean_threshold_is_not_a_number_either(tmp_path: Path) -> None:
     assert problems(alarm_spec(tmp_path, threshold="true")) == [
-        "monitoring.yaml:12:5: alarms.high.threshold: must be a number, not true/false"
+        "monitoring.yaml:12:16: alarms.high.threshold: must be a number, not true/false"
     ]
 
 
