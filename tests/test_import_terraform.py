@@ -134,3 +134,29 @@ def test_a_state_of_another_format_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["import-terraform", str(old)])
     assert result.exit_code == 3
     assert "Terraform state format version 4 expected (got 3)" in result.stderr
+
+
+def test_adopt_all_takes_over_a_spec_written_without_adopt(terraform_built: None, tmp_path: Path) -> None:
+    runner = CliRunner()
+    spec = tmp_path / "monitoring.yaml"
+    assert runner.invoke(app, ["import-terraform", str(STATE), "--out", str(spec)]).exit_code == 0
+    spec.write_text(spec.read_text().replace("    lifecycle:\n      adopt: true\n", ""))
+    assert "adopt" not in spec.read_text().split("\nversion: 1\n", 1)[1]
+    secrets = {"ALERTS_EMAIL_ENDPOINT": "pacs-oncall@example.com"}
+
+    refused = runner.invoke(app, ["plan", "-f", str(spec)], env=secrets)
+    assert refused.exit_code == 1
+    assert "exists but is not owned by this stack; set lifecycle.adopt: true" in refused.stderr
+
+    migrating = runner.invoke(app, ["plan", "-f", str(spec), "--adopt-all", "--format", "json"], env=secrets)
+    assert migrating.exit_code == 0, migrating.stderr
+    changes = json.loads(migrating.stdout)["changes"]
+    assert {c["action"] for c in changes} <= {"update", "no-op"}
+    assert {d["path"] for c in changes for d in c["differences"]} == {
+        "tags.pacs-reconcile:stack",
+        "tags.pacs-reconcile:fingerprint",
+    }
+    applied = runner.invoke(app, ["apply", "-f", str(spec), "--adopt-all", "--auto-approve"], env=secrets)
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    after = runner.invoke(app, ["plan", "-f", str(spec), "--detailed-exitcode"], env=secrets)
+    assert after.exit_code == 0, "owned now: later runs need no migration mode"

@@ -73,6 +73,13 @@ AllowDestroy = Annotated[
         help="Let this stateful or protected address be deleted (repeatable; * patterns: log_groups.*).",
     ),
 ]
+AdoptAll = Annotated[
+    bool,
+    typer.Option(
+        "--adopt-all",
+        help="Take over every declared resource that exists without an owner tag (a migration's first run).",
+    ),
+]
 IncludeStateful = Annotated[
     bool,
     typer.Option("--include-stateful", help="Destroy what holds data too (asks again, naming each one)."),
@@ -131,6 +138,7 @@ def plan(
     allow_destroy: AllowDestroy = None,
     destroy: Annotated[bool, typer.Option("--destroy", help="Preview what `destroy` would delete.")] = False,
     include_stateful: IncludeStateful = False,
+    adopt_all: AdoptAll = False,
     remote_check: Annotated[
         bool,
         typer.Option(
@@ -153,6 +161,7 @@ def plan(
         allow_destroy=allow_destroy or [],
         destroy=destroy,
         include_stateful=include_stateful,
+        adopt_all=adopt_all,
         remote_check=remote_check,
     )
 
@@ -171,6 +180,7 @@ def apply(
     allow_destroy: AllowDestroy = None,
     parallelism: Parallelism = 8,
     lock_timeout: LockTimeout = 0.0,
+    adopt_all: AdoptAll = False,
 ) -> int:
     """Converge AWS to the spec, in dependency order."""
     from . import commands
@@ -185,6 +195,7 @@ def apply(
         allow_destroy=allow_destroy or [],
         parallelism=parallelism,
         lock_timeout=lock_timeout,
+        adopt_all=adopt_all,
     )
 
 

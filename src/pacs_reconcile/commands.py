@@ -218,6 +218,7 @@ def plan(
     destroy: bool = False,
     include_stateful: bool = False,
     remote_check: bool = False,
+    adopt_all: bool = False,
 ) -> int:
     from . import api, environments
     from .engine.plan import PlanOptions
@@ -239,9 +240,10 @@ def plan(
                 allow_destroy=allow_destroy,
                 destroy=destroy,
                 include_stateful=include_stateful,
+                adopt_all=adopt_all,
             ),
         )
-    options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful)
+    options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful, adopt_all=adopt_all)
     check_addresses(options)
     to_stdout = out is not None and planfile_is_stdio(out)
     if to_stdout and session.output_format != "text":
@@ -313,6 +315,7 @@ def apply(
     include_stateful: bool = False,
     show_plan: bool = True,
     lock_timeout: float = 0.0,
+    adopt_all: bool = False,
 ) -> int:
     from .engine.lock import stack_lock
     from .engine.plan import PlanOptions
@@ -328,7 +331,7 @@ def apply(
     spec = load(inputs, session)
     if saved_document is not None:
         planfile.check_same_spec(saved_document, saved, spec, inputs.path)  # before any AWS call
-    options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful)
+    options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful, adopt_all=adopt_all)
     if saved_document is not None:
         options = PlanOptions(**_saved_options(saved_document))
     check_addresses(options)
@@ -464,11 +467,9 @@ def apply_json_empty() -> dict[str, Any]:
 
 def _saved_options(document: dict[str, Any]) -> dict[str, Any]:
     saved = document.get("saved_plan", {}).get("options") or {}
-    flags = ("destroy", "include_stateful")
-    return {
-        k: saved.get(k, False if k in flags else [])
-        for k in ("targets", "excludes", "allow_destroy", "destroy", "include_stateful", "release")
-    }
+    flags = ("destroy", "include_stateful", "adopt_all")
+    keys = ("targets", "excludes", "allow_destroy", "destroy", "include_stateful", "release", "adopt_all")
+    return {k: saved.get(k, False if k in flags else []) for k in keys}
 
 
 def _values(the_plan: Any) -> Any:

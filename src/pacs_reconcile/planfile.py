@@ -118,6 +118,7 @@ def save(
             "destroy": plan.options.destroy,
             "include_stateful": plan.options.include_stateful,
             "release": plan.options.release,
+            "adopt_all": plan.options.adopt_all,
         },
         "signature": [
             [address, action, list(paths)] for address, action, paths in map(change_signature, plan.changes)

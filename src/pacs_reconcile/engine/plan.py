@@ -85,6 +85,9 @@ class PlanOptions:
     """Let every stateful or protected resource be deleted (`destroy --include-stateful`)."""
     release: list[str] = field(default_factory=list)
     """Addresses of undeclared resources to release: the tool's tags come off, nothing is deleted."""
+    adopt_all: bool = False
+    """Migration mode (`--adopt-all`): every declared resource that exists without an owner tag is
+    taken over, as if its entry said lifecycle.adopt (never one another stack owns)."""
 
 
 @dataclass
@@ -122,7 +125,7 @@ class Plan:
 def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -> Plan:
     options = options or PlanOptions()
     selected = _selection(spec, options)
-    lookups, live = read_lookups_and_live(spec, ctx)
+    lookups, live = read_lookups_and_live(spec, ctx, options.adopt_all)
     planner = _Planner(spec, ctx, options, selected, lookups, live)
     changes = planner.changes()
     return Plan(
@@ -151,14 +154,16 @@ def _selection(spec: Spec, options: PlanOptions) -> set[str]:
     return selected
 
 
-def read_lookups_and_live(spec: Spec, ctx: AwsContext) -> tuple[dict[str, dict[str, Any]], LiveByKind]:
+def read_lookups_and_live(
+    spec: Spec, ctx: AwsContext, adopt_all: bool = False
+) -> tuple[dict[str, dict[str, Any]], LiveByKind]:
     """Lookups resolved while live state is read: no read depends on a lookup (only the diff
     does), and on a small stack the lookups were the longest phase. A lookup's failure is still
     the one reported when both fail, as when lookups ran first."""
     with futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lookups") as side:
         lookups = side.submit(resolve_lookups, spec, ctx)
         try:
-            live = read_live(spec, ctx)
+            live = read_live(spec, ctx, adopt_all)
         except Exception:
             lookups.result()
             raise
@@ -194,7 +199,7 @@ def resolve_lookups(spec: Spec, ctx: AwsContext) -> dict[str, dict[str, Any]]:
 LiveByKind = dict[str, dict[Key, Live]]
 
 
-def read_live(spec: Spec, ctx: AwsContext) -> LiveByKind:
+def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False) -> LiveByKind:
     """Read every kind: top-level kinds concurrently, then children under the parents found."""
     by_kind: dict[str, list[ResourceNode]] = {}
     for node in spec.resources.values():
@@ -217,7 +222,11 @@ def read_live(spec: Spec, ctx: AwsContext) -> LiveByKind:
             live[kind] = found
         child_jobs = []
         for parent_kind in top_level_kinds():
-            parents = {k: v for k, v in live[parent_kind].items() if _owned_or_adopted(v, spec, parent_kind)}
+            parents = {
+                k: v
+                for k, v in live[parent_kind].items()
+                if _owned_or_adopted(v, spec, parent_kind, adopt_all)
+            }
             for child in child_kinds(parent_kind):
                 child_jobs.append((child, ReadScope(spec.stack, parents)))
         for kind, found in pool.map(lambda job: read_kind(*job), child_jobs):
@@ -234,12 +243,15 @@ def _key(reconciler: Reconciler, node: ResourceNode, spec: Spec) -> Key:
     return reconciler.key(node.config, parent_key)
 
 
-def _owned_or_adopted(live: Live, spec: Spec, kind: str) -> bool:
+def _owned_or_adopted(live: Live, spec: Spec, kind: str, adopt_all: bool = False) -> bool:
     if live.tags is None or live.tags.get(OWNER_TAG) == spec.stack:
         return True
+    unowned = OWNER_TAG not in live.tags
     reconciler = KINDS[kind]
     return any(
-        n.kind == kind and n.lifecycle.adopt and reconciler.key(n.config, None) == live.key
+        n.kind == kind
+        and (n.lifecycle.adopt or (adopt_all and unowned))
+        and reconciler.key(n.config, None) == live.key
         for n in spec.resources.values()
     )
 
@@ -294,6 +306,9 @@ class _Planner:
         check_all_match(self.allow_patterns, out, "--allow-destroy")
         return out
 
+    def _adopts(self, node: ResourceNode) -> bool:
+        return node.lifecycle.adopt or self.options.adopt_all
+
     def _allowed(self, change: Change) -> bool:
         """Named for deletion: by --allow-destroy (a pattern), `removed: destroy: true`, or
         `destroy --include-stateful`."""
@@ -319,7 +334,7 @@ class _Planner:
             parent=node.parent,
             depends_on=sorted(node.depends_on),
             sensitive_paths=set(node.sensitive_paths),
-            adopt=node.lifecycle.adopt,
+            adopt=self._adopts(node),
         )
         parent_change = self.planned.get(node.parent) if node.parent else None
         live = (
@@ -342,7 +357,7 @@ class _Planner:
             return self._known(change, None, node, reconciler)
         if live.tags is not None and live.tags.get(OWNER_TAG) != self.spec.stack:
             owner = live.tags.get(OWNER_TAG)
-            if not node.lifecycle.adopt:
+            if not self._adopts(node):
                 change.action = Action.REFUSED
                 change.reason = (
                     f"{meta.title} {reconciler.label(key)!r} exists but is not owned by this stack"
