@@ -488,3 +488,35 @@ def test_kinds_are_registered_with_their_metadata() -> None:
     assert KINDS["permissions"].meta.parent == "lambda_functions"
     assert {"name", "arn"} <= set(KINDS["lambda_functions"].meta.attributes)
     assert KINDS["permissions"].meta.identity == "statement_id"
+
+
+def test_dead_letter_target_cycle(aws: AwsContext, spec_dir: Path, role_arn: str) -> None:
+    topic = aws.client("sns").create_topic(Name="pacs-alerts-undelivered")["TopicArn"]
+    desired, _ = make_function(aws, spec_dir, role_arn, dead_letter_target_arn=topic)
+    live = read_function(aws)
+    assert live.state["dead_letter_target_arn"] == topic
+    assert not delta_of(FUNCTIONS, desired, live)
+
+    lam(aws).update_function_configuration(FunctionName=FUNCTION, DeadLetterConfig={"TargetArn": ""})
+    drifted = read_function(aws)
+    delta = delta_of(FUNCTIONS, desired, drifted)
+    assert delta.paths() == ["dead_letter_target_arn"]
+    FUNCTIONS.update(aws, desired, drifted, delta)
+    assert read_function(aws).state["dead_letter_target_arn"] == topic
+
+    removed = desired_function(aws, spec_dir, function_spec(role_arn, dead_letter_target_arn=""))
+    FUNCTIONS.update(aws, removed, read_function(aws), delta_of(FUNCTIONS, removed, read_function(aws)))
+    assert not delta_of(FUNCTIONS, removed, read_function(aws))
+    unmanaged = desired_function(aws, spec_dir, function_spec(role_arn))
+    assert not delta_of(FUNCTIONS, unmanaged, read_function(aws)), "unset: not managed"
+
+
+def test_dead_letter_target_must_be_a_topic_or_queue(role_arn: str) -> None:
+    bad = function_spec(
+        role_arn, dead_letter_target_arn="arn:aws:lambda:ap-northeast-2:123456789012:function:x"
+    )
+    with pytest.raises(ValidationError, match="must be an SNS topic or SQS queue ARN"):
+        FunctionSpec.model_validate(bad)
+    queue = "arn:aws:sqs:ap-northeast-2:123456789012:pacs-undelivered"
+    assert FunctionSpec.model_validate(function_spec(role_arn, dead_letter_target_arn=queue))
+    assert FunctionSpec.model_validate(function_spec(role_arn, dead_letter_target_arn="${sns_topics.x.arn}"))

@@ -200,6 +200,11 @@ class FunctionSpec(SpecModel):
     """What the function does."""
     code: CodeSpec
     """The function's code."""
+    dead_letter_target_arn: str | None = None
+    """Where Lambda sends an asynchronous event (from SNS, EventBridge...) that failed every
+    attempt (by default the first and two retries): an SNS topic or SQS queue ARN, e.g.
+    `${sns_topics.NAME.arn}`. The function's role needs sns:Publish or sqs:SendMessage on it.
+    `""` removes it; unset: not managed."""
 
     @field_validator("name")
     @classmethod
@@ -247,6 +252,15 @@ class FunctionSpec(SpecModel):
             raise ValueError("must be a role ARN (arn:aws:iam::ACCOUNT:role/NAME), e.g. ${iam_roles.X.arn}")
         return value
 
+    @field_validator("dead_letter_target_arn")
+    @classmethod
+    def _valid_dead_letter_target(cls, value: str | None) -> str | None:
+        # DeadLetterConfig.TargetArn: "The Amazon Resource Name (ARN) of an Amazon SQS queue or
+        # Amazon SNS topic" (Lambda API reference, DeadLetterConfig).
+        if value and not is_unresolved(value) and not _DEAD_LETTER_TARGET.fullmatch(value):
+            raise ValueError("must be an SNS topic or SQS queue ARN, e.g. ${sns_topics.NAME.arn}")
+        return value
+
 
 def _as_text(value: Any) -> Any:
     if isinstance(value, bool):
@@ -263,11 +277,24 @@ CONFIGURATION_FIELDS = {
     "environment": "Environment",
     "role": "Role",
     "description": "Description",
+    "dead_letter_target_arn": "DeadLetterConfig",
 }
+_DEAD_LETTER_TARGET = re.compile(r"arn:aws[a-z-]*:(sns|sqs):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}")
 
 
 def _configuration_value(field: str, value: Any) -> Any:
-    return {"Variables": dict(value)} if field == "environment" else value
+    if field == "environment":
+        return {"Variables": dict(value)}
+    return {"TargetArn": value} if field == "dead_letter_target_arn" else value
+
+
+def _configuration(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The CreateFunction parameters of the configuration fields the spec manages (set)."""
+    return {
+        api: _configuration_value(f, state[f])
+        for f, api in CONFIGURATION_FIELDS.items()
+        if state.get(f) is not None
+    }
 
 
 def role_not_assumable_yet(error: BaseException) -> bool:
@@ -328,7 +355,7 @@ class Functions(Reconciler):
             "Code": {"ZipFile": bundle_for(desired)},
             "Publish": False,
             "Tags": dict(desired.tags),
-            **{api: _configuration_value(f, state[f]) for f, api in CONFIGURATION_FIELDS.items()},
+            **_configuration(state),
         }
         configuration = self.role_window.run(lambda: lam.create_function(**request), role_not_assumable_yet)
         self._wait(ctx, state["name"], "function_active_v2")
@@ -393,6 +420,7 @@ class Functions(Reconciler):
             "role": configuration["Role"],
             "description": configuration.get("Description") or "",
             "code": {"sha256": configuration["CodeSha256"]},
+            "dead_letter_target_arn": (configuration.get("DeadLetterConfig") or {}).get("TargetArn") or "",
         }
         condition = configuration.get("State", "Active")
         reason = configuration.get("StateReason", "")
