@@ -91,6 +91,37 @@ class AwsSettings:
     role_external_id: str | None = None
 
 
+_MODEL_LOADER_LOCK = threading.Lock()
+_model_loader: Any = None
+
+
+class _SearchPaths(list[str]):
+    """The shared loader's search path: every boto3.Session appends boto3's data folder to its
+    loader's list, so with one loader per process the list would grow by one per context."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def _botocore_session() -> Any:
+    """A new botocore session (its own credentials, events, clients and retry state) that shares the
+    process's one model loader: each service's JSON model is parsed once per process, not once
+    per context (a run over several environments, or a test suite, makes many contexts)."""
+    import botocore.loaders
+    import botocore.session
+
+    global _model_loader
+    core = botocore.session.get_session()
+    with _MODEL_LOADER_LOCK:
+        if _model_loader is None:
+            loader = botocore.loaders.create_loader(core.get_config_variable("data_path"))
+            loader._search_paths = _SearchPaths(loader.search_paths)
+            _model_loader = loader
+    core.register_component("data_loader", _model_loader)
+    return core
+
+
 class AwsContext:
     """Shared clients (one per service, safe across threads) and the run's call accounting."""
 
@@ -102,7 +133,9 @@ class AwsContext:
         self.stack = stack
         self.stats = CallStats()
         self._session: boto3.Session = boto3.Session(
-            profile_name=self.settings.profile, region_name=self.settings.region
+            botocore_session=_botocore_session(),
+            profile_name=self.settings.profile,
+            region_name=self.settings.region,
         )
         self.region: str = self._session.region_name or self.settings.region or "us-east-1"
         self._config = Config(

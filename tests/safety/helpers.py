@@ -157,20 +157,3 @@ def untagged(stack: str, endpoint: str | None = None) -> list[str]:
         if tags.get(OWNER_TAG) != stack:
             out.append(f"function {function['FunctionName']}")
     return out
-
-
-def share_model_loader(monkeypatch: Any) -> None:
-    """Every AwsContext made from now on gets a fresh botocore session (its own events, clients and
-    retry state) that shares one model loader: service models are parsed once per test, not once
-    per context (which costs seconds when a test makes dozens of contexts)."""
-    import botocore.session
-
-    loader = botocore.session.get_session().get_component("data_loader")
-    real_session = boto3.Session
-
-    def session(*args: Any, **kwargs: Any) -> Any:
-        core = botocore.session.get_session()
-        core.register_component("data_loader", loader)
-        return real_session(*args, botocore_session=core, **kwargs)
-
-    monkeypatch.setattr(boto3, "Session", session)

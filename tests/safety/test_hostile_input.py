@@ -34,7 +34,7 @@ from pacs_reconcile.cli import app
 from pacs_reconcile.engine.apply import apply_plan
 from pacs_reconcile.resources.registry import KINDS
 
-from .helpers import REGION, apply, context, failures, pending, plan, share_model_loader
+from .helpers import REGION, apply, context, failures, pending, plan
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "broken"
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
@@ -217,14 +217,6 @@ def _load(spec: dict[str, Any], folder: str) -> Any:
     path = Path(folder) / "monitoring.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return load_spec(path, environment=None, cli_vars={}, environ={})
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _fast_contexts() -> Iterator[None]:
-    patch = pytest.MonkeyPatch()
-    share_model_loader(patch)
-    yield
-    patch.undo()
 
 
 @settings(

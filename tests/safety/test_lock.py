@@ -27,7 +27,6 @@ from pacs_reconcile.engine.lock import LockError, LockHeld, LockInfo, StackLock,
 
 from .conftest import Cli, Server
 from .faults import FaultInjector, inject_into_every_context
-from .helpers import share_model_loader
 
 REGION = "ap-northeast-2"
 STACK = "pacs-monitoring"
@@ -35,7 +34,6 @@ STACK = "pacs-monitoring"
 
 @pytest.fixture
 def moto_ctx(monkeypatch: pytest.MonkeyPatch) -> Any:
-    share_model_loader(monkeypatch)
     with mock_aws():
         yield lambda: AwsContext(AwsSettings(region=REGION, max_attempts=2), stack=STACK)
 
