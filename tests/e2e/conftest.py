@@ -15,6 +15,7 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
+from moto_snapshot import SeededState
 from pacs_reconcile import aws as aws_module
 from pacs_reconcile.cli import app
 from pacs_reconcile.emulator.seed import seed_existing_infrastructure
@@ -54,22 +55,35 @@ def moto_server() -> Iterator[Server]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def seeded_server_state(moto_server: Server) -> SeededState:
+    """The server's state right after seeding, taken once per test process."""
+    return SeededState(
+        lambda: seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION, moto_server.endpoint)
+    )
+
+
 @pytest.fixture
-def server(moto_server: Server) -> Server:
+def server(moto_server: Server, seeded_server_state: SeededState) -> Server:
     """The moto server, emptied and seeded with the PACS stack's existing infrastructure."""
     moto_server.reset()
-    seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION, moto_server.endpoint)
+    seeded_server_state.restore()
     return moto_server
+
+
+def copy_repository_spec(folder: Path) -> Path:
+    """Copy the repository's monitoring.yaml and what it reads into `folder`; returns `folder`."""
+    shutil.copy(REPO / "monitoring.yaml", folder / "monitoring.yaml")
+    for name in SPEC_FOLDERS:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
 
 
 @pytest.fixture
 def stack_dir(tmp_path: Path) -> Path:
     """A private copy of the repository's monitoring.yaml + specs/ that a test may edit."""
-    shutil.copy(REPO / "monitoring.yaml", tmp_path / "monitoring.yaml")
-    for folder in SPEC_FOLDERS:
-        if (REPO / folder).is_dir():
-            shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path
+    return copy_repository_spec(tmp_path)
 
 
 @dataclass
@@ -123,3 +137,25 @@ class Cli:
 @pytest.fixture
 def cli(server: Server, stack_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     return Cli(server, stack_dir, monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def converged_server_state(
+    moto_server: Server, seeded_server_state: SeededState, tmp_path_factory: pytest.TempPathFactory
+) -> SeededState:
+    """The seeded server after one `apply` of the repository's spec, taken once per test process."""
+
+    def seed_and_apply() -> None:
+        seeded_server_state.restore()
+        spec_dir = copy_repository_spec(tmp_path_factory.mktemp("converged"))
+        applied = Cli(moto_server, spec_dir, pytest.MonkeyPatch())("apply", "--auto-approve")
+        assert applied.exit_code == 0, applied.stdout + applied.stderr
+
+    return SeededState(seed_and_apply)
+
+
+@pytest.fixture
+def converged(server: Server, converged_server_state: SeededState) -> Server:
+    """The server holding the repository's stack as one `apply` left it (the spec in `stack_dir`)."""
+    converged_server_state.restore()
+    return server

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pacs_reconcile.resources.lambda_ import build_bundle, code_sha256
 
 from .conftest import REPO, Cli, Server
@@ -95,8 +97,8 @@ def test_the_whole_stack_converges_with_the_collector(cli: Cli, server: Server) 
     assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule_arn
 
 
+@pytest.mark.usefixtures("converged")
 def test_a_permission_change_is_a_replacement_and_is_carried_out(cli: Cli, server: Server) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     edit(
         cli.spec_dir / "specs" / "collector.yaml",
         "        principal: events.amazonaws.com\n",

@@ -38,9 +38,9 @@ def _findings(result_stdout: str) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.usefixtures("converged")
 def test_out_of_band_changes_are_classified(cli: Cli, server: Server, case: str) -> None:
     mutate, address, path = CASES[case]
-    assert cli("apply", "--auto-approve").exit_code == 0
     assert cli("drift").exit_code == 0
     mutate(server)
     result = cli("drift", "--format", "json")
@@ -56,8 +56,8 @@ def test_out_of_band_changes_are_classified(cli: Cli, server: Server, case: str)
     assert result.mutating_calls == {}, "drift must only read"
 
 
+@pytest.mark.usefixtures("converged")
 def test_spec_edit_not_applied_is_pending_then_clean_after_apply(cli: Cli, stack_dir: Path) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     logs = stack_dir / "specs" / "logs.yaml"
     logs.write_text(
         logs.read_text().replace('pattern: \'[timestamp, level="WARN"', 'pattern: \'[ts, level="WARN"')
@@ -76,8 +76,8 @@ def test_spec_edit_not_applied_is_pending_then_clean_after_apply(cli: Cli, stack
     assert cli("drift").exit_code == 0
 
 
+@pytest.mark.usefixtures("converged")
 def test_converged_stack_reports_clean_twenty_times_with_a_pending_email_subscription(cli: Cli) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     topic = sns_backends[ACCOUNT][REGION].topics[TOPIC_ARN]
     subscriptions = [s for s in sns_backends[ACCOUNT][REGION].subscriptions.values() if s.topic is topic]
     assert [s.protocol for s in subscriptions] == ["email"]
@@ -91,8 +91,8 @@ def test_converged_stack_reports_clean_twenty_times_with_a_pending_email_subscri
         assert [f["address"] for f in info] == ["sns_topics.alerts.subscriptions.email"]
 
 
+@pytest.mark.usefixtures("converged")
 def test_metric_and_notification_only_when_findings_change(cli: Cli, server: Server, tmp_path: Path) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     notify = ("drift", "--publish-metric", "--notify-topic", "sns_topics.alerts", "--format", "json")
     clean = cli(*notify)
     assert clean.exit_code == 0

@@ -94,8 +94,8 @@ def test_export_of_the_applied_stack_plans_without_changes(
     assert "No changes." in clean.stdout
 
 
+@pytest.mark.usefixtures("converged")
 def test_the_export_keeps_the_stacks_structure(cli: Cli, server: Server, tmp_path: Path) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     _, document = _exported(cli, tmp_path, "--tag", f"{OWNER_TAG}={STACK}")
     assert document["defaults"] == {"tags": {"Environment": "dev", "Project": "pacs"}}
     backend = document["log_groups"]["aws_ecs_pacs_backend"]

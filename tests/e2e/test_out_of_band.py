@@ -384,10 +384,11 @@ CASES: dict[str, tuple[Mutation, str, str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_out_of_band_change_is_planned_at_its_path_and_repaired(cli: Cli, server: Server, case: str) -> None:
+def test_out_of_band_change_is_planned_at_its_path_and_repaired(
+    cli: Cli, converged: Server, case: str
+) -> None:
     mutate, address, path = CASES[case]
-    assert cli("apply", "--auto-approve").exit_code == 0
-    mutate(server)
+    mutate(converged)
 
     drifted = cli("plan", "--detailed-exitcode", "--format", "json")
     assert drifted.exit_code == 2, drifted.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.sns.models import sns_backends
 
@@ -13,8 +14,8 @@ from .conftest import REGION, Cli, Server
 ACCOUNT = "123456789012"
 
 
+@pytest.mark.usefixtures("converged")
 def test_verify_passes_on_the_applied_stack_and_exercises_the_alert_path(cli: Cli, server: Server) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     result = cli("verify", "--notify", "--format", "json")
     assert result.exit_code == 0, result.stdout
     checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
@@ -33,8 +34,8 @@ def test_verify_passes_on_the_applied_stack_and_exercises_the_alert_path(cli: Cl
     assert (alarm.state_value, alarm.state_reason) == ("OK", "pacs-reconcile verify: testing the OK path")
 
 
+@pytest.mark.usefixtures("converged")
 def test_verify_fails_when_a_declared_resource_is_missing(cli: Cli, server: Server) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     server.client("cloudwatch").delete_alarms(AlarmNames=["rds-connections"])
     result = cli("verify", "--no-notify")
     assert result.exit_code == 1

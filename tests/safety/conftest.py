@@ -11,11 +11,21 @@ import pytest
 from moto import mock_aws
 
 # The e2e fixtures, imported so that tests here get the same `server` and `cli`.
-from e2e.conftest import Cli, Server, cli, moto_server, server, stack_dir  # noqa: F401
+from e2e.conftest import (  # noqa: F401
+    Cli,
+    Server,
+    cli,
+    converged,
+    converged_server_state,
+    moto_server,
+    seeded_server_state,
+    server,
+    stack_dir,
+)
+from moto_snapshot import SeededState
 from pacs_reconcile.emulator.seed import seed_existing_infrastructure
 
 from . import moto_fixes
-from .helpers import share_model_loader
 
 moto_fixes.install()
 
@@ -23,10 +33,14 @@ REGION = "ap-northeast-2"
 REPO = Path(__file__).resolve().parents[2]
 
 
+_SEEDED_IN_PROCESS = SeededState(
+    lambda: seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION, None)
+)
+
+
 @pytest.fixture
-def seeded_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto in-process (fresh per test), seeded like the emulator; contexts share a model loader."""
-    share_model_loader(monkeypatch)
+def seeded_moto() -> Iterator[None]:
+    """moto in-process (fresh per test), seeded like the emulator."""
     with mock_aws():
-        seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION, None)
+        _SEEDED_IN_PROCESS.restore()
         yield

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pacs_reconcile.engine.plan import PROTECTED_TAG
 
 from .conftest import Cli, Server
@@ -90,8 +92,8 @@ def test_dropping_prevent_destroy_lifts_the_protection(cli: Cli, server: Server,
     assert not _alarm_exists(server)
 
 
+@pytest.mark.usefixtures("converged")
 def test_a_protected_resource_is_not_replaced_unless_named(cli: Cli, server: Server, stack_dir: Path) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     prometheus = stack_dir / "specs" / "prometheus.yaml"
     text = prometheus.read_text()
     assert "    creation_token: prometheus-config\n    encrypted: true\n" in text
@@ -107,10 +109,10 @@ def test_a_protected_resource_is_not_replaced_unless_named(cli: Cli, server: Ser
     assert tokens == {"prometheus-config", "grafana-storage"}
 
 
+@pytest.mark.usefixtures("converged")
 def test_destroy_keeps_stateful_kinds_and_what_it_does_not_own_and_lists_what_it_deletes(
     cli: Cli, server: Server
 ) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     cloudwatch = server.client("cloudwatch")
     common = dict(
         MetricName="m",
@@ -177,8 +179,8 @@ def _destroy_on_a_terminal(server: Server, stack_dir: Path, answer: str) -> subp
         os.close(terminal)
 
 
+@pytest.mark.usefixtures("converged")
 def test_destroy_asks_for_the_stack_name_on_a_terminal(cli: Cli, server: Server, stack_dir: Path) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     wrong = _destroy_on_a_terminal(server, stack_dir, "yes")
     assert wrong.returncode == 1, wrong.stdout + wrong.stderr
     assert f"Type the stack name ({STACK}) to destroy everything it owns" in wrong.stderr
@@ -190,8 +192,8 @@ def test_destroy_asks_for_the_stack_name_on_a_terminal(cli: Cli, server: Server,
     assert not _alarm_exists(server, "rds-connections")
 
 
+@pytest.mark.usefixtures("converged")
 def test_destroy_without_a_terminal_or_auto_approve_refuses(cli: Cli, server: Server) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     refused = cli("destroy", input="pacs-monitoring\n")
     assert refused.exit_code == 3
     assert "no terminal to ask on; pass --auto-approve" in refused.stderr

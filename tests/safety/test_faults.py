@@ -137,10 +137,10 @@ def test_cli_apply_converges_through_a_storm_of_every_fault_in_server_mode(
     )
 
 
+@pytest.mark.usefixtures("converged")
 def test_access_denied_on_one_kind_names_action_and_resource_and_deletes_nothing_else(
     cli: Cli, server: Server, stack_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     before = _inventory(server)
     alarms = stack_dir / "specs" / "alarms.yaml"
     text = alarms.read_text()

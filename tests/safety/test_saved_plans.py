@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from .conftest import Cli, Server
 
 GRAFANA = "/aws/ecs/grafana"
@@ -50,10 +52,10 @@ def test_a_saved_plan_records_a_live_fingerprint_per_resource_and_applies_exactl
     assert cli("plan", "--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.usefixtures("converged")
 def test_apply_refuses_a_saved_plan_listing_every_resource_that_moved_in_aws(
     cli: Cli, server: Server, tmp_path: Path
 ) -> None:
-    assert cli("apply", "--auto-approve").exit_code == 0
     logs = server.client("logs")
     cloudwatch = server.client("cloudwatch")
     logs.put_retention_policy(logGroupName=GRAFANA, retentionInDays=1)
