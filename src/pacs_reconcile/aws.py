@@ -116,7 +116,7 @@ def _botocore_session() -> Any:
     with _MODEL_LOADER_LOCK:
         if _model_loader is None:
             loader = botocore.loaders.create_loader(core.get_config_variable("data_path"))
-            loader._search_paths = _SearchPaths(loader.search_paths)
+            loader._search_paths = _SearchPaths(loader.search_paths)  # type: ignore[attr-defined]
             _model_loader = loader
     core.register_component("data_loader", _model_loader)
     return core
