@@ -74,6 +74,27 @@ def _terraform_apply() -> None:
         )
     for a in _managed("aws_cloudwatch_dashboard"):
         cloudwatch.put_dashboard(DashboardName=a["dashboard_name"], DashboardBody=a["dashboard_body"])
+    iam = boto3.client("iam", region_name=REGION)
+    for a in _managed("aws_iam_role"):
+        iam.create_role(RoleName=a["name"], AssumeRolePolicyDocument=a["assume_role_policy"], Path=a["path"])
+    for a in _managed("aws_iam_policy"):
+        iam.create_policy(PolicyName=a["name"], PolicyDocument=a["policy"], Description=a["description"])
+    for a in _managed("aws_iam_role_policy_attachment"):
+        iam.attach_role_policy(RoleName=a["role"], PolicyArn=a["policy_arn"])
+    events = boto3.client("events", region_name=REGION)
+    for a in _managed("aws_cloudwatch_event_rule"):
+        events.put_rule(
+            Name=a["name"], ScheduleExpression=a["schedule_expression"], Description=a["description"]
+        )
+    for a in _managed("aws_cloudwatch_event_target"):
+        events.put_targets(Rule=a["rule"], Targets=[{"Id": a["target_id"], "Arn": a["arn"]}])
+    efs = boto3.client("efs", region_name=REGION)
+    for a in _managed("aws_efs_file_system"):
+        efs.create_file_system(
+            CreationToken=a["creation_token"],
+            Encrypted=a["encrypted"],
+            Tags=[{"Key": k, "Value": v} for k, v in a["tags"].items()],
+        )
 
 
 @pytest.fixture
@@ -94,12 +115,12 @@ def test_the_guides_state_imports_into_a_spec_whose_first_plan_only_tags(
     assert imported.exit_code == 0, imported.stderr
     for unmapped in (
         "aws_ecs_task_definition.prometheus",
-        "aws_efs_file_system.prometheus_config",
-        "aws_iam_role.lambda_custom_metrics",
+        "aws_security_group.efs",
+        "aws_lambda_function.custom_metrics_collector",
     ):
         assert f"not imported: {unmapped}: " in imported.stderr
     assert "aws_db_instance" not in imported.stderr, "data sources are not resources to import"
-    assert "Imported 23 resources of 26 in the state; 3 not imported." in imported.stderr
+    assert "Imported 30 resources of 33 in the state; 3 not imported." in imported.stderr
     text = spec.read_text()
     assert "alarm_actions: ['${sns_topics.alerts.arn}']" in text, "the topic's ARN became a reference"
     assert "needs an edit" not in imported.stderr, "the spec loads as written"
@@ -113,7 +134,7 @@ def test_the_guides_state_imports_into_a_spec_whose_first_plan_only_tags(
     )
     assert planned.exit_code == 0, planned.stdout + planned.stderr
     changes = json.loads(planned.stdout)["changes"]
-    assert len(changes) == 23
+    assert len(changes) == 30
     actions = {c["action"] for c in changes}
     assert actions <= {"update", "no-op"}, actions
     paths = {d["path"] for c in changes for d in c["differences"]}

@@ -206,6 +206,76 @@ def _subscription(a: Mapping[str, Any]) -> Mapped:
     )
 
 
+def _iam_role(a: Mapping[str, Any]) -> Mapped:
+    state = {
+        "name": a["name"],
+        "path": a.get("path") or "/",
+        "description": a.get("description") or "",
+        "assume_role_policy": _json(a.get("assume_role_policy")) or {},
+        "max_session_duration": int(a.get("max_session_duration") or 3600),
+    }
+    return Mapped("iam_roles", a["name"], state, {"arn": a.get("arn"), "name": a["name"]}, _tags(a))
+
+
+def _iam_policy(a: Mapping[str, Any]) -> Mapped:
+    state = {
+        "name": a["name"],
+        "path": a.get("path") or "/",
+        "description": a.get("description") or "",
+        "document": _json(a.get("policy")) or {},
+    }
+    return Mapped("iam_policies", a["name"], state, {"arn": a.get("arn"), "name": a["name"]}, _tags(a))
+
+
+def _policy_attachment(a: Mapping[str, Any]) -> Mapped:
+    arn = str(a["policy_arn"])
+    # As the attachments kind names a policy: this account's by name, AWS managed ones by ARN.
+    account_policy = arn.split(":")[4].isdigit() if arn.count(":") >= 5 else False
+    policy = arn.rsplit("/", 1)[-1] if account_policy else arn
+    return Mapped("policy_attachments", policy, {"policy": policy}, {}, None, ("iam_roles", a["role"]))
+
+
+def _event_rule(a: Mapping[str, Any]) -> Mapped:
+    if a.get("event_bus_name") not in (None, "", "default"):
+        raise _CannotMap("rules on a custom event bus are not mapped yet")
+    enabled = a.get("state") or ("ENABLED" if a.get("is_enabled", True) else "DISABLED")
+    state = {
+        "name": a["name"],
+        "description": a.get("description") or "",
+        "schedule": _text(a.get("schedule_expression")),
+        "event_pattern": _json(a.get("event_pattern")),
+        "state": "DISABLED" if enabled == "DISABLED" else "ENABLED",
+        "event_bus": "default",
+    }
+    return Mapped("event_rules", a["name"], state, {"arn": a.get("arn"), "name": a["name"]}, _tags(a))
+
+
+def _event_target(a: Mapping[str, Any]) -> Mapped:
+    state = {
+        "id": a["target_id"],
+        "arn": a["arn"],
+        "input": _json(a.get("input")),
+        "role_arn": _text(a.get("role_arn")),
+    }
+    return Mapped("targets", a["target_id"], state, {}, None, ("event_rules", a["rule"]))
+
+
+def _efs_file_system(a: Mapping[str, Any]) -> Mapped:
+    transitions: dict[str, Any] = {}
+    for policy in a.get("lifecycle_policy") or []:
+        transitions.update({k: v for k, v in policy.items() if v})
+    state = {
+        "creation_token": a["creation_token"],
+        "encrypted": bool(a.get("encrypted")),
+        "performance_mode": a.get("performance_mode") or "generalPurpose",
+        "throughput_mode": a.get("throughput_mode") or "bursting",
+        "provisioned_throughput_mibps": a.get("provisioned_throughput_in_mibps") or None,
+        "lifecycle_policies": transitions or None,
+    }
+    attrs = {"arn": a.get("arn"), "id": a.get("id")}
+    return Mapped("efs_file_systems", a["creation_token"], state, attrs, _tags(a))
+
+
 class _CannotMap(Exception):
     """A resource of a mapped type this importer cannot express (the reason is reported)."""
 
@@ -218,6 +288,12 @@ MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
     "aws_cloudwatch_dashboard": _dashboard,
     "aws_sns_topic": _sns_topic,
     "aws_sns_topic_subscription": _subscription,
+    "aws_iam_role": _iam_role,
+    "aws_iam_policy": _iam_policy,
+    "aws_iam_role_policy_attachment": _policy_attachment,
+    "aws_cloudwatch_event_rule": _event_rule,
+    "aws_cloudwatch_event_target": _event_target,
+    "aws_efs_file_system": _efs_file_system,
 }
 """The Terraform types mapped so far; every other type is reported as not imported."""
 
