@@ -122,3 +122,76 @@ def test_server_mode_tags_dashboards(server: str) -> None:
     client.delete_dashboards(DashboardNames=[name])
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.list_tags_for_resource(ResourceARN=arn)
+
+
+# Extended statistics beyond percentiles -------------------------------------------------------------
+
+AWS_EXTENDED_STATISTICS = [
+    "p99",
+    "p99.9",
+    "tm90",
+    "TM(2%:98%)",
+    "IQM",
+    "wm98",
+    "PR(:300)",
+    "tc90",
+    "TS(80%:)",
+]
+"""Each spelled as CloudWatch's statistics definitions spell them (Statistics-definitions.html)."""
+
+
+def _put_alarm(client: Any, statistic: str) -> None:
+    client.put_metric_alarm(
+        AlarmName="latency",
+        MetricName="Latency",
+        Namespace="PACS/Application",
+        ExtendedStatistic=statistic,
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+
+
+@pytest.mark.parametrize("statistic", AWS_EXTENDED_STATISTICS)
+def test_every_extended_statistic_aws_accepts_is_accepted_and_returned(
+    aws: AwsContext, statistic: str
+) -> None:
+    client = aws.client("cloudwatch")
+    _put_alarm(client, statistic)
+    alarm = client.describe_alarms(AlarmNames=["latency"])["MetricAlarms"][0]
+    assert alarm["ExtendedStatistic"] == statistic
+
+
+@pytest.mark.parametrize("statistic", ["q99", "TM(2%:)x", "p101", "IQR"])
+def test_a_statistic_aws_does_not_define_is_still_refused(aws: AwsContext, statistic: str) -> None:
+    client = aws.client("cloudwatch")
+    with pytest.raises(client.exceptions.InvalidParameterValueException):
+        _put_alarm(client, statistic)
+
+
+@pytest.mark.parametrize("statistic", ["tm90", "TS(80%:)"])
+def test_an_alarm_on_a_trimmed_statistic_converges(aws: AwsContext, statistic: str) -> None:
+    from pacs_reconcile import OWNER_TAG
+    from pacs_reconcile.diff import diff_states
+    from pacs_reconcile.resources.base import Desired, ReadScope
+    from pacs_reconcile.resources.cloudwatch import AlarmSpec
+    from pacs_reconcile.resources.registry import KINDS
+
+    alarms = KINDS["alarms"]
+    config = {
+        "name": "pacs-latency-trimmed",
+        "metric": {
+            "name": "Latency",
+            "namespace": "PACS/Application",
+            "extended_statistic": statistic,
+            "period": 60,
+        },
+        "threshold": 2,
+        "comparison": "GreaterThanThreshold",
+        "evaluation_periods": 1,
+    }
+    state = alarms.canonical(AlarmSpec.model_validate(config).model_dump(mode="json"))
+    alarms.create(aws, Desired("alarms.latency", config["name"], state, {OWNER_TAG: aws.stack}))
+    live = alarms.read(aws, [config["name"]], ReadScope(aws.stack))[config["name"]]
+    assert diff_states(state, alarms.canonical(dict(live.state))).paths() == []

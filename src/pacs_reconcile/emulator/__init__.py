@@ -13,9 +13,10 @@ def install_moto_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import patch_cloudwatch, patch_lambda, patch_logs
+    from . import patch_cloudwatch, patch_efs, patch_lambda, patch_logs
 
     patch_logs.install()
     patch_cloudwatch.install()
     patch_lambda.install()
+    patch_efs.install()
     _installed = True

@@ -6,7 +6,14 @@ their tags (a resource re-created under the same name would inherit them). After
 - TagResource, UntagResource and ListTagsForResource accept the ARN of any existing alarm,
   dashboard or Contributor Insights rule, and refuse any other ARN, as AWS does;
 - PutDashboard applies its Tags when it creates a dashboard and ignores them on an update;
-- DeleteDashboards and DeleteAlarms drop the deleted resources' tags.
+- DeleteDashboards and DeleteAlarms drop the deleted resources' tags;
+- PutMetricAlarm accepts every extended statistic CloudWatch defines, not only percentiles:
+  moto refuses any ExtendedStatistic not starting with `p`, though AWS takes trimmed mean
+  (tm90, TM(2%:98%)), IQM, winsorized mean (wm98), percentile rank (PR(:300)), trimmed count
+  (tc90) and trimmed sum (TS(80%:)) as well
+  (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html,
+  and PutMetricAlarm's ExtendedStatistic: "p0.0 to p100, or any of the other statistics
+  listed in CloudWatch statistics definitions"); one outside that grammar is still refused.
 The patches replace methods on moto's backend and response classes, so they work in-process
 (mock_aws) and in server mode alike, as long as install() runs in the process serving requests.
 """
@@ -34,6 +41,7 @@ def install() -> None:
         (backend, "delete_dashboards", _dropping_dashboard_tags(backend.delete_dashboards)),
         (backend, "delete_alarms", _dropping_alarm_tags(backend.delete_alarms)),
         (response, "put_dashboard", _tagging_put_dashboard(response.put_dashboard)),
+        (backend, "put_metric_alarm", _any_extended_statistic(backend.put_metric_alarm)),
     ]
     for cls, name, method in replacements:
         setattr(cls, name, method)
@@ -103,3 +111,24 @@ def _tagging_put_dashboard(original: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return put_dashboard
+
+
+def _any_extended_statistic(original: Callable[..., Any]) -> Callable[..., Any]:
+    from moto.cloudwatch.exceptions import InvalidParameterValue
+
+    from ..resources.cloudwatch import is_extended_statistic
+
+    def put_metric_alarm(self: Any, *args: Any, **kwargs: Any) -> Any:
+        wanted = kwargs.get("extended_statistic")
+        if not wanted:
+            return original(self, *args, **kwargs)
+        if not is_extended_statistic(wanted):
+            raise InvalidParameterValue(
+                f"The value {wanted} for parameter ExtendedStatistic is not supported."
+            )
+        # moto's own check lets only percentiles through: store a percentile, then the real value.
+        alarm = original(self, *args, **{**kwargs, "extended_statistic": "p50"})
+        alarm.extended_statistic = wanted
+        return alarm
+
+    return put_metric_alarm
