@@ -240,6 +240,7 @@ def plan(
                 allow_destroy=allow_destroy,
                 destroy=destroy,
                 include_stateful=include_stateful,
+                remote_check=remote_check,
                 adopt_all=adopt_all,
             ),
         )
