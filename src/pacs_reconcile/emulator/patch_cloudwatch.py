@@ -13,7 +13,10 @@ their tags (a resource re-created under the same name would inherit them). After
   (tc90) and trimmed sum (TS(80%:)) as well
   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html,
   and PutMetricAlarm's ExtendedStatistic: "p0.0 to p100, or any of the other statistics
-  listed in CloudWatch statistics definitions"); one outside that grammar is still refused.
+  listed in CloudWatch statistics definitions"); one outside that grammar is still refused;
+- PutMetricAlarm keeps each metric item's AccountId, which moto drops, and DescribeAlarms returns
+  it (MetricDataQuery.AccountId: "which account contains the metric that the alarm is watching",
+  https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataQuery.html).
 The patches replace methods on moto's backend and response classes, so they work in-process
 (mock_aws) and in server mode alike, as long as install() runs in the process serving requests.
 """
@@ -42,6 +45,7 @@ def install() -> None:
         (backend, "delete_alarms", _dropping_alarm_tags(backend.delete_alarms)),
         (response, "put_dashboard", _tagging_put_dashboard(response.put_dashboard)),
         (backend, "put_metric_alarm", _any_extended_statistic(backend.put_metric_alarm)),
+        (response, "put_metric_alarm", _keeping_account_ids(response.put_metric_alarm)),
     ]
     for cls, name, method in replacements:
         setattr(cls, name, method)
@@ -130,5 +134,18 @@ def _any_extended_statistic(original: Callable[..., Any]) -> Callable[..., Any]:
         alarm = original(self, *args, **{**kwargs, "extended_statistic": "p50"})
         alarm.extended_statistic = wanted
         return alarm
+
+    return put_metric_alarm
+
+
+def _keeping_account_ids(original: Callable[..., Any]) -> Callable[..., Any]:
+    def put_metric_alarm(self: Any) -> Any:
+        result = original(self)
+        alarm = self.cloudwatch_backend.alarms[self._get_param("AlarmName")]
+        accounts = {item.get("Id"): item.get("AccountId") for item in self._get_param("Metrics", [])}
+        for query in alarm.metric_data_queries:
+            if accounts.get(query.id):
+                query.account_id = accounts[query.id]  # serialized as AccountId by moto
+        return result
 
     return put_metric_alarm

@@ -213,6 +213,9 @@ class MetricQuery(SpecModel):
     the band and the metric it is computed from (AWS refuses anything else)."""
     period: Period | None = None
     """Seconds per datapoint of an expression item (metric items set it in metric.period)."""
+    account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    """The account whose metric this item fetches (cross-account alarms from a monitoring account);
+    unset: this account."""
 
     @model_validator(mode="after")
     def _expression_or_metric(self) -> MetricQuery:
@@ -442,6 +445,7 @@ def _query_state(query: Mapping[str, Any]) -> dict[str, Any]:
         "label": query.get("Label"),
         "return_data": query.get("ReturnData", True),  # AWS's default when omitted
         "period": query.get("Period"),
+        "account_id": query.get("AccountId"),
     }
 
 
@@ -505,6 +509,8 @@ def _query_request(query: Mapping[str, Any]) -> dict[str, Any]:
         request["Label"] = query["label"]
     if query.get("period") is not None:
         request["Period"] = query["period"]
+    if query.get("account_id") is not None:
+        request["AccountId"] = query["account_id"]
     return request
 
 
