@@ -149,7 +149,9 @@ KIND_ACTIONS: dict[str, KindActions] = {
     ),
     "mount_targets": KindActions(
         read=_a(
-            "elasticfilesystem:DescribeMountTargets", "elasticfilesystem:DescribeMountTargetSecurityGroups"
+            "elasticfilesystem:DescribeMountTargets",
+            "ec2:DescribeNetworkInterfaces",  # every mount target's groups in one call
+            "elasticfilesystem:DescribeMountTargetSecurityGroups",  # a mount target not listed there
         ),
         write=_a(
             "elasticfilesystem:CreateMountTarget",

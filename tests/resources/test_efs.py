@@ -4,11 +4,13 @@ lacks an API (UpdateFileSystem) or never shows a transitional state."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 from pydantic import ValidationError
 
@@ -419,3 +421,47 @@ def test_mount_target_validation(spec: dict[str, Any], expected: str) -> None:
     }
     with pytest.raises(ValidationError, match=expected):
         MountTargetSpec.model_validate({**base, **spec})
+
+
+def test_security_groups_of_every_mount_target_come_from_one_interface_listing(
+    aws: AwsContext, network: dict[str, str]
+) -> None:
+    """Two mount targets with different groups: DescribeMountTargets once, DescribeNetworkInterfaces
+    once, and no DescribeMountTargetSecurityGroups (which takes one call per mount target)."""
+    _, fs = make_fs(aws)
+    efs(aws).create_mount_target(
+        FileSystemId=fs.handle, SubnetId=network["a"], SecurityGroups=[network["sg"]]
+    )
+    efs(aws).create_mount_target(
+        FileSystemId=fs.handle, SubnetId=network["b"], SecurityGroups=[network["sg2"], network["sg"]]
+    )
+    before = Counter(aws.stats.calls)
+    found = read_targets(aws, fs)
+    calls = dict(Counter(aws.stats.calls) - before)
+    assert calls == {"efs.DescribeMountTargets": 1, "ec2.DescribeNetworkInterfaces": 1}
+    assert found[(TOKEN, ZONE_A)].state["security_groups"] == [network["sg"]]
+    assert sorted(found[(TOKEN, ZONE_B)].state["security_groups"]) == sorted([network["sg"], network["sg2"]])
+
+
+def test_a_mount_target_without_a_listed_interface_is_asked_directly(
+    aws: AwsContext, network: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ec2:DescribeNetworkInterfaces not granted: the groups still come, one call per mount target."""
+    _, fs = make_fs(aws)
+    efs(aws).create_mount_target(
+        FileSystemId=fs.handle, SubnetId=network["a"], SecurityGroups=[network["sg"]]
+    )
+    ec2 = aws.client("ec2")
+
+    def denied(**_: Any) -> None:
+        error = {"Error": {"Code": "UnauthorizedOperation", "Message": "not authorized"}}
+        raise ClientError(error, "DescribeNetworkInterfaces")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ec2, "describe_network_interfaces", denied)
+    before = Counter(aws.stats.calls)
+    found = read_targets(aws, fs)
+    assert dict(Counter(aws.stats.calls) - before) == {
+        "efs.DescribeMountTargets": 1,
+        "efs.DescribeMountTargetSecurityGroups": 1,
+    }
+    assert found[(TOKEN, ZONE_A)].state["security_groups"] == [network["sg"]]

@@ -35,6 +35,10 @@ _UNLISTED_TAGS = (
     "reading the tags of a declared resource the owner-tag sweep did not list (not owned yet, or the "
     "tagging API lagging)"
 )
+_UNLISTED_INTERFACE = (
+    "reading a mount target's security groups that DescribeNetworkInterfaces did not list (its "
+    "interface not made yet, or ec2:DescribeNetworkInterfaces not granted)"
+)
 NOT_EXERCISED: dict[str, str] = {
     "ec2:AuthorizeSecurityGroupEgress": "an egress rule added to a security group",
     "ec2:UpdateSecurityGroupRuleDescriptionsEgress": "an egress rule's description edited",
@@ -42,6 +46,7 @@ NOT_EXERCISED: dict[str, str] = {
     "ecs:TagResource": "a tag change alone on a task definition (a new revision carries its own tags)",
     "ecs:UntagResource": "the same, a tag removed",
     "elasticfilesystem:UpdateFileSystem": "a file system's throughput mode changed",
+    "elasticfilesystem:DescribeMountTargetSecurityGroups": _UNLISTED_INTERFACE,
     "iam:ListRoleTags": "deleting a managed policy still attached to roles (only this stack's are detached)",
     "iam:RemoveRoleFromInstanceProfile": "deleting a role someone added to an instance profile",
     "iam:UpdateAssumeRolePolicy": "a role's trust policy changed",
@@ -54,7 +59,10 @@ NOT_EXERCISED: dict[str, str] = {
 }
 """Actions in the repository spec's apply policy that the cycle does not perform, and the situation
 that needs each."""
-NOT_EXERCISED_READS: dict[str, str] = {"ssm:ListTagsForResource": _UNLISTED_TAGS}
+NOT_EXERCISED_READS: dict[str, str] = {
+    "ssm:ListTagsForResource": _UNLISTED_TAGS,
+    "elasticfilesystem:DescribeMountTargetSecurityGroups": _UNLISTED_INTERFACE,
+}
 """The same for the read-only policy."""
 DYNAMIC_CALLS = {
     "pacs_reconcile.resources.ec2": {

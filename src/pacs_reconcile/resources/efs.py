@@ -368,6 +368,38 @@ def _delete_mount_target(ctx: AwsContext, mount_target_id: str) -> None:
     _waiting.wait_until(f"mount target {mount_target_id} to be deleted", gone, STATE_TIMEOUT)
 
 
+def _security_groups_of(ctx: AwsContext, targets: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """Each mount target's security groups: those of its network interface, every interface in one
+    DescribeNetworkInterfaces, instead of one DescribeMountTargetSecurityGroups per mount target.
+    AWS: ModifyMountTargetSecurityGroups "replaces the security groups in effect for the network
+    interface associated with a mount target" (EFS API reference). A mount target whose interface
+    is not listed (not made yet, or ec2:DescribeNetworkInterfaces not granted) is asked directly."""
+    interfaces = sorted({str(t["NetworkInterfaceId"]) for t in targets if t.get("NetworkInterfaceId")})
+    by_interface: dict[str, list[str]] = {}
+    if interfaces:
+        try:
+            found = ctx.client("ec2").describe_network_interfaces(NetworkInterfaceIds=interfaces)
+        except ClientError as error:
+            if error_code(error) not in ("UnauthorizedOperation", "InvalidNetworkInterfaceID.NotFound"):
+                raise
+            found = {}
+        for interface in found.get("NetworkInterfaces", []):
+            by_interface[interface["NetworkInterfaceId"]] = [
+                g["GroupId"] for g in interface.get("Groups", [])
+            ]
+
+    unlisted = [
+        str(t["MountTargetId"]) for t in targets if str(t.get("NetworkInterfaceId")) not in by_interface
+    ]
+    asked = dict(zip(unlisted, concurrently(lambda m: _security_groups(ctx, m), unlisted), strict=True))
+    return [
+        by_interface[str(t.get("NetworkInterfaceId"))]
+        if t["MountTargetId"] not in asked
+        else asked[t["MountTargetId"]]
+        for t in targets
+    ]
+
+
 def _security_groups(ctx: AwsContext, mount_target_id: str) -> list[str]:
     response = ctx.client("efs").describe_mount_target_security_groups(MountTargetId=mount_target_id)
     return list(response.get("SecurityGroups", []))
@@ -404,18 +436,20 @@ class MountTargets(Reconciler):
         for key in keys:
             parents.setdefault(_child_key(key)[0], None)
         wanted = set(keys)
-        out: dict[Key, Live] = {}
+        listed: list[tuple[str, dict[str, Any]]] = []
         for token, file_system_id in sorted(parents.items()):
             fs_id = file_system_id or self._file_system_id(ctx, token)
             if fs_id is None:
                 continue
-            listed = [(token, t) for t in _mount_targets(ctx, fs_id)]
+            targets = [(token, t) for t in _mount_targets(ctx, fs_id)]
             if file_system_id is None:  # not an owned parent: only what was asked for
-                listed = [(k, t) for k, t in listed if (k, t["AvailabilityZoneName"]) in wanted]
-            groups = concurrently(lambda item: _security_groups(ctx, item[1]["MountTargetId"]), listed)
-            for (parent, target), security_groups in zip(listed, groups, strict=True):
-                live = self._live(parent, target, security_groups)
-                out[live.key] = live
+                targets = [(k, t) for k, t in targets if (k, t["AvailabilityZoneName"]) in wanted]
+            listed += targets
+        groups = _security_groups_of(ctx, [target for _, target in listed])
+        out: dict[Key, Live] = {}
+        for (parent, target), security_groups in zip(listed, groups, strict=True):
+            live = self._live(parent, target, security_groups)
+            out[live.key] = live
         return out
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
