@@ -32,11 +32,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .ansible_side import AnsibleRun, run_check_mode, tasks_from_live
 from .specs import REPO, SCENARIOS, Scenario, write_scenario
 from .terraform_model import terraform_calls
 
 CLI = Path(sys.executable).with_name("pacs-reconcile")
 LATENCY_MS = 40.0
+PARALLELISM = 8
+"""`apply --parallelism`'s default."""
+REGION = "ap-northeast-2"
 STATS_TOTAL = re.compile(r"AWS calls: (\d+) \((\d+) retries, ([\d.]+)s in calls\)")
 STATS_LINE = re.compile(r"^\s+([\w-]+\.\w+): (\d+)$")
 
@@ -84,6 +88,13 @@ class ScenarioResult:
     server_cpu_s_per_plan: float = 0.0
     """The emulator's own CPU time during a plan (moto's work, on the same 2 cores as the client)."""
     by_kind: dict[str, int] = field(default_factory=dict)
+    validate_wall_s: list[float] = field(default_factory=list)
+    """`pacs-reconcile validate` of the scenario's spec (no AWS call)."""
+    apply_mutating_calls: int = 0
+    apply_floor_s: float = 0.0
+    """The first apply's floor: its calls at the latency, `--parallelism` (8) at a time."""
+    ansible: dict[str, Any] | None = None
+    """The Ansible check-mode side-by-side (benchmarks/ansible_side.py), repository stack only."""
 
 
 def run_cli(args: list[str], endpoint: str) -> Run:
@@ -166,7 +177,9 @@ def repo_stack_counts() -> tuple[Counter[str], int]:
     return Counter(node.kind for node in spec.resources.values()), len(spec.lookups)
 
 
-def measure(scenario: Scenario, workdir: Path, repeat: int, latency_ms: float) -> ScenarioResult:
+def measure(
+    scenario: Scenario, workdir: Path, repeat: int, latency_ms: float, with_ansible: bool = False
+) -> ScenarioResult:
     spec_file = write_scenario(scenario, workdir)
     kinds, lookups = repo_stack_counts()
     kinds.update(
@@ -177,10 +190,17 @@ def measure(scenario: Scenario, workdir: Path, repeat: int, latency_ms: float) -
             "dashboards": scenario.dashboards,
         }
     )
+    validates = [run_cli(["validate", "-f", str(spec_file)], "http://127.0.0.1:9") for _ in range(repeat)]
+    if any(v.exit_code != 0 for v in validates) or any(v.total_calls for v in validates):
+        raise RuntimeError(f"validate failed or called AWS:\n{validates[0].stderr_tail}")
     emulator = Emulator(latency_ms)
+    ansible: AnsibleRun | None = None
     try:
         print(f"[{scenario.name}] applying {sum(kinds.values())} resources...", file=sys.stderr)
-        apply = run_cli(["apply", "--auto-approve", "-f", str(spec_file)], emulator.endpoint)
+        apply = run_cli(
+            ["apply", "--auto-approve", "--parallelism", str(PARALLELISM), "-f", str(spec_file)],
+            emulator.endpoint,
+        )
         if apply.exit_code != 0:
             raise RuntimeError(f"apply failed ({apply.exit_code}):\n{apply.stderr_tail}")
         plans: list[Run] = []
@@ -201,6 +221,8 @@ def measure(scenario: Scenario, workdir: Path, repeat: int, latency_ms: float) -
         if failed:
             raise RuntimeError(f"the plan of a converged stack is not empty:\n{failed[0].stderr_tail}")
         noop = run_cli(["apply", "--auto-approve", "-f", str(spec_file)], emulator.endpoint)
+        if with_ansible:
+            ansible = side_by_side(spec_file, emulator)
     finally:
         emulator.stop()
     return ScenarioResult(
@@ -220,7 +242,42 @@ def measure(scenario: Scenario, workdir: Path, repeat: int, latency_ms: float) -
         server_requests_per_plan=int(statistics.median(server_requests)),
         server_cpu_s_per_plan=statistics.median(server_cpu),
         by_kind=dict(kinds),
+        validate_wall_s=[v.wall_s for v in validates],
+        apply_mutating_calls=sum(apply.mutating().values()),
+        apply_floor_s=apply.total_calls * latency_ms / 1000 / PARALLELISM,
+        ansible=asdict(ansible) if ansible else None,
     )
+
+
+def side_by_side(spec_file: Path, emulator: Emulator) -> AnsibleRun:
+    """Ansible check mode on the converged repository stack's log groups, metric filters and
+    single-metric alarms, against the same emulator."""
+    import boto3
+
+    from pacs_reconcile.spec.loader import load_spec
+
+    spec = load_spec(spec_file, environ=os.environ)
+    names: dict[str, list[str]] = {"log_groups": [], "alarms": []}
+    for node in spec.resources.values():
+        if node.kind in names:
+            names[node.kind].append(str(node.config["name"]))
+
+    class Session:
+        def client(self, service: str) -> Any:
+            return boto3.client(  # type: ignore[call-overload]
+                service,
+                region_name=REGION,
+                endpoint_url=emulator.endpoint,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+
+    tasks = tasks_from_live(Session(), names)
+    print(f"[ansible] check mode on {len(tasks)} resources...", file=sys.stderr)
+    result = run_check_mode(tasks, emulator.endpoint, REGION, lambda: emulator.counters()[0])
+    if result.exit_code != 0:
+        raise RuntimeError(f"ansible-playbook --check failed ({result.exit_code}):\n{result.output_tail}")
+    return result
 
 
 def help_times(repeat: int) -> list[float]:
@@ -292,6 +349,43 @@ def markdown(results: list[ScenarioResult], help_s: list[float], latency_ms: flo
     return "\n".join(lines)
 
 
+def issue_table(results: list[ScenarioResult], help_s: list[float]) -> str:
+    """The targets' table: every figure measured in this run next to its goal."""
+    median = statistics.median
+    lines = ["| figure | measured | goal |", "|---|---|---|"]
+    repo = next((r for r in results if r.scenario == SCENARIOS[0].name), None)
+    scaled = next((r for r in results if r.scenario == SCENARIOS[1].name), None)
+    if repo:
+        wall = median(repo.plan_wall_s)
+        lines.append(
+            f"| repo stack ({repo.resources} resources): plan wall, whole process | {wall:.2f} s, "
+            f"{repo.plan_total_calls} calls | <= 0.5 s, <= 40 calls |"
+        )
+        if repo.ansible:
+            a = repo.ansible
+            modules = ", ".join(f"{m} {n}" for m, n in sorted(a["by_module"].items()))
+            lines.append(
+                f"| Ansible {a['ansible_version']} amazon.aws check mode on {a['resources']} of those "
+                f"resources ({modules}), same emulator | {a['wall_s']:.2f} s, {a['aws_requests']} requests, "
+                f"{a['changed']} changed; we are **{a['wall_s'] / wall:.1f}x** faster on the whole stack "
+                "| >= 20x |"
+            )
+    if scaled:
+        lines.append(
+            f"| + 1,000 alarms, 300 log groups with a filter, 50 dashboards: plan | "
+            f"{median(scaled.plan_wall_s):.2f} s, {scaled.plan_total_calls} calls, "
+            f"{median(scaled.plan_rss_mb):.0f} MB | <= 2.0 s, <= 120 calls, <= 250 MB |"
+        )
+        lines.append(
+            f"| same, first apply ({scaled.apply_mutating_calls} mutating calls) | "
+            f"{scaled.apply_wall_s:.1f} s, {scaled.apply_calls} calls; floor {scaled.apply_floor_s:.1f} s "
+            f"({scaled.apply_wall_s / scaled.apply_floor_s:.1f}x) | within 2x of the floor |"
+        )
+        lines.append(f"| `validate` on the scaled spec | {median(scaled.validate_wall_s):.2f} s | <= 0.4 s |")
+    lines.append(f"| `--help` | {median(help_s):.2f} s | <= 0.2 s |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Benchmark `pacs-reconcile plan` against a slowed-down moto."
@@ -301,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=LATENCY_MS)
     parser.add_argument("--only", type=int, action="append", help="Scenario index (repeatable).")
     parser.add_argument("--json", type=Path, help="Also write the raw results here.")
+    parser.add_argument("--no-ansible", action="store_true", help="Skip the Ansible check-mode side-by-side.")
     args = parser.parse_args(argv)
 
     scenarios = list(SCENARIOS[:1] if args.quick else SCENARIOS)
@@ -311,11 +406,21 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="pacs-bench-") as tmp:
         for index, scenario in enumerate(scenarios):
-            results.append(measure(scenario, Path(tmp) / f"scenario-{index}", args.repeat, args.latency_ms))
+            results.append(
+                measure(
+                    scenario,
+                    Path(tmp) / f"scenario-{index}",
+                    args.repeat,
+                    args.latency_ms,
+                    with_ansible=not args.no_ansible and scenario.generated_resources == 0,
+                )
+            )
     help_s = help_times(max(args.repeat, 5))
     info["benchmark_minutes"] = round((time.perf_counter() - started) / 60, 1)
     info["load_average_at_end"] = os.getloadavg()
     print(json.dumps(info, indent=2))
+    print(issue_table(results, help_s))
+    print()
     print(markdown(results, help_s, args.latency_ms))
     if args.json:
         document = {
