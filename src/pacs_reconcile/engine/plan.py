@@ -409,15 +409,22 @@ class _Planner:
         return self._known(change, live, node, reconciler)
 
     def _known(self, change: Change, live: Live | None, node: ResourceNode, reconciler: Reconciler) -> Change:
-        """Record what dependents may reference: live attributes, or only the identity if it is new."""
-        if live is not None and change.action in (Action.NOOP, Action.UPDATE, Action.REFUSED):
+        """Record what dependents may reference once this change is applied: an attribute the spec
+        sets is the spec's (new) value, so a dependent follows an edit in the same apply; one that
+        only AWS knows is the live value, or "(known after apply)" for what is created or replaced.
+        A refused change keeps what exists."""
+        if live is not None and change.action is Action.REFUSED:
             self.values.set(node.address, live.attrs)
-        else:
-            ident = reconciler.meta.identity
-            attrs: dict[str, Any] = {a: UNKNOWN for a in reconciler.meta.attributes}
-            if ident in attrs:
-                attrs[ident] = node.config.get(ident)
-            self.values.set(node.address, attrs)
+            return change
+        kept = live is not None and change.action in (Action.NOOP, Action.UPDATE)
+        attrs: dict[str, Any] = (
+            dict(live.attrs)
+            if kept and live is not None
+            else dict.fromkeys(reconciler.meta.attributes, UNKNOWN)
+        )
+        config, _ = self.values.desired(node)
+        attrs.update(reconciler.spec_attributes(config))
+        self.values.set(node.address, attrs)
         return change
 
     def _destroy_declared(self, node: ResourceNode, reconciler: Reconciler, key: Key) -> Change:

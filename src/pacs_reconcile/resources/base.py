@@ -77,6 +77,10 @@ class KindMeta:
     """Model field holding the AWS identity; it may use ${var...} but no resource references."""
     attributes: tuple[str, ...] = ("name",)
     """Attributes other resources can reference as ${KIND.NAME.ATTR}."""
+    attribute_paths: Mapping[str, str] = field(default_factory=dict)
+    """Where in the spec an attribute is set, when not a top-level field of the same name (e.g.
+    a metric filter's `metric_name` is `metric.name`). An attribute the spec sets resolves, at
+    plan time, to the spec's value; the others (ids, ARNs) come from AWS."""
     force_new: frozenset[str] = frozenset()
     """Attribute paths whose change needs a replacement (delete + create)."""
     taggable: bool = True
@@ -157,6 +161,18 @@ class Reconciler(ABC):
         files next to the spec (e.g. a code bundle's hash). Paths are relative to `base_dir` and must
         stay inside it. Raise ValueError for a problem; it is reported at the entry's location."""
         return config
+
+    def spec_attributes(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The referenceable attributes that the (resolved) desired config sets itself: what a
+        reference to them means once this resource is applied, known at plan time."""
+        out: dict[str, Any] = {}
+        for attribute in self.meta.attributes:
+            value: Any = config
+            for part in self.meta.attribute_paths.get(attribute, attribute).split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            if value is not None:
+                out[attribute] = value
+        return out
 
     def holds_data(self, live: Live | None) -> bool:
         """Whether deleting or replacing this resource would lose data only it holds (then it is

@@ -646,6 +646,7 @@ class MetricFilters(Reconciler):
         model=MetricFilterSpec,
         title="CloudWatch Logs metric filter",
         attributes=("name", "metric_name", "metric_namespace"),
+        attribute_paths={"metric_name": "metric.name", "metric_namespace": "metric.namespace"},
         taggable=False,
         parent="log_groups",
     )
