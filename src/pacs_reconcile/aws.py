@@ -18,6 +18,13 @@ from .errors import ReconcileError
 T = TypeVar("T")
 
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "Lookup", "Filter", "Test", "Search")
+CONNECT_ATTEMPTS = 5
+"""Attempts at an endpoint that cannot be reached (refused, no route, connect timeout) before the
+call fails: botocore's standard and adaptive modes retry connection errors like throttling, up to
+max_attempts with exponential backoff (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html),
+which with 8 attempts kept a run silent for about 20 s at a closed port."""
+CONNECT_TIMEOUT = 5
+"""Seconds to open a connection: AWS endpoints answer in milliseconds; a dropped one fails sooner."""
 
 
 def is_mutating(operation: str) -> bool:
@@ -142,7 +149,7 @@ class AwsContext:
             region_name=self.region,
             retries={"max_attempts": self.settings.max_attempts, "mode": self.settings.retry_mode},  # type: ignore[arg-type]
             max_pool_connections=self.settings.max_pool_connections,
-            connect_timeout=10,
+            connect_timeout=CONNECT_TIMEOUT,
             read_timeout=60,
         )
         if self.settings.role_arn:
@@ -154,12 +161,16 @@ class AwsContext:
         self._memo: dict[str, Any] = {}
         self._memo_locks: dict[str, threading.Lock] = {}
         self._call_started = threading.local()
+        self.report: Callable[[str], None] = lambda message: None
+        """Where progress worth a person's attention goes (a retry after a failed connection)."""
+        self._reported: set[tuple[str, int]] = set()
         events = self._session.events
         events.register("before-call.*.*", self._on_before_call)
         events.register("before-send.*.*", self._on_before_send)
         events.register("after-call.*.*", self._on_after_call)
         events.register("after-call-error.*.*", self._on_after_call)
         events.register("before-parse.*.*", blank_unparseable_server_error)
+        events.register("needs-retry.*.*", self._on_needs_retry)
 
     def _assume_role(self) -> None:
         """Swap the session's credentials for the role's: botocore's own assume-role provider
@@ -256,6 +267,33 @@ class AwsContext:
     def _on_before_send(self, request: Any, **_: Any) -> None:
         name = request.context.get("operation_name", "?") if hasattr(request, "context") else "?"
         self.stats.record_attempt(name)
+
+    def _on_needs_retry(
+        self,
+        attempts: int,
+        caught_exception: BaseException | None = None,
+        request_dict: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
+        """A connection failure: say so while retrying, and give up after CONNECT_ATTEMPTS (raising
+        here ends botocore's retry loop with the connection error itself, endpoint named)."""
+        from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+
+        # No connection made at all (a closed port, no route, no answer): not a connection that
+        # broke mid-call (ConnectionClosedError), which botocore keeps retrying as before.
+        if not isinstance(caught_exception, EndpointConnectionError | ConnectTimeoutError):
+            return None  # botocore's own retry handler decides
+        limit = min(CONNECT_ATTEMPTS, self.settings.max_attempts)
+        if attempts >= limit:
+            raise caught_exception
+        url = str((request_dict or {}).get("url", "")).split("?", 1)[0]
+        host = url.split("/")[2] if url.count("/") >= 2 else url
+        with self._lock:
+            first = (host, attempts) not in self._reported
+            self._reported.add((host, attempts))
+        if first:  # parallel reads fail together: one line per attempt, not one per call
+            self.report(f"cannot reach {host}: {caught_exception}; retrying ({attempts + 1}/{limit})...")
+        return None
 
     def _on_after_call(self, **_: Any) -> None:
         started = getattr(self._call_started, "value", None)

@@ -16,6 +16,7 @@ import typer
 
 from . import __version__
 from .cli_framework import Call, Group, command, group_callback
+from .emulator.server import DEFAULT_PORT as DEFAULT_EMULATOR_PORT
 from .errors import ExitStatus
 
 OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
@@ -368,7 +369,10 @@ def demo(call: Call) -> int:
 @command(app)
 def emulator(
     call: Call,
-    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port on 127.0.0.1.")] = 4566,
+    port: Annotated[
+        int,
+        typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one)."),
+    ] = DEFAULT_EMULATOR_PORT,
     seed_region: Annotated[
         str, typer.Option("--emulator-region", metavar="REGION", help="Region to seed.")
     ] = "ap-northeast-2",

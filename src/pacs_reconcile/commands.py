@@ -108,13 +108,15 @@ def aws_context(spec: Any, session: Session, parallelism: int = 8) -> Any:
     from . import api
 
     opts = session.options
-    return api.connect(
+    ctx = api.connect(
         spec,
         region=opts.region,
         profile=opts.profile,
         endpoint_url=opts.endpoint_url,
         parallelism=parallelism,
     )
+    ctx.report = lambda message: session.say(message, "yellow")
+    return ctx
 
 
 def check_placeholders(spec: Any) -> None:
@@ -441,7 +443,7 @@ def _apply_locked(
 
         session.emit_document(apply_markdown(the_plan, result, session.redactor))
     else:
-        printer.apply_result(result)
+        printer.apply_result(result, "Destroy" if destroy else "Apply")
     print_stats(session, ctx)
     if result.interrupted:
         return ExitStatus.INTERRUPTED
@@ -490,9 +492,18 @@ def _confirm(session: Session, destroy: bool, stack: str) -> None:
     else:
         session.say("Do you want to perform these actions? Only 'yes' will be accepted:", "bold")
         expected = "yes"
-    answer = input("  Enter a value: ").strip()
+    answer = _answer()
     if answer != expected:
-        raise PlanRefused("apply cancelled; nothing was changed")
+        raise PlanRefused(f"{'destroy' if destroy else 'apply'} cancelled; nothing was changed")
+
+
+def _answer() -> str:
+    """A line typed at the confirmation prompt; Ctrl-D (end of input) is no answer, not a crash."""
+    try:
+        return input("  Enter a value: ").strip()
+    except EOFError:
+        sys.stderr.write("\n")
+        return ""
 
 
 def _confirm_data_loss(session: Session, the_plan: Any) -> None:
@@ -512,7 +523,7 @@ def _confirm_data_loss(session: Session, the_plan: Any) -> None:
     for address in losing:
         session.say(f"  - {address}")
     session.say(f"Type 'delete {len(losing)} with their data' to go on:", "bold")
-    if input("  Enter a value: ").strip() != f"delete {len(losing)} with their data":
+    if _answer() != f"delete {len(losing)} with their data":
         raise PlanRefused("destroy cancelled; nothing was changed")
 
 

@@ -194,7 +194,8 @@ class PlanPrinter:
             f"{plan.count(Action.REPLACE)} to replace, {plan.count(Action.DELETE)} to destroy.{tail}",
         )
 
-    def apply_result(self, result: ApplyResult) -> None:
+    def apply_result(self, result: ApplyResult, verb: str = "Apply") -> None:
+        """The outcome line, e.g. `Apply complete! Resources: ...` (`Destroy complete!` for destroy)."""
         failed = [o for o in result.outcomes if o.status is Status.FAILED]
         skipped = [o for o in result.outcomes if o.status in (Status.SKIPPED, Status.NOT_STARTED)]
         for outcome in failed + skipped:
@@ -206,7 +207,11 @@ class PlanPrinter:
             for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.RELEASE)
         }
         head = (
-            "Apply interrupted" if result.interrupted else "Apply complete" if result.ok else "Apply failed"
+            f"{verb} interrupted"
+            if result.interrupted
+            else f"{verb} complete"
+            if result.ok
+            else f"{verb} failed"
         )
         style = "bold green" if result.ok else "bold red"
         self.out(

@@ -116,7 +116,10 @@ def apply_markdown(plan: Plan, result: ApplyResult, redactor: Redactor, limit: i
     count = {a: result.count(a) for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)}
     failed = [o for o in result.outcomes if o.status is Status.FAILED]
     not_done = [o for o in result.outcomes if o.status in (Status.SKIPPED, Status.NOT_STARTED)]
-    head = "Apply interrupted" if result.interrupted else "Apply complete" if result.ok else "Apply failed"
+    verb = "Destroy" if plan.options.destroy else "Apply"
+    head = (
+        f"{verb} interrupted" if result.interrupted else f"{verb} complete" if result.ok else f"{verb} failed"
+    )
     blocks.append(
         Block(
             f"**{head}! Resources: {count[Action.CREATE]} added, {count[Action.UPDATE]} changed, "

@@ -184,7 +184,7 @@ def test_destroy_asks_for_the_stack_name_on_a_terminal(cli: Cli, server: Server,
     wrong = _destroy_on_a_terminal(server, stack_dir, "yes")
     assert wrong.returncode == 1, wrong.stdout + wrong.stderr
     assert f"Type the stack name ({STACK}) to destroy everything it owns" in wrong.stderr
-    assert "apply cancelled; nothing was changed" in wrong.stderr
+    assert "destroy cancelled; nothing was changed" in wrong.stderr
     assert _alarm_exists(server, "rds-connections")
 
     right = _destroy_on_a_terminal(server, stack_dir, STACK)

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ..errors import ReconcileError
+
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -40,9 +42,33 @@ def use_fake_credentials() -> None:
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 
+DEFAULT_PORT = 4610
+"""`pacs-reconcile emulator`'s port: not LocalStack's 4566, nor its 4510-4559 range of external
+service ports (https://docs.localstack.cloud/references/external-ports), so both can run at once."""
+
+
+class PortInUse(ReconcileError):
+    """The emulator's port is taken (exit 1)."""
+
+
+def check_port_free(port: int) -> None:
+    """Refuse a taken port up front: moto's threaded server would report the failed bind from its
+    own thread and leave the caller waiting forever for a server that never started."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise PortInUse(
+                f"port {port} on 127.0.0.1 is in use ({exc.strerror}); "
+                "choose another with --port N (0 picks a free one)"
+            ) from None
+
+
 @contextmanager
 def running_emulator(region: str, port: int | None = None, seed: bool = True) -> Iterator[Emulator]:
     """Start the emulator (patched, optionally seeded), yield its endpoint, stop it on exit."""
+    if port:
+        check_port_free(port)
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
