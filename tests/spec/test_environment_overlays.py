@@ -76,3 +76,24 @@ environments:
         "^[\\w+=,.@-]+$; got 'a b'",
         "monitoring.yaml:13:5: environments.prod.varaibles: unknown key; did you mean 'variables'?",
     ]
+
+
+def test_stack_name_reference_is_the_selected_environments_stack(tmp_path: Path) -> None:
+    spec = make_spec(
+        tmp_path,
+        """
+environments:
+  prod: {stack: pacs-prod}
+alarms:
+  drift:
+    name: drift-${stack.name}
+    metric: {name: DriftedResources, namespace: PACS/Reconcile, statistic: Maximum, period: 300,
+             dimensions: {Stack: "${stack.name}"}}
+    comparison: GreaterThanThreshold
+    threshold: 0
+    evaluation_periods: 1
+""",
+    )
+    prod = load(spec, env="prod").resources["alarms.drift"].config
+    assert (prod["name"], prod["metric"]["dimensions"]) == ("drift-pacs-prod", {"Stack": "pacs-prod"})
+    assert load(spec).resources["alarms.drift"].config["metric"]["dimensions"] == {"Stack": "pacs-test"}
