@@ -69,7 +69,7 @@ def mutating_calls(aws: AwsContext) -> dict[str, int]:
 def test_kinds_are_registered_with_their_metadata() -> None:
     assert isinstance(KINDS["log_groups"], LogGroups)
     assert KINDS["log_groups"].meta.stateful and KINDS["log_groups"].meta.taggable
-    assert KINDS["log_groups"].meta.force_new == frozenset({"name"})
+    assert KINDS["log_groups"].meta.force_new == frozenset({"name", "log_group_class"})
     assert {"name", "arn"} <= set(KINDS["log_groups"].meta.attributes)
     for child in ("metric_filters", "query_definitions"):
         assert KINDS[child].meta.parent == "log_groups"

@@ -8,6 +8,10 @@
   against the emulator therefore compares the engine with itself: it shows that the call is made and
   its answer read, never that the engine agrees with CloudWatch Logs (tests of the check itself use
   botocore Stubber responses).
+- CreateLogGroup ignores logGroupClass and DescribeLogGroups returns none; AWS stores the class
+  given at creation (STANDARD when omitted; it cannot change afterwards) and returns it
+  (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html,
+  API_LogGroup.html).
 - PutMetricFilter appends a second filter with the same name instead of replacing it, and accepts
   a log group that does not exist; DeleteLogGroup leaves the group's metric filters and tags
   behind.
@@ -198,6 +202,30 @@ def _install_responses(response_class: Any) -> None:
     response_class.associate_kms_key = _respond_associate_kms_key
     response_class.disassociate_kms_key = _respond_disassociate_kms_key
     response_class.test_metric_filter = _respond_test_metric_filter
+    response_class.create_log_group = _keeping_log_group_class(response_class.create_log_group)
+    from moto.logs.models import LogGroup
+
+    LogGroup.to_describe_dict = _describing_log_group_class(LogGroup.to_describe_dict)  # type: ignore[method-assign]
+
+
+DEFAULT_LOG_GROUP_CLASS = "STANDARD"
+
+
+def _keeping_log_group_class(original: Callable[..., str]) -> Callable[..., str]:
+    def create_log_group(self: Any) -> str:
+        result = original(self)
+        group = self.logs_backend.groups[self._get_param("logGroupName")]
+        group.log_group_class = self._get_param("logGroupClass") or DEFAULT_LOG_GROUP_CLASS
+        return result
+
+    return create_log_group
+
+
+def _describing_log_group_class(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def to_describe_dict(self: Any) -> dict[str, Any]:
+        return {**original(self), "logGroupClass": getattr(self, "log_group_class", DEFAULT_LOG_GROUP_CLASS)}
+
+    return to_describe_dict
 
 
 def _respond_put_query_definition(self: Any) -> str:

@@ -35,6 +35,9 @@ RetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
 # fmt: on
 RETENTION_DAYS: tuple[int, ...] = get_args(RetentionDays)
 NEVER_EXPIRE = "never"
+LogGroupClass = Literal["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"]
+DEFAULT_LOG_GROUP_CLASS = "STANDARD"
+"""CreateLogGroup: "If you omit this parameter, the default of STANDARD is used." """
 NO_KMS_KEY = "none"
 DESCRIBE_LOG_GROUPS_BATCH = 50
 """The API's maximum number of logGroupIdentifiers per DescribeLogGroups call."""
@@ -307,6 +310,10 @@ class LogGroupSpec(SpecModel):
     kms_key_id: str | None = Field(default=None, max_length=256)
     """ARN of the KMS key that encrypts the log data, or "none" for no customer managed key.
     Unset: not managed."""
+    log_group_class: LogGroupClass | None = None
+    """STANDARD (every feature), INFREQUENT_ACCESS (fewer features, lower cost) or DELIVERY (only for
+    delivering logs to S3 or Firehose). AWS cannot change it: a change replaces the log group.
+    Unset: not managed (a new group is STANDARD)."""
     tests: list[ChainExample] = Field(default_factory=list, exclude=True)
     """Offline examples: log lines over time through this group's metric filters must bring the named
     alarms to the expected state. Checked by `validate` and `test`; never sent to AWS."""
@@ -547,7 +554,8 @@ class LogGroups(Reconciler):
         model=LogGroupSpec,
         title="CloudWatch Logs log group",
         attributes=("name", "arn"),
-        force_new=frozenset({"name"}),
+        # CreateLogGroup: "The value of logGroupClass can't be changed after a log group is created."
+        force_new=frozenset({"name", "log_group_class"}),
         taggable=True,
         stateful=True,
     )
@@ -568,7 +576,9 @@ class LogGroups(Reconciler):
         out: dict[Key, Live] = {}
         for name, group in groups.items():
             retention, kms_key = group.get("retentionInDays"), group.get("kmsKeyId")
-            out[name] = self._live(name, arns[name], retention, kms_key, tags[name])
+            live = self._live(name, arns[name], retention, kms_key, tags[name])
+            live.state["log_group_class"] = group.get("logGroupClass", DEFAULT_LOG_GROUP_CLASS)
+            out[name] = live
         return out
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
@@ -581,13 +591,18 @@ class LogGroups(Reconciler):
             request["tags"] = dict(desired.tags)
         if kms_key not in (None, NO_KMS_KEY):
             request["kmsKeyId"] = kms_key
+        log_class = desired.state.get("log_group_class") or DEFAULT_LOG_GROUP_CLASS
+        if log_class != DEFAULT_LOG_GROUP_CLASS:
+            request["logGroupClass"] = log_class
         logs.create_log_group(**request)
         if isinstance(retention, int):
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
         arn = f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}:log-group:{name}"
         retention_days = retention if isinstance(retention, int) else None
         kms = kms_key if kms_key != NO_KMS_KEY else None
-        return self._live(name, arn, retention_days, kms, dict(desired.tags))
+        live = self._live(name, arn, retention_days, kms, dict(desired.tags))
+        live.state["log_group_class"] = log_class
+        return live
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         logs = ctx.client("logs")
