@@ -25,6 +25,7 @@ GLOBAL_OPTIONS = (
     "--endpoint-url",
     "--no-color",
     "--verbose",
+    "--debug",
     "--traceback",
     "--stats",
 )

@@ -163,6 +163,8 @@ class AwsContext:
         self._call_started = threading.local()
         self.report: Callable[[str], None] = lambda message: None
         """Where progress worth a person's attention goes (a retry after a failed connection)."""
+        self.trace: Callable[[str], None] | None = None
+        """With -v: told of each AWS call as it completes."""
         self._reported: set[tuple[str, int]] = set()
         events = self._session.events
         events.register("before-call.*.*", self._on_before_call)
@@ -295,8 +297,15 @@ class AwsContext:
             self.report(f"cannot reach {host}: {caught_exception}; retrying ({attempts + 1}/{limit})...")
         return None
 
-    def _on_after_call(self, **_: Any) -> None:
+    def _on_after_call(
+        self, model: Any = None, http_response: Any = None, exception: BaseException | None = None, **_: Any
+    ) -> None:
         started = getattr(self._call_started, "value", None)
         if started is not None:
-            self.stats.record_time(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.stats.record_time(elapsed)
             self._call_started.value = None
+            if self.trace is not None and model is not None:
+                status = getattr(http_response, "status_code", None)
+                outcome = type(exception).__name__ if exception is not None else f"HTTP {status}"
+                self.trace(f"aws {model.service_model.service_name}.{model.name}: {outcome}, {elapsed:.2f}s")

@@ -30,6 +30,7 @@ from typer.core import TyperCommand, TyperGroup
 from .commands import GlobalOptions, Session, SpecInputs, parse_vars
 from .diagnostics import render as render_diagnostic
 from .errors import ErrorType, ExitStatus, ReconcileError, SpecError
+from .verbosity import WIRE
 
 ERROR_FORMAT_VERSION = 1
 """`format_version` of the JSON error document (schema/error.schema.json)."""
@@ -79,9 +80,25 @@ GLOBAL_OPTIONS: tuple[inspect.Parameter, ...] = (
         "global_verbose",
         Annotated[
             int,
-            typer.Option("--verbose", "-v", count=True, show_default=False, help="More detail on stderr."),
+            typer.Option(
+                "--verbose",
+                "-v",
+                count=True,
+                show_default=False,
+                help="-v: each phase with its time, and the AWS calls; -vv: also botocore's wire log.",
+            ),
         ],
         0,
+    ),
+    _keyword(
+        "global_debug",
+        Annotated[
+            bool,
+            typer.Option(
+                "--debug", help="Same as -vv: also botocore's wire log, credentials and secrets masked."
+            ),
+        ],
+        False,
     ),
     _keyword(
         "global_traceback",
@@ -154,7 +171,7 @@ def merge_globals(base: GlobalOptions, values: dict[str, Any]) -> GlobalOptions:
         profile=given["global_profile"] or base.profile,
         endpoint_url=given["global_endpoint_url"] or base.endpoint_url,
         color=base.color and not given["global_no_color"],
-        verbose=base.verbose + given["global_verbose"],
+        verbose=max(base.verbose + given["global_verbose"], WIRE if given["global_debug"] else 0),
         traceback=base.traceback or given["global_traceback"],
         stats=base.stats or given["global_stats"],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from rich.text import Text
 
 from .errors import ExitStatus, PlanRefused, UsageError
 from .redact import Redactor
+from .verbosity import PHASES, WIRE, enable_wire_log, timed_phase
 
 
 @dataclass
@@ -61,6 +63,15 @@ class Session:
         self.stderr = Console(
             stderr=True, no_color=no_color, color_system=system, highlight=False, soft_wrap=True
         )
+        if self.options.verbose >= WIRE:
+            enable_wire_log(self.redactor)
+
+    def phase(self, name: str, ctx: Any = None) -> AbstractContextManager[None]:
+        """With -v: say when the phase starts and how long it took (and the AWS calls of `ctx`)."""
+        if self.options.verbose < PHASES:
+            return nullcontext()
+        calls = (lambda: int(ctx.stats.total)) if ctx is not None else None
+        return timed_phase(lambda message: self.say(message, "dim"), name, calls)
 
     def say(self, message: str | Text, style: str = "") -> None:
         text = message if isinstance(message, Text) else Text(message, style=style)
@@ -99,7 +110,8 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 def load(inputs: SpecInputs, session: Session) -> Any:
     from . import api
 
-    spec = api.load(inputs.path, environment=inputs.environment, variables=inputs.variables)
+    with session.phase(f"loading the spec {inputs.path}"):
+        spec = api.load(inputs.path, environment=inputs.environment, variables=inputs.variables)
     session.redactor.add(spec.secrets)
     return spec
 
@@ -116,6 +128,8 @@ def aws_context(spec: Any, session: Session, parallelism: int = 8) -> Any:
         parallelism=parallelism,
     )
     ctx.report = lambda message: session.say(message, "yellow")
+    if session.options.verbose >= 1:
+        ctx.trace = lambda message: session.say(message, "dim")
     return ctx
 
 
@@ -253,7 +267,8 @@ def plan(
         raise UsageError(f"--out - and --format {session.output_format} would both write to stdout")
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
-    the_plan = api.plan(spec, options, aws=ctx)
+    with session.phase("reading AWS and planning", ctx):
+        the_plan = api.plan(spec, options, aws=ctx)
     document = plan_json(the_plan, session.redactor)
     if out is not None:
         from . import planfile
@@ -377,7 +392,8 @@ def _answer_without_lock(
     from . import api
     from .render import PlanPrinter
 
-    the_plan = api.plan(spec, options, aws=ctx)
+    with session.phase("reading AWS and planning", ctx):
+        the_plan = api.plan(spec, options, aws=ctx)
     printer = PlanPrinter(session.stderr if session.document_output else session.stdout, session.redactor)
     if saved_document is not None:
         from . import planfile
@@ -413,7 +429,8 @@ def _apply_locked(
     from .render import PlanPrinter, apply_json
 
     ctx.forget_all()  # what was read before the lock was taken may have moved since
-    the_plan = api.plan(spec, options, aws=ctx)
+    with session.phase("reading AWS and planning", ctx):
+        the_plan = api.plan(spec, options, aws=ctx)
     printer = PlanPrinter(session.stderr if session.document_output else session.stdout, session.redactor)
     if saved_document is not None:
         from . import planfile
@@ -435,7 +452,10 @@ def _apply_locked(
         _confirm(session, destroy, spec.stack)
         if options.include_stateful:
             _confirm_data_loss(session, the_plan)
-    result = apply_plan(the_plan, the_plan.values or _values(the_plan), ctx, parallelism, _progress(session))
+    with session.phase("applying", ctx):
+        result = apply_plan(
+            the_plan, the_plan.values or _values(the_plan), ctx, parallelism, _progress(session)
+        )
     if session.json_output:
         session.emit_json(apply_json(result, session.redactor))
     elif session.output_format == "markdown":
@@ -557,7 +577,8 @@ def release(
         printer.plan(the_plan)
         if not auto_approve:
             _confirm(session, False, spec.stack)
-        result = apply_plan(the_plan, the_plan.values or _values(the_plan), ctx, 8, _progress(session))
+        with session.phase("applying", ctx):
+            result = apply_plan(the_plan, the_plan.values or _values(the_plan), ctx, 8, _progress(session))
     if session.json_output:
         session.emit_json(
             {**plan_json(the_plan, session.redactor), "applied": apply_json(result, session.redactor)}
@@ -633,7 +654,8 @@ def drift(
 
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
-    the_plan = api.plan(spec, aws=ctx)
+    with session.phase("reading AWS and planning", ctx):
+        the_plan = api.plan(spec, aws=ctx)
     report = classify(the_plan)
     document = session.redactor.data(report_json(report, masked_differences_json))
     if report_file is not None:
@@ -696,7 +718,8 @@ def verify(inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | N
 
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
-    checks = run_checks(api.plan(spec, aws=ctx), ctx, notify=notify, alarm_name=alarm)
+    with session.phase("reading AWS and checking", ctx):
+        checks = run_checks(api.plan(spec, aws=ctx), ctx, notify=notify, alarm_name=alarm)
     summary = Summary.of(checks)
     failed = summary.failed > 0
     if session.json_output:
