@@ -39,6 +39,7 @@ MAX_INPUT = 8192
 _RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 _BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9]{1,256}")
 _TARGET_ID = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
+_QUEUE_ARN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?")
 _RATE = re.compile(r"rate\((\d+) ([a-z]+)\)")
 _RATE_UNITS = {"minute": "minutes", "hour": "hours", "day": "days"}
 _CRON = re.compile(r"cron\(([^()]*)\)")
@@ -133,6 +134,9 @@ class RuleSpec(SpecModel):
     """Whether the rule runs."""
     event_bus: str = DEFAULT_BUS
     """The event bus's name. Changing it replaces the rule."""
+    role_arn: str | None = None
+    """Role the rule uses (PutRule RoleArn), e.g. to send events to a bus of another account.
+    Unset: not managed."""
 
     @field_validator("name")
     @classmethod
@@ -269,6 +273,7 @@ class Rules(Reconciler):
             "event_pattern": json.loads(pattern) if pattern else {},
             "state": rule.get("State", "ENABLED"),
             "event_bus": rule["EventBusName"],
+            "role_arn": rule.get("RoleArn") or "",
         }
         return Live(_rule_key_of(rule), state, _rule_attrs(rule["Name"], rule["Arn"]), tags)
 
@@ -293,6 +298,8 @@ def _put_rule_request(state: Mapping[str, Any]) -> dict[str, Any]:
         request["ScheduleExpression"] = state["schedule"]
     else:
         request["EventPattern"] = json.dumps(state["event_pattern"])
+    if state.get("role_arn"):
+        request["RoleArn"] = state["role_arn"]
     return request
 
 
@@ -311,6 +318,35 @@ def check_failed_entries(response: Mapping[str, Any], operation: str, rule: str)
 # Targets (children of a rule) ------------------------------------------------------------------------
 
 
+class InputTransformerSpec(SpecModel):
+    """A document built from the event (EventBridge InputTransformer)."""
+
+    input_paths: dict[str, str] = Field(default_factory=dict, max_length=100)
+    """Names for parts of the event, name -> JSON path, e.g. `{state: $.detail.state}`."""
+    input_template: str = Field(min_length=1, max_length=MAX_INPUT)
+    """The document sent, with `<name>` where a path's value goes, e.g.
+    `'{"task": <task>, "state": <state>}'` or a plain text line."""
+
+    @field_validator("input_paths")
+    @classmethod
+    def _paths(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, path in value.items():
+            if name.upper().startswith("AWS"):
+                raise ValueError(f"{name}: a name may not start with AWS (reserved)")
+            if not is_unresolved(path) and not path.startswith("$"):
+                raise ValueError(f"{name}: {path!r} is not a JSON path (it starts with $)")
+        return value
+
+
+class RetryPolicySpec(SpecModel):
+    """Delivery retries of a target (EventBridge RetryPolicy)."""
+
+    maximum_retry_attempts: int = Field(default=185, ge=0, le=185)
+    """Retries before the event is dropped or sent to the dead-letter queue (0-185)."""
+    maximum_event_age_seconds: int = Field(default=86400, ge=60, le=86400)
+    """Seconds an event is retried for (60-86400)."""
+
+
 class TargetSpec(SpecModel):
     """Where a rule sends what it matches (or its scheduled event)."""
 
@@ -322,6 +358,29 @@ class TargetSpec(SpecModel):
     """A constant JSON document sent instead of the event, as a mapping. Unset: the event itself."""
     role_arn: str | None = None
     """Role EventBridge assumes to reach the target (needed by some target types, not Lambda)."""
+    input_transformer: InputTransformerSpec | None = None
+    """Send a document built from the event instead of the event (not with `input`). Unset: not
+    managed."""
+    dead_letter_arn: str | None = None
+    """SQS queue receiving the events that could not be delivered, e.g.
+    `arn:aws:sqs:ap-northeast-2:123456789012:pacs-events-dlq`. Unset: not managed; "" for none."""
+    retry_policy: RetryPolicySpec | None = None
+    """How long and how often delivery is retried. Unset: not managed (AWS's default is 185
+    attempts within 24 hours)."""
+
+    @field_validator("dead_letter_arn")
+    @classmethod
+    def _queue(cls, value: str | None) -> str | None:
+        if value and not is_unresolved(value) and not _QUEUE_ARN.fullmatch(value):
+            raise ValueError("a dead-letter target is an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_input(self) -> TargetSpec:
+        # Target: Input, InputPath and InputTransformer are mutually exclusive.
+        if self.input is not None and self.input_transformer is not None:
+            raise ValueError("give at most one of input and input_transformer")
+        return self
 
     @field_validator("id")
     @classmethod
@@ -397,6 +456,19 @@ class Targets(Reconciler):
             target["Input"] = json.dumps(state["input"])
         if state.get("role_arn"):
             target["RoleArn"] = state["role_arn"]
+        transformer = state.get("input_transformer")
+        if transformer:
+            target["InputTransformer"] = {"InputTemplate": transformer["input_template"]}
+            if transformer["input_paths"]:
+                target["InputTransformer"]["InputPathsMap"] = dict(transformer["input_paths"])
+        if state.get("dead_letter_arn"):
+            target["DeadLetterConfig"] = {"Arn": state["dead_letter_arn"]}
+        retry = state.get("retry_policy")
+        if retry:
+            target["RetryPolicy"] = {
+                "MaximumRetryAttempts": retry["maximum_retry_attempts"],
+                "MaximumEventAgeInSeconds": retry["maximum_event_age_seconds"],
+            }
         response = ctx.client("events").put_targets(Rule=name, EventBusName=bus, Targets=[target])
         check_failed_entries(response, "PutTargets", rule)
         return self._live((rule, target_id), target)
@@ -420,8 +492,29 @@ class Targets(Reconciler):
             "arn": target["Arn"],
             "input": json.loads(text) if text else {},
             "role_arn": target.get("RoleArn") or "",
+            "input_transformer": _transformer_state(target.get("InputTransformer")),
+            "dead_letter_arn": (target.get("DeadLetterConfig") or {}).get("Arn") or "",
+            "retry_policy": _retry_state(target.get("RetryPolicy")),
         }
         return Live(key, state, {"id": target["Id"]})
+
+
+def _transformer_state(transformer: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not transformer:
+        return {}
+    return {
+        "input_paths": dict(transformer.get("InputPathsMap") or {}),
+        "input_template": transformer.get("InputTemplate", ""),
+    }
+
+
+def _retry_state(policy: Mapping[str, Any] | None) -> dict[str, Any]:
+    """No RetryPolicy means AWS's default: 185 attempts within 86400 seconds (RetryPolicy)."""
+    policy = policy or {}
+    return {
+        "maximum_retry_attempts": policy.get("MaximumRetryAttempts", 185),
+        "maximum_event_age_seconds": policy.get("MaximumEventAgeInSeconds", 86400),
+    }
 
 
 def _target_key(key: Key) -> tuple[str, str]:
