@@ -35,7 +35,7 @@ def test_lookups_resolve_while_live_state_is_read(empty_spec: Spec, monkeypatch:
         met["lookups saw the read"] = reading_started.wait(WAIT_S)
         return {"vpc": {"id": "vpc-1"}}
 
-    def read_live(spec: Spec, ctx: Any) -> plan.LiveByKind:
+    def read_live(spec: Spec, ctx: Any, *options: Any) -> plan.LiveByKind:
         reading_started.set()
         met["read saw the lookups"] = lookups_started.wait(WAIT_S)
         return {}
@@ -53,7 +53,7 @@ def test_a_failed_lookup_is_reported_even_when_the_read_fails_too(
     def resolve_lookups(spec: Spec, ctx: Any) -> dict[str, dict[str, Any]]:
         raise LookupFailed("existing infrastructure the spec needs was not found: lookups.vpc")
 
-    def read_live(spec: Spec, ctx: Any) -> plan.LiveByKind:
+    def read_live(spec: Spec, ctx: Any, *options: Any) -> plan.LiveByKind:
         raise RuntimeError("the read failed")
 
     monkeypatch.setattr(plan, "resolve_lookups", resolve_lookups)

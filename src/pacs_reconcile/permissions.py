@@ -255,7 +255,7 @@ LOOKUP_ACTIONS: dict[str, frozenset[str]] = {
     "autoscaling_group": _a("autoscaling:DescribeAutoScalingGroups"),
     "ecs_service": _a("ecs:DescribeServices"),
     "scaling_policy": _a("application-autoscaling:DescribeScalingPolicies"),
-    "iam_role": _a("iam:GetRole"),
+    "iam_role": _a("iam:ListRoles", "iam:GetRole"),
 }
 
 ENGINE_READ = _a("tag:GetResources", "sts:GetCallerIdentity")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import boto3
@@ -136,9 +137,49 @@ def test_a_tag_search_matching_several_vpcs_is_ambiguous(aws: AwsContext, seeded
 
 def test_other_errors_are_not_turned_into_missing(aws: AwsContext) -> None:
     with Stubber(aws.client("iam")) as stub:
+        stub.add_client_error("list_roles", "AccessDenied", http_status_code=403)  # then asked alone
         stub.add_client_error("get_role", "AccessDenied", http_status_code=403)
         with pytest.raises(ClientError, match="AccessDenied"):
             resolve(aws, "iam_role")
+
+
+def test_subnet_lookups_share_one_listing_and_role_lookups_one_role_listing(
+    aws: AwsContext, seeded: dict[str, str]
+) -> None:
+    """The repository's spec looks up two subnets and two roles: one DescribeSubnets and one
+    ListRoles in all, not one call per lookup."""
+    before = Counter(aws.stats.calls)
+    a = resolve(aws, "subnet")
+    b = resolve(aws, "subnet", tags={"Name": "pacs-private-b"})
+    by_id = resolve(aws, "subnet", tags=None, id=seeded["public_subnet_a"])
+    wildcard = resolve(
+        aws,
+        "subnet",
+        tags={"Name": "pacs-public-?", "Tier": "pub*"},
+        availability_zone=by_id["availability_zone"],
+    )
+    execution = resolve(aws, "iam_role")
+    task = resolve(aws, "iam_role", name="pacs-ecs-task")
+    assert dict(Counter(aws.stats.calls) - before) == {"ec2.DescribeSubnets": 1, "iam.ListRoles": 1}
+    assert (a["id"], b["id"]) == (seeded["private_subnet_a"], seeded["private_subnet_b"])
+    assert wildcard["id"] == by_id["id"] == seeded["public_subnet_a"]
+    assert (execution["arn"], task["arn"]) == (seeded["task_execution_role_arn"], seeded["task_role_arn"])
+
+
+def test_a_role_the_listing_lacks_is_asked_for_alone(aws: AwsContext, seeded: dict[str, str]) -> None:
+    """IAM's lists lag behind its writes: a role the run's listing lacks (here: made by someone
+    else after it) is still found."""
+    assert resolve(aws, "iam_role")["name"] == "pacs-ecs-task-execution"
+    someone_else = boto3.client("iam", region_name=REGION)
+    arn = someone_else.create_role(RoleName="made-later", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    before = Counter(aws.stats.calls)
+    assert resolve(aws, "iam_role", name="made-later")["arn"] == arn
+    assert dict(Counter(aws.stats.calls) - before) == {"iam.GetRole": 1}
+
+
+def test_a_subnet_matching_twice_is_still_ambiguous(aws: AwsContext, seeded: dict[str, str]) -> None:
+    with pytest.raises(LookupFailed, match="ambiguous"):
+        resolve(aws, "subnet", tags={"Name": "pacs-private-*"})
 
 
 @pytest.mark.parametrize(

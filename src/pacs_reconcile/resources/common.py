@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .. import OWNER_TAG
 from ..aws import AwsContext, is_mutating
@@ -81,33 +81,37 @@ def owned_resources(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
     read tags themselves). It is swept again only when this context has changed something in AWS
     since (a read after an apply, or in a test), so a later read never sees tags from before.
     """
-    key = f"owned-resources:{stack}"
-    writes = _writes_so_far(ctx)
 
-    def sweep() -> OwnerSweep:
+    def sweep() -> dict[str, dict[str, str]]:
         paginator = ctx.client("resourcegroupstaggingapi").get_paginator("get_resources")
         pages = paginator.paginate(
             TagFilters=[{"Key": OWNER_TAG, "Values": [stack]}], ResourcesPerPage=TAGGING_PAGE_SIZE
         )
-        owned = {
+        return {
             item["ResourceARN"]: tags_from_list(item.get("Tags"))
             for page in pages
             for item in page.get("ResourceTagMappingList", [])
         }
-        return OwnerSweep(writes, owned)
 
-    found = ctx.memo(key, sweep)
-    if found.writes_before != writes:
-        ctx.forget(key)
-        found = ctx.memo(key, sweep)
-    return found.owned
+    return memo_until_write(ctx, f"owned-resources:{stack}", sweep)
 
 
 @dataclass(frozen=True)
-class OwnerSweep:
+class _Read(Generic[T]):
     writes_before: int
-    """How many mutating calls this context had made when the sweep started."""
-    owned: dict[str, dict[str, str]]
+    """How many mutating calls this context had made when the read started."""
+    value: T
+
+
+def memo_until_write(ctx: AwsContext, key: str, read: Callable[[], T]) -> T:
+    """`read()` once per run and shared by every caller, until this context changes something in
+    AWS: then read again, so a read after a write (an apply's, or a test's) never sees old state."""
+    writes = _writes_so_far(ctx)
+    found: _Read[T] = ctx.memo(key, lambda: _Read(writes, read()))
+    if found.writes_before != writes:
+        ctx.forget(key)
+        found = ctx.memo(key, lambda: _Read(writes, read()))
+    return found.value
 
 
 def _writes_so_far(ctx: AwsContext) -> int:

@@ -51,7 +51,7 @@ from .base import (
     SpecModel,
     is_unresolved,
 )
-from .common import chunks, error_code, read_pages
+from .common import chunks, error_code, memo_until_write, read_pages
 from .registry import register, register_lookup
 
 NAME_TAG = "pacs-reconcile:name"
@@ -597,12 +597,13 @@ class SubnetLookup(Lookup):
 
     def resolve(self, ctx: AwsContext, spec: Mapping[str, Any]) -> dict[str, Any]:
         parsed = SubnetLookupSpec.model_validate({**spec, "kind": self.meta.kind})
-        filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted((parsed.tags or {}).items())]
-        if parsed.id:
-            filters.append({"Name": "subnet-id", "Values": [parsed.id]})
-        if parsed.availability_zone:
-            filters.append({"Name": "availability-zone", "Values": [parsed.availability_zone]})
-        subnets = read_pages(ctx.client("ec2"), "describe_subnets", "Subnets", Filters=filters)
+        subnets = [
+            s
+            for s in region_subnets(ctx)
+            if filter_matches(s.get("SubnetId"), parsed.id)
+            and filter_matches(s.get("AvailabilityZone"), parsed.availability_zone)
+            and tags_match(s.get("Tags"), parsed.tags)
+        ]
         what = _searched(parsed)
         if not subnets:
             raise LookupFailed(f"Subnet {what} not found in {ctx.region}")
@@ -621,6 +622,51 @@ class SubnetLookup(Lookup):
             "vpc_id": subnet["VpcId"],
             "arn": arn,
         }
+
+
+SUBNETS_PAGE_SIZE = 1000
+"""DescribeSubnets' maximum MaxResults."""
+
+
+def region_subnets(ctx: AwsContext) -> list[dict[str, Any]]:
+    """Every subnet of the region, listed once per run (until the run writes) and shared by every
+    subnet lookup: a spec looks up several (one per zone for the mount targets), each was a
+    DescribeSubnets of its own.
+    A region holds a few hundred subnets at most (200 per VPC by default), one page."""
+    return memo_until_write(
+        ctx,
+        "ec2:subnets",
+        lambda: read_pages(
+            ctx.client("ec2"),
+            "describe_subnets",
+            "Subnets",
+            PaginationConfig={"PageSize": SUBNETS_PAGE_SIZE},
+        ),
+    )
+
+
+_FILTER_TOKEN = re.compile(r"\\(.)|(\*)|(\?)|(.)", re.DOTALL)
+
+
+def filter_matches(value: Any, pattern: str | None) -> bool:
+    """EC2's filter semantics, applied locally: no pattern matches all; values are case-sensitive;
+    `*` matches any run of characters, `?` exactly one, and a backslash escapes (EC2 API reference,
+    Filter: "a filter value of \\*amazon\\?\\\\ specifies the literal string *amazon?\\")."""
+    if pattern is None:
+        return True
+    if value is None:
+        return False
+    regex = "".join(
+        re.escape(escaped or literal) if (escaped or literal) else (".*" if star else ".")
+        for escaped, star, _one, literal in _FILTER_TOKEN.findall(pattern)
+    )
+    return re.fullmatch(regex, str(value), flags=re.DOTALL) is not None
+
+
+def tags_match(tags: Sequence[Mapping[str, str]] | None, wanted: Mapping[str, str] | None) -> bool:
+    """Every wanted tag present with a matching value, as `tag:KEY` filters select."""
+    have = tags_from_list(tags)
+    return all(key in have and filter_matches(have[key], value) for key, value in (wanted or {}).items())
 
 
 def _searched(spec: SubnetLookupSpec) -> str:

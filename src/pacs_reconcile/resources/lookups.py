@@ -18,6 +18,7 @@ from pydantic import field_validator, model_validator
 from ..aws import AwsContext
 from ..errors import LookupFailed
 from .base import Lookup, LookupMeta, SpecModel, is_unresolved
+from .common import memo_until_write
 from .registry import register_lookup
 
 
@@ -392,10 +393,35 @@ class IamRoleLookup(_ModelLookup[IamRoleLookupSpec]):
     meta = LookupMeta(kind="iam_role", model=IamRoleLookupSpec, title="IAM role", attributes=("name", "arn"))
 
     def find(self, ctx: AwsContext, spec: IamRoleLookupSpec) -> dict[str, Any]:
-        try:
-            role = ctx.client("iam").get_role(RoleName=spec.name)["Role"]
-        except ClientError as error:
-            if _error_code(error) == "NoSuchEntity":
-                raise LookupFailed(f"IAM role '{spec.name}' not found") from None
-            raise
+        role = _account_roles(ctx).get(spec.name)
+        if role is None:  # not listed (IAM's lists lag; ListRoles not granted): ask for it alone
+            try:
+                role = ctx.client("iam").get_role(RoleName=spec.name)["Role"]
+            except ClientError as error:
+                if _error_code(error) == "NoSuchEntity":
+                    raise LookupFailed(f"IAM role '{spec.name}' not found") from None
+                raise
         return {"name": role["RoleName"], "arn": role["Arn"]}
+
+
+ROLES_PAGE_SIZE = 1000
+"""ListRoles' maximum MaxItems: an account's default quota is 1,000 roles, so one page."""
+
+
+def _account_roles(ctx: AwsContext) -> dict[str, dict[str, Any]]:
+    """The account's roles by name, listed once per run (until the run writes) and shared by every
+    role lookup (a spec looks up several: task and execution roles), instead of one GetRole each.
+    Empty when ListRoles is not granted (a policy may allow GetRole on named roles only)."""
+
+    def listing() -> dict[str, dict[str, Any]]:
+        try:
+            roles = _pages(
+                ctx.client("iam"), "list_roles", "Roles", PaginationConfig={"PageSize": ROLES_PAGE_SIZE}
+            )
+        except ClientError as error:
+            if _error_code(error) in ("AccessDenied", "AccessDeniedException"):
+                return {}
+            raise
+        return {role["RoleName"]: role for role in roles}
+
+    return memo_until_write(ctx, "iam:roles", listing)
