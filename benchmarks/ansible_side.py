@@ -38,6 +38,7 @@ class AnsibleRun:
     aws_requests: int
     changed: int
     """Tasks check mode would change (0 expected: the playbook is written from live state)."""
+    changed_tasks: list[str]
     ansible_version: str
     exit_code: int
     output_tail: str = ""
@@ -176,22 +177,30 @@ def run_check_mode(
         )
         wall = time.perf_counter() - started
         requests = requests_served() - before
-    changed = _changed(done.stdout)
+    changed, changed_tasks = _changed(done.stdout)
     return AnsibleRun(
         resources=len(tasks),
         by_module=dict(by_module),
         wall_s=wall,
         aws_requests=requests,
         changed=changed,
+        changed_tasks=changed_tasks,
         ansible_version=ansible_version(),
         exit_code=done.returncode,
         output_tail=(done.stdout[-1500:] + done.stderr[-1500:]) if done.returncode or changed else "",
     )
 
 
-def _changed(stdout: str) -> int:
+def _changed(stdout: str) -> tuple[int, list[str]]:
+    """(tasks reported changed, their names) from the json callback's report."""
     try:
-        stats = json.loads(stdout)["stats"]
-    except (ValueError, KeyError):
-        return -1
-    return sum(int(host.get("changed", 0)) for host in stats.values())
+        report = json.loads(stdout)
+    except ValueError:
+        return -1, []
+    names = [
+        task["task"]["name"]
+        for play in report.get("plays", [])
+        for task in play.get("tasks", [])
+        if any(host.get("changed") for host in task.get("hosts", {}).values())
+    ]
+    return len(names), names

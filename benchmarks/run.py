@@ -367,8 +367,8 @@ def issue_table(results: list[ScenarioResult], help_s: list[float]) -> str:
             lines.append(
                 f"| Ansible {a['ansible_version']} amazon.aws check mode on {a['resources']} of those "
                 f"resources ({modules}), same emulator | {a['wall_s']:.2f} s, {a['aws_requests']} requests, "
-                f"{a['changed']} changed; we are **{a['wall_s'] / wall:.1f}x** faster on the whole stack "
-                "| >= 20x |"
+                f"{a['changed']} changed ({', '.join(a['changed_tasks']) or 'none'}); "
+                f"we are **{a['wall_s'] / wall:.1f}x** faster on the whole stack | >= 20x |"
             )
     if scaled:
         lines.append(

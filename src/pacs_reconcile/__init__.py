@@ -1,12 +1,26 @@
 """pacs-reconcile: keeps the PACS monitoring stack on AWS exactly as declared."""
 
-from importlib import metadata as _metadata
+from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = _metadata.version("pacs-reconcile")
-    """The installed distribution's version: written once, in pyproject.toml."""
-except _metadata.PackageNotFoundError:  # a source tree on sys.path that was never installed
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    __version__: str
+
+
+def __getattr__(name: str) -> Any:
+    """`__version__`, the installed distribution's version (written once, in pyproject.toml), read
+    on first use: importlib.metadata costs a tenth of a second at start-up, which `--help`,
+    `validate` and `plan` do not need."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import metadata
+
+    try:
+        version = metadata.version("pacs-reconcile")
+    except metadata.PackageNotFoundError:  # a source tree on sys.path that was never installed
+        version = "0+unknown"
+    globals()["__version__"] = version
+    return version
+
 
 OWNER_TAG = "pacs-reconcile:stack"
 """The tag written on every taggable resource this tool manages; its value is the stack name."""

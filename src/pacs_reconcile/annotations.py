@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
 from .errors import Diagnostic
 
 RULE_ID = "invalid-spec"
@@ -39,6 +38,8 @@ def github_annotations(diagnostics: Sequence[Diagnostic]) -> str:
 def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
     """A SARIF 2.1.0 log of one run; no result when the spec is valid (code scanning then closes
     the alerts an earlier run opened)."""
+    from . import __version__  # read on first use (package metadata)
+
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

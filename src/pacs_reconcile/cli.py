@@ -8,13 +8,11 @@ Heavy imports (boto3, the engine) happen inside commands so `--help` and `valida
 from __future__ import annotations
 
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from . import __version__
 from .cli_framework import Call, Group, command, group_callback
 from .emulator.server import DEFAULT_PORT as DEFAULT_EMULATOR_PORT
 from .errors import ExitStatus
@@ -45,6 +43,10 @@ app = typer.Typer(
 
 def installed_version() -> str:
     """The installed package's version (its metadata), or the source tree's when not installed."""
+    from importlib import metadata  # only when asked: it costs a tenth of a second at start-up
+
+    from . import __version__
+
     try:
         return metadata.version("pacs-reconcile")
     except metadata.PackageNotFoundError:

@@ -7,15 +7,17 @@ import os
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ExitStatus, PlanRefused, UsageError
 from .redact import Redactor
 from .verbosity import PHASES, WIRE, enable_wire_log, timed_phase
+
+if TYPE_CHECKING:  # rich is imported when something is printed: `--help` does without it
+    from rich.console import Console
+    from rich.text import Text
 
 
 @dataclass
@@ -55,14 +57,23 @@ class Session:
         """stdout carries one document (JSON, Markdown, HTML...): what people read goes to stderr."""
         return self.output_format != "text"
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def stdout(self) -> Console:
+        return self._console(stderr=False)
+
+    @cached_property
+    def stderr(self) -> Console:
+        return self._console(stderr=True)
+
+    def _console(self, stderr: bool) -> Console:
+        from rich.console import Console
+
         no_color = not self.options.color or "NO_COLOR" in os.environ
         # no_color alone still lets rich write bold/dim escapes: plain output means no color system at all
         system: Literal["auto"] | None = None if no_color else "auto"
-        self.stdout = Console(no_color=no_color, color_system=system, highlight=False, soft_wrap=True)
-        self.stderr = Console(
-            stderr=True, no_color=no_color, color_system=system, highlight=False, soft_wrap=True
-        )
+        return Console(stderr=stderr, no_color=no_color, color_system=system, highlight=False, soft_wrap=True)
+
+    def __post_init__(self) -> None:
         if self.options.verbose >= WIRE:
             enable_wire_log(self.redactor)
 
@@ -74,6 +85,8 @@ class Session:
         return timed_phase(lambda message: self.say(message, "dim"), name, calls)
 
     def say(self, message: str | Text, style: str = "") -> None:
+        from rich.text import Text
+
         text = message if isinstance(message, Text) else Text(message, style=style)
         if any(secret in text.plain for secret in self.redactor.secrets):  # styling is lost only then
             text = Text(self.redactor.text(text.plain), style=text.style or style)
@@ -173,6 +186,8 @@ def validate(inputs: SpecInputs, session: Session) -> int:
             }
         )
     else:
+        from rich.text import Text
+
         checked = f"; environments {', '.join(environments)}" if environments else ""
         session.say(
             Text.assemble(
@@ -712,6 +727,7 @@ def _topic_arn(reference: str, the_plan: Any) -> str:
 def verify(inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | None) -> int:
     """The guide's test scripts as one check: exit 0 when nothing fails (warnings allowed), else 1."""
     from rich.table import Table
+    from rich.text import Text
 
     from . import api
     from .verify import Outcome, Summary, run_checks
