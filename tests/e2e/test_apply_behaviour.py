@@ -14,14 +14,19 @@ from pacs_reconcile import aws as aws_module
 from .conftest import Cli, Server
 
 
-def _fail_operation(monkeypatch: pytest.MonkeyPatch, event: str, code: str = "AccessDenied") -> None:
-    """Every AwsContext made from now on fails `event` (e.g. 'before-call.sns.CreateTopic')."""
+def _fail_operation(
+    monkeypatch: pytest.MonkeyPatch, event: str, code: str = "AccessDenied", name: str | None = None
+) -> None:
+    """Every AwsContext made from now on fails `event` (e.g. 'before-call.sns.CreateTopic'), or with
+    `name` only the calls whose request has that Name (a 'before-parameter-build' event)."""
     original = aws_module.AwsContext.__init__
 
     def init(ctx: aws_module.AwsContext, *args: Any, **kwargs: Any) -> None:
         original(ctx, *args, **kwargs)
 
-        def fail(**_: Any) -> None:
+        def fail(params: dict[str, Any] | None = None, **_: Any) -> None:
+            if name is not None and (params or {}).get("Name") != name:
+                return
             raise ClientError(
                 {"Error": {"Code": code, "Message": "injected by the test"}}, event.rsplit(".", 1)[1]
             )
@@ -142,7 +147,8 @@ def test_a_failure_skips_only_its_dependents_and_the_next_apply_converges(
     assert "alarms.rds_connections" in dependents and "sns_topics.alerts.subscriptions.email" in dependents
     independent = len(planned) - 1 - len(dependents)
     with monkeypatch.context() as patch:
-        _fail_operation(patch, "before-call.sns.CreateTopic")
+        # the alert topic only (the stack has another topic, for undelivered alerts)
+        _fail_operation(patch, "before-parameter-build.sns.CreateTopic", name="pacs-alerts")
         failed = cli("apply", "--auto-approve")
     assert failed.exit_code == 1
     assert "failed: sns_topics.alerts: CreateTopic: AccessDenied: injected by the test" in failed.stdout

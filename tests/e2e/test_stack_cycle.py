@@ -43,6 +43,17 @@ EXPECTED_CREATES = {
     "dashboards.pacs_infrastructure",
     "sns_topics.alerts",
     "sns_topics.alerts.subscriptions.email",
+    # the alert notifier (Slack and Teams): its subscription to the alert topic, role + attachment,
+    # policy, log group, function + permission, and the topic (with e-mail) for what it cannot deliver
+    "sns_topics.alerts.subscriptions.notifier",
+    "iam_roles.notifier",
+    "iam_roles.notifier.policy_attachments.notifier",
+    "iam_policies.notifier",
+    "log_groups.notifier",
+    "lambda_functions.notifier",
+    "lambda_functions.notifier.permissions.alerts",
+    "sns_topics.undelivered",
+    "sns_topics.undelivered.subscriptions.email",
     # the metrics collector: role + attachment, policy, its log group, function + permission, rule + target
     "iam_roles.collector",
     "iam_roles.collector.policy_attachments.collector",
@@ -77,7 +88,7 @@ def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) 
 
     applied = cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert "Apply complete! Resources: 47 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
+    assert "Apply complete! Resources: 56 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
 
     clean = cli("plan", "--detailed-exitcode")
     assert clean.exit_code == 0, clean.stdout
@@ -89,14 +100,20 @@ def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) 
     assert again.calls, "the second apply must still read AWS to know it is in sync"
 
 
-def test_slack_and_teams_subscriptions_only_when_their_url_is_set(cli: Cli) -> None:
+def test_slack_and_teams_webhooks_are_secure_parameters_only_when_their_url_is_set(cli: Cli) -> None:
+    """Incoming webhooks cannot confirm an SNS https subscription: the notifier posts to them, from
+    SecureString parameters that exist only when their URL is set."""
     secret = "https://hooks.slack.example/services/T000/B000/SUPERSECRET123"
     env = {"SLACK_WEBHOOK_URL": secret}
     result = cli("plan", "--format", "json", env=env)
     assert result.exit_code == 0, result.stderr
     addresses = {c["address"] for c in json.loads(result.stdout)["changes"]}
-    assert "sns_topics.alerts.subscriptions.slack" in addresses
-    assert "sns_topics.alerts.subscriptions.teams" not in addresses
+    assert "ssm_parameters.slack_webhook" in addresses
+    assert "ssm_parameters.teams_webhook" not in addresses
+    assert not {a for a in addresses if a.startswith("sns_topics.alerts.subscriptions.")} - {
+        "sns_topics.alerts.subscriptions.email",
+        "sns_topics.alerts.subscriptions.notifier",
+    }, "no https subscription: it could never be confirmed"
     text = cli("plan", env=env)
     for output in (result.stdout, result.stderr, text.stdout, text.stderr):
         assert "SUPERSECRET123" not in output

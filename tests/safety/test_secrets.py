@@ -71,11 +71,17 @@ def secret_spec(stack_dir: Path) -> Path:
             "variables:\n", "variables:\n  ops_contact: {sensitive: true, from_env: PACS_OPS_CONTACT}\n", 1
         )
     )
+    # The stack posts to webhooks through the notifier (an SSM SecureString holds the URL); a spec
+    # may still subscribe an https endpoint directly: both routes carry the webhook secret here.
     alerts = stack_dir / "specs" / "alerts.yaml"
+    https = (
+        "      slack:\n        when: ${var.slack_webhook_url}\n        protocol: https\n"
+        "        endpoint: ${var.slack_webhook_url}\n      notifier:\n"
+    )
     alerts.write_text(
-        alerts.read_text().replace(
-            "display_name: PACS alerts", "display_name: PACS alerts ${var.ops_contact}"
-        )
+        alerts.read_text()
+        .replace("display_name: PACS alerts\n", "display_name: PACS alerts ${var.ops_contact}\n", 1)
+        .replace("      notifier:\n", https, 1)
     )
     alarms = stack_dir / "specs" / "alarms.yaml"
     alarms.write_text(
@@ -105,6 +111,8 @@ def test_no_output_or_file_of_any_command_contains_a_secret(
     assert topic["DisplayName"] == f"PACS alerts {CONTACT}", "the secret did reach AWS, where it belongs"
     subscriptions = server.client("sns").list_subscriptions()["Subscriptions"]
     assert WEBHOOK in {s["Endpoint"] for s in subscriptions}
+    stored = server.client("ssm").get_parameter(Name="/pacs/alerts/webhooks/slack", WithDecryption=True)
+    assert stored["Parameter"]["Value"] == WEBHOOK
     out.add("apply json", cli("apply", "--auto-approve", "--format", "json", env=ENV))
 
     # drift: AWS moved the values holding the secrets; every report of it stays clean
