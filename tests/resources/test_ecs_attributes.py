@@ -17,6 +17,7 @@ from pacs_reconcile.export import Selection, export
 from pacs_reconcile.resources.base import Desired, Live, ReadScope
 from pacs_reconcile.resources.ecs import TaskDefinitions, TaskDefinitionSpec, register_request
 
+from .exported import exported_state
 from .test_ecs import registered_by_hand
 
 TASKS = TaskDefinitions()
@@ -236,9 +237,7 @@ def test_a_change_by_hand_is_seen_and_restored(aws: AwsContext, change: Any, sho
 def test_export_round_trips(aws: AwsContext, spec: dict[str, Any]) -> None:
     desired = desired_of(aws, spec)
     TASKS.create(aws, desired)
-    result = export(aws, aws.stack, Selection(kinds=("task_definitions",), prefix=spec["family"]))
-    (entry,) = result.entries["task_definitions"]
-    exported = TASKS.canonical(TaskDefinitionSpec.model_validate(entry.config).model_dump(mode="json"))
+    exported, result = exported_state(aws, "task_definitions", spec["family"])
     assert diff_states(exported, desired.state).paths() == []
     assert diff_states(desired.state, exported).paths() == []
     assert result.notes == [], "nothing left unmanaged"

@@ -13,10 +13,11 @@ def install_moto_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import patch_cloudwatch, patch_efs, patch_lambda, patch_logs
+    from . import patch_cloudwatch, patch_efs, patch_lambda, patch_logs, patch_sns
 
     patch_logs.install()
     patch_cloudwatch.install()
     patch_lambda.install()
     patch_efs.install()
+    patch_sns.install()
     _installed = True

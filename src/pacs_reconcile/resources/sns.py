@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..aws import AwsContext
 from ..diff import (
@@ -104,7 +104,76 @@ TOPIC_ATTRIBUTES = {
     "kms_master_key_id": "KmsMasterKeyId",
     "policy": "Policy",
     "delivery_policy": "DeliveryPolicy",
+    "content_based_deduplication": "ContentBasedDeduplication",
+    "fifo_throughput_scope": "FifoThroughputScope",
+    "archive_policy": "ArchivePolicy",
+    "signature_version": "SignatureVersion",
+    "tracing_config": "TracingConfig",
 }
+FIFO_ONLY = ("content_based_deduplication", "fifo_throughput_scope", "archive_policy")
+STANDARD_ONLY = (
+    "tracing_config",
+)  # SetTopicAttributes: TracingConfig "is only supported on standard topics"
+# Delivery-status logging (SetTopicAttributes): per protocol, {PREFIX}SuccessFeedbackRoleArn,
+# {PREFIX}FailureFeedbackRoleArn and {PREFIX}SuccessFeedbackSampleRate.
+FEEDBACK_PREFIXES = {
+    "http": "HTTP",
+    "firehose": "Firehose",
+    "lambda": "Lambda",
+    "sqs": "SQS",
+    "application": "Application",
+}
+FEEDBACK_FIELDS = {
+    "success_role_arn": "SuccessFeedbackRoleArn",
+    "failure_role_arn": "FailureFeedbackRoleArn",
+    "success_sample_rate": "SuccessFeedbackSampleRate",
+}
+FeedbackProtocol = Literal["http", "firehose", "lambda", "sqs", "application"]
+
+
+class DeliveryStatusSpec(SpecModel):
+    """Delivery-status logging to CloudWatch Logs for one subscriber protocol."""
+
+    success_role_arn: str | None = None
+    """Role SNS uses to log successful deliveries. Unset: not managed; "" for none."""
+    failure_role_arn: str | None = None
+    """Role SNS uses to log failed deliveries. Unset: not managed; "" for none."""
+    success_sample_rate: int | None = Field(default=None, ge=0, le=100)
+    """Percentage of successful deliveries logged (0-100). Unset: not managed."""
+
+
+def feedback_state(attributes: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Delivery-status logging by protocol, for the protocols with any of its attributes set."""
+    out: dict[str, dict[str, Any]] = {}
+    for protocol, prefix in FEEDBACK_PREFIXES.items():
+        values = {field: attributes.get(prefix + name) for field, name in FEEDBACK_FIELDS.items()}
+        if any(values.values()):
+            rate = values["success_sample_rate"]
+            out[protocol] = {
+                "success_role_arn": values["success_role_arn"] or "",
+                "failure_role_arn": values["failure_role_arn"] or "",
+                "success_sample_rate": int(rate) if rate else None,
+            }
+    return out
+
+
+def feedback_attributes(
+    wanted: Mapping[str, Mapping[str, Any]], have: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
+    """The attribute writes turning `have` into `wanted`: "" clears a protocol the spec leaves out."""
+    writes: dict[str, str] = {}
+    for protocol in sorted(set(wanted) | set(have)):
+        prefix = FEEDBACK_PREFIXES[protocol]
+        want, live = wanted.get(protocol), have.get(protocol) or {}
+        for field, name in FEEDBACK_FIELDS.items():
+            value = (
+                (want or {}).get(field)
+                if want is not None
+                else ("" if field != "success_sample_rate" else None)
+            )
+            if value is not None and value != live.get(field):
+                writes[prefix + name] = str(value)
+    return writes
 
 
 class TopicSpec(SpecModel):
@@ -124,6 +193,37 @@ class TopicSpec(SpecModel):
     policy is not managed (AWS's default policy stays)."""
     delivery_policy: dict[str, Any] | None = None
     """HTTP/S delivery retry policy as a mapping; `{}` removes it."""
+    content_based_deduplication: bool | None = None
+    """FIFO topics: deduplicate by a hash of the message body. Unset: not managed."""
+    fifo_throughput_scope: Literal["Topic", "MessageGroup"] | None = None
+    """FIFO topics: deduplication scope, Topic (AWS's default) or MessageGroup (higher
+    throughput). Unset: not managed."""
+    archive_policy: dict[str, Any] | None = None
+    """FIFO topics: message archiving, e.g. `{MessageRetentionPeriod: "30"}` (days); `{}` turns it
+    off. Unset: not managed."""
+    signature_version: Literal["1", "2"] | None = None
+    """Signature of the messages SNS sends: 1 (SHA1withRSA, AWS's default) or 2 (SHA256withRSA).
+    Unset: not managed."""
+    tracing_config: Literal["PassThrough", "Active"] | None = None
+    """Standard topics: X-Ray tracing, PassThrough (AWS's default) or Active. Unset: not managed."""
+    delivery_status_logging: dict[FeedbackProtocol, DeliveryStatusSpec] | None = None
+    """Delivery-status logging by subscriber protocol (http, firehose, lambda, sqs, application);
+    a protocol left out is turned off. Unset: not managed."""
+
+    @field_validator("signature_version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _topic_type_options(self) -> TopicSpec:
+        fifo_only = [f for f in FIFO_ONLY if getattr(self, f) not in (None, {}) and not self.fifo]
+        if fifo_only:
+            raise ValueError(f"{', '.join(fifo_only)}: only for a FIFO topic (fifo: true)")
+        standard_only = [f for f in STANDARD_ONLY if getattr(self, f) is not None and self.fifo]
+        if standard_only:
+            raise ValueError(f"{', '.join(standard_only)}: only for a standard topic")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -173,9 +273,17 @@ class TopicReconciler(Reconciler):
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(state.get("policy"), Mapping):
-            return {**state, "policy": canonical_policy(state["policy"])}
-        return state
+        out = dict(state)
+        if isinstance(out.get("policy"), Mapping):
+            out["policy"] = canonical_policy(out["policy"])
+        if isinstance(out.get("delivery_status_logging"), Mapping):
+            # A protocol with no role and no rate is logging turned off, as a protocol left out.
+            out["delivery_status_logging"] = {
+                protocol: settings
+                for protocol, settings in out["delivery_status_logging"].items()
+                if any(value not in (None, "") for value in settings.values())
+            }
+        return out
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         declared = sorted(set(map(str, keys)))
@@ -199,6 +307,7 @@ class TopicReconciler(Reconciler):
         attributes = initial_attributes(state, TOPIC_ATTRIBUTES)
         if state["fifo"]:
             attributes["FifoTopic"] = "true"
+        attributes.update(feedback_attributes(state.get("delivery_status_logging") or {}, {}))
         arn = ctx.client("sns").create_topic(
             Name=state["name"], Attributes=attributes, Tags=tags_to_list(desired.tags)
         )["TopicArn"]
@@ -214,6 +323,11 @@ class TopicReconciler(Reconciler):
                 AttributeValue=attribute_value(desired.state[field]),
             )
         state = {**live.state, **{f: desired.state[f] for f in changed}}
+        if delta.different_at("delivery_status_logging"):
+            wanted = desired.state["delivery_status_logging"]
+            for name, value in feedback_attributes(wanted, live.state["delivery_status_logging"]).items():
+                sns.set_topic_attributes(TopicArn=live.handle, AttributeName=name, AttributeValue=value)
+            state["delivery_status_logging"] = wanted
         return Live(live.key, state, live.attrs, live.tags, live.handle)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
@@ -265,7 +379,18 @@ class TopicReconciler(Reconciler):
             "kms_master_key_id": attributes.get("KmsMasterKeyId", ""),
             "policy": parsed_json(attributes.get("Policy")),
             "delivery_policy": parsed_json(attributes.get("DeliveryPolicy")),
+            # GetTopicAttributes leaves out an attribute on its default: "If the API response does not
+            # include the SignatureVersion attribute, ... the SignatureVersion for the topic has value 1."
+            "signature_version": attributes.get("SignatureVersion", "1"),
+            "delivery_status_logging": feedback_state(attributes),
         }
+        fifo = state["fifo"]
+        state["content_based_deduplication"] = (
+            is_true(attributes.get("ContentBasedDeduplication")) if fifo else None
+        )
+        state["fifo_throughput_scope"] = attributes.get("FifoThroughputScope", "Topic") if fifo else None
+        state["archive_policy"] = parsed_json(attributes.get("ArchivePolicy")) if fifo else None
+        state["tracing_config"] = None if fifo else attributes.get("TracingConfig", "PassThrough")
         return Live(name, self.canonical(state), self._attrs(name, arn), tags, arn)
 
     @staticmethod

@@ -1,0 +1,55 @@
+"""SNS topic attributes moto 5.2.5 stores but never returns, returned as SNS does.
+
+moto's CreateTopic and SetTopicAttributes keep any attribute on the topic, but GetTopicAttributes
+answers only a fixed few, so a topic's signature version, tracing mode, FIFO throughput scope,
+archive policy and delivery-status logging settings could be set and never read back. After
+install(), GetTopicAttributes also returns each of these that was set (SetTopicAttributes and
+GetTopicAttributes in the SNS API reference; an attribute never set is left out, as SNS leaves
+out SignatureVersion for a topic on the default version 1). Works in-process and in server mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_PATCHED_MARK = "_pacs_reconcile_patched"
+FEEDBACK_PROTOCOLS = ("HTTP", "Firehose", "Lambda", "SQS", "Application")
+FEEDBACK_ATTRIBUTES = tuple(
+    f"{protocol}{suffix}"
+    for protocol in FEEDBACK_PROTOCOLS
+    for suffix in ("SuccessFeedbackRoleArn", "FailureFeedbackRoleArn", "SuccessFeedbackSampleRate")
+)
+RETURNED_WHEN_SET = (
+    "SignatureVersion",
+    "TracingConfig",
+    "FifoThroughputScope",
+    "ArchivePolicy",
+    *FEEDBACK_ATTRIBUTES,
+)
+
+
+def install() -> None:
+    """Apply the patch once (idempotent)."""
+    from moto.sns.responses import SNSResponse
+
+    if getattr(SNSResponse, _PATCHED_MARK, False):
+        return
+    SNSResponse.get_topic_attributes = _with_stored_attributes(SNSResponse.get_topic_attributes)  # type: ignore[method-assign]
+    setattr(SNSResponse, _PATCHED_MARK, True)
+
+
+def _with_stored_attributes(original: Callable[..., Any]) -> Callable[..., Any]:
+    from moto.core.utils import camelcase_to_underscores
+
+    def get_topic_attributes(self: Any) -> Any:
+        result = original(self)
+        topic = self.backend.get_topic(self._get_param("TopicArn"))
+        attributes = result.result["Attributes"]
+        for name in RETURNED_WHEN_SET:
+            value = getattr(topic, camelcase_to_underscores(name), None)
+            if value not in (None, ""):
+                attributes[name] = str(value)
+        return result
+
+    return get_topic_attributes
