@@ -303,3 +303,24 @@ def test_exclude_removes_a_resource_and_its_children(specs: dict[str, Path]) -> 
 def test_targets_are_checked_against_the_spec(specs: dict[str, Path], address: str) -> None:
     with pytest.raises(UsageError, match="no such resource"):
         selected(specs["valid"], [address])
+
+
+_HELP_IMPORTS = """
+import sys
+from pacs_reconcile.cli import app
+try:
+    app(["--help"])
+except SystemExit:
+    pass
+heavy = ("rich", "importlib.metadata", "pydantic", "yaml")
+print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)
+"""
+
+
+def test_help_imports_neither_rich_nor_package_metadata() -> None:
+    """Start-up imports only what a command needs: `--help` prints no rich text and no version
+    (rich and importlib.metadata were a third of its start-up)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _HELP_IMPORTS], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
