@@ -98,6 +98,8 @@ class Export:
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     """Variable name -> the value it stands for: never written, only used to check the result."""
     default_tags: dict[str, str] = field(default_factory=dict)
+    lookups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Lookup name -> its body: existing resources the entries name but do not manage."""
     notes: list[str] = field(default_factory=list)
 
     def all_entries(self) -> Iterator[Entry]:
@@ -619,6 +621,8 @@ def document(result: Export) -> dict[str, Any]:
         out["variables"] = result.variables
     if result.default_tags:
         out["defaults"] = {"tags": result.default_tags}
+    if result.lookups:
+        out["lookups"] = result.lookups
     for kind, entries in result.entries.items():
         out[kind] = {entry.name: _body(entry) for entry in entries}
     return out

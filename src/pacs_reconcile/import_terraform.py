@@ -17,14 +17,25 @@ be placed (a child whose parent is not in the state), is reported, never silentl
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
-from .export import Entry, Export, finish, render, shaped_entry, unique_name
+from .export import Entry, Export, finish, render, shaped_entry, slug, unique_name
+from .resources._ecs_containers import container_state
 from .resources.base import Live
+from .resources.ec2 import canonical_rules, rules_from_permissions
+from .resources.ecs import (
+    DEFAULT_EPHEMERAL_GIB,
+    kept_revisions,
+    proxy_state,
+    runtime_platform_state,
+    volume_state,
+)
+from .resources.lambda_ import SUPPORTED_RUNTIMES
 from .resources.registry import KINDS, load_all
 from .spec.loader import ENTRY_NAME
 
@@ -276,6 +287,157 @@ def _efs_file_system(a: Mapping[str, Any]) -> Mapped:
     return Mapped("efs_file_systems", a["creation_token"], state, attrs, _tags(a))
 
 
+def _rule_permission(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """An `ingress`/`egress` block as the provider stores it, as EC2's IpPermission."""
+    permission: dict[str, Any] = {"IpProtocol": str(rule.get("protocol"))}
+    if permission["IpProtocol"] != "-1":  # all protocols: AWS reports no ports (the state says 0-0)
+        permission.update(FromPort=rule.get("from_port"), ToPort=rule.get("to_port"))
+    described = {"Description": rule["description"]} if rule.get("description") else {}
+    permission["IpRanges"] = [{"CidrIp": c, **described} for c in rule.get("cidr_blocks") or []]
+    permission["Ipv6Ranges"] = [{"CidrIpv6": c, **described} for c in rule.get("ipv6_cidr_blocks") or []]
+    permission["PrefixListIds"] = [
+        {"PrefixListId": p, **described} for p in rule.get("prefix_list_ids") or []
+    ]
+    groups = list(rule.get("security_groups") or []) + ([SELF_GROUP] if rule.get("self") else [])
+    permission["UserIdGroupPairs"] = [{"GroupId": g, **described} for g in groups]
+    return permission
+
+
+SELF_GROUP = "self"
+"""Stands for the group's own id while its rules are read (`self = true` in the provider)."""
+
+
+def _security_group(a: Mapping[str, Any]) -> Mapped:
+    # A group's name cannot change in place; one Terraform generated from `name_prefix` is kept
+    # as it is (the Name tag stays a tag), or adopting it would replace the group.
+    identity = a["name"]
+    state = {
+        "name": identity,
+        "description": a.get("description") or "",
+        "vpc_id": a["vpc_id"],
+        "ingress": canonical_rules(
+            rules_from_permissions([_rule_permission(r) for r in a.get("ingress") or []], SELF_GROUP)
+        ),
+        "egress": canonical_rules(
+            rules_from_permissions([_rule_permission(r) for r in a.get("egress") or []], SELF_GROUP)
+        ),
+    }
+    attrs = {"id": a["id"], "arn": a.get("arn"), "name": identity}
+    return Mapped("security_groups", identity, state, attrs, _tags(a))
+
+
+def _mount_target(a: Mapping[str, Any]) -> Mapped:
+    zone = a["availability_zone_name"]
+    state = {
+        "availability_zone": zone,
+        "subnet_id": a["subnet_id"],
+        "security_groups": sorted(a.get("security_groups") or []),
+    }
+    attrs = {"id": a.get("id"), "ip_address": a.get("ip_address"), "availability_zone": zone}
+    return Mapped("mount_targets", zone, state, attrs, None, ("efs_file_systems", a["file_system_id"]))
+
+
+def _task_definition(a: Mapping[str, Any], region: str) -> Mapped:
+    # The provider stores container_definitions as the API's JSON (ContainerDefinition list) and
+    # each block (volume, runtime_platform, ephemeral_storage...) as a list of one object.
+    mode = a.get("network_mode") or "bridge"
+    platform = (a.get("runtime_platform") or [None])[0] or {}
+    storage = (a.get("ephemeral_storage") or [None])[0] or {}
+    proxy = (a.get("proxy_configuration") or [None])[0]
+    state = {
+        "family": a["family"],
+        "cpu": int(a["cpu"]) if _text(a.get("cpu")) else None,
+        "memory": int(a["memory"]) if _text(a.get("memory")) else None,
+        "network_mode": mode,
+        "requires_compatibilities": sorted(a.get("requires_compatibilities") or ["EC2"]),
+        "runtime_platform": runtime_platform_state(
+            {
+                "cpuArchitecture": platform.get("cpu_architecture") or "X86_64",
+                "operatingSystemFamily": platform.get("operating_system_family") or "LINUX",
+            }
+        ),
+        "ephemeral_storage": storage.get("size_in_gib") or DEFAULT_EPHEMERAL_GIB,
+        "execution_role_arn": a.get("execution_role_arn") or "",
+        "task_role_arn": a.get("task_role_arn") or "",
+        "containers": {
+            c["name"]: container_state(c, region, mode) for c in _json(a.get("container_definitions")) or []
+        },
+        "volumes": {v["name"]: volume_state(_volume(v)) for v in a.get("volume") or []},
+        "proxy_configuration": proxy_state(
+            {
+                "type": proxy.get("type"),
+                "containerName": proxy.get("container_name"),
+                "properties": [{"name": k, "value": v} for k, v in (proxy.get("properties") or {}).items()],
+            }
+            if proxy
+            else None
+        ),
+        # Terraform deregisters the old revision when it registers a new one (unless skip_destroy):
+        # the state's revision is the one active, none kept for rollback (as the reconciler reads it).
+        "keep_revisions": kept_revisions(_tags(a), 1),
+    }
+    attrs = {"family": a["family"], "arn": a.get("arn")}
+    return Mapped("task_definitions", a["family"], state, attrs, _tags(a))
+
+
+def _volume(volume: Mapping[str, Any]) -> dict[str, Any]:
+    """A `volume` block as the API's Volume (EFS volumes only: the kind manages no other)."""
+    efs = (volume.get("efs_volume_configuration") or [None])[0]
+    if not efs:
+        return {"name": volume["name"]}
+    auth = (efs.get("authorization_config") or [None])[0] or {}
+    configuration = {
+        "fileSystemId": efs["file_system_id"],
+        "rootDirectory": efs.get("root_directory") or "/",
+        "transitEncryption": efs.get("transit_encryption") or "DISABLED",
+        "authorizationConfig": {"accessPointId": auth.get("access_point_id"), "iam": auth.get("iam")},
+    }
+    if efs.get("transit_encryption_port"):
+        configuration["transitEncryptionPort"] = efs["transit_encryption_port"]
+    return {"name": volume["name"], "efsVolumeConfiguration": configuration}
+
+
+def _lambda_function(a: Mapping[str, Any]) -> Mapped:
+    runtime = a.get("runtime") or ""
+    if runtime not in SUPPORTED_RUNTIMES:
+        raise _CannotMap(
+            f"runtime {runtime or '(container image)'} is not one this tool deploys "
+            f"({', '.join(SUPPORTED_RUNTIMES)}): upgrade it first, or declare the function by hand"
+        )
+    variables = ((a.get("environment") or [None])[0] or {}).get("variables") or {}
+    dead_letter = ((a.get("dead_letter_config") or [None])[0] or {}).get("target_arn")
+    state = {
+        "name": a["function_name"],
+        "runtime": runtime,
+        "handler": a.get("handler"),
+        "memory": int(a.get("memory_size") or 128),
+        "timeout": int(a.get("timeout") or 3),
+        "environment": dict(variables),
+        "role": a["role"],
+        "description": a.get("description") or "",
+        "code": {"sha256": a.get("source_code_hash")},
+        "dead_letter_target_arn": dead_letter or "",
+    }
+    attrs = {"name": a["function_name"], "arn": a.get("arn")}
+    return Mapped("lambda_functions", a["function_name"], state, attrs, _tags(a))
+
+
+def _lambda_permission(a: Mapping[str, Any]) -> Mapped:
+    if _text(a.get("qualifier")) or _text(a.get("event_source_token")):
+        raise _CannotMap("permissions on a qualifier or with an event source token are not mapped yet")
+    state = {
+        "statement_id": a["statement_id"],
+        "action": a.get("action") or "lambda:InvokeFunction",
+        "principal": a["principal"],
+        "source_arn": _text(a.get("source_arn")),
+        "source_account": _text(a.get("source_account")),
+    }
+    function = str(a["function_name"])
+    function = function.split(":")[6] if function.startswith("arn:") else function  # a name or an ARN
+    attrs = {"statement_id": a["statement_id"]}
+    return Mapped("permissions", a["statement_id"], state, attrs, None, ("lambda_functions", function))
+
+
 class _CannotMap(Exception):
     """A resource of a mapped type this importer cannot express (the reason is reported)."""
 
@@ -294,8 +456,17 @@ MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
     "aws_cloudwatch_event_rule": _event_rule,
     "aws_cloudwatch_event_target": _event_target,
     "aws_efs_file_system": _efs_file_system,
+    "aws_efs_mount_target": _mount_target,
+    "aws_security_group": _security_group,
+    "aws_lambda_function": _lambda_function,
+    "aws_lambda_permission": _lambda_permission,
 }
 """The Terraform types mapped so far; every other type is reported as not imported."""
+
+REGIONAL_MAPPERS: dict[str, Callable[[Mapping[str, Any], str], Mapped]] = {
+    "aws_ecs_task_definition": _task_definition,
+}
+"""Types whose spec shape depends on the state's region (a container's awslogs-region)."""
 
 
 def import_state(resources: list[TfResource], stack: str, region: str) -> Imported:
@@ -304,11 +475,16 @@ def import_state(resources: list[TfResource], stack: str, region: str) -> Import
     mapped: list[tuple[TfResource, Mapped]] = []
     for resource in resources:
         mapper = MAPPERS.get(resource.type)
-        if mapper is None:
+        regional = REGIONAL_MAPPERS.get(resource.type)
+        if mapper is None and regional is None:
             result.unmapped.append(f"{resource.address}: {resource.type} is not mapped yet")
             continue
         try:
-            mapped.append((resource, mapper(resource.attributes)))
+            attributes = resource.attributes
+            item = (
+                regional(attributes, region) if regional is not None else MAPPERS[resource.type](attributes)
+            )
+            mapped.append((resource, item))
         except (_CannotMap, KeyError, TypeError, ValueError) as exc:
             reason = str(exc) if isinstance(exc, _CannotMap) else f"unexpected attributes ({exc!r})"
             result.unmapped.append(f"{resource.address}: {reason}")
@@ -334,11 +510,59 @@ def import_state(resources: list[TfResource], stack: str, region: str) -> Import
             parent.children.setdefault(item.kind, []).append(entry)
         else:
             result.export.entries.setdefault(item.kind, []).append(entry)
-            for alias in (item.identity, item.attrs.get("arn")):  # children name a topic by ARN
+            # children name a topic by ARN, a file system by id
+            for alias in (item.identity, item.attrs.get("arn"), item.attrs.get("id")):
                 if isinstance(alias, str):
                     parents[(item.kind, alias)] = entry
     finish(result.export)
+    _outside_ids_to_lookups(result.export)
     return result
+
+
+_OUTSIDE: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
+    (re.compile(r"vpc-[0-9a-f]{8,17}"), "vpc", "id", "id"),
+    (re.compile(r"subnet-[0-9a-f]{8,17}"), "subnet", "id", "id"),
+    (
+        re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)"),
+        "iam_role",
+        "name",
+        "arn",
+    ),
+)
+"""IDs of what the state does not manage, as (pattern, lookup kind, the lookup's key field, the
+attribute the value is): the spec then finds them at plan time instead of carrying literals."""
+
+
+def _outside_ids_to_lookups(result: Export) -> None:
+    """Values naming a VPC, subnet or role the state does not manage become `${lookups.X.attr}`
+    (values naming an imported resource are references already: finish() linked them)."""
+    names: dict[str, str] = {}
+
+    def replaced(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: replaced(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [replaced(v) for v in value]
+        if not isinstance(value, str):
+            return value
+        for pattern, kind, key_field, attribute in _OUTSIDE:
+            match = pattern.fullmatch(value)
+            if match is None:
+                continue
+            key = match.group(1) if match.groups() else value
+            name = names.get(value)
+            if name is None:
+                name = unique_name(slug(key), set(names.values()))
+                names[value] = name
+                result.lookups[name] = {"kind": kind, key_field: key}
+            return f"${{lookups.{name}.{attribute}}}"
+        return value
+
+    for entry in result.all_entries():
+        identity = KINDS[entry.kind].meta.identity
+        for field_name, value in entry.config.items():
+            if field_name != identity:
+                entry.config[field_name] = replaced(value)
 
 
 def run(session: Session, *, state_file: Path, stack: str, region: str | None, out: Path | None) -> int:
