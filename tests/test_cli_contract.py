@@ -13,6 +13,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner, Result
 
+from output_schemas import check
 from pacs_reconcile.cli import OUTPUT_FORMATS, app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,6 +109,7 @@ def test_a_usage_error_with_format_json_prints_one_json_error_document(
     result = invoke(name, *form, "--targett", "x")
     assert result.exit_code == 3
     document = json.loads(result.stdout)
+    check(document, "error.v1")
     assert document["format_version"] == 1
     assert document["error"]["type"] == "usage"
     assert "--targett" in document["error"]["message"]

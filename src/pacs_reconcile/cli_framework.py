@@ -33,7 +33,7 @@ from .errors import ErrorType, ExitStatus, ReconcileError, SpecError
 from .verbosity import WIRE
 
 ERROR_FORMAT_VERSION = 1
-"""`format_version` of the JSON error document (schema/error.schema.json)."""
+"""`format_version` of the JSON error document (schema/output/error.v1.schema.json)."""
 ARGV_KEY = "pacs_reconcile.argv"
 """Where the group keeps the raw arguments, to answer a usage error in JSON when they ask for it."""
 

@@ -472,7 +472,7 @@ def _apply_locked(
             the_plan, the_plan.values or _values(the_plan), ctx, parallelism, _progress(session)
         )
     if session.json_output:
-        session.emit_json(apply_json(result, session.redactor))
+        session.emit_json(apply_json(the_plan, result, session.redactor))
     elif session.output_format == "markdown":
         from .render_markdown import apply_markdown
 
@@ -487,20 +487,16 @@ def _apply_locked(
 
 def _emit_unchanged(session: Session, printer: Any, the_plan: Any) -> None:
     """Apply's answer when there is nothing to change: the (empty) plan in the asked format."""
-    from .render import plan_json
+    from .render import apply_json
 
     if session.json_output:
-        session.emit_json({**plan_json(the_plan, session.redactor), "applied": apply_json_empty()})
+        session.emit_json(apply_json(the_plan, None, session.redactor))
     elif session.output_format == "markdown":
         from .render_markdown import plan_markdown
 
         session.emit_document(plan_markdown(the_plan, session.redactor))
     else:
         printer.plan(the_plan)
-
-
-def apply_json_empty() -> dict[str, Any]:
-    return {"ok": True, "interrupted": False, "outcomes": []}
 
 
 def _saved_options(document: dict[str, Any]) -> dict[str, Any]:
@@ -577,7 +573,7 @@ def release(
     from .engine.lock import stack_lock
     from .engine.plan import PlanOptions
     from .engine.release import check_not_declared, releases_only
-    from .render import PlanPrinter, apply_json, plan_json
+    from .render import PlanPrinter, apply_json
 
     patterns = parse_all(addresses, "release")
     spec = load(inputs, session)
@@ -595,9 +591,7 @@ def release(
         with session.phase("applying", ctx):
             result = apply_plan(the_plan, the_plan.values or _values(the_plan), ctx, 8, _progress(session))
     if session.json_output:
-        session.emit_json(
-            {**plan_json(the_plan, session.redactor), "applied": apply_json(result, session.redactor)}
-        )
+        session.emit_json(apply_json(the_plan, result, session.redactor))
     else:
         printer.apply_result(result)
     print_stats(session, ctx)

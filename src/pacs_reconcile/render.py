@@ -27,7 +27,9 @@ SYMBOLS = {
     Action.RELEASE: ("~", "blue", "will be released (no longer managed, not deleted)"),
     Action.NOOP: (" ", "dim", "is up to date"),
 }
-JSON_FORMAT_VERSION = 1
+JSON_FORMAT_VERSION = 2
+"""format_version of the plan, apply and drift documents: 2 marks unknown and sensitive values
+beside them (1 wrote "(known after apply)" and "(sensitive value)" into them)."""
 
 
 def value_text(value: Any) -> str:
@@ -242,29 +244,49 @@ def structure_diff(old: Any, new: Any) -> Iterable[str]:
 
 
 # ----------------------------------------------------------------------------------- JSON
-def _unknown_as_text(value: Any) -> Any:
+# The JSON documents are described by schema/output/*.schema.json (one file per format_version).
+# Values known only after apply and sensitive values are marked beside the value, never written
+# into it (as Terraform's plan JSON does with after_unknown and after_sensitive):
+#   "new": null, "new_unknown": true                 the whole value is known after apply
+#   "new": [null, "x"], "new_unknown": [true, false]  part of it is (a mirror of the value)
+#   "old": null, "old_sensitive": true               the value is sensitive, never written
+
+
+def _known_part(value: Any) -> Any:
+    """`value` with what is known only after apply left as null."""
     if value is UNKNOWN:
-        return "(known after apply)"
+        return None
     if isinstance(value, dict):
-        return {k: _unknown_as_text(v) for k, v in value.items()}
+        return {k: _known_part(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_unknown_as_text(v) for v in value]
+        return [_known_part(v) for v in value]
     return value
 
 
+def _unknown_mirror(value: Any) -> Any:
+    """True where `value` is known only after apply: a bool, or the value's shape with bools."""
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict) and contains_unknown(value):
+        return {k: _unknown_mirror(v) for k, v in value.items()}
+    if isinstance(value, list) and contains_unknown(value):
+        return [_unknown_mirror(v) for v in value]
+    return False
+
+
 def difference_json(change: Change, diff: Difference) -> dict[str, Any]:
-    diff = masked_difference(change, diff)
-    unknown = contains_unknown(diff.new)
-    out: dict[str, Any] = {
+    """One attribute's difference: `old` is what AWS has, `new` what the spec asks for."""
+    sensitive = is_sensitive_path(diff.path, change.sensitive_paths)
+    old_sensitive = sensitive and diff.old is not None
+    new_sensitive = sensitive and diff.new is not None
+    return {
         "path": diff.path,
-        "old": diff.old,
-        "new": None if diff.new is UNKNOWN else _unknown_as_text(diff.new),
+        "old": None if old_sensitive else diff.old,
+        "new": None if new_sensitive else _known_part(diff.new),
+        "new_unknown": _unknown_mirror(diff.new),
+        "old_sensitive": old_sensitive,
+        "new_sensitive": new_sensitive,
     }
-    if unknown:
-        out["new_unknown"] = True
-    if diff.new == MASK or diff.old == MASK:
-        out["sensitive"] = True
-    return out
 
 
 def change_json(change: Change) -> dict[str, Any]:
@@ -303,14 +325,15 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def apply_json(result: ApplyResult, redactor: Redactor) -> dict[str, Any]:
-    document = {
-        "format_version": JSON_FORMAT_VERSION,
-        "ok": result.ok,
-        "interrupted": result.interrupted,
-        "outcomes": [outcome_json(o) for o in result.outcomes],
+def apply_json(plan: Plan, result: ApplyResult | None, redactor: Redactor) -> dict[str, Any]:
+    """The apply (and destroy) document: the plan it carried out and, under `applied`, what became
+    of each change (None: there was nothing to do)."""
+    applied = {
+        "ok": result.ok if result else True,
+        "interrupted": result.interrupted if result else False,
+        "outcomes": [outcome_json(o) for o in result.outcomes] if result else [],
     }
-    return redactor.data(document)  # type: ignore[no-any-return]
+    return {**plan_json(plan, redactor), "applied": redactor.data(applied)}
 
 
 # ----------------------------------------------------------------------------------- drift

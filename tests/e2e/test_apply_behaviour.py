@@ -182,7 +182,8 @@ def test_references_to_resources_not_yet_created_are_known_after_apply(cli: Cli,
     planned = cli("plan", "--format", "json")
     alarm = next(c for c in json.loads(planned.stdout)["changes"] if c["address"] == "alarms.rds_connections")
     actions = next(d for d in alarm["differences"] if d["path"] == "alarm_actions")
-    assert actions["new_unknown"] is True
+    assert actions["new_unknown"] == [True]  # the topic's ARN, the list's one item, is known after apply
+    assert actions["new"] == [None]
     text = cli("plan")
     assert "alarm_actions" in text.stdout and "(known after apply)" in text.stdout
 

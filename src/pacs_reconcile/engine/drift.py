@@ -20,6 +20,10 @@ from ..resources.registry import KINDS
 from .changes import Action, Change
 from .plan import Plan
 
+DRIFT_FORMAT_VERSION = 2
+"""format_version of the drift report (schema/output/drift.v2.schema.json): 2 marks unknown and
+sensitive values beside them in `differences` (1 wrote them into the values as text)."""
+
 
 class Finding(StrEnum):
     DRIFTED = "drifted"
@@ -141,7 +145,7 @@ def differences_of(item: DriftItem) -> list[Difference]:
 def report_json(report: DriftReport, masked_differences: Any) -> dict[str, Any]:
     summary = {str(f): len(report.of(f)) for f in Finding}
     return {
-        "format_version": 1,
+        "format_version": DRIFT_FORMAT_VERSION,
         "stack": report.stack,
         "region": report.region,
         "resources_checked": report.resources,
