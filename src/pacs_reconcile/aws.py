@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 if TYPE_CHECKING:  # boto3 is imported lazily so `--help` and `validate` stay fast.
     import boto3
 
+from . import retry_policy
 from .errors import ReconcileError
 
 T = TypeVar("T")
@@ -89,7 +90,9 @@ class AwsSettings:
     profile: str | None = None
     endpoint_url: str | None = None
     max_attempts: int = 8
-    retry_mode: str = "adaptive"
+    retry_mode: str = "standard"
+    """"standard": botocore's standard mode with the backoff cap and the per-operation rate
+    limiting of retry_policy; "adaptive" and "legacy" are botocore's own, unchanged."""
     max_pool_connections: int = 20
     role_arn: str | None = None
     """Make every call as this IAM role (STS AssumeRole with the base credentials, refreshed
@@ -154,6 +157,7 @@ class AwsContext:
         )
         if self.settings.role_arn:
             self._assume_role()
+        self._rate_limits = retry_policy.OperationRateLimits()
         self._clients: dict[str, Any] = {}
         self._client_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -248,6 +252,9 @@ class AwsContext:
         client = self._session.client(  # type: ignore[call-overload]
             service, config=self._config, endpoint_url=self.settings.endpoint_url
         )
+        if self.settings.retry_mode == "standard":
+            # botocore counts max_attempts as retries: the first attempt comes on top
+            retry_policy.install(client, self.settings.max_attempts + 1, self._rate_limits)
         self._clients[service] = client
         return client
 
