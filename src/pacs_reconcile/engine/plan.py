@@ -386,7 +386,7 @@ class _Planner:
         if all(d.path == FINGERPRINT_PATH for d in delta.differences):
             change.bookkeeping = True
             return self._known(change, live, node, reconciler)
-        forced = [p for p in meta.force_new if delta.different_at(p)]
+        forced = reconciler.replacing_paths(delta)
         if forced:
             protected = (
                 "lifecycle.prevent_destroy is set"

@@ -183,6 +183,11 @@ class Reconciler(ABC):
         """Put a spec-shaped state into canonical form; applied to desired and live alike."""
         return state
 
+    def replacing_paths(self, delta: Delta) -> list[str]:
+        """The paths of `delta` AWS cannot change in place: the declared force_new ones, and (for
+        kinds where it depends on the direction of the change) those the kind adds."""
+        return [path for path in self.meta.force_new if delta.different_at(path)]
+
     @abstractmethod
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         """Live state of every key in `keys` that exists, plus (top-level kinds) every resource

@@ -34,6 +34,10 @@ MAX_HIERARCHY_LEVELS = 15
 
 ParameterType = Literal["String", "StringList", "SecureString"]
 Tier = Literal["Standard", "Advanced"]
+DataType = Literal["text", "aws:ec2:image"]
+DEFAULT_DATA_TYPE = "text"
+"""PutParameter DataType: "The default data type is text."."""
+_AMI_ID = re.compile(r"ami-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 
 _NAME = re.compile(r"[A-Za-z0-9_.\-/]+")
 _RESERVED_PREFIX = re.compile(r"^/?(aws|ssm)", re.IGNORECASE)
@@ -72,9 +76,13 @@ class ParameterSpec(SpecModel):
     """What the parameter is for."""
     tier: Tier | None = None
     """`Standard` (values up to 4 KB) or `Advanced` (8 KB, charged). Unset: not managed (AWS's
-    default is Standard). AWS cannot move an Advanced parameter back to Standard."""
+    default is Standard). AWS cannot move an Advanced parameter back to Standard: that change
+    replaces the parameter (Standard -> Advanced is in place)."""
     key_id: str | None = None
     """KMS key (id, ARN or alias) for a SecureString. Unset: the AWS managed key alias/aws/ssm."""
+    data_type: DataType | None = None
+    """`text`, or `aws:ec2:image` for a String holding an AMI id (EC2 validates it and it can be
+    referenced as an AMI). Unset: not managed (AWS's default is text)."""
 
     @field_validator("name")
     @classmethod
@@ -91,6 +99,13 @@ class ParameterSpec(SpecModel):
             )
         if self.key_id is not None and self.type != "SecureString":
             raise ValueError("key_id applies only to type SecureString")
+        if self.data_type == "aws:ec2:image":
+            if self.type != "String":
+                raise ValueError("data_type aws:ec2:image applies only to type String")
+            if not is_unresolved(self.value) and not _AMI_ID.fullmatch(self.value):
+                raise ValueError(
+                    "with data_type aws:ec2:image the value is an AMI id (ami- and 8 or 17 hex digits)"
+                )
         return self
 
 
@@ -110,6 +125,15 @@ class Parameters(Reconciler):
         sensitive_fields=frozenset({"value"}),
         stateful_when="its type is SecureString",
     )
+
+    def replacing_paths(self, delta: Delta) -> list[str]:
+        # PutParameter cannot move a parameter from Advanced back to Standard ("You can't downgrade
+        # a parameter from the advanced-parameter tier to the standard-parameter tier";
+        # go-to-k/cdk-real-drift#408): only delete and create can. Standard -> Advanced is in place.
+        downgrade = any(
+            d.path == "tier" and d.old == "Advanced" and d.new == "Standard" for d in delta.differences
+        )
+        return super().replacing_paths(delta) + (["tier"] if downgrade else [])
 
     def holds_data(self, live: Live | None) -> bool:
         """A SecureString holds a secret that often exists nowhere else (a generated password):
@@ -174,6 +198,7 @@ class Parameters(Reconciler):
     def _created_state(state: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(state)
         out["tier"] = state.get("tier") or "Standard"
+        out["data_type"] = state.get("data_type") or DEFAULT_DATA_TYPE
         if state["type"] == "SecureString" and state.get("key_id") is None:
             out["key_id"] = "alias/aws/ssm"
         return out
@@ -188,6 +213,7 @@ class Parameters(Reconciler):
             "description": details.get("Description", ""),
             "tier": details.get("Tier", "Standard"),
             "key_id": details.get("KeyId") if parameter["Type"] == "SecureString" else None,
+            "data_type": parameter.get("DataType") or DEFAULT_DATA_TYPE,
         }
         return Live(name, state, {"name": name, "arn": parameter["ARN"]}, tags, name)
 
@@ -203,6 +229,8 @@ def _put_request(state: Mapping[str, Any]) -> dict[str, Any]:
         request["Tier"] = state["tier"]
     if state.get("key_id") is not None:
         request["KeyId"] = state["key_id"]
+    if state.get("data_type") is not None:
+        request["DataType"] = state["data_type"]
     return request
 
 

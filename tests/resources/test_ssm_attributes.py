@@ -1,0 +1,79 @@
+"""SSM parameter data types and the one-way tier: an AMI parameter (aws:ec2:image) converges, shows a
+change at its path and round-trips through export; Advanced -> Standard is a replacement (PutParameter
+cannot downgrade a tier), Standard -> Advanced an update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from pacs_reconcile import OWNER_TAG
+from pacs_reconcile.aws import AwsContext
+from pacs_reconcile.diff import diff_states
+from pacs_reconcile.resources.base import Desired, Live, ReadScope
+from pacs_reconcile.resources.registry import KINDS
+from pacs_reconcile.resources.ssm import ParameterSpec
+
+from .exported import exported_state
+
+PARAMETERS = KINDS["ssm_parameters"]
+NAME = "/pacs/ami/orthanc"
+AMI = "ami-0123456789abcdef0"
+
+
+def desired(aws: AwsContext, **spec: Any) -> Desired:
+    config = {"name": NAME, "value": AMI, **spec}
+    state = PARAMETERS.canonical(ParameterSpec.model_validate(config).model_dump(mode="json"))
+    return Desired("ssm_parameters.ami", NAME, state, {OWNER_TAG: aws.stack})
+
+
+def read(aws: AwsContext) -> Live:
+    return PARAMETERS.read(aws, [NAME], ReadScope(aws.stack))[NAME]
+
+
+def test_an_ami_parameter_converges_and_round_trips(aws: AwsContext) -> None:
+    want = desired(aws, data_type="aws:ec2:image")
+    PARAMETERS.create(aws, want)
+    assert diff_states(want.state, PARAMETERS.canonical(dict(read(aws).state))).paths() == []
+    assert aws.stats.mutating() == {"ssm.PutParameter": 1}
+    exported, _ = exported_state(aws, "ssm_parameters", NAME)
+    assert exported["data_type"] == "aws:ec2:image"
+
+
+def test_a_data_type_changed_by_hand_is_seen_and_restored(aws: AwsContext) -> None:
+    want = desired(aws, data_type="aws:ec2:image")
+    PARAMETERS.create(aws, want)
+    aws.client("ssm").put_parameter(Name=NAME, Value=AMI, Type="String", DataType="text", Overwrite=True)
+    live = read(aws)
+    delta = diff_states(want.state, PARAMETERS.canonical(dict(live.state)))
+    assert delta.paths() == ["data_type"]
+    assert PARAMETERS.replacing_paths(delta) == []
+    PARAMETERS.update(aws, want, live, delta)
+    assert diff_states(want.state, PARAMETERS.canonical(dict(read(aws).state))).paths() == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "replaced"), [("Advanced", "Standard", ["tier"]), ("Standard", "Advanced", [])]
+)
+def test_only_a_tier_downgrade_is_a_replacement(
+    aws: AwsContext, before: str, after: str, replaced: list[str]
+) -> None:
+    PARAMETERS.create(aws, desired(aws, tier=before))
+    delta = diff_states(desired(aws, tier=after).state, PARAMETERS.canonical(dict(read(aws).state)))
+    assert delta.paths() == ["tier"]
+    assert PARAMETERS.replacing_paths(delta) == replaced
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"data_type": "aws:ec2:image", "value": "not-an-ami"}, "AMI id"),
+        ({"data_type": "aws:ec2:image", "type": "SecureString"}, "only to type String"),
+        ({"data_type": "aws:ssm:integration"}, "text"),
+    ],
+)
+def test_validation(spec: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ValidationError, match=expected):
+        ParameterSpec.model_validate({"name": NAME, "value": AMI, **spec})
