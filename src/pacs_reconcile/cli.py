@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 
+from . import completion
 from .cli_framework import Call, Group, command, group_callback
 from .emulator.server import DEFAULT_PORT as DEFAULT_EMULATOR_PORT
-from .errors import ExitStatus
+from .errors import ExitStatus, UsageError
 
 OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
     "validate": ("text", "json", "github", "sarif"),
@@ -59,13 +60,19 @@ group_callback(app, installed_version)
 Targets = Annotated[
     list[str] | None,
     typer.Option(
-        "--target", metavar="KIND.NAME", help="Limit to KIND.NAME and its dependencies (repeatable)."
+        "--target",
+        metavar="KIND.NAME",
+        autocompletion=completion.addresses,
+        help="Limit to KIND.NAME and its dependencies (repeatable).",
     ),
 ]
 Excludes = Annotated[
     list[str] | None,
     typer.Option(
-        "--exclude", metavar="KIND.NAME", help="Leave KIND.NAME (and its children) out (repeatable)."
+        "--exclude",
+        metavar="KIND.NAME",
+        autocompletion=completion.addresses,
+        help="Leave KIND.NAME (and its children) out (repeatable).",
     ),
 ]
 AllowDestroy = Annotated[
@@ -73,6 +80,7 @@ AllowDestroy = Annotated[
     typer.Option(
         "--allow-destroy",
         metavar="ADDRESS",
+        autocompletion=completion.addresses,
         help="Let this stateful or protected address be deleted (repeatable; * patterns: log_groups.*).",
     ),
 ]
@@ -467,6 +475,25 @@ def export(
     from . import export as exporter
 
     return exporter.run(call.session, kinds=kind or [], prefix=prefix, tag=tag, stack=stack, out=out)
+
+
+@command(app, name="completion")
+def completion_script(
+    call: Call,
+    shell: Annotated[
+        str,
+        typer.Argument(
+            metavar="SHELL",
+            autocompletion=lambda: list(completion.SHELLS),
+            help=f"One of {', '.join(completion.SHELLS)}.",
+        ),
+    ],
+) -> int:
+    """Print the completion script of SHELL (each its own), e.g. completion zsh > ~/.zfunc/_pacs-reconcile."""
+    if shell not in completion.SHELLS:
+        raise UsageError(f"completion {shell}: not a shell this supports ({', '.join(completion.SHELLS)})")
+    typer.echo(completion.script(shell))
+    return ExitStatus.OK
 
 
 def main() -> None:

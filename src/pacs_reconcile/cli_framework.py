@@ -28,6 +28,7 @@ from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
 
 from .commands import GlobalOptions, Session, SpecInputs, parse_vars
+from .completion import environments
 from .diagnostics import render as render_diagnostic
 from .errors import ErrorType, ExitStatus, ReconcileError, SpecError
 from .verbosity import WIRE
@@ -124,7 +125,12 @@ SPEC_OPTIONS: tuple[inspect.Parameter, ...] = (
         "spec_env",
         Annotated[
             str | None,
-            typer.Option("--env", metavar="ENV", help="Environment overlay to apply (e.g. dev, prod)."),
+            typer.Option(
+                "--env",
+                metavar="ENV",
+                autocompletion=environments,
+                help="Environment overlay to apply (e.g. dev, prod).",
+            ),
         ],
         None,
     ),
