@@ -227,3 +227,51 @@ def test_a_misspelled_environment_gets_a_suggestion(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "--env: prd: no such environment (known: dev and prod)" in result.stderr
     assert "help: did you mean 'prod'?" in result.stderr
+
+
+# NO_COLOR and a stdout that is not a terminal --------------------------------------------------
+
+ANSI = re.compile(r"\x1b\[")
+COLOR_TERMINAL = {"FORCE_COLOR": "1", "TERM": "xterm-256color"}
+OFFLINE = [
+    ["validate", "-f", "{spec}"],
+    ["graph", "-f", "{spec}"],
+    ["permissions", "-f", "{spec}"],
+    ["version"],
+]
+
+
+@pytest.mark.parametrize("args", OFFLINE, ids=lambda a: a[0])
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_no_color_option_removes_every_escape_in_either_place(
+    spec: Path, args: list[str], where: str
+) -> None:
+    argv = [a.format(spec=spec) for a in args]
+    argv = ["--no-color", *argv] if where == "before" else [*argv, "--no-color"]
+    result = invoke(*argv, env=COLOR_TERMINAL)
+    assert result.exit_code == 0, result.stderr
+    assert not ANSI.search(result.stdout + result.stderr)
+
+
+@pytest.mark.parametrize("args", OFFLINE, ids=lambda a: a[0])
+def test_no_color_variable_removes_every_escape(spec: Path, args: list[str]) -> None:
+    result = invoke(*[a.format(spec=spec) for a in args], env={**COLOR_TERMINAL, "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.stderr
+    assert not ANSI.search(result.stdout + result.stderr)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_usage_errors_are_plain_on_a_color_terminal_with_no_color(name: str) -> None:
+    result = invoke(name, "--regoin", "x", env={**COLOR_TERMINAL, "NO_COLOR": "1"})
+    assert result.exit_code == 3
+    assert not ANSI.search(result.stdout + result.stderr)
+
+
+@pytest.mark.parametrize(
+    "args", [*OFFLINE[1:], ["validate", "-f", "{spec}", "--format", "json"]], ids=lambda a: a[0]
+)
+def test_stdout_that_is_not_a_terminal_gets_no_escapes(spec: Path, args: list[str]) -> None:
+    """CliRunner's stdout is a pipe, as in `pacs-reconcile ... | jq`: plain bytes without NO_COLOR."""
+    result = invoke(*[a.format(spec=spec) for a in args], env={"TERM": "xterm-256color"})
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout and not ANSI.search(result.stdout)
