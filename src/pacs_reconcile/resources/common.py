@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .. import OWNER_TAG
+from .. import FINGERPRINT_TAG, OWNER_TAG
 from ..aws import AwsContext, is_mutating
 from ..diff import tags_from_list
+from ..errors import ReconcileError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,6 +62,26 @@ def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore ClientError ("" for anything else)."""
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def claim_after_lost_create(
+    what: str, live_tags: Mapping[str, str] | None, desired_tags: Mapping[str, str]
+) -> None:
+    """A create answered "already exists": carry on with the existing resource only when it is the
+    one this apply made, its response lost (a retried call then meets its own first attempt): it
+    carries this stack's owner tag and the fingerprint of this very spec. Anything else (another
+    stack's, an unowned one, this stack's from another spec) is never adopted: ReconcileError."""
+    tags = dict(live_tags or {})
+    if tags.get(OWNER_TAG) == desired_tags.get(OWNER_TAG) and tags.get(FINGERPRINT_TAG) == desired_tags.get(
+        FINGERPRINT_TAG
+    ):
+        return
+    owner = tags.get(OWNER_TAG)
+    whose = f"stack {owner!r}" if owner else "no stack"
+    raise ReconcileError(
+        f"{what} was created meanwhile by someone else ({whose}, another spec): it exists and is not "
+        "this apply's; plan again"
+    )
 
 
 def arn_service(arn: str) -> str:

@@ -39,7 +39,7 @@ from ..errors import AwsError
 from ..policy import canonical_policy
 from ._retry import RetryWindow
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import concurrently, error_code, read_pages
+from .common import claim_after_lost_create, concurrently, error_code, read_pages
 from .registry import register
 
 ACCOUNT_SWEEP = "iam:authorization-details"
@@ -346,7 +346,12 @@ class Roles(Reconciler):
         }
         if state["description"]:
             request["Description"] = state["description"]
-        role = ctx.client("iam").create_role(**request)["Role"]
+        iam = ctx.client("iam")
+        try:
+            role = iam.create_role(**request)["Role"]
+        except iam.exceptions.EntityAlreadyExistsException:  # our own first attempt, response lost?
+            role = iam.get_role(RoleName=state["name"])["Role"]
+            claim_after_lost_create(f"IAM role {state['name']}", _role_tags(ctx, state["name"]), desired.tags)
         return Live(desired.key, dict(state), _role_attrs(role), dict(desired.tags), state["name"])
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
@@ -644,7 +649,12 @@ class ManagedPolicies(Reconciler):
         if state["description"]:
             request["Description"] = state["description"]
         iam = ctx.client("iam")
-        arn = str(iam.create_policy(**request)["Policy"]["Arn"])
+        try:
+            arn = str(iam.create_policy(**request)["Policy"]["Arn"])
+        except iam.exceptions.EntityAlreadyExistsException:  # our own first attempt, response lost?
+            arn = f"arn:{ctx.partition}:iam::{ctx.account_id}:policy{state['path']}{state['name']}"
+            found = tags_from_list(read_pages(iam, "list_policy_tags", "Tags", PolicyArn=arn))
+            claim_after_lost_create(f"IAM policy {state['name']}", found, desired.tags)
         _created_policies(ctx)[state["name"]] = arn
         # A replacement (new description or path) keeps the name: its roles get it back.
         for role in _detached_policies(ctx).pop(state["name"], []):

@@ -24,7 +24,7 @@ from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import ChainExample, FilterExample
 from ..monitoring.filter_pattern import compile_pattern
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import batched, both, concurrently, error_code, owned_of
+from .common import batched, both, claim_after_lost_create, concurrently, error_code, owned_of
 from .registry import register
 
 # Shared limits and vocabularies ---------------------------------------------------------------
@@ -594,10 +594,14 @@ class LogGroups(Reconciler):
         log_class = desired.state.get("log_group_class") or DEFAULT_LOG_GROUP_CLASS
         if log_class != DEFAULT_LOG_GROUP_CLASS:
             request["logGroupClass"] = log_class
-        logs.create_log_group(**request)
+        try:
+            logs.create_log_group(**request)
+        except logs.exceptions.ResourceAlreadyExistsException:  # our own first attempt, response lost?
+            found = logs.list_tags_for_resource(resourceArn=_new_log_group_arn(ctx, name)).get("tags")
+            claim_after_lost_create(f"log group {name}", found, desired.tags)
         if isinstance(retention, int):
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
-        arn = f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}:log-group:{name}"
+        arn = _new_log_group_arn(ctx, name)
         retention_days = retention if isinstance(retention, int) else None
         kms = kms_key if kms_key != NO_KMS_KEY else None
         live = self._live(name, arn, retention_days, kms, dict(desired.tags))
@@ -849,3 +853,8 @@ class QueryDefinitions(Reconciler):
         )
         dup_key = (key[0], f"{key[1]}#{duplicate_id}")
         return {dup_key: self._live(dup_key, duplicate, (note,))}
+
+
+def _new_log_group_arn(ctx: AwsContext, name: str) -> str:
+    """The ARN tagging calls take (without the `:*` DescribeLogGroups adds)."""
+    return f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}:log-group:{name}"
