@@ -97,7 +97,9 @@ def test_kinds_are_registered_with_their_metadata() -> None:
     assert isinstance(file_systems, FileSystems)
     assert file_systems.meta.stateful and file_systems.meta.taggable
     assert file_systems.meta.identity == "creation_token"
-    assert file_systems.meta.force_new == frozenset({"creation_token", "encrypted", "performance_mode"})
+    assert file_systems.meta.force_new == frozenset(
+        {"creation_token", "encrypted", "performance_mode", "kms_key_id", "availability_zone_name"}
+    )
     assert {"id", "arn"} <= set(file_systems.meta.attributes)
     assert isinstance(mount_targets, MountTargets)
     assert mount_targets.meta.parent == "efs_file_systems" and not mount_targets.meta.taggable

@@ -64,6 +64,10 @@ _TRANSITIONS = {
 _GONE_STATES = frozenset({"deleted"})
 _AVAILABLE = "available"
 _ZONE = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]")
+_KMS_KEY = re.compile(
+    r"(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/)?"
+    r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+)
 
 
 # Spec models ----------------------------------------------------------------------------------
@@ -95,9 +99,36 @@ class FileSystemSpec(SpecModel):
     """Throughput in MiB/s for throughput_mode: provisioned (only then)."""
     lifecycle_policies: LifecyclePoliciesSpec | None = None
     """Storage class transitions. Unset: not managed; `{}`: none."""
+    kms_key_id: str | None = None
+    """Customer managed KMS key encrypting the data, as a key id or key ARN (needs encrypted: true).
+    A change replaces the file system. Unset: not managed (the AWS managed key by default)."""
+    availability_zone_name: str | None = None
+    """One Zone file system in this zone, e.g. ap-northeast-2a; "" for a Regional one. A change
+    replaces the file system. Unset: not managed."""
+
+    @field_validator("kms_key_id")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        if value and not is_unresolved(value) and not _KMS_KEY.fullmatch(value):
+            raise ValueError(
+                "give the key's id or key ARN (DescribeFileSystems reports the key ARN, so an alias "
+                "could never be compared)"
+            )
+        return value
+
+    @field_validator("availability_zone_name")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value and not is_unresolved(value) and not _ZONE.fullmatch(value):
+            raise ValueError(
+                'an availability zone name, e.g. ap-northeast-2a ("" for a Regional file system)'
+            )
+        return value
 
     @model_validator(mode="after")
     def _consistent_modes(self) -> FileSystemSpec:
+        if self.kms_key_id and not self.encrypted:
+            raise ValueError("kms_key_id needs encrypted: true")
         provisioned = self.throughput_mode == "provisioned"
         if provisioned and self.provisioned_throughput_mibps is None:
             raise ValueError("throughput_mode provisioned needs provisioned_throughput_mibps")
@@ -160,7 +191,10 @@ class FileSystems(Reconciler):
         title="EFS file system",
         identity="creation_token",
         attributes=("id", "arn", "creation_token"),
-        force_new=frozenset({"creation_token", "encrypted", "performance_mode"}),
+        # CreateFileSystem fixes encryption, its key and the zone of a One Zone file system for life.
+        force_new=frozenset(
+            {"creation_token", "encrypted", "performance_mode", "kms_key_id", "availability_zone_name"}
+        ),
         taggable=True,
         stateful=True,
     )
@@ -172,6 +206,8 @@ class FileSystems(Reconciler):
             out["lifecycle_policies"] = {k: v for k, v in policies.items() if v is not None}
         if isinstance(out.get("provisioned_throughput_mibps"), int | float):
             out["provisioned_throughput_mibps"] = float(out["provisioned_throughput_mibps"])
+        if isinstance(out.get("kms_key_id"), str):  # a key id and its key ARN name one key
+            out["kms_key_id"] = out["kms_key_id"].rsplit("key/", 1)[-1]
         return out
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
@@ -196,6 +232,10 @@ class FileSystems(Reconciler):
         }
         if state.get("provisioned_throughput_mibps") is not None:
             request["ProvisionedThroughputInMibps"] = state["provisioned_throughput_mibps"]
+        if state.get("kms_key_id"):
+            request["KmsKeyId"] = state["kms_key_id"]
+        if state.get("availability_zone_name"):
+            request["AvailabilityZoneName"] = state["availability_zone_name"]
         try:
             fs = efs.create_file_system(**request)
         except ClientError as error:
@@ -297,6 +337,8 @@ class FileSystems(Reconciler):
             if provisioned and fs.get("ProvisionedThroughputInMibps") is not None
             else None,
             "lifecycle_policies": lifecycle_state(policies),
+            "kms_key_id": fs.get("KmsKeyId") or "",
+            "availability_zone_name": fs.get("AvailabilityZoneName") or "",
         }
         attrs = {
             "id": fs["FileSystemId"],
