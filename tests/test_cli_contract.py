@@ -275,3 +275,13 @@ def test_stdout_that_is_not_a_terminal_gets_no_escapes(spec: Path, args: list[st
     result = invoke(*[a.format(spec=spec) for a in args], env={"TERM": "xterm-256color"})
     assert result.exit_code == 0, result.stderr
     assert result.stdout and not ANSI.search(result.stdout)
+
+
+def test_permissions_without_any_region_is_a_usage_error(tmp_path: Path) -> None:
+    """It crashed on None.startswith (an internal error) when neither the spec nor --region named one."""
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(VALID.replace("region: ap-northeast-2\n", "", 1), encoding="utf-8")
+    result = invoke("permissions", "-f", str(path))
+    assert result.exit_code == 3
+    assert "the spec sets no region: name it with --region REGION" in result.stderr
+    assert invoke("permissions", "-f", str(path), "--region", "eu-west-1").exit_code == 0

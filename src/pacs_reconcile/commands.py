@@ -15,9 +15,17 @@ from .errors import ExitStatus, PlanRefused, UsageError
 from .redact import Redactor
 from .verbosity import PHASES, WIRE, enable_wire_log, timed_phase
 
-if TYPE_CHECKING:  # rich is imported when something is printed: `--help` does without it
+if TYPE_CHECKING:  # rich, boto3 and the engine are imported when used: `--help` does without them
     from rich.console import Console
     from rich.text import Text
+
+    from .aws import AwsContext
+    from .engine.apply import ProgressHook
+    from .engine.drift import DriftReport
+    from .engine.plan import Plan, PlanOptions
+    from .engine.values import Values
+    from .render import PlanPrinter
+    from .spec.model import Spec
 
 
 @dataclass
@@ -77,7 +85,7 @@ class Session:
         if self.options.verbose >= WIRE:
             enable_wire_log(self.redactor)
 
-    def phase(self, name: str, ctx: Any = None) -> AbstractContextManager[None]:
+    def phase(self, name: str, ctx: AwsContext | None = None) -> AbstractContextManager[None]:
         """With -v: say when the phase starts and how long it took (and the AWS calls of `ctx`)."""
         if self.options.verbose < PHASES:
             return nullcontext()
@@ -120,7 +128,7 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def load(inputs: SpecInputs, session: Session) -> Any:
+def load(inputs: SpecInputs, session: Session) -> Spec:
     from . import api
 
     with session.phase(f"loading the spec {inputs.path}"):
@@ -129,7 +137,7 @@ def load(inputs: SpecInputs, session: Session) -> Any:
     return spec
 
 
-def aws_context(spec: Any, session: Session, parallelism: int = 8) -> Any:
+def aws_context(spec: Spec, session: Session, parallelism: int = 8) -> AwsContext:
     from . import api
 
     opts = session.options
@@ -146,7 +154,7 @@ def aws_context(spec: Any, session: Session, parallelism: int = 8) -> Any:
     return ctx
 
 
-def check_placeholders(spec: Any) -> None:
+def check_placeholders(spec: Spec) -> None:
     """Refuse to apply while a variable the environment requires still has its default."""
     unset = spec.placeholders()
     if not unset:
@@ -160,7 +168,7 @@ def check_placeholders(spec: Any) -> None:
     raise UsageError("refusing to apply placeholder values:\n  " + "\n  ".join(lines))
 
 
-def print_stats(session: Session, ctx: Any) -> None:
+def print_stats(session: Session, ctx: AwsContext) -> None:
     if not session.options.stats:
         return
     stats = ctx.stats
@@ -199,7 +207,7 @@ def validate(inputs: SpecInputs, session: Session) -> int:
     return ExitStatus.OK
 
 
-def _load_and_check(inputs: SpecInputs, session: Session) -> tuple[Any, list[str]]:
+def _load_and_check(inputs: SpecInputs, session: Session) -> tuple[Spec, list[str]]:
     """The spec and the environments validated: without --env, the base spec and every environment
     (a bad value in an overlay is found before `--env` names it)."""
     from .monitoring.report import check_examples
@@ -320,7 +328,7 @@ def plan(
     return ExitStatus.OK
 
 
-def _remote_check(spec: Any, ctx: Any, session: Session, document: dict[str, Any]) -> None:
+def _remote_check(spec: Spec, ctx: AwsContext, session: Session, document: dict[str, Any]) -> None:
     """Ask AWS's TestMetricFilter about the metric filter examples; report disagreements (stderr, JSON)."""
     from .monitoring.remote_check import remote_check
 
@@ -392,7 +400,7 @@ def apply(
         )
 
 
-def check_addresses(options: Any) -> None:
+def check_addresses(options: PlanOptions) -> None:
     """Address patterns with an unknown kind are refused offline, before any AWS call."""
     from .engine.addresses import parse_all
 
@@ -401,7 +409,7 @@ def check_addresses(options: Any) -> None:
 
 
 def _answer_without_lock(
-    spec: Any, ctx: Any, session: Session, options: Any, saved_document: dict[str, Any] | None
+    spec: Spec, ctx: AwsContext, session: Session, options: PlanOptions, saved_document: dict[str, Any] | None
 ) -> int | None:
     """Exit code when the plan has nothing to apply or refuses; None when there is work to do."""
     from . import api
@@ -428,10 +436,10 @@ def _answer_without_lock(
 
 
 def _apply_locked(
-    spec: Any,
-    ctx: Any,
+    spec: Spec,
+    ctx: AwsContext,
     session: Session,
-    options: Any,
+    options: PlanOptions,
     saved_document: dict[str, Any] | None,
     *,
     auto_approve: bool,
@@ -485,7 +493,7 @@ def _apply_locked(
     return ExitStatus.OK if result.ok else ExitStatus.ERROR
 
 
-def _emit_unchanged(session: Session, printer: Any, the_plan: Any) -> None:
+def _emit_unchanged(session: Session, printer: PlanPrinter, the_plan: Plan) -> None:
     """Apply's answer when there is nothing to change: the (empty) plan in the asked format."""
     from .render import apply_json
 
@@ -506,7 +514,7 @@ def _saved_options(document: dict[str, Any]) -> dict[str, Any]:
     return {k: saved.get(k, False if k in flags else []) for k in keys}
 
 
-def _values(the_plan: Any) -> Any:
+def _values(the_plan: Plan) -> Values:
     from .engine.values import Values
 
     return Values(the_plan.lookups)
@@ -537,7 +545,7 @@ def _answer() -> str:
         return ""
 
 
-def _confirm_data_loss(session: Session, the_plan: Any) -> None:
+def _confirm_data_loss(session: Session, the_plan: Plan) -> None:
     """`destroy --include-stateful`: a second question, naming every resource whose data goes."""
     from .engine.changes import Action
     from .engine.plan import is_protected
@@ -598,7 +606,7 @@ def release(
     return ExitStatus.OK if result.ok else ExitStatus.ERROR
 
 
-def _progress(session: Session) -> Any:
+def _progress(session: Session) -> ProgressHook:
     from .engine.changes import Action
     from .engine.scheduler import Status
 
@@ -693,7 +701,7 @@ def drift(
     return ExitStatus.CHANGES if report.findings else ExitStatus.OK
 
 
-def _emit_drift_document(session: Session, report: Any) -> None:
+def _emit_drift_document(session: Session, report: DriftReport) -> None:
     if session.output_format == "markdown":
         from .render_markdown import drift_markdown
 
@@ -707,7 +715,7 @@ def _emit_drift_document(session: Session, report: Any) -> None:
         session.emit_document(drift_html(report, session.redactor, now))
 
 
-def _topic_arn(reference: str, the_plan: Any) -> str:
+def _topic_arn(reference: str, the_plan: Plan) -> str:
     """An SNS topic ARN, or a spec address like sns_topics.alerts resolved from what plan read."""
     if reference.startswith("arn:"):
         return reference

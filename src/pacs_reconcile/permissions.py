@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .commands import Session, SpecInputs
-from .errors import ExitStatus
+from .errors import ExitStatus, UsageError
 
 
 @dataclass(frozen=True)
@@ -373,6 +373,8 @@ def run(inputs: SpecInputs, session: Session, *, read_only: bool, metric_namespa
 
     spec = commands.load(inputs, session)
     region = session.options.region or spec.region
+    if region is None:  # the policy's ARNs name the region
+        raise UsageError("the spec sets no region: name it with --region REGION")
     kinds = {node.kind for node in spec.resources.values()}
     spec_needs = needs(kinds, {lookup.kind for lookup in spec.lookups.values()}, KINDS)
     document = policy(
