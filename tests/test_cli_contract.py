@@ -285,3 +285,13 @@ def test_permissions_without_any_region_is_a_usage_error(tmp_path: Path) -> None
     assert result.exit_code == 3
     assert "the spec sets no region: name it with --region REGION" in result.stderr
     assert invoke("permissions", "-f", str(path), "--region", "eu-west-1").exit_code == 0
+
+
+def test_export_region_after_the_command_reaches_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`export --region X` was rejected: the global options worked only before the command."""
+    from pacs_reconcile import export
+
+    seen = []
+    monkeypatch.setattr(export, "run", lambda session, **_: seen.append(session.options.region) or 0)
+    assert invoke("export", "--prefix", "/pacs", "--region", "eu-west-1").exit_code == 0
+    assert seen == ["eu-west-1"]
