@@ -139,3 +139,49 @@ def test_export_round_trips(aws: AwsContext, spec: dict[str, Any]) -> None:
 def test_validation(spec: dict[str, Any], expected: str) -> None:
     with pytest.raises(ValidationError, match=expected):
         TopicSpec.model_validate(spec)
+
+
+# A subscription's own delivery policy ------------------------------------------------------------
+
+
+def test_an_https_subscription_delivery_policy_converges_and_shows_a_change(aws: AwsContext) -> None:
+    from .test_sns import (
+        SUBSCRIPTIONS,
+        WEBHOOK,
+        delta_of,
+        desired_of,
+        make_topic,
+        read_subscriptions,
+        subscribe,
+    )
+
+    _, topic = make_topic(aws)
+    spec = {
+        "protocol": "https",
+        "endpoint": WEBHOOK,
+        "delivery_policy": {"healthyRetryPolicy": {"numRetries": 5}},
+    }
+    want, _ = subscribe(aws, topic, spec)
+    (live,) = read_subscriptions(aws, topic).values()
+    assert delta_of(SUBSCRIPTIONS, want, live).paths() == []
+    more = desired_of(
+        SUBSCRIPTIONS, {**spec, "delivery_policy": {"healthyRetryPolicy": {"numRetries": 8}}}, parent=topic
+    )
+    delta = delta_of(SUBSCRIPTIONS, more, live)
+    assert delta.paths() == ["delivery_policy"]
+    SUBSCRIPTIONS.update(aws, more, live, delta)
+    (again,) = read_subscriptions(aws, topic).values()
+    assert delta_of(SUBSCRIPTIONS, more, again).paths() == []
+
+
+def test_a_subscription_delivery_policy_is_for_http_and_https_only() -> None:
+    from pacs_reconcile.resources.sns import SubscriptionSpec
+
+    with pytest.raises(ValidationError, match="applies to http and https"):
+        SubscriptionSpec.model_validate(
+            {
+                "protocol": "sqs",
+                "endpoint": "arn:aws:sqs:ap-northeast-2:123456789012:q",
+                "delivery_policy": {"healthyRetryPolicy": {"numRetries": 5}},
+            }
+        )

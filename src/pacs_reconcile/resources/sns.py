@@ -427,7 +427,8 @@ _ENDPOINT_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
     ),
 }
 _RAW_DELIVERY_PROTOCOLS = frozenset({"http", "https", "sqs", "firehose"})
-_DOCUMENT_FIELDS = ("filter_policy", "redrive_policy")
+_DOCUMENT_FIELDS = ("filter_policy", "redrive_policy", "delivery_policy")
+_DELIVERY_POLICY_PROTOCOLS = frozenset({"http", "https"})
 _PENDING_ARNS = frozenset({"PendingConfirmation", "pending confirmation"})
 _DELETED_ARN = "Deleted"  # shown for a while after a pending subscription was removed
 PENDING_NOTE = "awaiting confirmation"
@@ -439,6 +440,7 @@ SUBSCRIPTION_ATTRIBUTES = {
     "filter_policy_scope": "FilterPolicyScope",
     "redrive_policy": "RedrivePolicy",
     "subscription_role_arn": "SubscriptionRoleArn",
+    "delivery_policy": "DeliveryPolicy",
 }
 
 
@@ -482,6 +484,19 @@ class SubscriptionSpec(SpecModel):
     removes it."""
     subscription_role_arn: str | None = None
     """IAM role SNS assumes to write to the delivery stream (firehose only, and required there)."""
+    delivery_policy: dict[str, Any] | None = None
+    """Retry policy of this HTTP/S subscription (overrides the topic's), e.g.
+    `{healthyRetryPolicy: {numRetries: 5}}`; `{}` removes it. Unset: not managed."""
+
+    @field_validator("delivery_policy")
+    @classmethod
+    def _delivery_policy_for_http(
+        cls, policy: dict[str, Any] | None, info: ValidationInfo
+    ) -> dict[str, Any] | None:
+        protocol = info.data.get("protocol")
+        if policy is not None and protocol is not None and protocol not in _DELIVERY_POLICY_PROTOCOLS:
+            raise ValueError(f"a subscription's delivery policy applies to http and https, not {protocol}")
+        return policy
 
     @field_validator("endpoint")
     @classmethod
@@ -645,6 +660,7 @@ class SubscriptionReconciler(Reconciler):
             "raw_message_delivery": is_true(attributes.get("RawMessageDelivery")),
             "redrive_policy": document_text(attributes.get("RedrivePolicy", "")),
             "subscription_role_arn": attributes.get("SubscriptionRoleArn"),
+            "delivery_policy": document_text(attributes.get("DeliveryPolicy", "")),
         }
 
 
