@@ -22,6 +22,7 @@ import yaml
 from moto import mock_aws
 from typer.testing import CliRunner
 
+from outside_resources import create_postgres
 from pacs_reconcile.cli import app
 from pacs_reconcile.import_terraform import TfResource, import_state
 
@@ -61,6 +62,12 @@ def _terraform_apply() -> dict[str, str]:
         sns.create_topic(Name=a["name"], Tags=[{"Key": k, "Value": v} for k, v in a["tags"].items()])
     for a in _managed("aws_sns_topic_subscription"):
         sns.subscribe(TopicArn=a["topic_arn"], Protocol=a["protocol"], Endpoint=a["endpoint"])
+    # The database and bucket the alarms watch exist already (the guide reads the database with a
+    # data source); they are not in the state.
+    create_postgres(boto3.client("rds", region_name=REGION), "pacs-postgresql")
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket="pacs-storage", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     for a in _managed("aws_cloudwatch_metric_alarm"):
         cloudwatch.put_metric_alarm(
@@ -202,10 +209,13 @@ def test_the_guides_state_imports_into_a_spec_whose_first_plan_only_tags(
     assert sorted(lookup["kind"] for lookup in lookups.values()) == [
         "iam_role",
         "iam_role",
+        "rds_instance",
+        "s3_bucket",
         "subnet",
         "subnet",
         "vpc",
     ]
+    assert "DBInstanceIdentifier: ${lookups.pacs_postgresql.id}" in text
     assert "execution_role_arn: ${lookups.pacs_ecs_execution_role.arn}" in text
     assert "security_groups: ['${security_groups.efs.id}']" in text
     assert "alarm_actions: ['${sns_topics.alerts.arn}']" in text, "the topic's ARN became a reference"

@@ -533,10 +533,28 @@ _OUTSIDE: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
 attribute the value is): the spec then finds them at plan time instead of carrying literals."""
 
 
+DIMENSION_LOOKUPS: dict[str, tuple[str, str, str]] = {
+    "DBInstanceIdentifier": ("rds_instance", "identifier", "id"),
+    "BucketName": ("s3_bucket", "name", "name"),
+    "AutoScalingGroupName": ("autoscaling_group", "name", "name"),
+}
+"""Alarm dimensions that name a resource made elsewhere: (lookup kind, its key field, the
+attribute the dimension's value is)."""
+
+
 def _outside_ids_to_lookups(result: Export) -> None:
-    """Values naming a VPC, subnet or role the state does not manage become `${lookups.X.attr}`
-    (values naming an imported resource are references already: finish() linked them)."""
-    names: dict[str, str] = {}
+    """Values naming a VPC, subnet or role the state does not manage, and alarm dimensions naming
+    a database, bucket or Auto Scaling group, become `${lookups.X.attr}` (values naming an
+    imported resource are references already: finish() linked them)."""
+    names: dict[tuple[str, str], str] = {}
+
+    def lookup(kind: str, key_field: str, key: str, attribute: str) -> str:
+        name = names.get((kind, key))
+        if name is None:
+            name = unique_name(slug(key), set(names.values()))
+            names[(kind, key)] = name
+            result.lookups[name] = {"kind": kind, key_field: key}
+        return f"${{lookups.{name}.{attribute}}}"
 
     def replaced(value: Any) -> Any:
         if isinstance(value, dict):
@@ -547,15 +565,8 @@ def _outside_ids_to_lookups(result: Export) -> None:
             return value
         for pattern, kind, key_field, attribute in _OUTSIDE:
             match = pattern.fullmatch(value)
-            if match is None:
-                continue
-            key = match.group(1) if match.groups() else value
-            name = names.get(value)
-            if name is None:
-                name = unique_name(slug(key), set(names.values()))
-                names[value] = name
-                result.lookups[name] = {"kind": kind, key_field: key}
-            return f"${{lookups.{name}.{attribute}}}"
+            if match is not None:
+                return lookup(kind, key_field, match.group(1) if match.groups() else value, attribute)
         return value
 
     for entry in result.all_entries():
@@ -563,6 +574,15 @@ def _outside_ids_to_lookups(result: Export) -> None:
         for field_name, value in entry.config.items():
             if field_name != identity:
                 entry.config[field_name] = replaced(value)
+        metric = entry.config.get("metric") if entry.kind == "alarms" else None
+        dimensions = metric.get("dimensions") if isinstance(metric, dict) else None
+        if not isinstance(dimensions, dict):
+            continue
+        for dimension, value in dimensions.items():
+            known = DIMENSION_LOOKUPS.get(dimension)
+            if known is not None and isinstance(value, str) and not value.startswith("${"):
+                kind, key_field, attribute = known
+                dimensions[dimension] = lookup(kind, key_field, value, attribute)
 
 
 def run(session: Session, *, state_file: Path, stack: str, region: str | None, out: Path | None) -> int:

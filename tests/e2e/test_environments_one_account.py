@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from outside_resources import create_postgres
 from pacs_reconcile import OWNER_TAG
 
 from .conftest import Cli, Server
@@ -17,14 +18,7 @@ ENV = {"PACS_ACCOUNT_ID": ACCOUNT, "GRAFANA_ADMIN_PASSWORD": "prod-admin-passwor
 @pytest.mark.slow
 def test_dev_and_prod_of_the_repository_stack_converge_side_by_side(cli: Cli, server: Server) -> None:
     # prod watches a database of its own (the RDS lookup and its log group carry the suffix)
-    server.client("rds").create_db_instance(
-        DBInstanceIdentifier="pacs-postgresql-prod",
-        Engine="postgres",
-        DBInstanceClass="db.t3.micro",
-        AllocatedStorage=20,
-        MasterUsername="pacs",
-        MasterUserPassword="not-a-real-one-1234",
-    )
+    create_postgres(server.client("rds"), "pacs-postgresql-prod")
     for environment in ("dev", "prod"):
         applied = cli("apply", "--env", environment, "--auto-approve", env=ENV)
         assert applied.exit_code == 0, applied.stdout + applied.stderr
