@@ -22,7 +22,7 @@ SPEC_PATH = re.compile(r"`([a-z_]+(?:(?:\.\*|\[\])?\.[a-z_]+)*)`")
 
 
 def sections() -> dict[str, str]:
-    parts = re.split(r"^## `([a-z_]+)`$", DOC.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    parts = re.split(r"^## `([a-z0-9_]+)`$", DOC.read_text(encoding="utf-8"), flags=re.MULTILINE)
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 

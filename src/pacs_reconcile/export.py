@@ -30,11 +30,13 @@ from pydantic import BaseModel, ValidationError
 
 from . import OWNER_TAG, TAG_PREFIX
 from .aws import AwsContext
+from .diff import tags_from_list
 from .engine.plan import PROTECTED_TAG
 from .errors import ReconcileError, SpecError, UsageError
 from .hints import did_you_mean
 from .resources.base import Key, Live, ReadScope, Reconciler
 from .resources.common import read_pages
+from .resources.flow_logs import NAME_TAG as FLOW_LOG_NAME_TAG
 from .resources.registry import KINDS, child_kinds, load_all, top_level_kinds
 
 if TYPE_CHECKING:
@@ -182,6 +184,14 @@ def _security_groups(ctx: AwsContext, prefix: str) -> list[Key]:
     return _with_prefix([g["GroupName"] for g in groups if g["GroupName"] != "default"], prefix)
 
 
+def _ec2_flow_logs(ctx: AwsContext, prefix: str) -> list[Key]:
+    # A flow log has no name of its own: only those this tool named (tag pacs-reconcile:name) can be
+    # listed by name.
+    flow_logs = read_pages(ctx.client("ec2"), "describe_flow_logs", "FlowLogs")
+    names = [tags_from_list(f.get("Tags")).get(FLOW_LOG_NAME_TAG) for f in flow_logs]
+    return _with_prefix([n for n in names if n], prefix)
+
+
 def _ssm_parameters(ctx: AwsContext, prefix: str) -> list[Key]:
     begins_with = [{"Key": "Name", "Option": "BeginsWith", "Values": [prefix]}]
     params = {"ParameterFilters": begins_with} if prefix else {}
@@ -200,6 +210,7 @@ def _task_definitions(ctx: AwsContext, prefix: str) -> list[Key]:
 LISTERS: dict[str, Lister] = {
     "alarms": _alarms,
     "dashboards": _dashboards,
+    "ec2_flow_logs": _ec2_flow_logs,
     "efs_file_systems": _efs_file_systems,
     "event_rules": _event_rules,
     "iam_policies": _iam_policies,

@@ -117,6 +117,13 @@ KIND_ACTIONS: dict[str, KindActions] = {
         ),
         delete=_a("ec2:DeleteSecurityGroup"),
     ),
+    # EC2 flow logs
+    "ec2_flow_logs": KindActions(
+        read=_a("ec2:DescribeFlowLogs"),
+        write=_a("ec2:CreateFlowLogs", "ec2:CreateTags", "ec2:DeleteTags"),
+        delete=_a("ec2:DeleteFlowLogs"),
+        passes_role_to="vpc-flow-logs.amazonaws.com",
+    ),
     # ECS
     "task_definitions": KindActions(
         read=_a("ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"),

@@ -19,6 +19,7 @@ TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:pacs-alerts"
 # Every other case changes an attribute or a tag of a declared resource: "drifted".
 EXPECTED_CLASS = {
     "log group deleted": "missing",
+    "flow log deleted": "missing",
     "alarm deleted": "missing",
     "lambda permission removed": "missing",
     "role policy detached": "missing",

@@ -296,6 +296,19 @@ def _make(ctx: AwsContext, kind: str, name: str) -> None:
         )
     elif kind == "event_rules":
         client("events").put_rule(Name=name, ScheduleExpression="rate(5 minutes)")
+    elif kind == "ec2_flow_logs":
+        vpc = client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        role = client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=_TRUST)["Role"]
+        client("ec2").create_flow_logs(
+            ResourceIds=[vpc],
+            ResourceType="VPC",
+            TrafficType="ALL",
+            LogGroupName=f"/{name}",
+            DeliverLogsPermissionArn=role["Arn"],
+            TagSpecifications=[
+                {"ResourceType": "vpc-flow-log", "Tags": [{"Key": "pacs-reconcile:name", "Value": name}]}
+            ],
+        )
     elif kind == "efs_file_systems":
         client("efs").create_file_system(CreationToken=name)
     elif kind == "security_groups":

@@ -110,7 +110,26 @@ GRAFANA_PASSWORD = "/pacs/grafana/admin-password"
 
 Mutation = Callable[[Server], None]
 
+
+def _flow_log_id(server: Server) -> str:
+    found = server.client("ec2").describe_flow_logs(
+        Filter=[{"Name": "tag:pacs-reconcile:name", "Values": ["pacs-vpc"]}]
+    )["FlowLogs"]
+    return str(found[0]["FlowLogId"])
+
+
 CASES: dict[str, tuple[Mutation, str, str]] = {
+    # (tag first: a whole-cycle test applies every mutation in turn without repairing)
+    "flow log tag removed": (
+        lambda s: s.client("ec2").delete_tags(Resources=[_flow_log_id(s)], Tags=[{"Key": "Name"}]),
+        "ec2_flow_logs.vpc",
+        "tags.Name",
+    ),
+    "flow log deleted": (
+        lambda s: s.client("ec2").delete_flow_logs(FlowLogIds=[_flow_log_id(s)]),
+        "ec2_flow_logs.vpc",
+        "",
+    ),
     # name: (mutation, address, expected difference path — or "" for a create/delete of the whole resource)
     "log group retention": (
         lambda s: s.client("logs").put_retention_policy(logGroupName=BACKEND, retentionInDays=7),
@@ -127,9 +146,11 @@ CASES: dict[str, tuple[Mutation, str, str]] = {
         "log_groups.pacs_backend",
         "tags.Owner",
     ),
-    "log group deleted": (
-        lambda s: s.client("logs").delete_log_group(logGroupName="/aws/vpc/flowlogs"),
-        "log_groups.vpc_flow",
+    "log group deleted": (  # a group without children that nothing else refers to
+        lambda s: s.client("logs").delete_log_group(
+            logGroupName="/aws/rds/instance/pacs-postgresql/postgresql"
+        ),
+        "log_groups.rds_postgresql",
         "",
     ),
     "metric filter pattern": (

@@ -54,6 +54,11 @@ EXPECTED_CREATES = {
     "lambda_functions.notifier.permissions.alerts",
     "sns_topics.undelivered",
     "sns_topics.undelivered.subscriptions.email",
+    # the VPC's flow log (into log_groups.vpc_flow) and its delivery role + policy
+    "ec2_flow_logs.vpc",
+    "iam_roles.flow_logs",
+    "iam_roles.flow_logs.policy_attachments.flow_logs",
+    "iam_policies.flow_logs",
     # the metrics collector: role + attachment, policy, its log group, function + permission, rule + target
     "iam_roles.collector",
     "iam_roles.collector.policy_attachments.collector",
@@ -88,7 +93,7 @@ def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) 
 
     applied = cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert "Apply complete! Resources: 56 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
+    assert "Apply complete! Resources: 60 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
 
     clean = cli("plan", "--detailed-exitcode")
     assert clean.exit_code == 0, clean.stdout

@@ -135,6 +135,7 @@ def test_the_policy_is_printed_offline_and_scoped(cli: Cli, no_aws: list[str]) -
         "ecs-tasks.amazonaws.com",
         "events.amazonaws.com",
         "lambda.amazonaws.com",
+        "vpc-flow-logs.amazonaws.com",
     ]
     only_read = {s["Sid"]: s for s in read_only["Statement"]}
     assert set(only_read) == {"Read", "DriftMetric", "DriftNotification"}

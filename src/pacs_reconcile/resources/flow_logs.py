@@ -1,0 +1,211 @@
+"""EC2: VPC flow logs delivered to a CloudWatch Logs group (`ec2_flow_logs`).
+
+A flow log has no name and cannot be changed once created: "You can't change the configuration or
+the flow log record format of a flow log after you create it"
+(https://docs.aws.amazon.com/vpc/latest/userguide/working-with-flow-logs.html). So:
+- the spec's `name` is the identity, kept in the tag `pacs-reconcile:name` (as for security
+  groups);
+- every attribute forces a replacement (delete, then create): there is no update API;
+- CreateFlowLogs is made idempotent with a ClientToken (EC2 API reference, CreateFlowLogs:
+  "Unique, case-sensitive identifier that you provide to ensure the idempotency of the request"),
+  derived from the stack, the name and the attributes, so a retried create never makes a second
+  flow log;
+- CreateFlowLogs reports per resource what it could not create (`Unsuccessful`): that is an error;
+- a flow log whose delivery fails (`DeliverLogsStatus` FAILED, e.g. the role may not write to the
+  group) is reported with AWS's message as a note on the resource.
+
+Only the CloudWatch Logs destination is supported: the stack's flow log feeds a log group and the
+metric filters on it. The delivery role must trust vpc-flow-logs.amazonaws.com and may write to
+the group (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import Field, field_validator
+
+from .. import OWNER_TAG
+from ..aws import AwsContext
+from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from ..errors import ReconcileError
+from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import chunks, error_code, read_pages
+from .registry import register
+
+NAME_TAG = "pacs-reconcile:name"
+"""The spec's name of a flow log (AWS gives flow logs none)."""
+FILTER_VALUES_MAX = 200
+"""EC2 accepts at most 200 values in one filter."""
+_RESOURCE_TYPES = {"vpc": "VPC", "subnet": "Subnet", "eni": "NetworkInterface"}
+_RESOURCE_ID = re.compile(r"(vpc|subnet|eni)-[0-9a-f]{8,17}")
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+class FlowLogSpec(SpecModel):
+    """A flow log of a VPC, subnet or network interface, published to a CloudWatch Logs group."""
+
+    name: str = Field(min_length=1, max_length=255)
+    """The flow log's name in this stack (kept in the tag pacs-reconcile:name; AWS gives flow logs
+    no name). Changing it replaces the flow log."""
+    resource_id: str
+    """What is logged: a VPC (vpc-...), subnet (subnet-...) or network interface (eni-...) id,
+    e.g. `${lookups.vpc.id}`."""
+    traffic_type: Literal["ACCEPT", "REJECT", "ALL"] = "ALL"
+    """Which traffic is recorded: accepted, rejected or all."""
+    log_group_name: str = Field(min_length=1, max_length=512)
+    """The CloudWatch Logs group the records go to, e.g. `${log_groups.vpc_flow.name}`."""
+    deliver_logs_role_arn: str
+    """The role AWS assumes to write to the group (trusting vpc-flow-logs.amazonaws.com), e.g.
+    `${iam_roles.flow_logs.arn}`."""
+    max_aggregation_interval: Literal[60, 600] = 600
+    """Seconds over which a flow is captured into one record: 60 or 600."""
+    log_format: str | None = None
+    """The record format, e.g. `${version} ${srcaddr} ...` (write `$${` for a literal `${`). Unset:
+    AWS's default format (not managed)."""
+
+    @field_validator("resource_id")
+    @classmethod
+    def _valid_resource(cls, value: str) -> str:
+        if not is_unresolved(value) and not _RESOURCE_ID.fullmatch(value):
+            raise ValueError("must be a VPC, subnet or network interface id (vpc-..., subnet-..., eni-...)")
+        return value
+
+    @field_validator("deliver_logs_role_arn")
+    @classmethod
+    def _valid_role(cls, value: str) -> str:
+        if not is_unresolved(value) and not _ROLE_ARN.fullmatch(value):
+            raise ValueError("must be a role ARN (arn:aws:iam::ACCOUNT:role/NAME), e.g. ${iam_roles.X.arn}")
+        return value
+
+
+FIELDS = (
+    "resource_id",
+    "traffic_type",
+    "log_group_name",
+    "deliver_logs_role_arn",
+    "max_aggregation_interval",
+)
+
+
+@register
+class FlowLogs(Reconciler):
+    meta = KindMeta(
+        kind="ec2_flow_logs",
+        model=FlowLogSpec,
+        title="VPC flow log",
+        attributes=("id", "name"),
+        force_new=frozenset({"name", *FIELDS, "log_format"}),
+        taggable=True,
+    )
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        ec2 = ctx.client("ec2")
+        out = self._by_name(_describe(ec2, [{"Name": f"tag:{OWNER_TAG}", "Values": [scope.stack]}]))
+        missing = sorted({str(k) for k in keys} - set(out))
+        for batch in chunks(missing, FILTER_VALUES_MAX):
+            out.update(self._by_name(_describe(ec2, [{"Name": f"tag:{NAME_TAG}", "Values": list(batch)}])))
+        return out
+
+    def _by_name(self, flow_logs: Sequence[Mapping[str, Any]]) -> dict[Key, Live]:
+        out: dict[Key, Live] = {}
+        for flow_log in sorted(flow_logs, key=lambda f: str(f["FlowLogId"])):
+            live = self._live(flow_log)
+            if live.key in out:  # a second one of one name (made by hand): shown as undeclared
+                live = Live(
+                    f"{live.key}#{live.handle}", live.state, live.attrs, live.tags, live.handle, live.notes
+                )
+            out[live.key] = live
+        return out
+
+    def _live(self, flow_log: Mapping[str, Any]) -> Live:
+        all_tags = tags_from_list(flow_log.get("Tags"))
+        flow_log_id = str(flow_log["FlowLogId"])
+        name = all_tags.get(NAME_TAG) or flow_log_id
+        state = {
+            "name": name,
+            "resource_id": flow_log.get("ResourceId", ""),
+            "traffic_type": flow_log.get("TrafficType", ""),
+            "log_group_name": flow_log.get("LogGroupName", ""),
+            "deliver_logs_role_arn": flow_log.get("DeliverLogsPermissionArn", ""),
+            "max_aggregation_interval": flow_log.get("MaxAggregationInterval", 600),
+            "log_format": flow_log.get("LogFormat", ""),
+        }
+        notes: tuple[str, ...] = ()
+        if flow_log.get("DeliverLogsStatus") == "FAILED":
+            reason = flow_log.get("DeliverLogsErrorMessage") or "no reason given"
+            notes = (f"delivery to the log group is failing: {reason}",)
+        tags = {k: v for k, v in all_tags.items() if k != NAME_TAG}
+        return Live(name, state, {"id": flow_log_id, "name": name}, tags, flow_log_id, notes)
+
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        ec2 = ctx.client("ec2")
+        state = desired.state
+        tags = {**desired.tags, NAME_TAG: state["name"]}
+        request: dict[str, Any] = {
+            "ResourceIds": [state["resource_id"]],
+            "ResourceType": _RESOURCE_TYPES[state["resource_id"].split("-", 1)[0]],
+            "TrafficType": state["traffic_type"],
+            "LogDestinationType": "cloud-watch-logs",
+            "LogGroupName": state["log_group_name"],
+            "DeliverLogsPermissionArn": state["deliver_logs_role_arn"],
+            "MaxAggregationInterval": state["max_aggregation_interval"],
+            "TagSpecifications": [{"ResourceType": "vpc-flow-log", "Tags": tags_to_list(tags)}],
+            "ClientToken": _client_token(desired),
+        }
+        if state.get("log_format"):
+            request["LogFormat"] = state["log_format"]
+        answer = ec2.create_flow_logs(**request)
+        failed = answer.get("Unsuccessful") or []
+        if failed or not answer.get("FlowLogIds"):
+            reasons = (
+                "; ".join(str((f.get("Error") or {}).get("Message", f)) for f in failed) or "no flow log id"
+            )
+            raise ReconcileError(f"CreateFlowLogs did not create {state['name']}: {reasons}")
+        flow_log_id = str(answer["FlowLogIds"][0])
+        live_state = {**state, "log_format": state.get("log_format") or ""}
+        return Live(
+            state["name"],
+            live_state,
+            {"id": flow_log_id, "name": state["name"]},
+            dict(desired.tags),
+            flow_log_id,
+        )
+
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        # Every attribute forces a replacement; only tags change in place (update_tags).
+        return live
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        try:
+            answer = ctx.client("ec2").delete_flow_logs(FlowLogIds=[live.handle])
+        except ClientError as error:
+            if error_code(error) == "InvalidFlowLogId.NotFound":
+                return
+            raise
+        failed = [f for f in answer.get("Unsuccessful") or [] if "NotFound" not in str(f.get("Error"))]
+        if failed:
+            raise ReconcileError(f"DeleteFlowLogs did not delete {live.handle}: {failed[0].get('Error')}")
+
+    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
+        ec2 = ctx.client("ec2")
+        if changes.to_set:
+            ec2.create_tags(Resources=[live.handle], Tags=tags_to_list(changes.to_set))
+        if changes.to_unset:
+            ec2.delete_tags(Resources=[live.handle], Tags=[{"Key": k} for k in changes.to_unset])
+
+
+def _describe(ec2: Any, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return read_pages(ec2, "describe_flow_logs", "FlowLogs", Filter=filters)
+
+
+def _client_token(desired: Desired) -> str:
+    """The same request (stack, name, attributes) always carries the same token (64 characters
+    at most)."""
+    what = {"stack": desired.tags.get(OWNER_TAG, ""), **desired.state}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:64]
