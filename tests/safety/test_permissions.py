@@ -70,8 +70,11 @@ DYNAMIC_CALLS = {
         for verb, what in (("Authorize", ""), ("Revoke", ""), ("Update", "RuleDescriptions"))
         for direction in ("Ingress", "Egress")
     },
+    # flow logs are tagged through ec2.update_ec2_tags, shared with security groups
+    "pacs_reconcile.resources.flow_logs": {"ec2:CreateTags", "ec2:DeleteTags"},
 }
-"""Operations a module calls through getattr(client, f"..._{direction}") (ec2._sync_rules)."""
+"""Operations a module calls through getattr(client, f"..._{direction}") (ec2._sync_rules), or
+through a helper of another module."""
 NOT_CALLS = {"pacs_reconcile.resources.lookups": {"autoscaling:DescribeLoadBalancers"}}
 """Names the scan matches for the wrong client (describe_load_balancers is called on elbv2's)."""
 

@@ -475,11 +475,7 @@ class SecurityGroups(Reconciler):
                 raise
 
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        ec2 = ctx.client("ec2")
-        if changes.to_set:
-            ec2.create_tags(Resources=[live.handle], Tags=tags_to_list(changes.to_set))
-        if changes.to_unset:
-            ec2.delete_tags(Resources=[live.handle], Tags=[{"Key": k} for k in changes.to_unset])
+        update_ec2_tags(ctx, str(live.handle), changes)
 
     # helpers ----------------------------------------------------------------------------------
     @staticmethod
@@ -516,6 +512,15 @@ class SecurityGroups(Reconciler):
             f"security group name {group_name!r} is taken in {state['vpc_id']} by a group this stack "
             "does not own: rename or delete that group"
         )
+
+
+def update_ec2_tags(ctx: AwsContext, resource_id: str, changes: TagChanges) -> None:
+    """EC2 tags one resource by id: CreateTags sets, DeleteTags removes by key."""
+    ec2 = ctx.client("ec2")
+    if changes.to_set:
+        ec2.create_tags(Resources=[resource_id], Tags=tags_to_list(changes.to_set))
+    if changes.to_unset:
+        ec2.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in changes.to_unset])
 
 
 def _describe(ec2: Any, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:

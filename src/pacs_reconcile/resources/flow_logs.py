@@ -36,6 +36,7 @@ from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import chunks, error_code, read_pages
+from .ec2 import update_ec2_tags
 from .registry import register
 
 NAME_TAG = "pacs-reconcile:name"
@@ -193,11 +194,7 @@ class FlowLogs(Reconciler):
             raise ReconcileError(f"DeleteFlowLogs did not delete {live.handle}: {failed[0].get('Error')}")
 
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        ec2 = ctx.client("ec2")
-        if changes.to_set:
-            ec2.create_tags(Resources=[live.handle], Tags=tags_to_list(changes.to_set))
-        if changes.to_unset:
-            ec2.delete_tags(Resources=[live.handle], Tags=[{"Key": k} for k in changes.to_unset])
+        update_ec2_tags(ctx, str(live.handle), changes)
 
 
 def _describe(ec2: Any, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
