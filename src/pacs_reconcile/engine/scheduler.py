@@ -1,5 +1,9 @@
 """Runs jobs with dependencies on a thread pool: independent work in parallel, dependents in order,
-failures' dependents skipped, and a clean stop on Ctrl-C (in-flight calls finish, nothing new starts)."""
+failures' dependents skipped, and a clean stop on Ctrl-C (in-flight calls finish, nothing new starts).
+
+The order is graphlib's: `TopologicalSorter.get_ready()` hands out the jobs whose dependencies are
+finished, `done()` reports one finished. A failed or skipped job is reported done too, so that its
+dependents come out of the sorter and are skipped in turn, naming what blocked them."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from graphlib import CycleError, TopologicalSorter
 
 
 class Status(StrEnum):
@@ -34,64 +39,85 @@ def run_jobs(
     on_finish: Callable[[JobResult], None] | None = None,
 ) -> tuple[dict[str, JobResult], bool]:
     """Run every job once all its deps are DONE. Returns results and whether Ctrl-C stopped the run."""
-    results: dict[str, JobResult] = {}
-    waiting = {name: {d for d in deps.get(name, set()) if d in jobs} for name in jobs}
-    running: dict[futures.Future[None], tuple[str, float]] = {}
-    interrupted = False
+    run = _Run(jobs, deps, max(1, parallelism), on_start, on_finish)
+    graph = TopologicalSorter(run.deps)
+    try:
+        graph.prepare()
+    except CycleError:  # validation rules cycles out: nothing can be ordered, nothing starts
+        for name in sorted(jobs):
+            run.finish(JobResult(name, Status.SKIPPED, blocked_by="a dependency cycle"))
+        return run.results, False
+    with futures.ThreadPoolExecutor(max_workers=run.parallelism) as pool:
+        run.execute(graph, pool)
+    for name in sorted(set(jobs) - set(run.results)):
+        run.finish(JobResult(name, Status.NOT_STARTED))
+    return run.results, run.interrupted
 
-    def finish(result: JobResult) -> None:
-        results[result.name] = result
-        if on_finish:
-            on_finish(result)
 
-    with futures.ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        while waiting or running:
-            if not interrupted:
-                for name in sorted(waiting):
-                    blockers = waiting[name]
-                    broken = next(
-                        (
-                            b
-                            for b in sorted(blockers)
-                            if b in results and results[b].status is not Status.DONE
-                        ),
-                        None,
-                    )
-                    if broken:
-                        del waiting[name]
-                        finish(JobResult(name, Status.SKIPPED, blocked_by=broken))
-                        continue
-                    if len(running) >= parallelism or not all(
-                        b in results and results[b].status is Status.DONE for b in blockers
-                    ):
-                        continue
-                    del waiting[name]
-                    if on_start:
-                        on_start(name)
-                    running[pool.submit(jobs[name])] = (name, time.perf_counter())
-                if (
-                    waiting
-                    and not running
-                    and not any(all(b in results for b in waiting[n]) for n in waiting)
-                ):
-                    # Only reachable if deps form a cycle, which validation rules out.
-                    for name in sorted(waiting):
-                        finish(JobResult(name, Status.SKIPPED, blocked_by="a dependency cycle"))
-                    waiting.clear()
-            if not running:
-                if interrupted:
-                    break
-                continue
+class _Run:
+    """The state of one run_jobs call."""
+
+    def __init__(
+        self,
+        jobs: Mapping[str, Callable[[], None]],
+        deps: Mapping[str, set[str]],
+        parallelism: int,
+        on_start: Callable[[str], None] | None,
+        on_finish: Callable[[JobResult], None] | None,
+    ) -> None:
+        self.jobs = jobs
+        self.deps = {name: {d for d in deps.get(name, set()) if d in jobs} for name in jobs}
+        self.parallelism = parallelism
+        self.on_start = on_start
+        self.on_finish = on_finish
+        self.results: dict[str, JobResult] = {}
+        self.ready: list[str] = []
+        self.running: dict[futures.Future[None], tuple[str, float]] = {}
+        self.interrupted = False
+
+    def finish(self, result: JobResult) -> None:
+        self.results[result.name] = result
+        if self.on_finish:
+            self.on_finish(result)
+
+    def execute(self, graph: TopologicalSorter[str], pool: futures.Executor) -> None:
+        """Start what is ready, wait for one to finish, repeat; after Ctrl-C only wait."""
+        while True:
+            if not self.interrupted:
+                self._admit(graph, pool)
+            if not self.running:
+                return
             try:
-                done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+                finished, _ = futures.wait(self.running, return_when=futures.FIRST_COMPLETED)
             except KeyboardInterrupt:
-                interrupted = True
+                self.interrupted = True
                 continue
-            for future in done:
-                name, started = running.pop(future)
+            for future in finished:
+                name, started = self.running.pop(future)
                 error = future.exception()
                 status = Status.DONE if error is None else Status.FAILED
-                finish(JobResult(name, status, error, time.perf_counter() - started))
-        for name in sorted(waiting):
-            finish(JobResult(name, Status.NOT_STARTED))
-    return results, interrupted
+                self.finish(JobResult(name, status, error, time.perf_counter() - started))
+                graph.done(name)
+
+    def _admit(self, graph: TopologicalSorter[str], pool: futures.Executor) -> None:
+        """Skip the ready jobs whose dependencies did not succeed, start the others while there is
+        room (in name order), until nothing more comes out of the sorter."""
+        while True:
+            self.ready = sorted({*self.ready, *graph.get_ready()})
+            skipped = False
+            for name in list(self.ready):
+                broken = next(
+                    (d for d in sorted(self.deps[name]) if self.results[d].status is not Status.DONE), None
+                )
+                if broken is not None:
+                    self.ready.remove(name)
+                    self.finish(JobResult(name, Status.SKIPPED, blocked_by=broken))
+                    graph.done(name)
+                    skipped = True
+                elif len(self.running) < self.parallelism:
+                    self.ready.remove(name)
+                    if self.on_start:
+                        self.on_start(name)
+                    self.running[pool.submit(self.jobs[name])] = (name, time.perf_counter())
+            if not skipped:
+                return
