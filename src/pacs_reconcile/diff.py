@@ -132,6 +132,13 @@ def compare_tags(current: Mapping[str, str] | None, desired: Mapping[str, str]) 
     return TagChanges(to_set, to_unset)
 
 
+def tag_changes_in(delta: Delta) -> TagChanges:
+    """The tag differences of a delta (paths `tags.KEY`, as tag_differences writes them) as the
+    changes that make them."""
+    tagged = [(d.path.removeprefix("tags."), d.new) for d in delta.differences if d.path.startswith("tags.")]
+    return TagChanges({k: v for k, v in tagged if v is not None}, [k for k, v in tagged if v is None])
+
+
 def tag_differences(current: Mapping[str, str] | None, desired: Mapping[str, str]) -> list[Difference]:
     changes = compare_tags(current, desired)
     current = current or {}

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, compare_tags, contains_unknown, diff_states
+from ..diff import TagChanges, contains_unknown, tag_changes_in
 from ..errors import ReconcileError
 from ..resources.base import Desired, Live
 from ..resources.registry import KINDS
 from .changes import Action, Change
-from .plan import Plan, with_protection
+from .plan import Plan, managed_delta, with_protection
 from .scheduler import JobResult, Status, run_jobs
 from .values import Values
 
@@ -130,34 +130,45 @@ def _apply(
     # old halves of create-before-destroy replacements, now that dependents use the new ones.
     failed = {o.address for o in outcomes if o.status is not Status.DONE}
     deletes = {c.address: c for c in plan.changes if c.action is Action.DELETE}
-    for address in executor.superseded:
-        old = executor.superseded[address]
-        deletes[old.address] = old
-        by_address[old.address] = old
+    deletes.update({old.address: old for old in executor.superseded.values()})
+    by_address.update(deletes)
     if deletes and not interrupted:
-        reverse: dict[str, set[str]] = {a: set() for a in deletes}
-        for address in deletes:
-            for other, other_change in deletes.items():
-                if address in other_change.depends_on or other_change.parent == address:
-                    reverse[address].add(other)
-        # Never delete something a dependent may still use because its own change did not go through.
-        blocked = {
-            a
-            for a, c in deletes.items()
-            if any(f in _referrers(plan, c.address.removesuffix(SUPERSEDED)) for f in failed)
-        }
-        jobs = {a: executor.job(c) for a, c in deletes.items() if a not in blocked}
+        blocked = _blocked_deletions(plan, deletes, failed)
         for address in sorted(blocked):
             on_finish(
                 JobResult(address, Status.SKIPPED, blocked_by="a resource that refers to it failed to change")
             )
-        _, interrupted = run_jobs(jobs, reverse, parallelism, on_start, on_finish)
-    elif deletes:
+        jobs = {a: executor.job(c) for a, c in deletes.items() if a not in blocked}
+        _, interrupted = run_jobs(jobs, deletion_order(deletes), parallelism, on_start, on_finish)
+    else:
         for address in deletes:
             on_finish(JobResult(address, Status.NOT_STARTED))
     order = {c.address: i for i, c in enumerate(plan.changes)}
     outcomes.sort(key=lambda o: order.get(o.address, 0))
     return ApplyResult(outcomes, interrupted, ctx.stats.mutating())
+
+
+def deletion_order(deletes: Mapping[str, Change]) -> dict[str, set[str]]:
+    """For each deletion, the deletions that must finish before it: those of its dependents and of
+    its children (a resource goes only once nothing being deleted still needs it)."""
+    return {
+        address: {
+            other
+            for other, other_change in deletes.items()
+            if address in other_change.depends_on or other_change.parent == address
+        }
+        for address in deletes
+    }
+
+
+def _blocked_deletions(plan: Plan, deletes: Mapping[str, Change], failed: set[str]) -> set[str]:
+    """Deletions that must not run: a resource that refers to them failed to change, so it may
+    still use them."""
+    return {
+        address
+        for address, change in deletes.items()
+        if any(f in _referrers(plan, change.address.removesuffix(SUPERSEDED)) for f in failed)
+    }
 
 
 def _referrers(plan: Plan, address: str) -> set[str]:
@@ -265,28 +276,20 @@ class _Executor:
         )
 
     def _update(self, change: Change, desired: Desired) -> Live:
-        """Re-diff with every reference now known; call AWS only for what still differs."""
+        """Compare again as the plan did (managed_delta), now that every reference is known; call AWS
+        only for what still differs. The plan's Live is left as it was read."""
         live = change.live
         assert live is not None and change.node is not None
         reconciler = KINDS[change.kind]
-        ignored = change.node.lifecycle.ignore_changes
-        delta: Delta = diff_states(desired.state, reconciler.canonical(dict(live.state))).without(ignored)
+        tags = desired.tags if live.tags is not None else None
+        delta = managed_delta(reconciler, desired.state, tags, live, change.node.lifecycle.ignore_changes)
         result = live
-        if delta:
-            result = reconciler.update(self.ctx, desired, live, delta)
-        if live.tags is not None:
-            tag_changes = compare_tags(live.tags, desired.tags)
-            ignored_tags = {p.removeprefix("tags.") for p in ignored if p.startswith("tags.")}
-            if "tags" in ignored:
-                ignored_tags = set(tag_changes.to_set) | set(tag_changes.to_unset)
-            filtered = TagChanges(
-                {k: v for k, v in tag_changes.to_set.items() if k not in ignored_tags},
-                [k for k in tag_changes.to_unset if k not in ignored_tags],
-            )
-            if filtered:
-                reconciler.update_tags(self.ctx, result, filtered)
-                result.tags = {
-                    **{k: v for k, v in (result.tags or live.tags).items() if k not in filtered.to_unset},
-                    **filtered.to_set,
-                }
+        if attributes := delta.without(["tags"]):
+            result = reconciler.update(self.ctx, desired, live, attributes)
+        if tag_changes := tag_changes_in(delta):
+            reconciler.update_tags(self.ctx, result, tag_changes)
+            kept = {
+                k: v for k, v in (result.tags or live.tags or {}).items() if k not in tag_changes.to_unset
+            }
+            result = replace(result, tags={**kept, **tag_changes.to_set})
         return result

@@ -256,6 +256,49 @@ def _owned_or_adopted(live: Live, spec: Spec, kind: str, adopt_all: bool = False
     )
 
 
+def managed_delta(
+    reconciler: Reconciler,
+    desired: Mapping[str, Any],
+    tags: Mapping[str, str] | None,
+    live: Live,
+    ignored: Iterable[str],
+) -> Delta:
+    """What differs between a desired and a live resource: the fields the spec manages and the tags
+    (None for an untaggable kind), less the paths `lifecycle.ignore_changes` names. Plan decides
+    with it; apply computes it again once every reference is known."""
+    delta = diff_states(desired, reconciler.canonical(dict(live.state)))
+    if tags is not None:
+        delta.differences += tag_differences(live.tags, tags)
+    return delta.without(ignored)
+
+
+def _change_of(node: ResourceNode, key: Key, *, adopt: bool = False) -> Change:
+    """A no-op change of a declared resource, to be decided."""
+    return Change(
+        node.address,
+        node.kind,
+        Action.NOOP,
+        key,
+        node=node,
+        parent=node.parent,
+        depends_on=sorted(node.depends_on),
+        sensitive_paths=set(node.sensitive_paths),
+        adopt=adopt,
+    )
+
+
+def _foreign(live: Live, stack: str) -> bool:
+    """Taggable, and without this stack's owner tag."""
+    return live.tags is not None and live.tags.get(OWNER_TAG) != stack
+
+
+def _creation_differences(desired: Mapping[str, Any], tags: Mapping[str, str] | None) -> list[Difference]:
+    differences = [Difference(p, None, v) for p, v in _flatten(desired)]
+    if tags is not None:
+        differences += tag_differences({}, tags)
+    return differences
+
+
 class _Planner:
     def __init__(
         self,
@@ -324,89 +367,92 @@ class _Planner:
 
     # --------------------------------------------------------------------------- declared
     def _declared(self, node: ResourceNode, reconciler: Reconciler, key: Key) -> Change:
-        meta = reconciler.meta
-        change = Change(
-            node.address,
-            node.kind,
-            Action.NOOP,
-            key,
-            node=node,
-            parent=node.parent,
-            depends_on=sorted(node.depends_on),
-            sensitive_paths=set(node.sensitive_paths),
-            adopt=self._adopts(node),
-        )
+        """The change for a declared resource: refused, created, left alone, updated or replaced."""
+        change = _change_of(node, key, adopt=self._adopts(node))
         parent_change = self.planned.get(node.parent) if node.parent else None
-        live = (
-            None
-            if parent_change and parent_change.action in (Action.CREATE, Action.REPLACE)
-            else self.live.get(node.kind, {}).get(key)
+        replaced_parent = parent_change is not None and parent_change.action in (
+            Action.CREATE,
+            Action.REPLACE,
         )
+        live = None if replaced_parent else self.live.get(node.kind, {}).get(key)
         change.live = live
         config, tags = self.values.desired(node)
         tags = with_protection(node, tags, live.tags if live else None)
         desired = reconciler.canonical(config)
-        if parent_change and parent_change.action is Action.REFUSED:
+        if parent_change is not None and parent_change.action is Action.REFUSED:
             change.action, change.reason = Action.REFUSED, f"its parent {node.parent} is refused"
-            return self._known(change, live, node, reconciler)
-        if live is None:
+        elif live is None:
             change.action = Action.CREATE
-            change.differences = [Difference(p, None, v) for p, v in _flatten(desired)]
-            if tags is not None:
-                change.differences += tag_differences({}, tags)
-            return self._known(change, None, node, reconciler)
-        if live.tags is not None and live.tags.get(OWNER_TAG) != self.spec.stack:
-            owner = live.tags.get(OWNER_TAG)
-            if not self._adopts(node):
-                change.action = Action.REFUSED
-                change.reason = (
-                    f"{meta.title} {reconciler.label(key)!r} exists but is not owned by this stack"
-                    + (f" (it belongs to stack {owner!r})" if owner else "")
-                    + "; set lifecycle.adopt: true to take it over"
-                )
-                return self._known(change, live, node, reconciler)
-            if owner:
-                change.action = Action.REFUSED
-                change.reason = (
-                    f"{meta.title} {reconciler.label(key)!r} belongs to stack {owner!r}; "
-                    "adopt only takes unowned resources"
-                )
-                return self._known(change, live, node, reconciler)
-            change.notes.append("adopted: will be tagged as owned by this stack")
-        if live.pending:
-            change.notes.append(live.pending)
-            return self._known(change, live, node, reconciler)
-        delta = diff_states(desired, reconciler.canonical(dict(live.state)))
-        if tags is not None:
-            delta.differences += tag_differences(live.tags, tags)
-        delta = delta.without(node.lifecycle.ignore_changes)
+            change.differences = _creation_differences(desired, tags)
+        elif refusal := self._ownership_refusal(node, reconciler, live):
+            change.action, change.reason = Action.REFUSED, refusal
+        else:
+            if _foreign(live, self.spec.stack):
+                change.notes.append("adopted: will be tagged as owned by this stack")
+            if live.pending:
+                change.notes.append(live.pending)
+            else:
+                self._compared(change, node, reconciler, live, desired, tags)
+        return self._known(change, live, node, reconciler)
+
+    def _ownership_refusal(self, node: ResourceNode, reconciler: Reconciler, live: Live) -> str:
+        """Why an existing resource may not be managed ("" when it may): it is unowned and not
+        adopted, or it belongs to another stack."""
+        if not _foreign(live, self.spec.stack):
+            return ""
+        owner = (live.tags or {}).get(OWNER_TAG)
+        what = f"{reconciler.meta.title} {reconciler.label(live.key)!r}"
+        if not self._adopts(node):
+            return (
+                f"{what} exists but is not owned by this stack"
+                + (f" (it belongs to stack {owner!r})" if owner else "")
+                + "; set lifecycle.adopt: true to take it over"
+            )
+        if owner:
+            return f"{what} belongs to stack {owner!r}; adopt only takes unowned resources"
+        return ""
+
+    def _compared(
+        self,
+        change: Change,
+        node: ResourceNode,
+        reconciler: Reconciler,
+        live: Live,
+        desired: dict[str, Any],
+        tags: dict[str, str] | None,
+    ) -> None:
+        """Differences of the managed fields and tags; the action they call for."""
+        delta = managed_delta(reconciler, desired, tags, live, node.lifecycle.ignore_changes)
         change.differences = delta.differences
         if not delta:
-            return self._known(change, live, node, reconciler)
+            return
         if all(d.path == FINGERPRINT_PATH for d in delta.differences):
             change.bookkeeping = True
-            return self._known(change, live, node, reconciler)
+            return
         forced = reconciler.replacing_paths(delta)
-        if forced:
-            protected = (
-                "lifecycle.prevent_destroy is set"
-                if node.lifecycle.prevent_destroy
-                else "it holds data"
-                if reconciler.holds_data(live)
-                else ""
-            )
-            if protected and not self._allowed(change):
-                change.action = Action.REFUSED
-                change.reason = (
-                    f"changing {', '.join(forced)} needs a replacement, and {protected} "
-                    f"(name it with --allow-destroy {node.address} to allow it)"
-                )
-            else:
-                change.action = Action.REPLACE
-                change.reason = f"{', '.join(forced)} cannot change in place"
-        else:
+        if not forced:
             change.action = Action.UPDATE
-        return self._known(change, live, node, reconciler)
+            return
+        protected = self._replacement_protection(change, node, reconciler, live)
+        if protected:
+            change.action = Action.REFUSED
+            change.reason = (
+                f"changing {', '.join(forced)} needs a replacement, and {protected} "
+                f"(name it with --allow-destroy {node.address} to allow it)"
+            )
+        else:
+            change.action = Action.REPLACE
+            change.reason = f"{', '.join(forced)} cannot change in place"
+
+    def _replacement_protection(
+        self, change: Change, node: ResourceNode, reconciler: Reconciler, live: Live
+    ) -> str:
+        """What forbids replacing the resource ("" when nothing does, or the command names it)."""
+        if self._allowed(change):
+            return ""
+        if node.lifecycle.prevent_destroy:
+            return "lifecycle.prevent_destroy is set"
+        return "it holds data" if reconciler.holds_data(live) else ""
 
     def _known(self, change: Change, live: Live | None, node: ResourceNode, reconciler: Reconciler) -> Change:
         """Record what dependents may reference once this change is applied: an attribute the spec
@@ -429,17 +475,8 @@ class _Planner:
 
     def _destroy_declared(self, node: ResourceNode, reconciler: Reconciler, key: Key) -> Change:
         live = self.live.get(node.kind, {}).get(key)
-        change = Change(
-            node.address,
-            node.kind,
-            Action.NOOP,
-            key,
-            node=node,
-            live=live,
-            parent=node.parent,
-            depends_on=sorted(node.depends_on),
-            sensitive_paths=set(node.sensitive_paths),
-        )
+        change = _change_of(node, key)
+        change.live = live
         if live is None:
             return change
         if live.tags is not None and live.tags.get(OWNER_TAG) != self.spec.stack:
