@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pacs_reconcile import retry_policy
 from pacs_reconcile.aws import AwsContext, AwsSettings
 from pacs_reconcile.engine import plan
 from pacs_reconcile.resources.lookups import LookupFailed
@@ -62,7 +63,11 @@ def test_a_failed_lookup_is_reported_even_when_the_read_fails_too(
         plan.make_plan(empty_spec, AwsContext(AwsSettings(region="ap-northeast-2")))
 
 
-def test_a_client_is_not_held_up_by_another_service_s_client_being_made() -> None:
+def test_a_client_is_not_held_up_by_another_service_s_client_being_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The stand-in clients below are bare objects: no retry handler to install on them.
+    monkeypatch.setattr(retry_policy, "install", lambda *_: None)
     ctx = AwsContext(AwsSettings(region="ap-northeast-2"))
     release_slow = threading.Event()
     made: list[str] = []

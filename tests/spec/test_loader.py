@@ -471,6 +471,7 @@ def test_for_each_over_a_map_gives_each_key_and_each_value(tmp_path: Path) -> No
         "name": "/pacs/api",
         "retention_days": 30,
         "kms_key_id": None,
+        "log_group_class": None,
     }
     assert spec.resources['log_groups.app["worker"]'].config["retention_days"] == 90
     assert spec.resources["alarms.errors"].depends_on == {'log_groups.app["api"]', 'log_groups.app["worker"]'}
