@@ -20,6 +20,7 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 from moto import mock_aws  # noqa: E402
 
+from pacs_reconcile import aws as aws_module  # noqa: E402
 from pacs_reconcile.aws import AwsContext, AwsSettings  # noqa: E402
 from pacs_reconcile.emulator import install_moto_patches  # noqa: E402
 from pacs_reconcile.resources.registry import load_all  # noqa: E402
@@ -36,3 +37,10 @@ def aws() -> Iterator[AwsContext]:
     """An AwsContext on moto in-process (fresh state per test)."""
     with mock_aws():
         yield AwsContext(AwsSettings(region=REGION, max_attempts=2, retry_mode="standard"), stack=STACK)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Contexts of one account share their rate limiters for the whole process (as one run over
+    several environments must); between tests that would carry one test's throttling into the next."""
+    aws_module.forget_rate_limits()

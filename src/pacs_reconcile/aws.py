@@ -132,6 +132,35 @@ def _botocore_session() -> Any:
     return core
 
 
+_RATE_LIMITS_LOCK = threading.Lock()
+_rate_limits: dict[tuple[str, str, str], retry_policy.OperationRateLimits] = {}
+
+
+def _rate_limits_of_account(settings: AwsSettings, region: str) -> retry_policy.OperationRateLimits:
+    """The per-operation rate limiters of one account and region, shared by every context of the
+    process that calls it: AWS's API rate limits are per account and region, so several
+    environments of one account (`--env all`) must draw on one budget, not one each.
+
+    The account is known before any call only from an assumed role's ARN; contexts without a role
+    use the process's own credentials (the same profile is the same account)."""
+    if settings.role_arn and settings.role_arn.count(":") >= 5:
+        account = "account:" + settings.role_arn.split(":")[4]
+    else:
+        account = "profile:" + (settings.profile or "")
+    key = (account, region, settings.endpoint_url or "")
+    with _RATE_LIMITS_LOCK:
+        limits = _rate_limits.get(key)
+        if limits is None:
+            limits = _rate_limits[key] = retry_policy.OperationRateLimits()
+        return limits
+
+
+def forget_rate_limits() -> None:
+    """Start every account's rate limiters afresh (for a process that runs unrelated work, e.g. tests)."""
+    with _RATE_LIMITS_LOCK:
+        _rate_limits.clear()
+
+
 class AwsContext:
     """Shared clients (one per service, safe across threads) and the run's call accounting."""
 
@@ -157,7 +186,7 @@ class AwsContext:
         )
         if self.settings.role_arn:
             self._assume_role()
-        self._rate_limits = retry_policy.OperationRateLimits()
+        self._rate_limits = _rate_limits_of_account(self.settings, self.region)
         self._clients: dict[str, Any] = {}
         self._client_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
