@@ -52,10 +52,10 @@ def test_unowned_same_name_resource_is_refused_and_nothing_is_applied(cli: Cli, 
 def test_adopt_takes_over_and_tags_an_unowned_resource(cli: Cli, server: Server, stack_dir: Path) -> None:
     server.client("logs").create_log_group(logGroupName="/aws/ecs/keycloak", tags={"Team": "identity"})
     logs_spec = stack_dir / "specs" / "logs.yaml"
-    text = logs_spec.read_text().replace(
-        "    name: /aws/ecs/keycloak\n", "    name: /aws/ecs/keycloak\n    lifecycle: {adopt: true}\n"
-    )
-    logs_spec.write_text(text)
+    text = logs_spec.read_text()
+    marker = "    name: /aws/ecs/keycloak${var.name_suffix}\n"
+    assert marker in text
+    logs_spec.write_text(text.replace(marker, marker + "    lifecycle: {adopt: true}\n"))
     planned = cli("plan", "--format", "json")
     assert planned.exit_code == 0, planned.stderr
     change = next(c for c in json.loads(planned.stdout)["changes"] if c["address"] == "log_groups.keycloak")
