@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
+from e2e.conftest import Result
 from pacs_reconcile import OWNER_TAG
 from pacs_reconcile import aws as aws_module
 from pacs_reconcile.cli import app
@@ -49,22 +49,6 @@ ssm_parameters:
 """
 
 
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
-    contexts: list[aws_module.AwsContext] = field(default_factory=list)
-
-    @property
-    def calls(self) -> dict[str, int]:
-        total: dict[str, int] = {}
-        for ctx in self.contexts:
-            for name, count in ctx.stats.calls.items():
-                total[name] = total.get(name, 0) + count
-        return total
-
-
 @pytest.fixture
 def spec(tmp_path: Path) -> Path:
     path = tmp_path / "monitoring.yaml"
@@ -78,7 +62,7 @@ def moto() -> Iterator[None]:
         yield
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> Run:
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
     contexts: list[aws_module.AwsContext] = []
     original = aws_module.AwsContext.__init__
 
@@ -89,7 +73,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> Run:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(aws_module.AwsContext, "__init__", recording_init)
         result = CliRunner().invoke(app, ["--no-color", *args], env=env, catch_exceptions=False)
-    return Run(result.exit_code, result.stdout, result.stderr, contexts)
+    return Result(result.exit_code, result.stdout, result.stderr, contexts)
 
 
 def _owner(name: str) -> str:
