@@ -157,6 +157,7 @@ def _outputs(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
+@pytest.mark.slow
 def test_the_action_and_the_gitlab_template_plan_and_apply(
     server: Server, stack_dir: Path, tools: Path, tmp_path: Path
 ) -> None:

@@ -46,6 +46,10 @@ CRASH_POINTS = [("after", 1), ("before", 9), ("after", 21), ("before", 34), ("af
 full apply, alternating a kill before the request leaves and one after its response arrived."""
 
 
+# Each case starts processes, an emulator of its own and many applies: minutes, not seconds.
+pytestmark = pytest.mark.slow
+
+
 @dataclass
 class Proc:
     code: int

@@ -99,6 +99,7 @@ READS_WITH_A_FALLBACK = {
 }
 
 
+@pytest.mark.slow
 def test_access_denied_on_any_read_stops_the_plan_and_nothing_changes(
     seeded_moto: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

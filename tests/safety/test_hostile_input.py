@@ -225,6 +225,7 @@ def _load(spec: dict[str, Any], folder: str) -> Any:
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+@pytest.mark.slow
 @given(spec=specs())
 def test_random_valid_specs_converge_and_a_second_apply_sends_nothing(spec: dict[str, Any]) -> None:
     with mock_aws(), tempfile.TemporaryDirectory() as folder:
@@ -330,6 +331,7 @@ def _mutate(kind: str, spec: dict[str, Any], draw: Any) -> tuple[str, str]:
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+@pytest.mark.slow
 @given(spec=specs(), mutation=st.sampled_from(MUTATIONS), data=st.data())
 def test_a_random_out_of_band_change_is_always_planned_where_it_happened(
     spec: dict[str, Any], mutation: str, data: st.DataObject
