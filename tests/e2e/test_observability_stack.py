@@ -156,7 +156,10 @@ def test_the_grafana_password_goes_to_ssm_and_never_shows(cli: Cli, server: Serv
         if c["address"] == "ssm_parameters.grafana_admin_password"
     )
     assert [d["path"] for d in change["differences"]] == ["value"]
-    assert change["differences"][0].get("sensitive") is True
+    difference = change["differences"][0]
+    # format_version 2 marks a sensitive value beside it and never writes it (render.difference_json)
+    assert difference["old_sensitive"] is True and difference["new_sensitive"] is True
+    assert difference["old"] is None and difference["new"] is None
     repaired = cli("apply", "--auto-approve", env=env)
     for result in (text, as_json, applied, drift, repaired):
         for output in (result.stdout, result.stderr):
