@@ -27,7 +27,7 @@ S3_ALARM_UNDECLARED = 'alarms["s3-bucket-size"]'
 def _protect_s3_alarm(stack_dir: Path) -> Path:
     alarms = stack_dir / "specs" / "alarms.yaml"
     text = alarms.read_text()
-    marker = "    name: s3-bucket-size\n"
+    marker = "    name: s3-bucket-size${var.name_suffix}\n"
     assert marker in text
     alarms.write_text(text.replace(marker, marker + "    lifecycle: {prevent_destroy: true}\n"))
     return alarms
@@ -96,10 +96,9 @@ def test_dropping_prevent_destroy_lifts_the_protection(cli: Cli, server: Server,
 def test_a_protected_resource_is_not_replaced_unless_named(cli: Cli, server: Server, stack_dir: Path) -> None:
     prometheus = stack_dir / "specs" / "prometheus.yaml"
     text = prometheus.read_text()
-    assert "    creation_token: prometheus-config\n    encrypted: true\n" in text
-    prometheus.write_text(
-        text.replace("prometheus-config\n    encrypted: true", "prometheus-config\n    encrypted: false")
-    )
+    encrypted = "    creation_token: prometheus-config${var.name_suffix}\n    encrypted: true\n"
+    assert encrypted in text
+    prometheus.write_text(text.replace(encrypted, encrypted.replace("encrypted: true", "encrypted: false")))
     refused = cli("plan")
     assert refused.exit_code == 1
     assert "efs_file_systems.prometheus_config: changing encrypted needs a replacement" in refused.stderr
