@@ -65,7 +65,9 @@ def describe(error: Mapping[str, Any], model: type[BaseModel]) -> Wording:
     if kind == "missing":
         return Wording("required")
     if kind in ("literal_error", "enum"):
-        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        expected = str(ctx.get("expected", ""))
+        # pydantic quotes text choices ("'A' or 'B'") but not numbers ("60 or 600")
+        choices = re.findall(r"'([^']*)'", expected) or [c for c in re.split(r", | or ", expected) if c]
         hint = suggestion(value, choices) if isinstance(value, str) else ""
         return Wording(f"must be one of {plain_list(choices)}{_got(value)}", hint)
     if kind in _KIND_WORDS:
