@@ -108,7 +108,8 @@ def test_paths_the_spec_ignores_may_move_and_a_changed_spec_or_lookup_is_refused
 ) -> None:
     logs_spec = stack_dir / "specs" / "logs.yaml"
     text = logs_spec.read_text()
-    marker = "    name: /aws/ecs/grafana\n"
+    marker = "    name: /aws/ecs/grafana${var.name_suffix}\n"
+    assert marker in text
     logs_spec.write_text(text.replace(marker, marker + "    lifecycle: {ignore_changes: [retention_days]}\n"))
     assert cli("apply", "--auto-approve").exit_code == 0
     plan_file = tmp_path / "plan.json"
