@@ -396,7 +396,13 @@ def test_the_lock_is_released_when_apply_fails(
     inject_into_every_context(monkeypatch, injector)
     failed = cli("apply", "--auto-approve")
     monkeypatch.undo()
-    assert failed.exit_code == 1 and injector.injected["denied"] == 1
+    # The stack has more than one topic (alerts, and undelivered for the notifier's dead letters):
+    # each topic's CreateTopic is sent once and denied once; AccessDenied is never retried.
+    topics = set(re.findall(r"# (sns_topics\.\w+) will be created\n", failed.stdout))
+    assert len(topics) >= 1
+    assert failed.calls.get("sns.CreateTopic", 0) == len(topics)
+    assert failed.exit_code == 1 and injector.injected["denied"] == len(topics)
+    assert all(f"failed: {topic}: CreateTopic: AccessDenied" in failed.stdout for topic in topics)
     assert failed.calls.get("ssm.DeleteParameter", 0) >= 1
     assert _value(endpoint=server.endpoint) is None
 
