@@ -245,8 +245,8 @@ def test_the_policy_covers_exactly_what_a_whole_cycle_does(
     server.client("logs").create_log_group(logGroupName="/aws/ecs/keycloak", tags={"Team": "identity"})
     _edit(
         cli.spec_dir / "specs" / "logs.yaml",
-        "    name: /aws/ecs/keycloak\n",
-        "    name: /aws/ecs/keycloak\n    lifecycle: {adopt: true}\n",
+        "    name: /aws/ecs/keycloak${var.name_suffix}\n",
+        "    name: /aws/ecs/keycloak${var.name_suffix}\n    lifecycle: {adopt: true}\n",
     )
     assert run(reads, "plan").exit_code == 0
     assert run(changes, "apply", "--auto-approve").exit_code == 0
