@@ -1,6 +1,9 @@
 # Two commands do all the set-up on a fresh machine (Python >= 3.11 and make):
 #   make demo   the whole reconcile loop on an embedded local AWS emulator (no AWS account)
 #   make test   the test suite (moto only, never real AWS), plus lint and type checks
+# Recipes run under bash: typer's `--show-completion` names the shell it finds among its parent
+# processes, and the test suite checks the bash script (under /bin/sh it would find sh).
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
