@@ -93,18 +93,33 @@ def _adaptive_limiter() -> Any:
     )
 
 
+class _NoRetryQuota:
+    """No client-wide retry quota. botocore's (standard.RetryQuotaChecker: 500 units per client,
+    5 per throttle retry, 14 per other retry, 1 back per success) stops every retry of a client
+    after about 35 retried server errors or 100 throttles; one client serves a whole apply (the
+    EC2 client: lookups, security groups, mount targets, flow logs), so a storm of that size
+    would fail the rest of the apply half-done. Each call stays bounded by its attempts and
+    backoff, and throttles by the per-operation rate limiters."""
+
+    def acquire_retry_quota(self, context: Any) -> bool:
+        return True
+
+    def release_retry_quota(self, context: Any, http_response: Any, **kwargs: Any) -> None:
+        return None
+
+
 def install(client: Any, total_attempts: int, limits: OperationRateLimits) -> None:
     """Replace the client's standard-mode retry handler with one whose backoff is capped at
     MAX_BACKOFF_SECONDS, and add the per-operation rate limiters. The client must have been made
     with retries mode "standard"."""
-    from botocore.retries import quota, standard
+    from botocore.retries import standard
 
     name = client.meta.service_model.service_id.hyphenize()
     events = client.meta.events
     events.unregister(f"needs-retry.{name}", unique_id=f"retry-config-{name}")
     adapter = standard.RetryEventAdapter()
     detector = standard.ThrottlingErrorDetector(adapter)
-    retry_quota = standard.RetryQuotaChecker(quota.RetryQuota(), detector)
+    retry_quota = _NoRetryQuota()
     handler = standard.RetryHandler(
         retry_policy=standard.RetryPolicy(
             retry_checker=standard.StandardRetryConditions(max_attempts=total_attempts),
