@@ -110,6 +110,23 @@ class Result:
         return total
 
 
+def invoke_recording(
+    command: list[str], env: dict[str, str] | None = None, input: str | None = None
+) -> Result:
+    """Run the CLI in-process and keep every AWS context it made, so a test can count its calls."""
+    contexts: list[aws_module.AwsContext] = []
+    original = aws_module.AwsContext.__init__
+
+    def recording_init(ctx: aws_module.AwsContext, *a: Any, **kw: Any) -> None:
+        original(ctx, *a, **kw)
+        contexts.append(ctx)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aws_module.AwsContext, "__init__", recording_init)
+        outcome = CliRunner().invoke(app, command, env=env, input=input, catch_exceptions=False)
+    return Result(outcome.exit_code, outcome.stdout, outcome.stderr, contexts)
+
+
 class Cli:
     def __init__(self, server: Server, spec_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.server = server
@@ -117,21 +134,10 @@ class Cli:
         self.monkeypatch = monkeypatch
 
     def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
-        contexts: list[aws_module.AwsContext] = []
-        original = aws_module.AwsContext.__init__
-
-        def recording_init(ctx: aws_module.AwsContext, *a: Any, **kw: Any) -> None:
-            original(ctx, *a, **kw)
-            contexts.append(ctx)
-
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(aws_module.AwsContext, "__init__", recording_init)
-            runner = CliRunner()
-            command = ["--no-color", "--endpoint-url", self.server.endpoint, *args]
-            if args and args[0] in SPEC_COMMANDS and "-f" not in args:
-                command += ["-f", str(self.spec_dir / "monitoring.yaml")]
-            outcome = runner.invoke(app, command, env=env, input=input, catch_exceptions=False)
-        return Result(outcome.exit_code, outcome.stdout, outcome.stderr, contexts)
+        command = ["--no-color", "--endpoint-url", self.server.endpoint, *args]
+        if args and args[0] in SPEC_COMMANDS and "-f" not in args:
+            command += ["-f", str(self.spec_dir / "monitoring.yaml")]
+        return invoke_recording(command, env=env, input=input)
 
 
 @pytest.fixture

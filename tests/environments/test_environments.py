@@ -8,17 +8,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
-from typer.testing import CliRunner
 
-from e2e.conftest import Result
+from e2e.conftest import Result, invoke_recording
 from pacs_reconcile import OWNER_TAG
-from pacs_reconcile import aws as aws_module
-from pacs_reconcile.cli import app
 
 ACCOUNT = "123456789012"
 SPEC = """\
@@ -63,17 +59,7 @@ def moto() -> Iterator[None]:
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    contexts: list[aws_module.AwsContext] = []
-    original = aws_module.AwsContext.__init__
-
-    def recording_init(ctx: aws_module.AwsContext, *a: Any, **kw: Any) -> None:
-        original(ctx, *a, **kw)
-        contexts.append(ctx)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(aws_module.AwsContext, "__init__", recording_init)
-        result = CliRunner().invoke(app, ["--no-color", *args], env=env, catch_exceptions=False)
-    return Result(result.exit_code, result.stdout, result.stderr, contexts)
+    return invoke_recording(["--no-color", *args], env=env)
 
 
 def _owner(name: str) -> str:
