@@ -1,8 +1,9 @@
-"""Seeding the emulator with the PACS stack's existing infrastructure: complete, idempotent, fast."""
+"""Seeding the emulator with the PACS stack's existing infrastructure: complete and idempotent.
+
+How long it takes is measured by `python -m benchmarks.micro`, not asserted here."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -80,12 +81,3 @@ def test_seeded_infrastructure_is_what_the_guide_refers_to(counting: CountingSes
     group = client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=["pacs-backend-asg"])
     assert len(group["AutoScalingGroups"]) == 1
     client("s3").head_bucket(Bucket="pacs-storage")
-
-
-def test_seeding_is_fast(counting: CountingSession) -> None:
-    # Pay moto's one-time import of each service backend outside the measured run.
-    with mock_aws():
-        seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION)
-    started = time.perf_counter()
-    seed_existing_infrastructure(counting.session, REGION)
-    assert time.perf_counter() - started < 3.0

@@ -1,11 +1,12 @@
-"""Located YAML reading: hostile input is refused early and cheaply, every defect has a place."""
+"""Located YAML reading: hostile input is refused early and cheaply, every defect has a place.
+
+How fast it is refused is measured by `python -m benchmarks.micro`, not asserted here."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -51,10 +52,8 @@ def billion_laughs() -> str:
 def test_billion_laughs_is_rejected_quickly_and_without_ballooning(tmp_path: Path) -> None:
     path = write(tmp_path, billion_laughs())
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         problem = problem_of(path)
-        elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -65,7 +64,6 @@ def test_billion_laughs_is_rejected_quickly_and_without_ballooning(tmp_path: Pat
     # before it, 10**5 in it.
     assert (diagnostic.line, diagnostic.column, diagnostic.field) == (5, 1, "lol4")
     assert peak < 50 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
-    assert elapsed < 10  # about 0.2 s untraced; generous for slow CI machines and tracemalloc
 
 
 def test_billion_laughs_keeps_a_fresh_process_small(tmp_path: Path) -> None:
@@ -95,9 +93,7 @@ def test_billion_laughs_keeps_a_fresh_process_small(tmp_path: Path) -> None:
 def test_a_3_mb_file_is_rejected_by_size_before_parsing(tmp_path: Path) -> None:
     # Not even valid YAML: a parse would report a syntax error instead of the size.
     path = write(tmp_path, b"key: [unclosed\n" + b"#" * (3 * 1024 * 1024))
-    started = time.perf_counter()
     diagnostic = problem_of(path).diagnostic
-    assert time.perf_counter() - started < 1
     assert diagnostic.message == f"file is {path.stat().st_size} bytes; the limit is {MAX_FILE_BYTES}"
     assert (diagnostic.line, diagnostic.column) == (0, 0)
     assert str(diagnostic) == f"spec.yaml: {diagnostic.message}"
