@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from e2e.conftest import Result, invoke_recording
+from output_schemas import check
 from pacs_reconcile import OWNER_TAG
 
 ACCOUNT = "123456789012"
@@ -125,6 +126,7 @@ def test_drift_env_all_reports_every_environment_in_one_document(moto: None, spe
     clean = run("drift", "-f", str(two), "--env", "all", "--format", "json", env=secret)
     assert clean.exit_code == 0, clean.stdout + clean.stderr
     document = json.loads(clean.stdout)
+    check(document, "environments.v1")
     assert document["exit_codes"] == {"dev": 0, "prod": 0}
     assert {e: r["stack"] for e, r in document["environments"].items()} == {
         "dev": "lc-dev",
@@ -145,3 +147,9 @@ def test_drift_env_all_reports_every_environment_in_one_document(moto: None, spe
     assert everything.exit_code == 1, "an environment that failed outranks drift elsewhere"
     assert "[elsewhere] error: refusing to run: environment elsewhere is for AWS account" in everything.stderr
     assert "== environment prod (exit 2) ==" in everything.stdout
+    as_json = run("drift", "-f", str(spec), "--env", "all", "--format", "json", env=secret)
+    assert as_json.exit_code == 1
+    document = json.loads(as_json.stdout)
+    check(document, "environments.v1")
+    assert document["exit_codes"]["elsewhere"] == 1 and document["exit_codes"]["prod"] == 2
+    assert document["environments"]["elsewhere"]["error"]["type"] == "refused"

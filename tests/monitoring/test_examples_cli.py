@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 import pytest
 from typer.testing import CliRunner, Result
 
+from output_schemas import check
 from pacs_reconcile.cli import app
 from pacs_reconcile.monitoring.chain import alarm_states, publish
 from pacs_reconcile.monitoring.metric_filter import MetricFilterRule
@@ -79,6 +80,7 @@ def test_the_test_command_reports_every_example_and_exits_1_on_a_failure(failing
 
 def test_the_test_command_json_and_junit(failing: Path) -> None:
     document = json.loads(_invoke("test", "-f", str(failing), "--format", "json").stdout)
+    check(document, "test.v1")
     assert (document["passed"], document["failed"]) == (1, 2)
     assert document["examples"][1]["failure"].startswith("did not match: field 3 (level)")
     junit = _invoke("test", "-f", str(failing), "--format", "junit")
