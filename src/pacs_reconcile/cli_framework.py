@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+# typer runs on its own copy of click: its usage errors are typer._click's classes, not click's.
+# pyproject.toml pins typer to the minor series this was written against.
 from typer._click.core import Context as ClickContext
 from typer._click.core import ParameterSource
 from typer._click.exceptions import UsageError as ClickUsageError
