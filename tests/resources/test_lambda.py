@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -79,8 +80,8 @@ def function_spec(role_arn: str, **spec: Any) -> dict[str, Any]:
 
 def desired_function(aws: AwsContext, spec_dir: Path, spec: dict[str, Any]) -> Desired:
     """What the loader and engine make of a function entry: validated, prepared, canonical."""
-    config = FunctionSpec.model_validate(spec).model_dump(mode="json")
-    state = FUNCTIONS.canonical(FUNCTIONS.prepare(config, spec_dir))
+    config = FUNCTIONS.prepare(FunctionSpec.model_validate(spec).model_dump(mode="json"), spec_dir)
+    state = FUNCTIONS.canonical(config)
     return Desired(
         "lambda_functions.test",
         state["name"],
@@ -88,6 +89,7 @@ def desired_function(aws: AwsContext, spec_dir: Path, spec: dict[str, Any]) -> D
         {OWNER_TAG: aws.stack, "Name": FUNCTION},
         None,
         spec_dir,
+        config,
     )
 
 
@@ -198,6 +200,30 @@ def test_code_changed_after_the_plan_is_not_deployed(aws: AwsContext, spec_dir: 
     desired = desired_function(aws, spec_dir, function_spec(role_arn))
     (spec_dir / "functions" / "collector" / "index.py").write_text("raise SystemExit('edited since plan')\n")
     with pytest.raises(ReconcileError, match="changed since the plan"):
+        FUNCTIONS.create(aws, desired)
+
+
+def test_create_needs_only_the_desired_it_is_given(aws: AwsContext, spec_dir: Path, role_arn: str) -> None:
+    """The code folder travels in the Desired (the entry's source_dir under its base_dir), not in
+    process state left by the loader: a spec prepared elsewhere (e.g. before a saved plan) deploys."""
+    # A file only this test writes: a hash no other test has prepared.
+    (spec_dir / "functions" / "collector" / "only_here.py").write_text(f"# {spec_dir}\n")
+    config = FunctionSpec.model_validate(function_spec(role_arn)).model_dump(mode="json")
+    sha256 = code_sha256(build_bundle(spec_dir / "functions" / "collector"))
+    config["code"]["sha256"] = sha256  # as prepare() writes it, without calling it in this process
+    state = FUNCTIONS.canonical(config)
+    tags = {OWNER_TAG: aws.stack}
+    desired = Desired("lambda_functions.test", FUNCTION, state, tags, None, spec_dir, config)
+    created = FUNCTIONS.create(aws, desired)
+    assert created.state["code"] == {"sha256": sha256}
+
+
+def test_a_code_folder_gone_since_the_plan_is_not_deployed(
+    aws: AwsContext, spec_dir: Path, role_arn: str
+) -> None:
+    desired = desired_function(aws, spec_dir, function_spec(role_arn))
+    shutil.rmtree(spec_dir / "functions" / "collector")
+    with pytest.raises(ReconcileError, match="no folder functions/collector"):
         FUNCTIONS.create(aws, desired)
 
 

@@ -272,7 +272,13 @@ class _Executor:
         reconciler = KINDS[change.kind]
         parent = self.applied.get(node.parent) if node.parent else None
         return Desired(
-            change.address, change.key, reconciler.canonical(config), tags or {}, parent, self.plan.base_dir
+            change.address,
+            change.key,
+            reconciler.canonical(config),
+            tags or {},
+            parent,
+            self.plan.base_dir,
+            config,
         )
 
     def _update(self, change: Change, desired: Desired) -> Live:

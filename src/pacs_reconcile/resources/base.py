@@ -129,7 +129,10 @@ class Desired:
     tags: dict[str, str]
     parent: Live | None = None
     base_dir: Path | None = None
-    """The spec's folder: where relative paths in the state (e.g. a code folder) are resolved."""
+    """The spec's folder: where relative paths of the entry (e.g. a code folder) are resolved."""
+    config: Mapping[str, Any] = field(default_factory=dict)
+    """The resolved spec entry before `canonical`: what the kind acts on but never compares (e.g. a
+    Lambda function's code folder, relative to `base_dir`; `state` keeps only its hash)."""
 
 
 @dataclass(frozen=True)

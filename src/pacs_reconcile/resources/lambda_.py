@@ -25,7 +25,6 @@ import io
 import json
 import os
 import re
-import threading
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -138,25 +137,17 @@ def code_sha256(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
-# The folder cannot travel in the desired state: create/update get the canonical state, which
-# compares only the hash. The hash leads back to the folder it was prepared from, in this process.
-_prepared: dict[str, Path] = {}
-_prepared_lock = threading.Lock()
-
-
-def remember_bundle(sha256: str, folder: Path) -> None:
-    """Where the bundle with this hash was built from (prepared while the spec loaded)."""
-    with _prepared_lock:
-        _prepared[sha256] = folder
-
-
 def bundle_for(desired: Desired) -> bytes:
-    """The zip a desired function deploys, rebuilt from its folder and checked against the plan."""
+    """The zip a desired function deploys, rebuilt from its code folder (the spec entry's
+    source_dir under the spec's folder) and checked against the hash the plan compared."""
     sha256 = (desired.state.get("code") or {}).get("sha256")
-    with _prepared_lock:
-        folder = _prepared.get(sha256) if isinstance(sha256, str) else None
-    if folder is None:
+    source_dir = (desired.config.get("code") or {}).get("source_dir")
+    if desired.base_dir is None or not isinstance(source_dir, str) or not isinstance(sha256, str):
         raise ReconcileError(f"{desired.address}: its code bundle was not prepared (spec not loaded here)")
+    try:
+        folder = source_folder(desired.base_dir, source_dir)
+    except ValueError as error:  # the folder went away since the plan
+        raise ReconcileError(f"{desired.address}: {error}; plan again") from None
     data = build_bundle(folder)
     if code_sha256(data) != sha256:
         raise ReconcileError(f"{desired.address}: the code in {folder} changed since the plan; plan again")
@@ -329,7 +320,6 @@ class Functions(Reconciler):
             sha256 = code_sha256(build_bundle(folder))
         except OSError as error:  # unreadable file: a problem of the spec's files, not a crash
             raise ValueError(f"{SOURCE}: cannot read {error.filename}: {error.strerror}") from None
-        remember_bundle(sha256, folder)
         return {**config, "code": {**code, "sha256": sha256}}
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
