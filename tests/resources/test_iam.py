@@ -522,8 +522,7 @@ def test_a_replaced_policy_is_attached_again_to_the_stacks_roles(aws: AwsContext
     PolicyAttachments().create(aws, desired_of(PolicyAttachments(), {"policy": POLICY}, parent=role))
     new, _ = make_policy_desired(aws, description="new words")
 
-    ManagedPolicies().delete(aws, read_one(ManagedPolicies(), aws, POLICY))  # what REPLACE does
-    ManagedPolicies().create(aws, new)
+    ManagedPolicies().replace(aws, new, read_one(ManagedPolicies(), aws, POLICY))
 
     live = read_one(ManagedPolicies(), aws, POLICY)
     assert live.state["description"] == "new words"
@@ -535,6 +534,20 @@ def test_a_replaced_policy_is_attached_again_to_the_stacks_roles(aws: AwsContext
         read_one(PolicyAttachments(), aws, (ROLE, POLICY), {ROLE: role}),
     )
     assert old.attrs["arn"] == live.attrs["arn"], "same name and path: same ARN"
+
+
+def test_a_deleted_policy_made_again_later_is_not_attached_to_its_old_roles(aws: AwsContext) -> None:
+    """Only a replacement carries the roles over: a policy deleted outright, then created anew by a
+    later apply in the same session, starts with no attachment its spec does not declare."""
+    _, role = make_role(aws)
+    _, old = make_policy(aws)
+    PolicyAttachments().create(aws, desired_of(PolicyAttachments(), {"policy": POLICY}, parent=role))
+
+    ManagedPolicies().delete(aws, read_one(ManagedPolicies(), aws, POLICY))
+    new, _ = make_policy_desired(aws)
+    ManagedPolicies().create(aws, new)
+
+    assert iam(aws).list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"] == []
 
 
 def test_deleting_a_policy_detaches_it_from_owned_roles_only(aws: AwsContext) -> None:

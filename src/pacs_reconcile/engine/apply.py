@@ -252,8 +252,7 @@ class _Executor:
                 )
         elif change.action is Action.REPLACE:
             assert change.live is not None
-            reconciler.delete(self.ctx, change.live)
-            live = reconciler.create(self.ctx, desired)
+            live = reconciler.replace(self.ctx, desired, change.live)
         else:
             assert change.live is not None
             live = self._update(change, desired)

@@ -207,6 +207,12 @@ class Reconciler(ABC):
     @abstractmethod
     def delete(self, ctx: AwsContext, live: Live) -> None: ...
 
+    def replace(self, ctx: AwsContext, desired: Desired, live: Live) -> Live:
+        """Replace a resource AWS cannot change in place (not create_before_destroy): delete, then
+        create. A kind overrides it to carry over to the new resource what the old one had."""
+        self.delete(ctx, live)
+        return self.create(ctx, desired)
+
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
         raise NotImplementedError(f"{self.meta.kind} is not taggable")
 

@@ -44,7 +44,6 @@ from .registry import register
 
 ACCOUNT_SWEEP = "iam:authorization-details"
 CREATED_POLICIES = "iam:created-policies"
-DETACHED_POLICIES = "iam:detached-policies"
 SWEEP_PAGE_SIZE = 1000
 """The API's maximum MaxItems for GetAccountAuthorizationDetails."""
 MAX_POLICY_VERSIONS = 5
@@ -222,11 +221,6 @@ def _default_document(policy: Mapping[str, Any]) -> dict[str, Any]:
 def _created_policies(ctx: AwsContext) -> dict[str, str]:
     """Name -> ARN of the policies this run created (the sweep predates them)."""
     return ctx.memo(CREATED_POLICIES, lambda: dict[str, str]())
-
-
-def _detached_policies(ctx: AwsContext) -> dict[str, list[str]]:
-    """Policy name -> this stack's roles it was detached from by its deletion in this run."""
-    return ctx.memo(DETACHED_POLICIES, lambda: dict[str, list[str]]())
 
 
 def _role_tags(ctx: AwsContext, role: str) -> dict[str, str]:
@@ -656,9 +650,6 @@ class ManagedPolicies(Reconciler):
             found = tags_from_list(read_pages(iam, "list_policy_tags", "Tags", PolicyArn=arn))
             claim_after_lost_create(f"IAM policy {state['name']}", found, desired.tags)
         _created_policies(ctx)[state["name"]] = arn
-        # A replacement (new description or path) keeps the name: its roles get it back.
-        for role in _detached_policies(ctx).pop(state["name"], []):
-            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
         return Live(desired.key, dict(state), {"name": state["name"], "arn": arn}, dict(desired.tags), arn)
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
@@ -669,13 +660,27 @@ class ManagedPolicies(Reconciler):
         return Live(live.key, state, dict(live.attrs), live.tags, live.handle)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
-        """Detach the policy from this stack's roles, delete its other versions, then the policy.
-        Attachments elsewhere are not this stack's to remove: a conflict is retried for a while (IAM
-        is eventually consistent), then reported with what still holds the policy."""
+        self._delete(ctx, live)
+
+    def replace(self, ctx: AwsContext, desired: Desired, live: Live) -> Live:
+        """A new description or path keeps the name: the attachments, keyed by it, do not change
+        (the engine leaves them), so the roles the old policy was detached from get the new one."""
+        detached = self._delete(ctx, live)
+        new = self.create(ctx, desired)
+        for role in detached:
+            ctx.client("iam").attach_role_policy(RoleName=role, PolicyArn=str(new.handle))
+        return new
+
+    def _delete(self, ctx: AwsContext, live: Live) -> list[str]:
+        """Detach the policy from this stack's roles, delete its other versions, then the policy;
+        the roles it was detached from. Attachments elsewhere are not this stack's to remove: a
+        conflict is retried for a while (IAM is eventually consistent), then reported with what
+        still holds the policy."""
         iam = ctx.client("iam")
         arn = str(live.handle)
+        detached: list[str] = []
         try:
-            self._detach_from_owned_roles(ctx, str(live.key), arn, (live.tags or {}).get(OWNER_TAG))
+            detached = self._detach_from_owned_roles(ctx, arn, (live.tags or {}).get(OWNER_TAG))
             for version in read_pages(iam, "list_policy_versions", "Versions", PolicyArn=arn):
                 if not version["IsDefaultVersion"]:
                     iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
@@ -684,11 +689,12 @@ class ManagedPolicies(Reconciler):
             )
         except ClientError as error:
             if _missing(error):
-                return
+                return detached
             if error_code(error) == "DeleteConflict":
                 problem = self._still_attached(ctx, arn)
                 raise AwsError("DeletePolicy", f"policy {live.key}", problem) from error
             raise
+        return detached
 
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
         iam = ctx.client("iam")
@@ -698,9 +704,8 @@ class ManagedPolicies(Reconciler):
             iam.untag_policy(PolicyArn=str(live.handle), TagKeys=list(changes.to_unset))
 
     @staticmethod
-    def _detach_from_owned_roles(ctx: AwsContext, name: str, arn: str, stack: str | None) -> None:
-        """Detach the policy from the roles this stack owns, remembering them for a replacement
-        (its attachments, keyed by the policy's name, do not change, so the engine leaves them)."""
+    def _detach_from_owned_roles(ctx: AwsContext, arn: str, stack: str | None) -> list[str]:
+        """Detach the policy from the roles this stack owns; those roles."""
         iam = ctx.client("iam")
         pages = iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=arn, EntityFilter="Role")
         roles = [role["RoleName"] for page in pages for role in page.get("PolicyRoles", [])]
@@ -711,8 +716,7 @@ class ManagedPolicies(Reconciler):
             except ClientError as error:
                 if not _missing(error):  # detached meanwhile (its attachment's own deletion)
                     raise
-        if owned:
-            _detached_policies(ctx)[name] = owned
+        return owned
 
     @staticmethod
     def _new_default_version(ctx: AwsContext, arn: str, document: Mapping[str, Any]) -> None:
