@@ -540,7 +540,7 @@ def test_a_deleted_policy_made_again_later_is_not_attached_to_its_old_roles(aws:
     """Only a replacement carries the roles over: a policy deleted outright, then created anew by a
     later apply in the same session, starts with no attachment its spec does not declare."""
     _, role = make_role(aws)
-    _, old = make_policy(aws)
+    make_policy(aws)
     PolicyAttachments().create(aws, desired_of(PolicyAttachments(), {"policy": POLICY}, parent=role))
 
     ManagedPolicies().delete(aws, read_one(ManagedPolicies(), aws, POLICY))
