@@ -263,6 +263,11 @@ LOOKUP_ACTIONS: dict[str, frozenset[str]] = {
     "ecs_service": _a("ecs:DescribeServices"),
     "scaling_policy": _a("application-autoscaling:DescribeScalingPolicies"),
     "iam_role": _a("iam:ListRoles", "iam:GetRole"),
+    "kms_key": _a("kms:ListAliases", "kms:DescribeKey"),
+    "sqs_queue": _a("sqs:GetQueueUrl"),
+    "event_bus": _a("events:ListEventBuses", "events:DescribeEventBus"),
+    "firehose_stream": _a("firehose:DescribeDeliveryStream"),
+    "ec2_instance": _a("ec2:DescribeInstances"),
 }
 
 ENGINE_READ = _a("tag:GetResources", "sts:GetCallerIdentity")

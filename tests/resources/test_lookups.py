@@ -34,6 +34,11 @@ SPECS: dict[str, dict[str, Any]] = {
         "name": "pacs-backend-scale-out-cpu",
     },
     "iam_role": {"kind": "iam_role", "name": "pacs-ecs-task-execution"},
+    "kms_key": {"kind": "kms_key", "alias": "alias/pacs-logs"},
+    "sqs_queue": {"kind": "sqs_queue", "name": "pacs-alerts-dlq"},
+    "event_bus": {"kind": "event_bus", "name": "pacs-events"},
+    "firehose_stream": {"kind": "firehose_stream", "name": "pacs-log-archive"},
+    "ec2_instance": {"kind": "ec2_instance", "tags": {"Name": "pacs-orthanc"}},
 }
 
 MISSING = {
@@ -47,12 +52,57 @@ MISSING = {
     "ecs_service": "ECS cluster 'pacs-cluster' not found in ap-northeast-2",
     "scaling_policy": f"Scaling policy 'pacs-backend-scale-out-cpu' on {SERVICE_ID} not found in {REGION}",
     "iam_role": "IAM role 'pacs-ecs-task-execution' not found",
+    "kms_key": "KMS key with alias 'alias/pacs-logs' not found in ap-northeast-2",
+    "sqs_queue": "SQS queue 'pacs-alerts-dlq' not found in ap-northeast-2",
+    "event_bus": "Event bus 'pacs-events' not found in ap-northeast-2",
+    "firehose_stream": "Firehose stream 'pacs-log-archive' not found in ap-northeast-2",
+    "ec2_instance": "EC2 instance with tags Name=pacs-orthanc not found in ap-northeast-2",
 }
 
 
 @pytest.fixture
 def seeded(aws: AwsContext) -> dict[str, str]:
-    return seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION)
+    made = seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION)
+    return {**made, **_seed_dependencies(made)}
+
+
+def _seed_dependencies(made: dict[str, str]) -> dict[str, str]:
+    """What a spec points at without owning it: a KMS key by alias, a dead-letter queue, a custom
+    event bus, a Firehose stream and an EC2 instance."""
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key(Description="pacs logs")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/pacs-logs", TargetKeyId=key["KeyId"])
+    queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="pacs-alerts-dlq")["QueueUrl"]
+    bus_arn = boto3.client("events", region_name=REGION).create_event_bus(Name="pacs-events")["EventBusArn"]
+    stream_arn = boto3.client("firehose", region_name=REGION).create_delivery_stream(
+        DeliveryStreamName="pacs-log-archive",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": made["task_role_arn"],
+            "BucketARN": "arn:aws:s3:::pacs-storage",
+        },
+    )["DeliveryStreamARN"]
+    instance = _run_instance(made["private_subnet_a"], "pacs-orthanc")
+    return {
+        "key_id": key["KeyId"],
+        "key_arn": key["Arn"],
+        "queue_url": queue_url,
+        "bus_arn": bus_arn,
+        "stream_arn": stream_arn,
+        "instance_id": instance["InstanceId"],
+        "instance_ip": instance["PrivateIpAddress"],
+    }
+
+
+def _run_instance(subnet_id: str, name: str) -> dict[str, Any]:
+    return dict(
+        boto3.client("ec2", region_name=REGION).run_instances(
+            ImageId="ami-03cf127a",
+            MinCount=1,
+            MaxCount=1,
+            SubnetId=subnet_id,
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+        )["Instances"][0]
+    )
 
 
 def resolve(aws: AwsContext, kind: str, **overrides: Any) -> dict[str, Any]:
@@ -92,6 +142,18 @@ def test_every_lookup_resolves_after_seeding(aws: AwsContext, seeded: dict[str, 
     assert service["cluster_arn"].endswith(":cluster/pacs-cluster")
     assert found["scaling_policy"]["arn"] == seeded["scale_out_cpu_policy_arn"]
     assert found["iam_role"]["arn"] == seeded["task_execution_role_arn"]
+    assert found["kms_key"] == {"id": seeded["key_id"], "arn": seeded["key_arn"]}
+    queue_arn = f"arn:aws:sqs:{REGION}:123456789012:pacs-alerts-dlq"
+    assert found["sqs_queue"] == {"name": "pacs-alerts-dlq", "url": seeded["queue_url"], "arn": queue_arn}
+    assert found["event_bus"] == {"name": "pacs-events", "arn": seeded["bus_arn"]}
+    assert found["firehose_stream"] == {"name": "pacs-log-archive", "arn": seeded["stream_arn"]}
+    instance = seeded["instance_id"]
+    assert found["ec2_instance"] == {
+        "id": instance,
+        "arn": f"arn:aws:ec2:{REGION}:123456789012:instance/{instance}",
+        "availability_zone": f"{REGION}a",
+        "private_ip": seeded["instance_ip"],
+    }
 
 
 def test_lookups_by_other_criteria(aws: AwsContext, seeded: dict[str, str]) -> None:
@@ -200,3 +262,127 @@ def test_lookup_spec_errors(aws: AwsContext, spec: dict[str, Any], message: str)
 def test_unresolved_references_pass_validation() -> None:
     model = LOOKUPS["s3_bucket"].meta.model
     assert model.model_validate({"kind": "s3_bucket", "name": "${var.bucket}"})
+
+
+def test_dependency_lookups_by_other_criteria(aws: AwsContext, seeded: dict[str, str]) -> None:
+    by_short_alias = resolve(aws, "kms_key", alias="pacs-logs")
+    by_id = resolve(aws, "kms_key", alias=None, id=seeded["key_id"])
+    by_arn = resolve(aws, "kms_key", alias=None, id=seeded["key_arn"])
+    assert by_short_alias == by_id == by_arn == {"id": seeded["key_id"], "arn": seeded["key_arn"]}
+    assert (
+        resolve(aws, "event_bus", name="default")["arn"]
+        == f"arn:aws:events:{REGION}:123456789012:event-bus/default"
+    )
+    instance = resolve(aws, "ec2_instance", tags=None, id=seeded["instance_id"])
+    assert instance["id"] == seeded["instance_id"]
+    assert resolve(aws, "ec2_instance", tags={"Name": "pacs-orth*"})["id"] == seeded["instance_id"]
+
+
+def test_dependency_lookups_share_one_listing_per_service(aws: AwsContext, seeded: dict[str, str]) -> None:
+    """Alias, bus and instance lookups of one run read one listing each, however many there are."""
+    kms = aws.client("kms")
+    other = kms.create_key(Description="pacs topics")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/pacs-topics", TargetKeyId=other["KeyId"])
+    aws.client("events").create_event_bus(Name="pacs-audit")
+    second = _run_instance(seeded["private_subnet_b"], "pacs-viewer")["InstanceId"]
+    aws.forget_all()
+    before = Counter(aws.stats.calls)
+    keys = [resolve(aws, "kms_key"), resolve(aws, "kms_key", alias="pacs-topics")]
+    buses = [resolve(aws, "event_bus"), resolve(aws, "event_bus", name="pacs-audit")]
+    instances = [resolve(aws, "ec2_instance"), resolve(aws, "ec2_instance", tags={"Name": "pacs-viewer"})]
+    assert dict(Counter(aws.stats.calls) - before) == {
+        "kms.ListAliases": 1,
+        "events.ListEventBuses": 1,
+        "ec2.DescribeInstances": 1,
+    }
+    assert [k["id"] for k in keys] == [seeded["key_id"], other["KeyId"]]
+    assert [b["name"] for b in buses] == ["pacs-events", "pacs-audit"]
+    assert [i["id"] for i in instances] == [seeded["instance_id"], second]
+
+
+def test_a_bus_made_after_the_listing_is_asked_for_alone(aws: AwsContext, seeded: dict[str, str]) -> None:
+    assert resolve(aws, "event_bus")["name"] == "pacs-events"
+    someone_else = boto3.client("events", region_name=REGION)
+    arn = someone_else.create_event_bus(Name="made-later")["EventBusArn"]
+    before = Counter(aws.stats.calls)
+    assert resolve(aws, "event_bus", name="made-later")["arn"] == arn
+    assert dict(Counter(aws.stats.calls) - before) == {"events.DescribeEventBus": 1}
+
+
+def test_an_instance_name_on_two_live_instances_is_ambiguous_and_terminated_ones_do_not_count(
+    aws: AwsContext, seeded: dict[str, str]
+) -> None:
+    twin = _run_instance(seeded["private_subnet_b"], "pacs-orthanc")["InstanceId"]
+    aws.forget_all()
+    with pytest.raises(LookupFailed) as caught:
+        resolve(aws, "ec2_instance")
+    message = str(caught.value)
+    assert message.startswith(
+        "EC2 instance with tags Name=pacs-orthanc is ambiguous in ap-northeast-2: 2 match ("
+    )
+    assert twin in message and seeded["instance_id"] in message
+    aws.client("ec2").terminate_instances(InstanceIds=[twin])  # a write: the next lookup reads again
+    assert resolve(aws, "ec2_instance")["id"] == seeded["instance_id"]
+
+
+def test_a_missing_key_by_id_and_an_alias_without_a_key(aws: AwsContext) -> None:
+    missing = "11111111-2222-3333-4444-555555555555"
+    with pytest.raises(LookupFailed, match=f"KMS key '{missing}' not found in ap-northeast-2"):
+        resolve(aws, "kms_key", alias=None, id=missing)
+    unassociated = {
+        "Aliases": [
+            {"AliasName": "alias/aws/ebs", "AliasArn": f"arn:aws:kms:{REGION}:123456789012:alias/aws/ebs"}
+        ]
+    }
+    with Stubber(aws.client("kms")) as stub:
+        stub.add_response("list_aliases", unassociated, {"Limit": 100})
+        with pytest.raises(LookupFailed, match="KMS alias 'alias/aws/ebs' is not associated with a key yet"):
+            resolve(aws, "kms_key", alias="aws/ebs")
+
+
+def test_a_stream_being_deleted_is_not_usable(aws: AwsContext) -> None:
+    deleting = {
+        "DeliveryStreamDescription": {
+            "DeliveryStreamName": "pacs-log-archive",
+            "DeliveryStreamARN": f"arn:aws:firehose:{REGION}:123456789012:deliverystream/pacs-log-archive",
+            "DeliveryStreamStatus": "DELETING",
+            "DeliveryStreamType": "DirectPut",
+            "VersionId": "1",
+            "Destinations": [],
+            "HasMoreDestinations": False,
+        }
+    }
+    with Stubber(aws.client("firehose")) as stub:
+        stub.add_response("describe_delivery_stream", deleting, {"DeliveryStreamName": "pacs-log-archive"})
+        with pytest.raises(LookupFailed, match="Firehose stream 'pacs-log-archive' is DELETING"):
+            resolve(aws, "firehose_stream")
+
+
+def test_dependency_lookups_propagate_other_errors(aws: AwsContext) -> None:
+    with Stubber(aws.client("sqs")) as stub:
+        stub.add_client_error("get_queue_url", "AccessDenied", http_status_code=403)
+        with pytest.raises(ClientError, match="AccessDenied"):
+            resolve(aws, "sqs_queue")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"kind": "kms_key"}, "exactly one of the key's alias and its id"),
+        ({"kind": "kms_key", "alias": "pacs-logs", "id": "k"}, "exactly one of the key's alias and its id"),
+        ({"kind": "kms_key", "alias": "alias/pacs logs"}, "an alias is letters"),
+        ({"kind": "sqs_queue", "name": "pacs.alerts"}, "a queue name is 1-80"),
+        ({"kind": "sqs_queue", "name": "q" * 81}, "a queue name is 1-80"),
+        ({"kind": "event_bus", "name": "pacs events"}, "a bus name is 1-256"),
+        ({"kind": "firehose_stream", "name": "s" * 65}, "a stream name is 1-64"),
+        ({"kind": "ec2_instance"}, "give the instance's id or tags"),
+    ],
+)
+def test_dependency_lookup_spec_errors(aws: AwsContext, spec: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        LOOKUPS[spec["kind"]].resolve(aws, spec)
+
+
+def test_a_fifo_queue_name_is_accepted() -> None:
+    model = LOOKUPS["sqs_queue"].meta.model
+    assert model.model_validate({"kind": "sqs_queue", "name": "pacs-alerts.fifo"})

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from collections.abc import Mapping
-from typing import Any, Generic, Literal, TypeVar, cast
+from collections.abc import Callable, Collection, Mapping
+from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
 from botocore.exceptions import ClientError
-from pydantic import field_validator, model_validator
+from pydantic import AfterValidator, model_validator
 
 from ..aws import AwsContext
 from ..errors import LookupFailed
 from .base import Lookup, LookupMeta, SpecModel, is_unresolved
 from .common import memo_until_write
+from .ec2 import filter_matches, tags_match
 from .registry import register_lookup
 
 
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+NOT_FOUND = ("ResourceNotFoundException",)
+"""The code EventBridge and Firehose answer for a name that does not exist."""
 
 
 def _describe_tags(tags: Mapping[str, str]) -> str:
@@ -41,7 +46,19 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[st
     return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
 
 
+def _name_matching(pattern: re.Pattern[str], rule: str) -> AfterValidator:
+    """A name field's check against its AWS pattern (values still holding ${...} pass)."""
+
+    def check(name: str) -> str:
+        if not is_unresolved(name) and not pattern.fullmatch(name):
+            raise ValueError(rule)
+        return name
+
+    return AfterValidator(check)
+
+
 Spec = TypeVar("Spec", bound=SpecModel)
+Found = TypeVar("Found")
 
 
 class _ModelLookup(Lookup, Generic[Spec]):
@@ -53,6 +70,18 @@ class _ModelLookup(Lookup, Generic[Spec]):
 
     @abstractmethod
     def find(self, ctx: AwsContext, spec: Spec) -> dict[str, Any]: ...
+
+    def read_or_missing(
+        self, ctx: AwsContext, what: str, not_found: Collection[str], read: Callable[[], Found]
+    ) -> Found:
+        """`read()`; an AWS error whose code is in `not_found` becomes "WHAT not found" (and only
+        that one: AccessDenied and the rest propagate as they are)."""
+        try:
+            return read()
+        except ClientError as error:
+            if _error_code(error) in not_found:
+                raise self.missing(ctx, what) from None
+            raise
 
     def missing(self, ctx: AwsContext, what: str) -> LookupFailed:
         return LookupFailed(f"{self.meta.title} {what} not found in {ctx.region}")
@@ -167,12 +196,12 @@ class RdsInstanceLookup(_ModelLookup[RdsInstanceLookupSpec]):
     )
 
     def find(self, ctx: AwsContext, spec: RdsInstanceLookupSpec) -> dict[str, Any]:
-        try:
-            found = ctx.client("rds").describe_db_instances(DBInstanceIdentifier=spec.identifier)
-        except ClientError as error:
-            if _error_code(error) == "DBInstanceNotFound":
-                raise self.missing(ctx, f"'{spec.identifier}'") from None
-            raise
+        found = self.read_or_missing(
+            ctx,
+            f"'{spec.identifier}'",
+            ("DBInstanceNotFound",),
+            lambda: ctx.client("rds").describe_db_instances(DBInstanceIdentifier=spec.identifier),
+        )
         instance = found["DBInstances"][0]
         endpoint = instance.get("Endpoint")
         if not endpoint:  # still being created: no address yet
@@ -196,15 +225,10 @@ class S3BucketLookupSpec(SpecModel):
 
     kind: Literal["s3_bucket"]
     """Always `s3_bucket`."""
-    name: str
+    name: Annotated[
+        str, _name_matching(_BUCKET_NAME, "a bucket name is 3-63 lowercase letters, digits, '.' or '-'")
+    ]
     """The bucket name, e.g. `pacs-storage`."""
-
-    @field_validator("name")
-    @classmethod
-    def _bucket_name(cls, name: str) -> str:
-        if not is_unresolved(name) and not _BUCKET_NAME.fullmatch(name):
-            raise ValueError("a bucket name is 3-63 lowercase letters, digits, '.' or '-'")
-        return name
 
 
 @register_lookup
@@ -214,13 +238,11 @@ class S3BucketLookup(_ModelLookup[S3BucketLookupSpec]):
     )
 
     def find(self, ctx: AwsContext, spec: S3BucketLookupSpec) -> dict[str, Any]:
-        try:
-            ctx.client("s3").head_bucket(Bucket=spec.name)
-        except ClientError as error:
-            # HeadBucket has no body: a missing bucket is a bare 404.
-            if _error_code(error) in ("404", "NoSuchBucket", "NotFound"):
-                raise self.missing(ctx, f"'{spec.name}'") from None
-            raise
+        # HeadBucket has no body: a missing bucket is a bare 404.
+        not_found = ("404", "NoSuchBucket", "NotFound")
+        self.read_or_missing(
+            ctx, f"'{spec.name}'", not_found, lambda: ctx.client("s3").head_bucket(Bucket=spec.name)
+        )
         return {"name": spec.name, "arn": f"arn:{ctx.partition}:s3:::{spec.name}"}
 
 
@@ -246,12 +268,12 @@ class LoadBalancerLookup(_ModelLookup[LoadBalancerLookupSpec]):
     )
 
     def find(self, ctx: AwsContext, spec: LoadBalancerLookupSpec) -> dict[str, Any]:
-        try:
-            found = ctx.client("elbv2").describe_load_balancers(Names=[spec.name])["LoadBalancers"]
-        except ClientError as error:
-            if _error_code(error) == "LoadBalancerNotFound":
-                raise self.missing(ctx, f"'{spec.name}'") from None
-            raise
+        found = self.read_or_missing(
+            ctx,
+            f"'{spec.name}'",
+            ("LoadBalancerNotFound",),
+            lambda: ctx.client("elbv2").describe_load_balancers(Names=[spec.name])["LoadBalancers"],
+        )
         balancer = found[0]
         arn = balancer["LoadBalancerArn"]
         return {
@@ -425,3 +447,278 @@ def _account_roles(ctx: AwsContext) -> dict[str, dict[str, Any]]:
         return {role["RoleName"]: role for role in roles}
 
     return memo_until_write(ctx, "iam:roles", listing)
+
+
+# Encryption keys -------------------------------------------------------------------------------
+
+_KEY_ALIAS = re.compile(r"(?:alias/)?[a-zA-Z0-9/_-]{1,250}")
+"""KMS CreateAlias: AliasName is "alias/" and letters, digits, '/', '_' and '-' (256 at most)."""
+_KEY_ALIAS_RULE = "an alias is letters, digits, '/', '_' and '-' (after an optional 'alias/')"
+
+
+class KmsKeyLookupSpec(SpecModel):
+    """An existing KMS key, by alias or by key id / key ARN, to encrypt log groups, topics,
+    parameters and file systems without writing its ARN."""
+
+    kind: Literal["kms_key"]
+    """Always `kms_key`."""
+    alias: Annotated[str, _name_matching(_KEY_ALIAS, _KEY_ALIAS_RULE)] | None = None
+    """The key's alias, with or without the `alias/` prefix, e.g. `alias/pacs-logs`."""
+    id: str | None = None
+    """The key id (`1234abcd-...`) or key ARN. Exactly one of alias and id."""
+
+    @model_validator(mode="after")
+    def _alias_or_id(self) -> KmsKeyLookupSpec:
+        if (self.alias is None) == (self.id is None):
+            raise ValueError("give exactly one of the key's alias and its id")
+        return self
+
+
+@register_lookup
+class KmsKeyLookup(_ModelLookup[KmsKeyLookupSpec]):
+    meta = LookupMeta(kind="kms_key", model=KmsKeyLookupSpec, title="KMS key", attributes=("id", "arn"))
+
+    def find(self, ctx: AwsContext, spec: KmsKeyLookupSpec) -> dict[str, Any]:
+        if spec.id is not None:
+            return self._by_id(ctx, spec.id)
+        return self._by_alias(ctx, str(spec.alias))  # the model holds exactly one of them
+
+    def _by_id(self, ctx: AwsContext, key_id: str) -> dict[str, Any]:
+        key = self.read_or_missing(
+            ctx, f"'{key_id}'", ("NotFoundException",), lambda: ctx.client("kms").describe_key(KeyId=key_id)
+        )["KeyMetadata"]
+        return {"id": key["KeyId"], "arn": key["Arn"]}
+
+    def _by_alias(self, ctx: AwsContext, alias: str) -> dict[str, Any]:
+        alias_name = alias if alias.startswith("alias/") else f"alias/{alias}"
+        found = _account_aliases(ctx).get(alias_name)
+        if found is None:
+            raise self.missing(ctx, f"with alias '{alias_name}'")
+        key_id = found.get("TargetKeyId")
+        if not key_id:
+            # ListAliases: "aliases that have no TargetKeyId field ... are predefined aliases that
+            # AWS has created but has not yet associated with a KMS key" (KMS API reference).
+            raise LookupFailed(f"KMS alias '{alias_name}' is not associated with a key yet in {ctx.region}")
+        # AliasArn is arn:PARTITION:kms:REGION:ACCOUNT:alias/NAME; its key's is ...:key/KEY_ID.
+        return {"id": key_id, "arn": f"{found['AliasArn'].rsplit(':', 1)[0]}:key/{key_id}"}
+
+
+def _account_aliases(ctx: AwsContext) -> dict[str, dict[str, Any]]:
+    """The region's KMS aliases by name, listed once per run (until the run writes) and shared by
+    every alias lookup (a spec encrypts logs, topics and parameters with a few keys), instead of a
+    DescribeKey each. ListAliases returns 100 a page at most."""
+
+    def listing() -> dict[str, dict[str, Any]]:
+        aliases = _pages(ctx.client("kms"), "list_aliases", "Aliases", PaginationConfig={"PageSize": 100})
+        return {alias["AliasName"]: alias for alias in aliases}
+
+    return memo_until_write(ctx, "kms:aliases", listing)
+
+
+# Messaging -------------------------------------------------------------------------------------
+
+_QUEUE_NAME = re.compile(r"(?=.{1,80}$)[A-Za-z0-9_-]+(?:\.fifo)?")
+"""CreateQueue: "up to 80 characters ... alphanumeric characters, hyphens (-), and underscores
+(_)"; a FIFO queue's name ends with the .fifo suffix (within the 80)."""
+_QUEUE_NAME_RULE = "a queue name is 1-80 letters, digits, '-' or '_' (a FIFO queue's ends in .fifo)"
+
+
+class SqsQueueLookupSpec(SpecModel):
+    """An existing SQS queue of this account and region (a subscription endpoint, a dead-letter
+    queue), by name."""
+
+    kind: Literal["sqs_queue"]
+    """Always `sqs_queue`."""
+    name: Annotated[str, _name_matching(_QUEUE_NAME, _QUEUE_NAME_RULE)]
+    """The queue name, e.g. `pacs-alerts-dlq` (a FIFO queue's ends in `.fifo`)."""
+
+
+QUEUE_NOT_FOUND = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+"""GetQueueUrl's error for a missing queue: the query protocol's code, and the JSON protocol's."""
+
+
+@register_lookup
+class SqsQueueLookup(_ModelLookup[SqsQueueLookupSpec]):
+    meta = LookupMeta(
+        kind="sqs_queue", model=SqsQueueLookupSpec, title="SQS queue", attributes=("name", "url", "arn")
+    )
+
+    def find(self, ctx: AwsContext, spec: SqsQueueLookupSpec) -> dict[str, Any]:
+        sqs = ctx.client("sqs")
+        found = self.read_or_missing(
+            ctx, f"'{spec.name}'", QUEUE_NOT_FOUND, lambda: sqs.get_queue_url(QueueName=spec.name)
+        )
+        url = str(found["QueueUrl"])
+        # A queue URL ends in /ACCOUNT/NAME ("https://sqs.us-east-2.amazonaws.com/123456789012/MyQueue",
+        # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html);
+        # the ARN is arn:PARTITION:sqs:REGION:ACCOUNT:NAME: no GetQueueAttributes needed.
+        account, name = url.rstrip("/").split("/")[-2:]
+        return {"name": name, "url": url, "arn": f"arn:{ctx.partition}:sqs:{ctx.region}:{account}:{name}"}
+
+
+_BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9]{1,256}")
+"""DescribeEventBus' Name pattern and length (EventBridge API reference)."""
+
+
+class EventBusLookupSpec(SpecModel):
+    """An existing EventBridge event bus (`default` or a custom or partner bus), by name."""
+
+    kind: Literal["event_bus"]
+    """Always `event_bus`."""
+    name: Annotated[
+        str, _name_matching(_BUS_NAME, "a bus name is 1-256 letters, digits, '/', '.', '-' or '_'")
+    ]
+    """The bus name, e.g. `pacs-events` or `default`."""
+
+
+@register_lookup
+class EventBusLookup(_ModelLookup[EventBusLookupSpec]):
+    meta = LookupMeta(
+        kind="event_bus", model=EventBusLookupSpec, title="Event bus", attributes=("name", "arn")
+    )
+
+    def find(self, ctx: AwsContext, spec: EventBusLookupSpec) -> dict[str, Any]:
+        bus = _account_event_buses(ctx).get(spec.name)
+        if bus is None:  # not in the run's listing (made since): ask for it alone
+            events = ctx.client("events")
+            bus = self.read_or_missing(
+                ctx, f"'{spec.name}'", NOT_FOUND, lambda: events.describe_event_bus(Name=spec.name)
+            )
+        return {"name": bus["Name"], "arn": bus["Arn"]}
+
+
+EVENT_BUSES_PAGE_SIZE = 100
+"""ListEventBuses' largest Limit; an account holds 100 buses by default: one page."""
+
+
+def _account_event_buses(ctx: AwsContext) -> dict[str, dict[str, Any]]:
+    """The region's event buses by name, listed once per run (until the run writes) and shared by
+    every bus lookup. botocore has no paginator for ListEventBuses: NextToken by hand."""
+
+    def listing() -> dict[str, dict[str, Any]]:
+        client, buses, token = ctx.client("events"), [], None
+        while True:
+            page = client.list_event_buses(
+                Limit=EVENT_BUSES_PAGE_SIZE, **({"NextToken": token} if token else {})
+            )
+            buses += page.get("EventBuses", [])
+            token = page.get("NextToken")
+            if not token:
+                return {bus["Name"]: bus for bus in buses}
+
+    return memo_until_write(ctx, "events:buses", listing)
+
+
+_STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
+"""DeliveryStreamDescription.DeliveryStreamName's pattern and length (Firehose API reference)."""
+STREAM_UNUSABLE = frozenset({"CREATING_FAILED", "DELETING", "DELETING_FAILED"})
+"""DeliveryStreamStatus values of a stream that will never take records again."""
+
+
+class FirehoseStreamLookupSpec(SpecModel):
+    """An existing Amazon Data Firehose stream (a delivery stream), by name."""
+
+    kind: Literal["firehose_stream"]
+    """Always `firehose_stream`."""
+    name: Annotated[
+        str, _name_matching(_STREAM_NAME, "a stream name is 1-64 letters, digits, '_', '.' or '-'")
+    ]
+    """The stream name, e.g. `pacs-log-archive`."""
+
+
+@register_lookup
+class FirehoseStreamLookup(_ModelLookup[FirehoseStreamLookupSpec]):
+    meta = LookupMeta(
+        kind="firehose_stream",
+        model=FirehoseStreamLookupSpec,
+        title="Firehose stream",
+        attributes=("name", "arn"),
+    )
+
+    def find(self, ctx: AwsContext, spec: FirehoseStreamLookupSpec) -> dict[str, Any]:
+        firehose = ctx.client("firehose")
+        stream = self.read_or_missing(
+            ctx,
+            f"'{spec.name}'",
+            NOT_FOUND,
+            lambda: firehose.describe_delivery_stream(DeliveryStreamName=spec.name),
+        )
+        description = stream["DeliveryStreamDescription"]
+        status = description.get("DeliveryStreamStatus", "")
+        if status in STREAM_UNUSABLE:
+            raise LookupFailed(f"Firehose stream '{spec.name}' is {status} in {ctx.region}")
+        return {"name": description["DeliveryStreamName"], "arn": description["DeliveryStreamARN"]}
+
+
+# EC2 instances ---------------------------------------------------------------------------------
+
+LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
+"""Instances a lookup may find: not shutting-down or terminated (a terminated instance stays
+listed for about an hour, and would make a Name tag look ambiguous)."""
+INSTANCES_PAGE_SIZE = 1000
+"""DescribeInstances' largest MaxResults."""
+
+
+class Ec2InstanceLookupSpec(SpecModel):
+    """One existing EC2 instance, by id or by tags (exactly one live instance must match)."""
+
+    kind: Literal["ec2_instance"]
+    """Always `ec2_instance`."""
+    id: str | None = None
+    """The instance id (`i-...`)."""
+    tags: dict[str, str] | None = None
+    """Tags the instance carries (all must match; `*` and `?` as in EC2 filters), e.g.
+    `{Name: pacs-orthanc}`."""
+
+    @model_validator(mode="after")
+    def _id_or_tags(self) -> Ec2InstanceLookupSpec:
+        if self.id is None and not self.tags:
+            raise ValueError("give the instance's id or tags")
+        return self
+
+
+@register_lookup
+class Ec2InstanceLookup(_ModelLookup[Ec2InstanceLookupSpec]):
+    meta = LookupMeta(
+        kind="ec2_instance",
+        model=Ec2InstanceLookupSpec,
+        title="EC2 instance",
+        attributes=("id", "arn", "availability_zone", "private_ip"),
+    )
+
+    def find(self, ctx: AwsContext, spec: Ec2InstanceLookupSpec) -> dict[str, Any]:
+        found = [
+            instance
+            for instance in _region_instances(ctx)
+            if filter_matches(instance.get("InstanceId"), spec.id)
+            and tags_match(instance.get("Tags"), spec.tags)
+        ]
+        instance = self.only_one(ctx, _searched(spec.id, spec.tags), found, "InstanceId")
+        owner = instance["_OwnerId"]
+        return {
+            "id": instance["InstanceId"],
+            "arn": f"arn:{ctx.partition}:ec2:{ctx.region}:{owner}:instance/{instance['InstanceId']}",
+            "availability_zone": instance["Placement"]["AvailabilityZone"],
+            "private_ip": instance.get("PrivateIpAddress", ""),
+        }
+
+
+def _region_instances(ctx: AwsContext) -> list[dict[str, Any]]:
+    """The region's live instances, listed once per run (until the run writes) and shared by every
+    instance lookup; each carries its reservation's owner (`_OwnerId`) for its ARN."""
+
+    def listing() -> list[dict[str, Any]]:
+        reservations = _pages(
+            ctx.client("ec2"),
+            "describe_instances",
+            "Reservations",
+            Filters=[{"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)}],
+            PaginationConfig={"PageSize": INSTANCES_PAGE_SIZE},
+        )
+        return [
+            {**instance, "_OwnerId": reservation["OwnerId"]}
+            for reservation in reservations
+            for instance in reservation.get("Instances", [])
+        ]
+
+    return memo_until_write(ctx, "ec2:instances", listing)
