@@ -199,6 +199,14 @@ def _ssm_parameters(ctx: AwsContext, prefix: str) -> list[Key]:
     return _with_prefix([p["Name"] for p in parameters], prefix)
 
 
+def _sqs_queues(ctx: AwsContext, prefix: str) -> list[Key]:
+    params = {"QueueNamePrefix": prefix} if prefix else {}
+    urls = read_pages(
+        ctx.client("sqs"), "list_queues", "QueueUrls", PaginationConfig={"PageSize": 1000}, **params
+    )
+    return _with_prefix([url.rsplit("/", 1)[-1] for url in urls], prefix)
+
+
 def _task_definitions(ctx: AwsContext, prefix: str) -> list[Key]:
     params = {"familyPrefix": prefix} if prefix else {}
     families = read_pages(
@@ -219,6 +227,7 @@ LISTERS: dict[str, Lister] = {
     "log_groups": _log_groups,
     "security_groups": _security_groups,
     "sns_topics": _sns_topics,
+    "sqs_queues": _sqs_queues,
     "ssm_parameters": _ssm_parameters,
     "task_definitions": _task_definitions,
 }
@@ -532,11 +541,12 @@ def _link_references(result: Export) -> None:
             value = entry.live.attrs.get(attribute)
             if isinstance(value, str) and _linkable(attribute, value):
                 candidates.setdefault(value, set()).add((entry.address, attribute))
+    links: Links = {}
     for entry in result.all_entries():
         identity = KINDS[entry.kind].meta.identity
         for name, value in entry.config.items():
             if name != identity:
-                entry.config[name] = _linked(value, candidates, entry.address)
+                entry.config[name] = _linked(value, candidates, entry.address, links)
         # An identity cannot be a reference (it must be known before plan): order by depends_on,
         # unless it is the entry's own name (which other kinds' resources may merely share).
         ident = entry.config.get(identity)
@@ -572,13 +582,37 @@ def _target(value: Any, candidates: Candidates, own_address: str) -> tuple[str, 
     return targets[0] if len(targets) == 1 else None
 
 
-def _linked(value: Any, candidates: Candidates, own_address: str) -> Any:
+Links = dict[str, set[str]]
+"""Address -> the addresses its references made so far name."""
+
+
+def _linked(value: Any, candidates: Candidates, own_address: str, links: Links) -> Any:
+    """`value` with what names one other exported resource as a reference to it, unless that
+    reference would close a cycle (a queue naming its dead-letter queue, which names the queue
+    as an allowed source): that one stays literal, as a spec with a cycle cannot be planned."""
     if isinstance(value, dict):
-        return {k: _linked(v, candidates, own_address) for k, v in value.items()}
+        return {k: _linked(v, candidates, own_address, links) for k, v in value.items()}
     if isinstance(value, list):
-        return [_linked(v, candidates, own_address) for v in value]
+        return [_linked(v, candidates, own_address, links) for v in value]
     target = _target(value, candidates, own_address)
-    return value if target is None else f"${{{target[0]}.{target[1]}}}"
+    if target is None or _reaches(links, target[0], own_address):
+        return value
+    links.setdefault(own_address, set()).add(target[0])
+    return f"${{{target[0]}.{target[1]}}}"
+
+
+def _reaches(links: Links, start: str, goal: str) -> bool:
+    """Whether the references recorded lead from `start` to `goal` (or a child of it)."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        current = todo.pop()
+        if current == goal or current.startswith(goal + "."):
+            return True
+        if current not in seen:
+            seen.add(current)
+            todo.extend(links.get(current, ()))
+    return False
 
 
 def _hide_sensitive(result: Export) -> None:

@@ -244,6 +244,12 @@ KIND_ACTIONS: dict[str, KindActions] = {
     "permissions": KindActions(
         read=_a("lambda:GetPolicy"), write=_a("lambda:AddPermission"), delete=_a("lambda:RemovePermission")
     ),
+    # SQS
+    "sqs_queues": KindActions(
+        read=_a("sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ListQueueTags"),
+        write=_a("sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"),
+        delete=_a("sqs:DeleteQueue"),
+    ),
     # SSM Parameter Store
     "ssm_parameters": KindActions(
         read=_a("ssm:GetParameters", "ssm:DescribeParameters", "ssm:ListTagsForResource"),

@@ -39,7 +39,15 @@ _UNLISTED_INTERFACE = (
     "reading a mount target's security groups that DescribeNetworkInterfaces did not list (its "
     "interface not made yet, or ec2:DescribeNetworkInterfaces not granted)"
 )
+_UNDECLARED_KIND = "a kind the repository spec does not declare: read by every plan, pruned by apply"
+_UNDECLARED_KINDS_READS = {
+    action: f"{_UNDECLARED_KIND} (here nothing of it exists)"
+    for action in ("sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ListQueueTags")
+}
+_UNDECLARED_KINDS_DELETES = {"sqs:DeleteQueue": f"{_UNDECLARED_KIND} (a queue the stack owns, named)"}
 NOT_EXERCISED: dict[str, str] = {
+    **_UNDECLARED_KINDS_READS,
+    **_UNDECLARED_KINDS_DELETES,
     "ec2:AuthorizeSecurityGroupEgress": "an egress rule added to a security group",
     "ec2:UpdateSecurityGroupRuleDescriptionsEgress": "an egress rule's description edited",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress": "an ingress rule's description edited",
@@ -60,6 +68,7 @@ NOT_EXERCISED: dict[str, str] = {
 """Actions in the repository spec's apply policy that the cycle does not perform, and the situation
 that needs each."""
 NOT_EXERCISED_READS: dict[str, str] = {
+    **_UNDECLARED_KINDS_READS,
     "ssm:ListTagsForResource": _UNLISTED_TAGS,
     "elasticfilesystem:DescribeMountTargetSecurityGroups": _UNLISTED_INTERFACE,
 }

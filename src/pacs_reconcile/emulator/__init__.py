@@ -13,11 +13,12 @@ def install_moto_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import patch_cloudwatch, patch_efs, patch_lambda, patch_logs, patch_sns
+    from . import patch_cloudwatch, patch_efs, patch_lambda, patch_logs, patch_sns, patch_sqs
 
     patch_logs.install()
     patch_cloudwatch.install()
     patch_lambda.install()
     patch_efs.install()
     patch_sns.install()
+    patch_sqs.install()
     _installed = True

@@ -89,6 +89,17 @@ def document_text(value: Any) -> Any:
     return json.dumps(value, sort_keys=True, separators=(",", ":")) if value else ""
 
 
+def check_fifo_name(name: Any, fifo: bool, what: str) -> None:
+    """A FIFO topic's or queue's name ends with `.fifo`, and only theirs do (SNS CreateTopic, SQS
+    CreateQueue)."""
+    if not isinstance(name, str) or is_unresolved(name):
+        return
+    if fifo and not name.endswith(_FIFO_SUFFIX):
+        raise ValueError(f"a FIFO {what}'s name must end with '.fifo'")
+    if not fifo and name.endswith(_FIFO_SUFFIX):
+        raise ValueError(f"the name ends with '.fifo', which only a FIFO {what} may use: set fifo: true")
+
+
 def is_true(text: str | None) -> bool:
     return (text or "").lower() == "true"
 
@@ -238,13 +249,7 @@ class TopicSpec(SpecModel):
     @field_validator("fifo")
     @classmethod
     def _name_matches_fifo(cls, fifo: bool, info: ValidationInfo) -> bool:
-        name = info.data.get("name")
-        if not isinstance(name, str) or is_unresolved(name):
-            return fifo
-        if fifo and not name.endswith(_FIFO_SUFFIX):
-            raise ValueError("a FIFO topic's name must end with '.fifo'")
-        if not fifo and name.endswith(_FIFO_SUFFIX):
-            raise ValueError("the name ends with '.fifo', which only a FIFO topic may use: set fifo: true")
+        check_fifo_name(info.data.get("name"), fifo, "topic")
         return fifo
 
     @field_validator("display_name")
