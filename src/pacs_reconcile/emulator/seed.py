@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
+from ..resources.common import error_code
+
 if TYPE_CHECKING:
     import boto3
 
@@ -106,10 +108,6 @@ def _tag_list(name: str, **extra: str) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 class _Seeder:
     def __init__(self, session: boto3.Session, region: str, endpoint_url: str | None) -> None:
         # Typed loosely: boto3's stubs only accept literal service names.
@@ -145,7 +143,7 @@ class _Seeder:
         try:
             return str(iam.get_role(RoleName=name)["Role"]["Arn"])
         except ClientError as error:
-            if _error_code(error) != "NoSuchEntity":
+            if error_code(error) != "NoSuchEntity":
                 raise
         role = iam.create_role(
             RoleName=name, AssumeRolePolicyDocument=json.dumps(ECS_TASKS_TRUST), Tags=_tag_list(name)
@@ -219,7 +217,7 @@ class _Seeder:
             s3.head_bucket(Bucket=S3_BUCKET)
             return S3_BUCKET
         except ClientError as error:
-            if _error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
+            if error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
                 raise
         location = {} if self._region == "us-east-1" else {"LocationConstraint": self._region}
         s3.create_bucket(Bucket=S3_BUCKET, **({"CreateBucketConfiguration": location} if location else {}))
@@ -231,7 +229,7 @@ class _Seeder:
             rds.describe_db_instances(DBInstanceIdentifier=RDS_INSTANCE)
             return RDS_INSTANCE
         except ClientError as error:
-            if _error_code(error) != "DBInstanceNotFound":
+            if error_code(error) != "DBInstanceNotFound":
                 raise
         self._db_subnet_group()
         rds.create_db_instance(
@@ -252,7 +250,7 @@ class _Seeder:
             rds.describe_db_subnet_groups(DBSubnetGroupName=DB_SUBNET_GROUP)
             return
         except ClientError as error:
-            if _error_code(error) != "DBSubnetGroupNotFoundFault":
+            if error_code(error) != "DBSubnetGroupNotFoundFault":
                 raise
         rds.create_db_subnet_group(
             DBSubnetGroupName=DB_SUBNET_GROUP,
@@ -267,7 +265,7 @@ class _Seeder:
             found = elbv2.describe_load_balancers(Names=[LOAD_BALANCER])["LoadBalancers"]
             return str(found[0]["LoadBalancerArn"])
         except ClientError as error:
-            if _error_code(error) != "LoadBalancerNotFound":
+            if error_code(error) != "LoadBalancerNotFound":
                 raise
         created = elbv2.create_load_balancer(
             Name=LOAD_BALANCER,
@@ -301,7 +299,7 @@ class _Seeder:
             ec2.describe_launch_templates(LaunchTemplateNames=[LAUNCH_TEMPLATE])
             return
         except ClientError as error:
-            if _error_code(error) != "InvalidLaunchTemplateName.NotFoundException":
+            if error_code(error) != "InvalidLaunchTemplateName.NotFoundException":
                 raise
         ec2.create_launch_template(
             LaunchTemplateName=LAUNCH_TEMPLATE,
@@ -361,7 +359,7 @@ class _Seeder:
             if found["status"] == "ACTIVE":
                 return str(found["taskDefinitionArn"])
         except ClientError as error:
-            if _error_code(error) != "ClientException":
+            if error_code(error) != "ClientException":
                 raise
         registered = ecs.register_task_definition(
             family=TASK_FAMILY,

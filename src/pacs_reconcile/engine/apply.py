@@ -17,7 +17,7 @@ from ..errors import ReconcileError
 from ..resources.base import Desired, Live
 from ..resources.registry import KINDS
 from .changes import Action, Change
-from .plan import Plan, managed_delta, with_protection
+from .plan import Plan, aws_error_text, managed_delta, with_protection
 from .scheduler import JobResult, Status, run_jobs
 from .values import Values
 
@@ -191,12 +191,8 @@ def describe_error(error: BaseException) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
     if isinstance(error, ClientError):
-        info = error.response.get("Error", {})
-        code = str(info.get("Code", "Error"))
-        text = f"{error.operation_name}: {code}: {info.get('Message', '')}".rstrip(": ")
-        if "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthorizationError"):
-            text += " (`pacs-reconcile permissions` prints the policy this spec needs)"
-        return text
+        text = aws_error_text(error, "`pacs-reconcile permissions` prints the policy this spec needs")
+        return f"{error.operation_name}: {text}".rstrip(": ")
     if isinstance(error, ReconcileError | BotoCoreError):
         return str(error)
     return f"internal error: {type(error).__name__}: {error}"

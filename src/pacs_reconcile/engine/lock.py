@@ -44,6 +44,7 @@ from typing import Any
 
 from ..aws import AwsContext
 from ..errors import ErrorType, ReconcileError
+from ..resources.common import error_code
 
 LOCK_TTL_SECONDS = 60.0
 """How long a lease outlives its last renewal: after that its holder is presumed dead."""
@@ -140,11 +141,6 @@ def _parse_time(text: str) -> float:
         return float("inf")  # a value we cannot read never expires by itself: force-unlock it
 
 
-def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
 @dataclass(frozen=True)
 class _Lease:
     info: LockInfo
@@ -218,7 +214,7 @@ class StackLock:
         try:
             response = self._ssm.get_parameter(Name=self.name)
         except Exception as exc:
-            if _code(exc) == "ParameterNotFound":
+            if error_code(exc) == "ParameterNotFound":
                 return None
             raise
         parameter = response["Parameter"]
@@ -234,7 +230,7 @@ class StackLock:
         try:
             return str(self._ssm.get_parameter(Name=name)["Parameter"]["Value"])
         except Exception as exc:
-            if _code(exc) == "ParameterNotFound":
+            if error_code(exc) == "ParameterNotFound":
                 return None
             raise
 
@@ -312,7 +308,7 @@ class StackLock:
                 Description=f"pacs-reconcile lock of stack {self.stack}; see `pacs-reconcile force-unlock`",
             )
         except Exception as exc:
-            if _code(exc) == "ParameterAlreadyExists":
+            if error_code(exc) == "ParameterAlreadyExists":
                 return False
             raise
         return True
@@ -321,7 +317,7 @@ class StackLock:
         try:
             self._ssm.delete_parameter(Name=name)
         except Exception as exc:
-            if _code(exc) != "ParameterNotFound":
+            if error_code(exc) != "ParameterNotFound":
                 raise
 
     def _take_over(self, lapsed: _Lease, mine: LockInfo) -> bool:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from .. import FINGERPRINT_TAG, OWNER_TAG, TAG_PREFIX
 from ..aws import AwsContext
 from ..diff import UNKNOWN, Delta, Difference, diff_states, tag_differences
@@ -58,16 +60,21 @@ def kept_because(change: Change) -> str:
 def read_failed(what: str, exc: BaseException) -> AwsError | None:
     """An AWS error response while reading, as an error naming the action and what was being read
     (None for anything else, which propagates as it is). A failed read is never "absent"."""
-    from botocore.exceptions import ClientError
-
     if not isinstance(exc, ClientError):
         return None
-    info = exc.response.get("Error", {})
-    code = str(info.get("Code", "Error"))
-    message = f"{code}: {info.get('Message', '')}".rstrip(": ")
-    if "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthorizationError"):
-        message += " (`pacs-reconcile permissions --read-only` prints the policy plan needs)"
+    message = aws_error_text(exc, "`pacs-reconcile permissions --read-only` prints the policy plan needs")
     return AwsError(exc.operation_name, what, message)
+
+
+def aws_error_text(error: ClientError, where_the_policy_is: str) -> str:
+    """ "Code: Message" of an AWS error response; a denial adds `where_the_policy_is` (which
+    `permissions` command prints the policy the run needs)."""
+    info = error.response.get("Error", {})
+    code = str(info.get("Code", "Error"))
+    text = f"{code}: {info.get('Message', '')}".rstrip(": ")
+    if "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthorizationError"):
+        text += f" ({where_the_policy_is})"
+    return text
 
 
 FINGERPRINT_PATH = f"tags.{FINGERPRINT_TAG}"

@@ -18,14 +18,9 @@ from pydantic import AfterValidator, model_validator
 from ..aws import AwsContext
 from ..errors import LookupFailed
 from .base import Lookup, LookupMeta, SpecModel, is_unresolved
-from .common import memo_until_write
+from .common import error_code, memo_until_write, read_pages
 from .ec2 import filter_matches, tags_match
 from .registry import register_lookup
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
 
 NOT_FOUND = ("ResourceNotFoundException",)
 """The code EventBridge and Firehose answer for a name that does not exist."""
@@ -40,10 +35,6 @@ def _ec2_filters(tags: Mapping[str, str] | None, **fields: str | None) -> list[d
     filters = [{"Name": name.replace("_", "-"), "Values": [v]} for name, v in fields.items() if v]
     filters += [{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted((tags or {}).items())]
     return filters
-
-
-def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
 
 
 def _name_matching(pattern: re.Pattern[str], rule: str) -> AfterValidator:
@@ -79,7 +70,7 @@ class _ModelLookup(Lookup, Generic[Spec]):
         try:
             return read()
         except ClientError as error:
-            if _error_code(error) in not_found:
+            if error_code(error) in not_found:
                 raise self.missing(ctx, what) from None
             raise
 
@@ -125,7 +116,7 @@ class VpcLookup(_ModelLookup[VpcLookupSpec]):
 
     def find(self, ctx: AwsContext, spec: VpcLookupSpec) -> dict[str, Any]:
         filters = _ec2_filters(spec.tags, vpc_id=spec.id)
-        vpcs = _pages(ctx.client("ec2"), "describe_vpcs", "Vpcs", Filters=filters)
+        vpcs = read_pages(ctx.client("ec2"), "describe_vpcs", "Vpcs", Filters=filters)
         vpc = self.only_one(ctx, _searched(spec.id, spec.tags), vpcs, "VpcId")
         arn = f"arn:{ctx.partition}:ec2:{ctx.region}:{vpc['OwnerId']}:vpc/{vpc['VpcId']}"
         return {"id": vpc["VpcId"], "cidr_block": vpc["CidrBlock"], "arn": arn}
@@ -164,7 +155,7 @@ class SubnetsLookup(_ModelLookup[SubnetsLookupSpec]):
     def find(self, ctx: AwsContext, spec: SubnetsLookupSpec) -> dict[str, Any]:
         filters = _ec2_filters(spec.tags, vpc_id=spec.vpc_id)
         subnets = sorted(
-            _pages(ctx.client("ec2"), "describe_subnets", "Subnets", Filters=filters),
+            read_pages(ctx.client("ec2"), "describe_subnets", "Subnets", Filters=filters),
             key=lambda s: s["SubnetId"],
         )
         if not subnets:
@@ -334,7 +325,7 @@ class EcsServiceLookup(_ModelLookup[EcsServiceLookupSpec]):
         try:
             found = ctx.client("ecs").describe_services(cluster=spec.cluster, services=[spec.service])
         except ClientError as error:
-            if _error_code(error) == "ClusterNotFoundException":
+            if error_code(error) == "ClusterNotFoundException":
                 raise LookupFailed(f"ECS cluster '{spec.cluster}' not found in {ctx.region}") from None
             raise
         # A deleted service stays visible as INACTIVE for a while.
@@ -355,7 +346,7 @@ def _scaling_policies_of(ctx: AwsContext, namespace: str, resource_id: str) -> l
 
     def listing() -> list[dict[str, Any]]:
         client = ctx.client("application-autoscaling")
-        return _pages(
+        return read_pages(
             client,
             "describe_scaling_policies",
             "ScalingPolicies",
@@ -420,7 +411,7 @@ class IamRoleLookup(_ModelLookup[IamRoleLookupSpec]):
             try:
                 role = ctx.client("iam").get_role(RoleName=spec.name)["Role"]
             except ClientError as error:
-                if _error_code(error) == "NoSuchEntity":
+                if error_code(error) == "NoSuchEntity":
                     raise LookupFailed(f"IAM role '{spec.name}' not found") from None
                 raise
         return {"name": role["RoleName"], "arn": role["Arn"]}
@@ -437,11 +428,11 @@ def _account_roles(ctx: AwsContext) -> dict[str, dict[str, Any]]:
 
     def listing() -> dict[str, dict[str, Any]]:
         try:
-            roles = _pages(
+            roles = read_pages(
                 ctx.client("iam"), "list_roles", "Roles", PaginationConfig={"PageSize": ROLES_PAGE_SIZE}
             )
         except ClientError as error:
-            if _error_code(error) in ("AccessDenied", "AccessDeniedException"):
+            if error_code(error) in ("AccessDenied", "AccessDeniedException"):
                 return {}
             raise
         return {role["RoleName"]: role for role in roles}
@@ -509,7 +500,7 @@ def _account_aliases(ctx: AwsContext) -> dict[str, dict[str, Any]]:
     DescribeKey each. ListAliases returns 100 a page at most."""
 
     def listing() -> dict[str, dict[str, Any]]:
-        aliases = _pages(ctx.client("kms"), "list_aliases", "Aliases", PaginationConfig={"PageSize": 100})
+        aliases = read_pages(ctx.client("kms"), "list_aliases", "Aliases", PaginationConfig={"PageSize": 100})
         return {alias["AliasName"]: alias for alias in aliases}
 
     return memo_until_write(ctx, "kms:aliases", listing)
@@ -708,7 +699,7 @@ def _region_instances(ctx: AwsContext) -> list[dict[str, Any]]:
     instance lookup; each carries its reservation's owner (`_OwnerId`) for its ARN."""
 
     def listing() -> list[dict[str, Any]]:
-        reservations = _pages(
+        reservations = read_pages(
             ctx.client("ec2"),
             "describe_instances",
             "Reservations",

@@ -31,14 +31,10 @@ from ..diff import (
 )
 from ..policy import canonical_policy
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import both, concurrently, owned_of
+from .common import both, concurrently, error_code, owned_of
 from .registry import register
 
 # Shared helpers --------------------------------------------------------------------------------
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def topic_arn(ctx: AwsContext, name: str) -> str:
