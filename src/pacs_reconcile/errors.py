@@ -122,7 +122,3 @@ class LookupFailed(ReconcileError):
 
 class PlanRefused(ReconcileError):
     """The plan cannot be carried out (e.g. a resource exists but is not owned by this stack)."""
-
-
-class Interrupted(ReconcileError):
-    exit_status = ExitStatus.INTERRUPTED

@@ -50,10 +50,6 @@ class Change:
     """Only the tool's fingerprint tag differs: the spec was rewritten without changing what AWS
     should hold. Not a change; apply records the new fingerprint in passing."""
 
-    @property
-    def display_key(self) -> str:
-        return key_text(self.key)
-
 
 def key_text(key: Any) -> str:
     if isinstance(key, tuple):

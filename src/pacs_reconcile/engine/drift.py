@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import Any
 
 from .. import FINGERPRINT_TAG
-from ..diff import Difference
 from ..resources.registry import KINDS
 from .changes import Action, Change
 from .plan import Plan
@@ -136,10 +135,6 @@ def _spec_applied(change: Change) -> bool:
     if change.live is None or change.live.tags is None or change.node is None or change.node.tags is None:
         return False
     return change.live.tags.get(FINGERPRINT_TAG) == change.node.tags.get(FINGERPRINT_TAG)
-
-
-def differences_of(item: DriftItem) -> list[Difference]:
-    return list(item.change.differences)
 
 
 def report_json(report: DriftReport, masked_differences: Any) -> dict[str, Any]:

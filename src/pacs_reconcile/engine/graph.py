@@ -35,16 +35,3 @@ def with_dependencies(resources: Mapping[str, ResourceNode], targets: Iterable[s
         pending.extend(resources[address].depends_on)
         pending.extend(a for a, n in resources.items() if n.parent == address)
     return selected
-
-
-def dependents(resources: Mapping[str, ResourceNode], address: str) -> set[str]:
-    """Everything that (transitively) depends on `address`."""
-    out: set[str] = set()
-    pending = [address]
-    while pending:
-        current = pending.pop()
-        for other, node in resources.items():
-            if current in node.depends_on and other not in out:
-                out.add(other)
-                pending.append(other)
-    return out

@@ -586,7 +586,3 @@ def _flatten(state: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, 
             yield from _flatten(value, path)
         else:
             yield path, value
-
-
-def delta_for(change: Change) -> Delta:
-    return Delta(list(change.differences))

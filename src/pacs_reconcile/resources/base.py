@@ -7,7 +7,6 @@ engine (not the kind) decides what to do: a reconciler never imports the engine.
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +20,6 @@ from ..diff import Delta, TagChanges
 
 Key = Hashable
 """AWS identity of a resource: a str for top-level kinds, (parent_key, child_name) for children."""
-
-REF_PATTERN = re.compile(r"\$\{([^}]*)\}")
 
 
 def is_unresolved(value: Any) -> bool:
