@@ -161,7 +161,7 @@ def test_a_secret_never_shows_in_a_validation_error_or_a_repr() -> None:
         ({"name": "/pacs/a b"}, "only letters, digits"),
         ({"type": "String", "key_id": "alias/x"}, "only to type SecureString"),
         ({"tier": "Advanced", "value": "x" * 8193}, "8192-byte limit of tier Advanced"),
-        ({"tier": "Intelligent-Tiering"}, "Standard"),
+        ({"tier": "Archive"}, "Intelligent-Tiering"),  # the three tiers PutParameter takes
     ],
 )
 def test_validation(spec: dict[str, Any], expected: str) -> None:

@@ -77,3 +77,64 @@ def test_only_a_tier_downgrade_is_a_replacement(
 def test_validation(spec: dict[str, Any], expected: str) -> None:
     with pytest.raises(ValidationError, match=expected):
         ParameterSpec.model_validate({"name": NAME, "value": AMI, **spec})
+
+
+def intelligent(aws: AwsContext, value: str) -> Desired:
+    """A parameter asking for Intelligent-Tiering, as apply hands it over (the spec entry kept)."""
+    config = {"name": NAME, "value": value, "tier": "Intelligent-Tiering"}
+    state = PARAMETERS.canonical(ParameterSpec.model_validate(config).model_dump(mode="json"))
+    return Desired("ssm_parameters.ami", NAME, state, {OWNER_TAG: aws.stack}, config=config)
+
+
+LARGE = "x" * 5000
+"""Over the standard tier's 4 KB: Intelligent-Tiering picks Advanced."""
+
+
+@pytest.mark.parametrize(("value", "chosen"), [(AMI, "Standard"), (LARGE, "Advanced")])
+def test_intelligent_tiering_converges_on_the_tier_aws_chose(
+    aws: AwsContext, value: str, chosen: str
+) -> None:
+    """AWS reports the tier Intelligent-Tiering chose (Standard, or Advanced for a value over 4 KB),
+    never Intelligent-Tiering: that is no difference, and nothing is written again."""
+    want = intelligent(aws, value)
+    created = PARAMETERS.create(aws, want)
+    live = read(aws)
+    assert live.state["tier"] == created.state["tier"] == chosen
+    assert diff_states(want.state, PARAMETERS.canonical(dict(live.state))).paths() == []
+    request = aws.client("ssm").describe_parameters()["Parameters"][0]
+    assert request["Tier"] == chosen
+    exported, _ = exported_state(aws, "ssm_parameters", NAME)
+    assert exported["tier"] == chosen  # what AWS reports; applying it changes nothing
+    unsecret = {**exported, "value": None}  # export writes values as variables
+    assert diff_states(unsecret, PARAMETERS.canonical(dict(live.state))).paths() == []
+
+
+def test_intelligent_tiering_follows_a_value_that_grows_and_never_asks_for_a_downgrade(
+    aws: AwsContext,
+) -> None:
+    PARAMETERS.create(aws, intelligent(aws, AMI))
+    # Out of band: the value grown by hand (the parameter moved to Advanced to hold it).
+    aws.client("ssm").put_parameter(Name=NAME, Value=LARGE, Type="String", Tier="Advanced", Overwrite=True)
+    want = intelligent(aws, AMI)
+    live = read(aws)
+    delta = diff_states(want.state, PARAMETERS.canonical(dict(live.state)))
+    assert delta.paths() == ["value"]  # no tier difference, so no replacement
+    assert PARAMETERS.replacing_paths(delta) == []
+    updated = PARAMETERS.update(aws, want, live, delta)
+    assert read(aws).state["tier"] == updated.state["tier"] == "Advanced"  # AWS never downgrades
+    assert diff_states(want.state, PARAMETERS.canonical(dict(read(aws).state))).paths() == []
+    # A value that needs Advanced is sent with Intelligent-Tiering, and AWS upgrades the tier.
+    PARAMETERS.delete(aws, read(aws))
+    PARAMETERS.create(aws, intelligent(aws, AMI))
+    bigger = intelligent(aws, LARGE)
+    live = read(aws)
+    updated = PARAMETERS.update(aws, bigger, live, diff_states(bigger.state, live.state))
+    assert read(aws).state["tier"] == updated.state["tier"] == "Advanced"
+
+
+def test_a_value_up_to_8_kb_fits_intelligent_tiering() -> None:
+    assert ParameterSpec.model_validate({"name": NAME, "value": LARGE, "tier": "Intelligent-Tiering"})
+    with pytest.raises(ValidationError, match="over the 8192-byte limit of tier Intelligent-Tiering"):
+        ParameterSpec.model_validate({"name": NAME, "value": "x" * 8193, "tier": "Intelligent-Tiering"})
+    with pytest.raises(ValidationError, match="over the 4096-byte limit of tier Standard"):
+        ParameterSpec.model_validate({"name": NAME, "value": LARGE, "tier": "Standard"})

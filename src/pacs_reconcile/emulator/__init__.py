@@ -13,7 +13,7 @@ def install_moto_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import patch_cloudwatch, patch_efs, patch_lambda, patch_logs, patch_sns, patch_sqs
+    from . import patch_cloudwatch, patch_efs, patch_lambda, patch_logs, patch_sns, patch_sqs, patch_ssm
 
     patch_logs.install()
     patch_cloudwatch.install()
@@ -21,4 +21,5 @@ def install_moto_patches() -> None:
     patch_efs.install()
     patch_sns.install()
     patch_sqs.install()
+    patch_ssm.install()
     _installed = True

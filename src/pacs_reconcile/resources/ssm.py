@@ -29,11 +29,17 @@ GET_PARAMETERS_BATCH = 10
 """GetParameters accepts at most 10 names."""
 DESCRIBE_FILTER_VALUES = 50
 """A DescribeParameters filter accepts at most 50 values."""
-MAX_VALUE = {"Standard": 4096, "Advanced": 8192}
+MAX_VALUE = {"Standard": 4096, "Advanced": 8192, "Intelligent-Tiering": 8192}
 MAX_HIERARCHY_LEVELS = 15
 
 ParameterType = Literal["String", "StringList", "SecureString"]
-Tier = Literal["Standard", "Advanced"]
+Tier = Literal["Standard", "Advanced", "Intelligent-Tiering"]
+INTELLIGENT_TIERING = "Intelligent-Tiering"
+"""Not a tier but a request to choose one: Parameter Store "creates a parameter in the standard
+tier unless the request includes options that require the advanced tier" (a value over 4 KB) and
+reports the tier it chose, Standard or Advanced (AWS Systems Manager user guide, "Specifying a
+default parameter tier"; go-to-k/cdk-real-drift#408 observed the same). So it is sent, never
+compared: the tier AWS reports is whatever it chose."""
 DataType = Literal["text", "aws:ec2:image"]
 DEFAULT_DATA_TYPE = "text"
 """PutParameter DataType: "The default data type is text."."""
@@ -75,9 +81,11 @@ class ParameterSpec(SpecModel):
     description: str = Field(default="", max_length=1024)
     """What the parameter is for."""
     tier: Tier | None = None
-    """`Standard` (values up to 4 KB) or `Advanced` (8 KB, charged). Unset: not managed (AWS's
-    default is Standard). AWS cannot move an Advanced parameter back to Standard: that change
-    replaces the parameter (Standard -> Advanced is in place)."""
+    """`Standard` (values up to 4 KB), `Advanced` (8 KB, charged) or `Intelligent-Tiering` (AWS
+    picks Standard, or Advanced when the value needs it, and reports the tier it picked: not
+    compared). Unset: not managed (AWS's default is Standard). AWS cannot move an Advanced
+    parameter back to Standard: that change replaces the parameter (Standard -> Advanced is in
+    place)."""
     key_id: str | None = None
     """KMS key (id, ARN or alias) for a SecureString. Unset: the AWS managed key alias/aws/ssm."""
     data_type: DataType | None = None
@@ -135,6 +143,11 @@ class Parameters(Reconciler):
         )
         return super().replacing_paths(delta) + (["tier"] if downgrade else [])
 
+    def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        if state.get("tier") == INTELLIGENT_TIERING:
+            return {**state, "tier": None}  # AWS reports the tier it chose: not compared
+        return state
+
     def holds_data(self, live: Live | None) -> bool:
         """A SecureString holds a secret that often exists nowhere else (a generated password):
         like a log group, it is kept when removed from the spec unless the command names it."""
@@ -157,11 +170,13 @@ class Parameters(Reconciler):
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         state = desired.state
-        ctx.client("ssm").put_parameter(**_put_request(state), Tags=tags_to_list(desired.tags))
+        ctx.client("ssm").put_parameter(
+            **_put_request(state, desired.config), Tags=tags_to_list(desired.tags)
+        )
         arn = parameter_arn(ctx, state["name"])
         return Live(
             state["name"],
-            self._created_state(state),
+            self._created_state(state, _requested_tier(state, desired.config)),
             {"name": state["name"], "arn": arn},
             dict(desired.tags),
             state["name"],
@@ -169,11 +184,13 @@ class Parameters(Reconciler):
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         # PutParameter rewrites the whole parameter (a new version); the value is always known.
-        request = _put_request(desired.state)
+        request = _put_request(desired.state, desired.config)
         if desired.state.get("key_id") is None and live.state.get("key_id"):
             request["KeyId"] = live.state["key_id"]  # not managed: keep the key it has
         ctx.client("ssm").put_parameter(**request, Overwrite=True)
         state = {**live.state, **{k: v for k, v in desired.state.items() if v is not None}}
+        if request.get("Tier") == INTELLIGENT_TIERING:
+            state["tier"] = _chosen_tier(state["value"], live.state.get("tier"))
         return Live(live.key, state, dict(live.attrs), live.tags, live.handle, live.notes)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
@@ -195,9 +212,11 @@ class Parameters(Reconciler):
             )
 
     @staticmethod
-    def _created_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    def _created_state(state: Mapping[str, Any], tier: str | None) -> dict[str, Any]:
         out = dict(state)
-        out["tier"] = state.get("tier") or "Standard"
+        out["tier"] = (
+            _chosen_tier(state["value"], None) if tier == INTELLIGENT_TIERING else tier or "Standard"
+        )
         out["data_type"] = state.get("data_type") or DEFAULT_DATA_TYPE
         if state["type"] == "SecureString" and state.get("key_id") is None:
             out["key_id"] = "alias/aws/ssm"
@@ -218,15 +237,28 @@ class Parameters(Reconciler):
         return Live(name, state, {"name": name, "arn": parameter["ARN"]}, tags, name)
 
 
-def _put_request(state: Mapping[str, Any]) -> dict[str, Any]:
+def _requested_tier(state: Mapping[str, Any], config: Mapping[str, Any]) -> str | None:
+    """The tier to ask for: the compared one, or Intelligent-Tiering, which only the spec entry
+    (`config`) still holds (canonical leaves it out of comparisons)."""
+    return state.get("tier") or config.get("tier")
+
+
+def _chosen_tier(value: str, current: str | None) -> str:
+    """The tier Intelligent-Tiering leaves a parameter in: Advanced once Advanced (never
+    downgraded) or for a value over the standard tier's 4 KB; Standard otherwise."""
+    return "Advanced" if current == "Advanced" or len(value.encode()) > MAX_VALUE["Standard"] else "Standard"
+
+
+def _put_request(state: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
     request: dict[str, Any] = {
         "Name": state["name"],
         "Value": state["value"],
         "Type": state["type"],
         "Description": state.get("description") or "",
     }
-    if state.get("tier") is not None:
-        request["Tier"] = state["tier"]
+    tier = _requested_tier(state, config)
+    if tier is not None:
+        request["Tier"] = tier
     if state.get("key_id") is not None:
         request["KeyId"] = state["key_id"]
     if state.get("data_type") is not None:
