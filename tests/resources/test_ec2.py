@@ -22,9 +22,9 @@ from pacs_reconcile.resources.ec2 import (
     NAME_TAG,
     SecurityGroups,
     SecurityGroupSpec,
-    SubnetLookup,
     canonical_rules,
 )
+from pacs_reconcile.resources.lookups import SubnetLookup
 from pacs_reconcile.resources.registry import KINDS, LOOKUPS
 
 GROUPS = SecurityGroups()

@@ -1,4 +1,4 @@
-"""EC2: security groups, and a `subnet` lookup (one existing subnet, with its availability zone).
+"""EC2: security groups.
 
 Security groups
 ---------------
@@ -37,22 +37,20 @@ from pydantic import Field, field_validator, model_validator
 from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
-from ..errors import LookupFailed, ReconcileError
+from ..errors import ReconcileError
 from . import _waiting
 from .base import (
     Desired,
     Key,
     KindMeta,
     Live,
-    Lookup,
-    LookupMeta,
     ReadScope,
     Reconciler,
     SpecModel,
     is_unresolved,
 )
-from .common import chunks, error_code, memo_until_write, read_pages
-from .registry import register, register_lookup
+from .common import chunks, error_code, read_pages
+from .registry import register
 
 NAME_TAG = "pacs-reconcile:name"
 """The spec's name of a group this tool created (its GroupName may carry a generation suffix)."""
@@ -567,118 +565,3 @@ def _sync_rules(
         getattr(ec2, f"revoke_security_group_{suffix}")(
             GroupId=group_id, IpPermissions=permissions_for(extra, have, group_id)
         )
-
-
-# The subnet lookup ---------------------------------------------------------------------------------
-
-
-class SubnetLookupSpec(SpecModel):
-    """One existing subnet, by id or by tags (exactly one must match)."""
-
-    kind: Literal["subnet"]
-    """Always `subnet`."""
-    id: str | None = None
-    """The subnet id (`subnet-...`)."""
-    tags: dict[str, str] | None = None
-    """Tags the subnet carries (all must match), e.g. `{Name: pacs-private-a}`."""
-    availability_zone: str | None = None
-    """Only a subnet in this zone."""
-
-    @model_validator(mode="after")
-    def _narrowed(self) -> SubnetLookupSpec:
-        if self.id is None and not self.tags:
-            raise ValueError("give the subnet's id or tags")
-        return self
-
-
-@register_lookup
-class SubnetLookup(Lookup):
-    meta = LookupMeta(
-        kind="subnet",
-        model=SubnetLookupSpec,
-        title="Subnet",
-        attributes=("id", "availability_zone", "cidr_block", "vpc_id", "arn"),
-    )
-
-    def resolve(self, ctx: AwsContext, spec: Mapping[str, Any]) -> dict[str, Any]:
-        parsed = SubnetLookupSpec.model_validate({**spec, "kind": self.meta.kind})
-        subnets = [
-            s
-            for s in region_subnets(ctx)
-            if filter_matches(s.get("SubnetId"), parsed.id)
-            and filter_matches(s.get("AvailabilityZone"), parsed.availability_zone)
-            and tags_match(s.get("Tags"), parsed.tags)
-        ]
-        what = _searched(parsed)
-        if not subnets:
-            raise LookupFailed(f"Subnet {what} not found in {ctx.region}")
-        if len(subnets) > 1:
-            ids = ", ".join(sorted(s["SubnetId"] for s in subnets))
-            raise LookupFailed(f"Subnet {what} is ambiguous in {ctx.region}: {len(subnets)} match ({ids})")
-        subnet = subnets[0]
-        owner = subnet.get("OwnerId") or ctx.account_id
-        arn = subnet.get("SubnetArn") or (
-            f"arn:{ctx.partition}:ec2:{ctx.region}:{owner}:subnet/{subnet['SubnetId']}"
-        )
-        return {
-            "id": subnet["SubnetId"],
-            "availability_zone": subnet["AvailabilityZone"],
-            "cidr_block": subnet["CidrBlock"],
-            "vpc_id": subnet["VpcId"],
-            "arn": arn,
-        }
-
-
-SUBNETS_PAGE_SIZE = 1000
-"""DescribeSubnets' maximum MaxResults."""
-
-
-def region_subnets(ctx: AwsContext) -> list[dict[str, Any]]:
-    """Every subnet of the region, listed once per run (until the run writes) and shared by every
-    subnet lookup: a spec looks up several (one per zone for the mount targets), each was a
-    DescribeSubnets of its own.
-    A region holds a few hundred subnets at most (200 per VPC by default), one page."""
-    return memo_until_write(
-        ctx,
-        "ec2:subnets",
-        lambda: read_pages(
-            ctx.client("ec2"),
-            "describe_subnets",
-            "Subnets",
-            PaginationConfig={"PageSize": SUBNETS_PAGE_SIZE},
-        ),
-    )
-
-
-_FILTER_TOKEN = re.compile(r"\\(.)|(\*)|(\?)|(.)", re.DOTALL)
-
-
-def filter_matches(value: Any, pattern: str | None) -> bool:
-    """EC2's filter semantics, applied locally: no pattern matches all; values are case-sensitive;
-    `*` matches any run of characters, `?` exactly one, and a backslash escapes (EC2 API reference,
-    Filter: "a filter value of \\*amazon\\?\\\\ specifies the literal string *amazon?\\")."""
-    if pattern is None:
-        return True
-    if value is None:
-        return False
-    regex = "".join(
-        re.escape(escaped or literal) if (escaped or literal) else (".*" if star else ".")
-        for escaped, star, _one, literal in _FILTER_TOKEN.findall(pattern)
-    )
-    return re.fullmatch(regex, str(value), flags=re.DOTALL) is not None
-
-
-def tags_match(tags: Sequence[Mapping[str, str]] | None, wanted: Mapping[str, str] | None) -> bool:
-    """Every wanted tag present with a matching value, as `tag:KEY` filters select."""
-    have = tags_from_list(tags)
-    return all(key in have and filter_matches(have[key], value) for key, value in (wanted or {}).items())
-
-
-def _searched(spec: SubnetLookupSpec) -> str:
-    """What a subnet lookup asked for, as the other lookups word it: 'ID' with tags K=V in ZONE."""
-    parts = [f"'{spec.id}'"] if spec.id else []
-    if spec.tags:
-        parts.append("with tags " + ", ".join(f"{k}={v}" for k, v in sorted(spec.tags.items())))
-    if spec.availability_zone:
-        parts.append(f"in zone {spec.availability_zone}")
-    return " ".join(parts)

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
 from botocore.exceptions import ClientError
 from pydantic import AfterValidator, model_validator
 
 from ..aws import AwsContext
+from ..diff import tags_from_list
 from ..errors import LookupFailed
 from .base import Lookup, LookupMeta, SpecModel, is_unresolved
 from .common import error_code, memo_until_write, read_pages
-from .ec2 import filter_matches, tags_match
 from .registry import register_lookup
 
 NOT_FOUND = ("ResourceNotFoundException",)
@@ -122,10 +122,13 @@ class VpcLookup(_ModelLookup[VpcLookupSpec]):
         return {"id": vpc["VpcId"], "cidr_block": vpc["CidrBlock"], "arn": arn}
 
 
-def _searched(ident: str | None, tags: Mapping[str, str] | None) -> str:
+def _searched(ident: str | None, tags: Mapping[str, str] | None, zone: str | None = None) -> str:
+    """What a lookup asked for: 'ID' with tags K=V in zone ZONE."""
     parts = [f"'{ident}'"] if ident else []
     if tags:
         parts.append(f"with tags {_describe_tags(tags)}")
+    if zone:
+        parts.append(f"in zone {zone}")
     return " ".join(parts)
 
 
@@ -163,6 +166,102 @@ class SubnetsLookup(_ModelLookup[SubnetsLookupSpec]):
             raise self.missing(ctx, " ".join([*where, _searched(None, spec.tags)]).strip())
         # cidr_blocks[i] is the block of ids[i].
         return {"ids": [s["SubnetId"] for s in subnets], "cidr_blocks": [s["CidrBlock"] for s in subnets]}
+
+
+class SubnetLookupSpec(SpecModel):
+    """One existing subnet, by id or by tags (exactly one must match)."""
+
+    kind: Literal["subnet"]
+    """Always `subnet`."""
+    id: str | None = None
+    """The subnet id (`subnet-...`)."""
+    tags: dict[str, str] | None = None
+    """Tags the subnet carries (all must match), e.g. `{Name: pacs-private-a}`."""
+    availability_zone: str | None = None
+    """Only a subnet in this zone."""
+
+    @model_validator(mode="after")
+    def _narrowed(self) -> SubnetLookupSpec:
+        if self.id is None and not self.tags:
+            raise ValueError("give the subnet's id or tags")
+        return self
+
+
+@register_lookup
+class SubnetLookup(_ModelLookup[SubnetLookupSpec]):
+    meta = LookupMeta(
+        kind="subnet",
+        model=SubnetLookupSpec,
+        title="Subnet",
+        attributes=("id", "availability_zone", "cidr_block", "vpc_id", "arn"),
+    )
+
+    def find(self, ctx: AwsContext, spec: SubnetLookupSpec) -> dict[str, Any]:
+        subnets = [
+            s
+            for s in region_subnets(ctx)
+            if filter_matches(s.get("SubnetId"), spec.id)
+            and filter_matches(s.get("AvailabilityZone"), spec.availability_zone)
+            and tags_match(s.get("Tags"), spec.tags)
+        ]
+        what = _searched(spec.id, spec.tags, spec.availability_zone)
+        subnet = self.only_one(ctx, what, subnets, "SubnetId")
+        owner = subnet.get("OwnerId") or ctx.account_id
+        arn = subnet.get("SubnetArn") or (
+            f"arn:{ctx.partition}:ec2:{ctx.region}:{owner}:subnet/{subnet['SubnetId']}"
+        )
+        return {
+            "id": subnet["SubnetId"],
+            "availability_zone": subnet["AvailabilityZone"],
+            "cidr_block": subnet["CidrBlock"],
+            "vpc_id": subnet["VpcId"],
+            "arn": arn,
+        }
+
+
+SUBNETS_PAGE_SIZE = 1000
+"""DescribeSubnets' maximum MaxResults."""
+
+
+def region_subnets(ctx: AwsContext) -> list[dict[str, Any]]:
+    """Every subnet of the region, listed once per run (until the run writes) and shared by every
+    subnet lookup: a spec looks up several (one per zone for the mount targets), each was a
+    DescribeSubnets of its own.
+    A region holds a few hundred subnets at most (200 per VPC by default), one page."""
+    return memo_until_write(
+        ctx,
+        "ec2:subnets",
+        lambda: read_pages(
+            ctx.client("ec2"),
+            "describe_subnets",
+            "Subnets",
+            PaginationConfig={"PageSize": SUBNETS_PAGE_SIZE},
+        ),
+    )
+
+
+_FILTER_TOKEN = re.compile(r"\\(.)|(\*)|(\?)|(.)", re.DOTALL)
+
+
+def filter_matches(value: Any, pattern: str | None) -> bool:
+    """EC2's filter semantics, applied locally: no pattern matches all; values are case-sensitive;
+    `*` matches any run of characters, `?` exactly one, and a backslash escapes (EC2 API reference,
+    Filter: "a filter value of \\*amazon\\?\\\\ specifies the literal string *amazon?\\")."""
+    if pattern is None:
+        return True
+    if value is None:
+        return False
+    regex = "".join(
+        re.escape(escaped or literal) if (escaped or literal) else (".*" if star else ".")
+        for escaped, star, _one, literal in _FILTER_TOKEN.findall(pattern)
+    )
+    return re.fullmatch(regex, str(value), flags=re.DOTALL) is not None
+
+
+def tags_match(tags: Sequence[Mapping[str, str]] | None, wanted: Mapping[str, str] | None) -> bool:
+    """Every wanted tag present with a matching value, as `tag:KEY` filters select."""
+    have = tags_from_list(tags)
+    return all(key in have and filter_matches(have[key], value) for key, value in (wanted or {}).items())
 
 
 # Data stores -----------------------------------------------------------------------------------
