@@ -126,7 +126,10 @@ def spec() -> api.Spec:
 def test_the_tasks_execution_role_is_the_stacks_own_and_grants_exactly_what_ecs_needs(spec: api.Spec) -> None:
     assert execution_role_problems(spec.resources) == []
     grants = granted(spec.resources, "task_execution")
-    assert grants["ssm:GetParameters"] == {"${ssm_parameters.grafana_admin_password.arn}"}
+    assert grants["ssm:GetParameters"] == {
+        "${ssm_parameters.grafana_admin_password.arn}",
+        "${ssm_parameters.prometheus_config.arn}",
+    }
     assert not any(action.startswith(("ecr:", "kms:")) for action in grants), "public images, aws/ssm key"
 
 

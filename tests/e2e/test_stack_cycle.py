@@ -80,6 +80,8 @@ EXPECTED_CREATES = {
     "task_definitions.prometheus",
     "task_definitions.grafana",
     "ssm_parameters.grafana_admin_password",
+    # the Prometheus configuration (configs/prometheus.yml), which the task writes at start
+    "ssm_parameters.prometheus_config",
     # their execution role (the stack's own, not a looked-up one): role + attachment, policy
     "iam_roles.task_execution",
     "iam_roles.task_execution.policy_attachments.task_execution",
@@ -97,7 +99,7 @@ def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) 
 
     applied = cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert "Apply complete! Resources: 63 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
+    assert "Apply complete! Resources: 64 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
 
     clean = cli("plan", "--detailed-exitcode")
     assert clean.exit_code == 0, clean.stdout

@@ -51,7 +51,7 @@ def test_kind_is_registered_with_its_metadata() -> None:
     kind = KINDS["ssm_parameters"]
     assert isinstance(kind, Parameters) and kind.meta.taggable
     assert kind.meta.sensitive_fields == frozenset({"value"})
-    assert set(kind.meta.attributes) == {"name", "arn"}
+    assert set(kind.meta.attributes) == {"name", "arn", "value_sha256"}
 
 
 def test_secure_string_create_read_drift_update_delete(aws: AwsContext) -> None:

@@ -143,15 +143,58 @@ def test_code_paths_cannot_read_outside_the_spec_folder(
     (spec_dir / "leaky" / "handler.py").write_text("def handler(event, context): pass\n")
     (spec_dir / "leaky" / "index.py").symlink_to(outside / "index.py")
     (spec_dir / "monitoring.yaml").write_text(LAMBDA_SPEC % source_dir.format(outside=outside))
+    stderr = refused_without_reading(spec_dir / "monitoring.yaml", outside)
+    assert message in stderr
 
+
+def refused_without_reading(spec: Path, outside: Path) -> str:
+    """Validate `spec`: it must be refused (exit 3) without opening anything under `outside`, whose
+    files say "outside the spec folder"; returns stderr."""
     with recording_opens() as opened:
-        result = CliRunner().invoke(app, ["--no-color", "validate", "-f", str(spec_dir / "monitoring.yaml")])
+        result = CliRunner().invoke(app, ["--no-color", "validate", "-f", str(spec)])
     assert result.exit_code == 3, result.stderr
-    assert message in result.stderr
     assert "outside the spec folder" not in result.stderr + result.stdout
     assert any(p.endswith("monitoring.yaml") for p in opened), "the audit hook saw the spec being read"
     touched = [p for p in opened if Path(p).resolve().is_relative_to(outside.resolve())]
     assert touched == [], f"read outside the spec's folder: {touched}"
+    return result.stderr
+
+
+PARAMETER_SPEC = """version: 1
+stack: golden
+region: ap-northeast-2
+ssm_parameters:
+  config:
+    name: /pacs/prometheus/config
+    value_file: %s
+"""
+
+
+@pytest.mark.parametrize(
+    ("value_file", "message"),
+    [
+        ("../outside/prometheus.yml", "must be a file inside the spec's folder"),
+        ("{outside}/prometheus.yml", "must be a file inside the spec's folder"),
+        ("linked.yml", "resolves outside the spec's folder"),
+        ("linked-folder/prometheus.yml", "resolves outside the spec's folder"),
+        ("configs/../../outside/prometheus.yml", "must be a file inside the spec's folder"),
+    ],
+    ids=["dot-dot", "absolute", "symlinked-file", "symlinked-folder", "nested-dot-dot"],
+)
+def test_parameter_value_files_cannot_be_read_outside_the_spec_folder(
+    tmp_path: Path, value_file: str, message: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "prometheus.yml").write_text("password: outside the spec folder\n")
+    spec_dir = tmp_path / "spec"
+    (spec_dir / "configs").mkdir(parents=True)
+    (spec_dir / "linked.yml").symlink_to(outside / "prometheus.yml")
+    (spec_dir / "linked-folder").symlink_to(outside, target_is_directory=True)
+    (spec_dir / "monitoring.yaml").write_text(PARAMETER_SPEC % value_file.format(outside=outside))
+    stderr = refused_without_reading(spec_dir / "monitoring.yaml", outside)
+    assert "ssm_parameters.config: value_file: " in stderr
+    assert message in stderr
 
 
 # Property-based -----------------------------------------------------------------------------------

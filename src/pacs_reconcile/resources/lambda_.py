@@ -37,6 +37,7 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges
 from ..errors import ReconcileError
 from ._retry import RetryWindow
+from ._spec_files import inside_spec_folder
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import arn_resource, concurrently, error_code, owned_of
 from .registry import register
@@ -84,15 +85,9 @@ _SERVICE_PRINCIPAL = re.compile(r"[a-z0-9.-]+\.amazonaws\.com(?:\.cn)?")
 
 def source_folder(base_dir: Path, source_dir: str) -> Path:
     """The code folder `source_dir` names: it must exist inside `base_dir`, even through links."""
-    relative = Path(source_dir)
-    if relative.is_absolute() or ".." in relative.parts:
-        raise ValueError(f"{SOURCE}: must be a folder inside the spec's folder (no absolute path, no '..')")
-    base = base_dir.resolve()
-    folder = (base / relative).resolve()
-    if not folder.is_relative_to(base):
-        raise ValueError(f"{SOURCE}: {source_dir} resolves outside the spec's folder (a symbolic link?)")
+    folder = inside_spec_folder(base_dir, source_dir, SOURCE, "a folder")
     if not folder.is_dir():
-        raise ValueError(f"{SOURCE}: no folder {source_dir} in {base}")
+        raise ValueError(f"{SOURCE}: no folder {source_dir} in {base_dir.resolve()}")
     return folder
 
 

@@ -12,8 +12,10 @@ create sends the tags, update overwrites without them (tags go through AddTagsTo
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -21,6 +23,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from ._spec_files import inside_spec_folder
 from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import chunks, concurrently, error_code, owned_of, read_pages
 from .registry import register
@@ -31,6 +34,8 @@ DESCRIBE_FILTER_VALUES = 50
 """A DescribeParameters filter accepts at most 50 values."""
 MAX_VALUE = {"Standard": 4096, "Advanced": 8192, "Intelligent-Tiering": 8192}
 MAX_HIERARCHY_LEVELS = 15
+VALUE_FILE = "value_file"
+"""How problems with a value file are located in messages (the loader adds the entry)."""
 
 ParameterType = Literal["String", "StringList", "SecureString"]
 Tier = Literal["Standard", "Advanced", "Intelligent-Tiering"]
@@ -76,8 +81,14 @@ class ParameterSpec(SpecModel):
     type: ParameterType = "String"
     """`String`, `StringList` (comma-separated) or `SecureString` (encrypted with KMS; use it for
     secrets, with the value from a sensitive variable)."""
-    value: str = Field(min_length=1, repr=False)
-    """The value. Never shown: plans print "(sensitive value)"."""
+    value: str | None = Field(default=None, min_length=1, repr=False)
+    """The value. Never shown: plans print "(sensitive value)". Give it or `value_file`."""
+    value_file: str | None = Field(default=None, min_length=1)
+    """A file inside the spec's folder whose content (UTF-8 text) is the value, e.g.
+    configs/prometheus.yml: editing the file is a plan diff on the parameter. Its size counts
+    against the tier's limit (4 KB Standard, 8 KB Advanced). The referenceable attribute
+    `value_sha256` (hex SHA-256 of the content; not for a SecureString) lets a task definition
+    change with it, so its service rolls out the new value."""
     description: str = Field(default="", max_length=1024)
     """What the parameter is for."""
     tier: Tier | None = None
@@ -99,22 +110,52 @@ class ParameterSpec(SpecModel):
 
     @model_validator(mode="after")
     def _value_and_key(self) -> ParameterSpec:
-        limit = MAX_VALUE[self.tier or "Standard"]
-        if not is_unresolved(self.value) and len(self.value.encode()) > limit:
-            tier = self.tier or "Standard (the default)"
-            raise ValueError(
-                f"value: {len(self.value.encode())} bytes is over the {limit}-byte limit of tier {tier}"
-            )
+        if (self.value is None) == (self.value_file is None):
+            raise ValueError("give exactly one of value and value_file")
+        if self.value is not None and not is_unresolved(self.value):
+            check_value_size("value", self.value, self.tier)
         if self.key_id is not None and self.type != "SecureString":
             raise ValueError("key_id applies only to type SecureString")
         if self.data_type == "aws:ec2:image":
             if self.type != "String":
                 raise ValueError("data_type aws:ec2:image applies only to type String")
-            if not is_unresolved(self.value) and not _AMI_ID.fullmatch(self.value):
+            if self.value is not None and not is_unresolved(self.value) and not _AMI_ID.fullmatch(self.value):
                 raise ValueError(
                     "with data_type aws:ec2:image the value is an AMI id (ami- and 8 or 17 hex digits)"
                 )
         return self
+
+
+def check_value_size(field: str, value: str, tier: str | None) -> None:
+    """PutParameter's limit on a value: 4 KB in the Standard tier, 8 KB in Advanced (Parameter
+    Store quotas: "Maximum size of a parameter value", 4 KB standard / 8 KB advanced)."""
+    limit = MAX_VALUE[tier or "Standard"]
+    if len(value.encode()) > limit:
+        shown = tier or "Standard (the default)"
+        raise ValueError(
+            f"{field}: {len(value.encode())} bytes is over the {limit}-byte limit of tier {shown}"
+        )
+
+
+def value_from_file(base_dir: Path, config: Mapping[str, Any]) -> str:
+    """The content of the parameter's `value_file`, checked like a value."""
+    path = inside_spec_folder(base_dir, config["value_file"], VALUE_FILE, "a file")
+    if not path.is_file():
+        raise ValueError(f"{VALUE_FILE}: no file {config['value_file']} in {base_dir.resolve()}")
+    try:
+        value = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ValueError(f"{VALUE_FILE}: cannot read {config['value_file']}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{VALUE_FILE}: {config['value_file']} is not UTF-8 text") from None
+    if not value:
+        raise ValueError(f"{VALUE_FILE}: {config['value_file']} is empty (a parameter needs a value)")
+    check_value_size(VALUE_FILE, value, config.get("tier"))
+    return value
+
+
+def value_sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def parameter_arn(ctx: AwsContext, name: str) -> str:
@@ -127,12 +168,22 @@ class Parameters(Reconciler):
         kind="ssm_parameters",
         model=ParameterSpec,
         title="SSM parameter",
-        attributes=("name", "arn"),
+        attributes=("name", "arn", "value_sha256"),
         force_new=frozenset({"name"}),
         taggable=True,
         sensitive_fields=frozenset({"value"}),
         stateful_when="its type is SecureString",
     )
+
+    def prepare(self, config: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+        # The file's content becomes the value now, offline, so plan compares it like any value;
+        # its hash is known before plan for the resources that follow it (not for a secret).
+        if config.get("value_file") is None:
+            return config
+        value = value_from_file(base_dir, config)
+        if config.get("type") == "SecureString":
+            return {**config, "value": value}
+        return {**config, "value": value, "value_sha256": value_sha256(value)}
 
     def replacing_paths(self, delta: Delta) -> list[str]:
         # PutParameter cannot move a parameter from Advanced back to Standard ("You can't downgrade
@@ -144,6 +195,8 @@ class Parameters(Reconciler):
         return super().replacing_paths(delta) + (["tier"] if downgrade else [])
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        # Where the value came from is not a property of the parameter: only the value compares.
+        state = {k: v for k, v in state.items() if k not in ("value_file", "value_sha256")}
         if state.get("tier") == INTELLIGENT_TIERING:
             return {**state, "tier": None}  # AWS reports the tier it chose: not compared
         return state
@@ -177,7 +230,7 @@ class Parameters(Reconciler):
         return Live(
             state["name"],
             self._created_state(state, _requested_tier(state, desired.config)),
-            {"name": state["name"], "arn": arn},
+            {"name": state["name"], "arn": arn, **_hash_of(state)},
             dict(desired.tags),
             state["name"],
         )
@@ -191,7 +244,8 @@ class Parameters(Reconciler):
         state = {**live.state, **{k: v for k, v in desired.state.items() if v is not None}}
         if request.get("Tier") == INTELLIGENT_TIERING:
             state["tier"] = _chosen_tier(state["value"], live.state.get("tier"))
-        return Live(live.key, state, dict(live.attrs), live.tags, live.handle, live.notes)
+        attrs = {k: v for k, v in live.attrs.items() if k != "value_sha256"} | _hash_of(state)
+        return Live(live.key, state, attrs, live.tags, live.handle, live.notes)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         try:
@@ -234,7 +288,14 @@ class Parameters(Reconciler):
             "key_id": details.get("KeyId") if parameter["Type"] == "SecureString" else None,
             "data_type": parameter.get("DataType") or DEFAULT_DATA_TYPE,
         }
-        return Live(name, state, {"name": name, "arn": parameter["ARN"]}, tags, name)
+        return Live(name, state, {"name": name, "arn": parameter["ARN"], **_hash_of(state)}, tags, name)
+
+
+def _hash_of(state: Mapping[str, Any]) -> dict[str, str]:
+    """The value_sha256 attribute of a parameter in this state: none for a secret."""
+    if state["type"] == "SecureString":
+        return {}
+    return {"value_sha256": value_sha256(state["value"])}
 
 
 def _requested_tier(state: Mapping[str, Any], config: Mapping[str, Any]) -> str | None:
