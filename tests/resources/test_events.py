@@ -5,6 +5,7 @@ RemoveTargets (AWS-NOTES item 9)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -192,6 +193,14 @@ def test_an_update_keeps_what_it_does_not_change(aws: AwsContext) -> None:
         "ENABLED",
         "kept by ignore_changes",
     )
+
+
+def test_an_update_keeps_the_notes_and_handle_of_the_live_it_was_given(aws: AwsContext) -> None:
+    desired, _ = make_rule(aws, description="from the spec")
+    events(aws).put_rule(Name=RULE, ScheduleExpression="rate(1 hour)")
+    drifted = replace(read_rule(aws), notes=("a remark for the plan",), handle="a handle")
+    updated = RULES.update(aws, desired, drifted, delta_of(RULES, desired, drifted))
+    assert updated == replace(drifted, state=updated.state)
 
 
 def test_rule_tags_drift_and_repair(aws: AwsContext) -> None:

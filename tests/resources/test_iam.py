@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -548,6 +549,20 @@ def test_a_deleted_policy_made_again_later_is_not_attached_to_its_old_roles(aws:
     ManagedPolicies().create(aws, new)
 
     assert iam(aws).list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"] == []
+
+
+def test_updates_keep_the_notes_of_the_live_they_were_given(aws: AwsContext) -> None:
+    role_desired, _ = make_role(aws, description="from the spec")
+    iam(aws).update_role(RoleName=ROLE, Description="changed by hand")
+    role = replace(read_one(Roles(), aws, ROLE), notes=("a remark for the plan",))
+    updated = Roles().update(aws, role_desired, role, delta_of(Roles(), role_desired, role))
+    assert updated == replace(role, state=updated.state)
+
+    make_policy(aws)
+    changed, _ = make_policy_desired(aws, document=allow("s3:GetObject"))
+    policy = replace(read_one(ManagedPolicies(), aws, POLICY), notes=("a remark for the plan",))
+    updated = ManagedPolicies().update(aws, changed, policy, delta_of(ManagedPolicies(), changed, policy))
+    assert updated == replace(policy, state=updated.state)
 
 
 def test_deleting_a_policy_detaches_it_from_owned_roles_only(aws: AwsContext) -> None:

@@ -4,6 +4,7 @@ policy canonical form and spec validation (an endpoint never shows in an error).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -139,6 +140,16 @@ def test_topic_create_read_drift_update_delete(aws: AwsContext) -> None:
 
     TOPICS.delete(aws, fixed)
     assert TOPICS.read(aws, [TOPIC], ReadScope(aws.stack)) == {}
+
+
+def test_an_update_keeps_the_notes_of_the_live_it_was_given(aws: AwsContext) -> None:
+    desired, _ = make_topic(aws, display_name="PACS alerts")
+    sns(aws).set_topic_attributes(
+        TopicArn=topic_arn(aws, TOPIC), AttributeName="DisplayName", AttributeValue="changed by hand"
+    )
+    drifted = replace(read_topic(aws), notes=("a remark for the plan",))
+    updated = TOPICS.update(aws, desired, drifted, delta_of(TOPICS, desired, drifted))
+    assert updated == replace(drifted, state=updated.state)
 
 
 def test_unmanaged_attributes_never_differ(aws: AwsContext) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -398,13 +399,10 @@ class SecurityGroups(Reconciler):
         for group in ranked:
             live = self._live(ctx, group)
             if live.key in out:
-                live = Live(
-                    f"{live.key}#{group['GroupId']}",
-                    live.state,
-                    live.attrs,
-                    live.tags,
-                    live.handle,
-                    ("an older generation of a replaced group",),
+                live = replace(
+                    live,
+                    key=f"{live.key}#{group['GroupId']}",
+                    notes=("an older generation of a replaced group",),
                 )
             out[live.key] = live
         return out
@@ -448,7 +446,7 @@ class SecurityGroups(Reconciler):
         if state.get("egress") is not None:
             _sync_rules(ec2, group_id, "egress", state["egress"], live.state["egress"])
         final = {**live.state, "ingress": state["ingress"], "egress": _managed(state, live.state, "egress")}
-        return Live(live.key, final, live.attrs, dict(desired.tags), group_id)
+        return replace(live, state=final, tags=dict(desired.tags))
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         ec2 = ctx.client("ec2")
@@ -457,7 +455,7 @@ class SecurityGroups(Reconciler):
             if desired.state.get(direction) is not None and delta.different_at(direction):
                 _sync_rules(ec2, live.handle, direction, desired.state[direction], live.state[direction])
                 state[direction] = desired.state[direction]
-        return Live(live.key, state, dict(live.attrs), live.tags, live.handle, live.notes)
+        return replace(live, state=state)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         ec2 = ctx.client("ec2")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -513,14 +514,7 @@ class TaskDefinitions(Reconciler):
             result = self._register(ctx, desired, carried)
         else:
             ctx.client("ecs").tag_resource(resourceArn=live.handle, tags=_ecs_tags({KEEP_TAG: str(keep)}))
-            result = Live(
-                live.key,
-                {**live.state, "keep_revisions": keep},
-                dict(live.attrs),
-                live.tags,
-                live.handle,
-                live.notes,
-            )
+            result = replace(live, state={**live.state, "keep_revisions": keep})
         self._deregister_superseded(ctx, desired.state["family"], keep)
         return result
 

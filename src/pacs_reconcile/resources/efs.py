@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -269,7 +270,7 @@ class FileSystems(Reconciler):
                 FileSystemId=live.handle, LifecyclePolicies=lifecycle_request(wanted["lifecycle_policies"])
             )
             state["lifecycle_policies"] = wanted["lifecycle_policies"]
-        return Live(live.key, state, dict(live.attrs), live.tags, live.handle, live.notes)
+        return replace(live, state=state)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         """Removes the mount targets first (AWS refuses otherwise), waits until they are gone."""
@@ -525,7 +526,7 @@ class MountTargets(Reconciler):
                 STATE_TIMEOUT,
             )
             state["security_groups"] = sorted_unique(groups)
-        return Live(live.key, state, dict(live.attrs), None, live.handle, live.notes)
+        return replace(live, state=state, tags=None)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         _delete_mount_target(ctx, live.handle)

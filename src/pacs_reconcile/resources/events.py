@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -218,7 +219,7 @@ class Rules(Reconciler):
         # PutRule replaces the whole rule: unchanged (or ignored) fields keep their live values.
         state = {**live.state, **{f: v for f, v in desired.state.items() if delta.different_at(f)}}
         ctx.client("events").put_rule(**_put_rule_request(state))
-        return Live(live.key, state, dict(live.attrs), live.tags)
+        return replace(live, state=state)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         """Remove the rule's targets (AWS refuses to delete a rule that has some), then the rule."""

@@ -25,6 +25,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -118,9 +119,7 @@ class FlowLogs(Reconciler):
         for flow_log in sorted(flow_logs, key=lambda f: str(f["FlowLogId"])):
             live = self._live(flow_log)
             if live.key in out:  # a second one of one name (made by hand): shown as undeclared
-                live = Live(
-                    f"{live.key}#{live.handle}", live.state, live.attrs, live.tags, live.handle, live.notes
-                )
+                live = replace(live, key=f"{live.key}#{live.handle}")
             out[live.key] = live
         return out
 

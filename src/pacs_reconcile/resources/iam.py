@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -362,7 +362,7 @@ class Roles(Reconciler):
             # is ignored) with its live value, so only what differs changes.
             state.update({f: desired.state[f] for f in changed})
             iam.update_role(RoleName=name, **{api: state[f] for f, api in _ROLE_SETTINGS.items()})
-        return Live(live.key, state, dict(live.attrs), live.tags, live.handle)
+        return replace(live, state=state)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         """Empty the role (inline policies, attachments, instance profiles), then delete it."""
@@ -657,7 +657,7 @@ class ManagedPolicies(Reconciler):
         if delta.different_at("document"):
             self._new_default_version(ctx, str(live.handle), desired.state["document"])
             state["document"] = desired.state["document"]
-        return Live(live.key, state, dict(live.attrs), live.tags, live.handle)
+        return replace(live, state=state)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         self._delete(ctx, live)

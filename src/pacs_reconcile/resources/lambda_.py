@@ -27,6 +27,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -362,7 +363,7 @@ class Functions(Reconciler):
             self.role_window.run(configure, role_not_assumable_yet)
             state.update({f: desired.state[f] for f in changed})
             self._wait(ctx, name, "function_updated_v2")
-        return Live(live.key, state, dict(live.attrs), live.tags, live.handle, live.notes)
+        return replace(live, state=state)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         lam = ctx.client("lambda")

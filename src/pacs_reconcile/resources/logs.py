@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator
@@ -626,7 +627,7 @@ class LogGroups(Reconciler):
             else:
                 logs.associate_kms_key(logGroupName=name, kmsKeyId=kms_key)
             state["kms_key_id"] = kms_key
-        return Live(live.key, state, dict(live.attrs), live.tags, live.handle, live.notes)
+        return replace(live, state=state)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         logs = ctx.client("logs")

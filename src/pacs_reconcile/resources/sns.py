@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -329,7 +330,7 @@ class TopicReconciler(Reconciler):
             for name, value in feedback_attributes(wanted, live.state["delivery_status_logging"]).items():
                 sns.set_topic_attributes(TopicArn=live.handle, AttributeName=name, AttributeValue=value)
             state["delivery_status_logging"] = wanted
-        return Live(live.key, state, live.attrs, live.tags, live.handle)
+        return replace(live, state=state)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         # AWS deletes the topic's subscriptions with it; DeleteTopic on a gone topic succeeds.
@@ -606,7 +607,7 @@ class SubscriptionReconciler(Reconciler):
                 AttributeValue=attribute_value(desired.state[field]),
             )
         state = {**live.state, **{f: desired.state[f] for f in changed}}
-        return Live(live.key, state, live.attrs, None, live.handle)
+        return replace(live, state=state, tags=None)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         if live.pending:  # AWS refuses to remove it and drops it after 48 hours itself

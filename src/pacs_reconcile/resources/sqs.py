@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 from botocore.exceptions import ClientError
@@ -281,7 +282,7 @@ class Queues(Reconciler):
         wanted_sse = desired.state.get("sqs_managed_sse")
         for request in _encryption_requests(attributes, live.state, state, wanted_sse):
             sqs.set_queue_attributes(QueueUrl=live.handle, Attributes=request)
-        return Live(live.key, self.canonical(state), dict(live.attrs), live.tags, live.handle, live.notes)
+        return replace(live, state=self.canonical(state))
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         # DeleteQueue drops the messages it holds: the engine calls it only when the command names

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -245,7 +246,7 @@ class Parameters(Reconciler):
         if request.get("Tier") == INTELLIGENT_TIERING:
             state["tier"] = _chosen_tier(state["value"], live.state.get("tier"))
         attrs = {k: v for k, v in live.attrs.items() if k != "value_sha256"} | _hash_of(state)
-        return Live(live.key, state, attrs, live.tags, live.handle, live.notes)
+        return replace(live, state=state, attrs=attrs)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         try:
