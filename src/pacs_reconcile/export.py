@@ -10,17 +10,18 @@ resource shares move to `defaults.tags`. A resource without this stack's owner t
 `lifecycle: {adopt: true}`. Values of fields a kind declares sensitive are never written: they
 become sensitive variables read from the environment.
 
-Listing by name prefix is per kind (the read-only calls in `LISTERS`; any other tag is matched on
-what those list); listing by the owner tag works for every kind, through each reconciler's own
-owner-tag read. What a live state cannot say (a function's code folder) is shaped per kind in
-`SHAPERS`, and the result is checked with the loader before the command ends.
+Listing by name prefix is per kind (the read-only `lister` each kind module declares in its
+`KindMeta`; any other tag is matched on what those list); listing by the owner tag works for every
+kind, through each reconciler's own owner-tag read. What a live state cannot say (a function's code
+folder) is shaped by the kind's `shape_export`, and the result is checked with the loader before the
+command ends.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args, get_origin
@@ -30,27 +31,20 @@ from pydantic import BaseModel, ValidationError
 
 from . import OWNER_TAG, TAG_PREFIX
 from .aws import AwsContext
-from .diff import tags_from_list
 from .engine.plan import PROTECTED_TAG
 from .errors import ReconcileError, SpecError, UsageError
 from .hints import did_you_mean
-from .resources.base import Key, Live, ReadScope, Reconciler
-from .resources.common import read_pages
-from .resources.flow_logs import NAME_TAG as FLOW_LOG_NAME_TAG
+from .resources.base import Key, Lister, Live, ReadScope, Reconciler
 from .resources.registry import KINDS, child_kinds, load_all, top_level_kinds
 
 if TYPE_CHECKING:
     from .commands import Session
-
-Lister = Callable[[AwsContext, str], list[Key]]
-"""Keys of one kind's resources whose name starts with a prefix ("" lists them all)."""
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _AWS_ID = re.compile(r"[a-z]{1,12}-[0-9a-f]{8,17}")
 _VARIABLE_JUNK = re.compile(r"[^A-Za-z0-9_]+")
 NAME_TAG = "Name"
-AWS_DEFAULT_TOPIC_STATEMENT = "__default_statement_ID"
 MIN_LINKED_NAME = 8
 """Shorter names are too likely to be plain words that merely look like a resource's name."""
 MAX_REPAIRS = 20
@@ -118,119 +112,10 @@ class Export:
 # Listing by name prefix (read-only) -----------------------------------------------------------
 
 
-def _with_prefix(names: Sequence[str], prefix: str) -> list[Key]:
-    """Filtered again here: an API's own prefix filter may be missing or loose (emulators)."""
-    return [name for name in sorted(set(names)) if name.startswith(prefix)]
-
-
-def _log_groups(ctx: AwsContext, prefix: str) -> list[Key]:
-    params = {"logGroupNamePrefix": prefix} if prefix else {}
-    groups = read_pages(ctx.client("logs"), "describe_log_groups", "logGroups", **params)
-    return _with_prefix([g["logGroupName"] for g in groups], prefix)
-
-
-def _alarms(ctx: AwsContext, prefix: str) -> list[Key]:
-    params = {"AlarmNamePrefix": prefix} if prefix else {}
-    alarms = read_pages(
-        ctx.client("cloudwatch"), "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"], **params
-    )
-    return _with_prefix([a["AlarmName"] for a in alarms], prefix)
-
-
-def _dashboards(ctx: AwsContext, prefix: str) -> list[Key]:
-    params = {"DashboardNamePrefix": prefix} if prefix else {}
-    entries = read_pages(ctx.client("cloudwatch"), "list_dashboards", "DashboardEntries", **params)
-    return _with_prefix([d["DashboardName"] for d in entries], prefix)
-
-
-def _sns_topics(ctx: AwsContext, prefix: str) -> list[Key]:
-    topics = read_pages(ctx.client("sns"), "list_topics", "Topics")
-    return _with_prefix([t["TopicArn"].rsplit(":", 1)[-1] for t in topics], prefix)
-
-
-def _iam_roles(ctx: AwsContext, prefix: str) -> list[Key]:
-    roles = read_pages(ctx.client("iam"), "list_roles", "Roles")
-    # Service-linked roles belong to AWS services: no spec can manage them.
-    return _with_prefix(
-        [r["RoleName"] for r in roles if not r["Path"].startswith("/aws-service-role/")], prefix
-    )
-
-
-def _iam_policies(ctx: AwsContext, prefix: str) -> list[Key]:
-    policies = read_pages(ctx.client("iam"), "list_policies", "Policies", Scope="Local")
-    return _with_prefix([p["PolicyName"] for p in policies], prefix)
-
-
-def _lambda_functions(ctx: AwsContext, prefix: str) -> list[Key]:
-    functions = read_pages(ctx.client("lambda"), "list_functions", "Functions")
-    return _with_prefix([f["FunctionName"] for f in functions], prefix)
-
-
-def _event_rules(ctx: AwsContext, prefix: str) -> list[Key]:
-    # The default bus only (a rule on another bus is named BUS/NAME in the spec's keys).
-    params = {"NamePrefix": prefix} if prefix else {}
-    rules = read_pages(ctx.client("events"), "list_rules", "Rules", **params)
-    return _with_prefix([r["Name"] for r in rules if not r.get("ManagedBy")], prefix)
-
-
-def _efs_file_systems(ctx: AwsContext, prefix: str) -> list[Key]:
-    systems = read_pages(ctx.client("efs"), "describe_file_systems", "FileSystems")
-    return _with_prefix([fs["CreationToken"] for fs in systems], prefix)
-
-
-def _security_groups(ctx: AwsContext, prefix: str) -> list[Key]:
-    groups = read_pages(ctx.client("ec2"), "describe_security_groups", "SecurityGroups")
-    # A VPC's default group cannot be created or deleted: it is no resource of a stack.
-    return _with_prefix([g["GroupName"] for g in groups if g["GroupName"] != "default"], prefix)
-
-
-def _ec2_flow_logs(ctx: AwsContext, prefix: str) -> list[Key]:
-    # A flow log has no name of its own: only those this tool named (tag pacs-reconcile:name) can be
-    # listed by name.
-    flow_logs = read_pages(ctx.client("ec2"), "describe_flow_logs", "FlowLogs")
-    names = [tags_from_list(f.get("Tags")).get(FLOW_LOG_NAME_TAG) for f in flow_logs]
-    return _with_prefix([n for n in names if n], prefix)
-
-
-def _ssm_parameters(ctx: AwsContext, prefix: str) -> list[Key]:
-    begins_with = [{"Key": "Name", "Option": "BeginsWith", "Values": [prefix]}]
-    params = {"ParameterFilters": begins_with} if prefix else {}
-    parameters = read_pages(ctx.client("ssm"), "describe_parameters", "Parameters", **params)
-    return _with_prefix([p["Name"] for p in parameters], prefix)
-
-
-def _sqs_queues(ctx: AwsContext, prefix: str) -> list[Key]:
-    params = {"QueueNamePrefix": prefix} if prefix else {}
-    urls = read_pages(
-        ctx.client("sqs"), "list_queues", "QueueUrls", PaginationConfig={"PageSize": 1000}, **params
-    )
-    return _with_prefix([url.rsplit("/", 1)[-1] for url in urls], prefix)
-
-
-def _task_definitions(ctx: AwsContext, prefix: str) -> list[Key]:
-    params = {"familyPrefix": prefix} if prefix else {}
-    families = read_pages(
-        ctx.client("ecs"), "list_task_definition_families", "families", status="ACTIVE", **params
-    )
-    return _with_prefix(families, prefix)
-
-
-LISTERS: dict[str, Lister] = {
-    "alarms": _alarms,
-    "dashboards": _dashboards,
-    "ec2_flow_logs": _ec2_flow_logs,
-    "efs_file_systems": _efs_file_systems,
-    "event_rules": _event_rules,
-    "iam_policies": _iam_policies,
-    "iam_roles": _iam_roles,
-    "lambda_functions": _lambda_functions,
-    "log_groups": _log_groups,
-    "security_groups": _security_groups,
-    "sns_topics": _sns_topics,
-    "sqs_queues": _sqs_queues,
-    "ssm_parameters": _ssm_parameters,
-    "task_definitions": _task_definitions,
-}
+def listers() -> dict[str, Lister]:
+    """The kinds that can be listed by name prefix, each with its module's lister."""
+    load_all()
+    return {kind: r.meta.lister for kind, r in KINDS.items() if r.meta.lister is not None}
 
 
 # The export ----------------------------------------------------------------------------------
@@ -253,13 +138,14 @@ def check_selection(selection: Selection) -> list[str]:
             raise UsageError(f"--kind {kind}: not a top-level kind" + did_you_mean(kind, known))
     if _by_owner_tag(selection):
         return sorted(selection.kinds or known)
-    unlisted = sorted(k for k in selection.kinds if k not in LISTERS)
+    listed = listers()
+    unlisted = sorted(k for k in selection.kinds if k not in listed)
     if unlisted:
         raise UsageError(
             f"export cannot list {', '.join(unlisted)} by name prefix or tag yet; export "
             f"what a stack owns with --tag {OWNER_TAG}=STACK"
         )
-    return sorted(selection.kinds or [k for k in known if k in LISTERS])
+    return sorted(selection.kinds or [k for k in known if k in listed])
 
 
 def _by_owner_tag(selection: Selection) -> bool:
@@ -275,7 +161,7 @@ class _Exporter:
     def run(self, selection: Selection) -> Export:
         kinds = check_selection(selection)
         if not selection.kinds and not _by_owner_tag(selection):
-            skipped = sorted(set(top_level_kinds()) - set(LISTERS))
+            skipped = sorted(set(top_level_kinds()) - set(listers()))
             if skipped:
                 self.result.notes.append(
                     f"not listed by name or tag (export them with --tag {OWNER_TAG}="
@@ -296,7 +182,7 @@ class _Exporter:
             owner = selection.tag[1]
             found = reconciler.read(self.ctx, [], ReadScope(owner))
             return {k: v for k, v in found.items() if (v.tags or {}).get(OWNER_TAG) == owner}
-        keys = LISTERS[kind](self.ctx, selection.prefix or "")
+        keys = listers()[kind](self.ctx, selection.prefix or "")
         if not keys:
             return {}
         wanted = set(keys)
@@ -360,11 +246,9 @@ def shaped_entry(
     if unmanaged:
         result.notes.append(f"{address}: left unmanaged (not written): {', '.join(unmanaged)}")
     config = _escaped(config)
-    shaper = SHAPERS.get(meta.kind)
-    if shaper is not None:
-        config, note = shaper(config, name)
-        if note:
-            result.notes.append(f"{address}: {note}")
+    config, note = reconciler.shape_export(config, name)
+    if note:
+        result.notes.append(f"{address}: {note}")
     owner = (live.tags or {}).get(OWNER_TAG)
     adopt = meta.taggable and owner != stack
     if adopt and owner:
@@ -376,38 +260,6 @@ def shaped_entry(
         result.notes.append(f"{address}: {live.pending}")
     tags = _escaped(_own_tags(live.tags)) if meta.taggable else None
     return Entry(meta.kind, name, address, live, config, tags, adopt)
-
-
-# What a live state cannot say -----------------------------------------------------------------
-
-Shaper = Callable[[dict[str, Any], str], tuple[dict[str, Any], str]]
-"""(config, entry name) -> (config, a note for the person reviewing the export)."""
-
-
-def _function_code(config: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
-    # AWS reports only the code's hash: the spec names a folder the code is zipped from.
-    folder = f"functions/{name}"
-    return (
-        {**config, "code": {"source_dir": folder}},
-        f"put the function's code in {folder}/ next to the spec (export does not download code)",
-    )
-
-
-def _topic_policy(config: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
-    # Every topic gets AWS's default policy: writing it out would manage it for no reason.
-    statements = (config.get("policy") or {}).get("Statement") or []
-    if len(statements) == 1 and statements[0].get("Sid") == AWS_DEFAULT_TOPIC_STATEMENT:
-        return (
-            {k: v for k, v in config.items() if k != "policy"},
-            "its access policy is AWS's default: left unmanaged",
-        )
-    return config, ""
-
-
-SHAPERS: dict[str, Shaper] = {"lambda_functions": _function_code, "sns_topics": _topic_policy}
-
-
-# Shaping entries -----------------------------------------------------------------------------
 
 
 def _entry_name(reconciler: Reconciler, live: Live) -> str:

@@ -25,7 +25,7 @@ from botocore import xform_name
 from botocore.client import BaseClient
 
 from pacs_reconcile import permissions
-from pacs_reconcile.resources.registry import KINDS, LOOKUPS
+from pacs_reconcile.resources.registry import KINDS, LOOKUPS, load_all
 
 from .conftest import Cli, Server
 
@@ -124,13 +124,16 @@ def _policy(cli: Cli, *args: str) -> dict[str, Any]:
 
 
 def test_every_kind_and_lookup_has_its_actions() -> None:
-    assert set(permissions.KIND_ACTIONS) == set(KINDS), "a kind without an entry in permissions.KIND_ACTIONS"
-    assert set(permissions.LOOKUP_ACTIONS) == set(LOOKUPS)
-    for kind, actions in permissions.KIND_ACTIONS.items():
-        assert actions.read, kind
-        assert actions.delete or KINDS[kind].meta.parent, kind
-        for action in actions.read | actions.write | actions.delete:
+    load_all()
+    assert set(permissions.kind_actions()) == set(KINDS)
+    assert set(permissions.lookup_actions()) == set(LOOKUPS)
+    for kind, actions in permissions.kind_actions().items():
+        assert actions.read, f"{kind}: KindMeta.actions.read is empty (what does read() call?)"
+        assert actions.delete or KINDS[kind].meta.parent, f"{kind}: KindMeta.actions.delete is empty"
+        for action in actions.all():
             assert action.count(":") == 1 and action.split(":")[1][0].isupper(), (kind, action)
+    for lookup, lookup_actions in permissions.lookup_actions().items():
+        assert lookup_actions, f"lookup {lookup}: LookupMeta.actions is empty"
 
 
 def test_the_policy_is_printed_offline_and_scoped(cli: Cli, no_aws: list[str]) -> None:
@@ -203,13 +206,11 @@ def _module_operations(path: Path) -> set[str]:
 
 def test_each_kind_modules_table_is_what_its_code_can_call() -> None:
     modules: dict[str, set[str]] = {}
-    for kind, reconciler in KINDS.items():
-        actions = permissions.KIND_ACTIONS[kind]
-        modules.setdefault(type(reconciler).__module__, set()).update(
-            actions.read | actions.write | actions.delete
-        )
-    for lookup_kind, lookup in LOOKUPS.items():
-        modules.setdefault(type(lookup).__module__, set()).update(permissions.LOOKUP_ACTIONS[lookup_kind])
+    load_all()
+    for reconciler in KINDS.values():
+        modules.setdefault(type(reconciler).__module__, set()).update(reconciler.meta.actions.all())
+    for lookup in LOOKUPS.values():
+        modules.setdefault(type(lookup).__module__, set()).update(lookup.meta.actions)
     for module, table in sorted(modules.items()):
         path = REPO / "src" / (module.replace(".", "/") + ".py")
         code = (_module_operations(path) | DYNAMIC_CALLS.get(module, set())) - NOT_CALLS.get(module, set())

@@ -8,7 +8,7 @@ engine (not the kind) decides what to do: a reconciler never imports the engine.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, get_args, get_origin
@@ -63,6 +63,31 @@ def _holds_boolean_number(annotation: Any, value: Any) -> bool:
 
 
 @dataclass(frozen=True)
+class KindActions:
+    """The IAM actions a kind's reconciler calls, per phase (`permissions` builds policies from
+    these; a test checks them against the module's code and against a whole recorded cycle)."""
+
+    read: frozenset[str]
+    """Called by read(): needed by plan, drift and apply alike."""
+    write: frozenset[str] = frozenset()
+    """Called by create/update/update_tags (reads they make included)."""
+    delete: frozenset[str] = frozenset()
+    """Called by delete() (reads it makes included)."""
+    passes_role_to: str | None = None
+    """The service a role named in the spec is passed to (iam:PassRole, never an API call)."""
+    listing: frozenset[str] = frozenset()
+    """Called by the kind's `lister` (the `export` command), beyond what read() calls."""
+
+    def all(self) -> frozenset[str]:
+        return self.read | self.write | self.delete | self.listing
+
+
+Lister = Callable[[AwsContext, str], Sequence[Key]]
+"""Keys of one kind's resources whose name starts with a prefix ("" lists them all), read-only:
+how `export --prefix` finds them."""
+
+
+@dataclass(frozen=True)
 class KindMeta:
     """Declarative facts about a kind; the engine, docs and schema are driven by these."""
 
@@ -70,6 +95,8 @@ class KindMeta:
     """Spec section (top-level) or nested field (children) name, and the address prefix."""
     model: type[SpecModel]
     title: str
+    actions: KindActions
+    """The IAM actions the reconciler calls (read / write / delete)."""
     identity: str = "name"
     """Model field holding the AWS identity; it may use ${var...} but no resource references."""
     attributes: tuple[str, ...] = ("name",)
@@ -90,6 +117,9 @@ class KindMeta:
     """The parent kind for a child kind (declared nested under the parent)."""
     sensitive_fields: frozenset[str] = frozenset()
     """Attribute paths always masked in output."""
+    lister: Lister | None = None
+    """How `export --prefix` lists this kind's resources by name (top-level kinds); None: only
+    `export --tag pacs-reconcile:stack=STACK` finds them."""
     create_before_destroy: bool = False
     """Replace by creating the new resource first, moving dependents to it, then deleting the old one
     (for kinds whose dependents cannot lose them, e.g. security groups in use). `create` must then
@@ -213,6 +243,12 @@ class Reconciler(ABC):
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
         raise NotImplementedError(f"{self.meta.kind} is not taggable")
 
+    def shape_export(self, config: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
+        """What `export` writes for a resource whose live state cannot say everything the spec
+        needs (e.g. a function's code folder): (config, a note for the person reviewing the
+        export, or "")."""
+        return config, ""
+
 
 # Lookups: existing infrastructure the spec reads but never changes ---------------------------
 
@@ -223,6 +259,8 @@ class LookupMeta:
     model: type[SpecModel]
     title: str
     attributes: tuple[str, ...]
+    actions: frozenset[str]
+    """The IAM actions resolve() calls (read-only)."""
 
 
 class Lookup(ABC):

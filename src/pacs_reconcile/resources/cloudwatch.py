@@ -26,8 +26,8 @@ from ..diff import Delta, TagChanges, canonical_json, sorted_unique, tags_from_l
 from ..errors import AwsError
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import AlarmExample
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import batched, both, concurrently, error_code, owned_of
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import batched, both, concurrently, error_code, names_with_prefix, owned_of, read_pages
 from .dashboard_body import validate_dashboard_body
 from .registry import register
 
@@ -572,6 +572,14 @@ def owned_alarms(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
     return {_alarm_name_from_arn(arn): tags for arn, tags in owned.items()}
 
 
+def _list_alarms(ctx: AwsContext, prefix: str) -> list[str]:
+    params = {"AlarmNamePrefix": prefix} if prefix else {}
+    alarms = read_pages(
+        ctx.client("cloudwatch"), "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"], **params
+    )
+    return names_with_prefix([a["AlarmName"] for a in alarms], prefix)
+
+
 @register
 class AlarmReconciler(Reconciler):
     meta = KindMeta(
@@ -579,6 +587,19 @@ class AlarmReconciler(Reconciler):
         model=AlarmSpec,
         title="CloudWatch metric alarm",
         attributes=("name", "arn"),
+        lister=_list_alarms,
+        actions=KindActions(
+            read=frozenset({"cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"}),
+            write=frozenset(
+                {
+                    "cloudwatch:PutMetricAlarm",
+                    "cloudwatch:DescribeAlarms",
+                    "cloudwatch:TagResource",
+                    "cloudwatch:UntagResource",
+                }
+            ),
+            delete=frozenset({"cloudwatch:DeleteAlarms"}),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -677,6 +698,12 @@ def _dashboard_arn(ctx: AwsContext, name: str) -> str:
     return f"arn:{ctx.partition}:cloudwatch::{ctx.account_id}:dashboard/{name}"
 
 
+def _list_dashboards(ctx: AwsContext, prefix: str) -> list[str]:
+    params = {"DashboardNamePrefix": prefix} if prefix else {}
+    entries = read_pages(ctx.client("cloudwatch"), "list_dashboards", "DashboardEntries", **params)
+    return names_with_prefix([d["DashboardName"] for d in entries], prefix)
+
+
 @register
 class DashboardReconciler(Reconciler):
     meta = KindMeta(
@@ -684,6 +711,21 @@ class DashboardReconciler(Reconciler):
         model=DashboardSpec,
         title="CloudWatch dashboard",
         attributes=("name", "arn"),
+        lister=_list_dashboards,
+        actions=KindActions(
+            read=frozenset(
+                {"cloudwatch:ListDashboards", "cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource"}
+            ),
+            write=frozenset(
+                {
+                    "cloudwatch:PutDashboard",
+                    "cloudwatch:GetDashboard",
+                    "cloudwatch:TagResource",
+                    "cloudwatch:UntagResource",
+                }
+            ),
+            delete=frozenset({"cloudwatch:DeleteDashboards"}),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:

@@ -155,3 +155,9 @@ def read_pages(client: Any, operation: str, result_key: str, **params: Any) -> l
     """Every item of a paginated list/describe call (botocore's paginator)."""
     paginator = client.get_paginator(operation)
     return [item for page in paginator.paginate(**params) for item in page.get(result_key, [])]
+
+
+def names_with_prefix(names: Sequence[str], prefix: str) -> list[str]:
+    """Sorted, unique, filtered again here: an API's own prefix filter may be missing or loose
+    (emulators)."""
+    return [name for name in sorted(set(names)) if name.startswith(prefix)]

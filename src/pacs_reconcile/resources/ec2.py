@@ -40,17 +40,8 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from . import _waiting
-from .base import (
-    Desired,
-    Key,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    is_unresolved,
-)
-from .common import chunks, error_code, read_pages
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import chunks, error_code, names_with_prefix, read_pages
 from .registry import register
 
 NAME_TAG = "pacs-reconcile:name"
@@ -362,6 +353,12 @@ def _permission(protocol: str, from_port: Any, to_port: Any) -> dict[str, Any]:
 # The reconciler ----------------------------------------------------------------------------------
 
 
+def _list_security_groups(ctx: AwsContext, prefix: str) -> list[str]:
+    groups = read_pages(ctx.client("ec2"), "describe_security_groups", "SecurityGroups")
+    # A VPC's default group cannot be created or deleted: it is no resource of a stack.
+    return names_with_prefix([g["GroupName"] for g in groups if g["GroupName"] != "default"], prefix)
+
+
 @register
 class SecurityGroups(Reconciler):
     meta = KindMeta(
@@ -372,6 +369,25 @@ class SecurityGroups(Reconciler):
         force_new=frozenset({"name", "description", "vpc_id"}),
         taggable=True,
         create_before_destroy=True,
+        lister=_list_security_groups,
+        actions=KindActions(
+            read=frozenset({"ec2:DescribeSecurityGroups"}),
+            write=frozenset(
+                {
+                    "ec2:CreateSecurityGroup",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:CreateTags",
+                    "ec2:DeleteTags",
+                    "ec2:AuthorizeSecurityGroupIngress",
+                    "ec2:AuthorizeSecurityGroupEgress",
+                    "ec2:RevokeSecurityGroupIngress",
+                    "ec2:RevokeSecurityGroupEgress",
+                    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+                    "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+                }
+            ),
+            delete=frozenset({"ec2:DeleteSecurityGroup"}),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:

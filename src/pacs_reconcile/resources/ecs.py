@@ -40,8 +40,8 @@ from ._ecs_containers import (
     container_state,
     text_values,
 )
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import arn_resource, concurrently, owned_of, read_pages
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import arn_resource, concurrently, names_with_prefix, owned_of, read_pages
 from .registry import register
 
 KEEP_TAG = "pacs-reconcile:keep-revisions"
@@ -436,6 +436,14 @@ def family_of(arn: str) -> tuple[str, int]:
 # The reconciler --------------------------------------------------------------------------------
 
 
+def _list_task_definitions(ctx: AwsContext, prefix: str) -> list[str]:
+    params = {"familyPrefix": prefix} if prefix else {}
+    families = read_pages(
+        ctx.client("ecs"), "list_task_definition_families", "families", status="ACTIVE", **params
+    )
+    return names_with_prefix(families, prefix)
+
+
 @register
 class TaskDefinitions(Reconciler):
     meta = KindMeta(
@@ -446,6 +454,22 @@ class TaskDefinitions(Reconciler):
         attributes=("family", "arn"),
         force_new=frozenset({"family"}),
         taggable=True,
+        lister=_list_task_definitions,
+        actions=KindActions(
+            listing=frozenset({"ecs:ListTaskDefinitionFamilies"}),
+            read=frozenset({"ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"}),
+            write=frozenset(
+                {
+                    "ecs:RegisterTaskDefinition",
+                    "ecs:DeregisterTaskDefinition",
+                    "ecs:ListTaskDefinitions",
+                    "ecs:TagResource",
+                    "ecs:UntagResource",
+                }
+            ),
+            delete=frozenset({"ecs:DeregisterTaskDefinition", "ecs:ListTaskDefinitions"}),
+            passes_role_to="ecs-tasks.amazonaws.com",
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:

@@ -32,8 +32,8 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, sorted_unique, tags_from_list, tags_to_list
 from ..errors import PlanRefused, ReconcileError
 from . import _waiting
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import concurrently, error_code, read_pages
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import concurrently, error_code, names_with_prefix, read_pages
 from .registry import register
 
 DESCRIBE_PAGE_SIZE = 100
@@ -184,6 +184,11 @@ def lifecycle_request(policies: Mapping[str, Any]) -> list[dict[str, str]]:
     return [{_TRANSITIONS[k]: v} for k, v in sorted(policies.items()) if v is not None]
 
 
+def _list_file_systems(ctx: AwsContext, prefix: str) -> list[str]:
+    systems = read_pages(ctx.client("efs"), "describe_file_systems", "FileSystems")
+    return names_with_prefix([fs["CreationToken"] for fs in systems], prefix)
+
+
 @register
 class FileSystems(Reconciler):
     meta = KindMeta(
@@ -198,6 +203,29 @@ class FileSystems(Reconciler):
         ),
         taggable=True,
         stateful=True,
+        lister=_list_file_systems,
+        actions=KindActions(
+            read=frozenset(
+                {"elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DescribeLifecycleConfiguration"}
+            ),
+            write=frozenset(
+                {
+                    "elasticfilesystem:CreateFileSystem",
+                    "elasticfilesystem:DescribeFileSystems",
+                    "elasticfilesystem:UpdateFileSystem",
+                    "elasticfilesystem:PutLifecycleConfiguration",
+                    "elasticfilesystem:TagResource",
+                    "elasticfilesystem:UntagResource",
+                }
+            ),
+            delete=frozenset(
+                {
+                    "elasticfilesystem:DeleteFileSystem",
+                    "elasticfilesystem:DescribeMountTargets",
+                    "elasticfilesystem:DeleteMountTarget",
+                }
+            ),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -465,6 +493,27 @@ class MountTargets(Reconciler):
         force_new=frozenset({"availability_zone", "subnet_id"}),
         taggable=False,
         parent="efs_file_systems",
+        actions=KindActions(
+            read=frozenset(
+                {
+                    "elasticfilesystem:DescribeMountTargets",
+                    "ec2:DescribeNetworkInterfaces",  # every mount target's groups in one call
+                    "elasticfilesystem:DescribeMountTargetSecurityGroups",  # a mount target not listed there
+                }
+            ),
+            write=frozenset(
+                {
+                    "elasticfilesystem:CreateMountTarget",
+                    "elasticfilesystem:DescribeMountTargets",
+                    "elasticfilesystem:ModifyMountTargetSecurityGroups",
+                    "elasticfilesystem:DescribeFileSystems",
+                    "ec2:DescribeSubnets",
+                }
+            ),
+            delete=frozenset(
+                {"elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DescribeMountTargets"}
+            ),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import AwsError
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import chunks, concurrently, error_code, read_pages
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import chunks, concurrently, error_code, names_with_prefix, read_pages
 from .registry import register
 
 DEFAULT_BUS = "default"
@@ -174,6 +174,13 @@ class RuleSpec(SpecModel):
         return self
 
 
+def _list_rules(ctx: AwsContext, prefix: str) -> list[str]:
+    # The default bus only (a rule on another bus is named BUS/NAME in the spec's keys).
+    params = {"NamePrefix": prefix} if prefix else {}
+    rules = read_pages(ctx.client("events"), "list_rules", "Rules", **params)
+    return names_with_prefix([r["Name"] for r in rules if not r.get("ManagedBy")], prefix)
+
+
 @register
 class Rules(Reconciler):
     meta = KindMeta(
@@ -182,6 +189,12 @@ class Rules(Reconciler):
         title="EventBridge rule",
         attributes=("name", "arn"),
         force_new=frozenset({"name", "event_bus"}),
+        lister=_list_rules,
+        actions=KindActions(
+            read=frozenset({"events:ListRules", "events:ListTagsForResource"}),
+            write=frozenset({"events:PutRule", "events:TagResource", "events:UntagResource"}),
+            delete=frozenset({"events:ListTargetsByRule", "events:RemoveTargets", "events:DeleteRule"}),
+        ),
     )
 
     def key(self, state: Mapping[str, Any], parent_key: Key | None) -> Key:
@@ -408,6 +421,12 @@ class Targets(Reconciler):
         attributes=("id",),
         taggable=False,
         parent="event_rules",
+        actions=KindActions(
+            read=frozenset({"events:ListTargetsByRule"}),
+            write=frozenset({"events:PutTargets", "events:RemoveTargets"}),
+            delete=frozenset({"events:RemoveTargets"}),
+            passes_role_to="events.amazonaws.com",
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:

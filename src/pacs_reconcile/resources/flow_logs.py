@@ -35,8 +35,8 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import ReconcileError
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import chunks, error_code, read_pages
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import chunks, error_code, names_with_prefix, read_pages
 from .ec2 import update_ec2_tags
 from .registry import register
 
@@ -95,6 +95,14 @@ FIELDS = (
 )
 
 
+def _list_flow_logs(ctx: AwsContext, prefix: str) -> list[str]:
+    # A flow log has no name of its own: only those this tool named (tag pacs-reconcile:name) can be
+    # listed by name.
+    flow_logs = read_pages(ctx.client("ec2"), "describe_flow_logs", "FlowLogs")
+    names = [tags_from_list(f.get("Tags")).get(NAME_TAG) for f in flow_logs]
+    return names_with_prefix([n for n in names if n], prefix)
+
+
 @register
 class FlowLogs(Reconciler):
     meta = KindMeta(
@@ -104,6 +112,13 @@ class FlowLogs(Reconciler):
         attributes=("id", "name"),
         force_new=frozenset({"name", *FIELDS, "log_format"}),
         taggable=True,
+        lister=_list_flow_logs,
+        actions=KindActions(
+            read=frozenset({"ec2:DescribeFlowLogs"}),
+            write=frozenset({"ec2:CreateFlowLogs", "ec2:CreateTags", "ec2:DeleteTags"}),
+            delete=frozenset({"ec2:DeleteFlowLogs"}),
+            passes_role_to="vpc-flow-logs.amazonaws.com",
+        ),
     )
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:

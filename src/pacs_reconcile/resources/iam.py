@@ -38,8 +38,8 @@ from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import AwsError
 from ..policy import canonical_policy
 from ._retry import RetryWindow
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import claim_after_lost_create, concurrently, error_code, read_pages
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
 from .registry import register
 
 ACCOUNT_SWEEP = "iam:authorization-details"
@@ -307,6 +307,14 @@ class RoleSpec(SpecModel):
         return check_document(value, trust=True)
 
 
+def _list_roles(ctx: AwsContext, prefix: str) -> list[str]:
+    roles = read_pages(ctx.client("iam"), "list_roles", "Roles")
+    # Service-linked roles belong to AWS services: no spec can manage them.
+    return names_with_prefix(
+        [r["RoleName"] for r in roles if not r["Path"].startswith("/aws-service-role/")], prefix
+    )
+
+
 @register
 class Roles(Reconciler):
     meta = KindMeta(
@@ -315,6 +323,31 @@ class Roles(Reconciler):
         title="IAM role",
         attributes=("name", "arn"),
         force_new=frozenset({"name", "path"}),
+        lister=_list_roles,
+        actions=KindActions(
+            listing=frozenset({"iam:ListRoles"}),
+            read=frozenset({"iam:GetAccountAuthorizationDetails", "iam:GetRole"}),
+            write=frozenset(
+                {
+                    "iam:CreateRole",
+                    "iam:UpdateRole",
+                    "iam:UpdateAssumeRolePolicy",
+                    "iam:TagRole",
+                    "iam:UntagRole",
+                }
+            ),
+            delete=frozenset(
+                {
+                    "iam:ListRolePolicies",
+                    "iam:DeleteRolePolicy",
+                    "iam:ListAttachedRolePolicies",
+                    "iam:DetachRolePolicy",
+                    "iam:ListInstanceProfilesForRole",
+                    "iam:RemoveRoleFromInstanceProfile",
+                    "iam:DeleteRole",
+                }
+            ),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -451,6 +484,11 @@ class InlinePolicies(Reconciler):
         force_new=frozenset({"name"}),
         taggable=False,
         parent="iam_roles",
+        actions=KindActions(
+            read=frozenset({"iam:GetAccountAuthorizationDetails"}),
+            write=frozenset({"iam:PutRolePolicy"}),
+            delete=frozenset({"iam:DeleteRolePolicy"}),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -531,6 +569,11 @@ class PolicyAttachments(Reconciler):
         force_new=frozenset({"policy"}),
         taggable=False,
         parent="iam_roles",
+        actions=KindActions(
+            read=frozenset({"iam:GetAccountAuthorizationDetails"}),
+            write=frozenset({"iam:AttachRolePolicy"}),
+            delete=frozenset({"iam:DetachRolePolicy"}),
+        ),
     )
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
@@ -594,6 +637,11 @@ class ManagedPolicySpec(SpecModel):
         return check_document(value, MANAGED_POLICY_LIMIT)
 
 
+def _list_policies(ctx: AwsContext, prefix: str) -> list[str]:
+    policies = read_pages(ctx.client("iam"), "list_policies", "Policies", Scope="Local")
+    return names_with_prefix([p["PolicyName"] for p in policies], prefix)
+
+
 @register
 class ManagedPolicies(Reconciler):
     meta = KindMeta(
@@ -602,6 +650,32 @@ class ManagedPolicies(Reconciler):
         title="IAM managed policy",
         attributes=("name", "arn"),
         force_new=frozenset({"name", "path", "description"}),
+        lister=_list_policies,
+        actions=KindActions(
+            listing=frozenset({"iam:ListPolicies"}),
+            read=frozenset({"iam:GetAccountAuthorizationDetails", "iam:ListPolicyTags"}),
+            write=frozenset(
+                {
+                    "iam:CreatePolicy",
+                    "iam:AttachRolePolicy",
+                    "iam:ListPolicyVersions",
+                    "iam:CreatePolicyVersion",
+                    "iam:DeletePolicyVersion",
+                    "iam:TagPolicy",
+                    "iam:UntagPolicy",
+                }
+            ),
+            delete=frozenset(
+                {
+                    "iam:ListEntitiesForPolicy",
+                    "iam:ListRoleTags",  # which roles the policy is attached to are this stack's
+                    "iam:DetachRolePolicy",
+                    "iam:ListPolicyVersions",
+                    "iam:DeletePolicyVersion",
+                    "iam:DeletePolicy",
+                }
+            ),
+        ),
     )
 
     conflict_window = RetryWindow(seconds=30.0)

@@ -39,8 +39,8 @@ from ..diff import Delta, TagChanges
 from ..errors import ReconcileError
 from ._retry import RetryWindow
 from ._spec_files import inside_spec_folder
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import arn_resource, concurrently, error_code, owned_of
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import arn_resource, concurrently, error_code, names_with_prefix, owned_of, read_pages
 from .registry import register
 
 # Runtimes: Lambda's deprecation table (python3.9 was deprecated on 2025-12-15, python3.10 and
@@ -292,6 +292,11 @@ def role_not_assumable_yet(error: BaseException) -> bool:
     return "cannot be assumed" in message
 
 
+def _list_functions(ctx: AwsContext, prefix: str) -> list[str]:
+    functions = read_pages(ctx.client("lambda"), "list_functions", "Functions")
+    return names_with_prefix([f["FunctionName"] for f in functions], prefix)
+
+
 @register
 class Functions(Reconciler):
     meta = KindMeta(
@@ -300,12 +305,37 @@ class Functions(Reconciler):
         title="Lambda function",
         attributes=("name", "arn"),
         force_new=frozenset({"name"}),
+        lister=_list_functions,
+        actions=KindActions(
+            listing=frozenset({"lambda:ListFunctions"}),
+            read=frozenset({"lambda:GetFunction"}),
+            write=frozenset(
+                {
+                    "lambda:CreateFunction",
+                    "lambda:GetFunction",
+                    "lambda:UpdateFunctionCode",
+                    "lambda:UpdateFunctionConfiguration",
+                    "lambda:TagResource",
+                    "lambda:UntagResource",
+                }
+            ),
+            delete=frozenset({"lambda:DeleteFunction"}),
+            passes_role_to="lambda.amazonaws.com",
+        ),
     )
 
     role_window = RetryWindow(seconds=60.0)
     """How long a create/update waits for a new role to become assumable by Lambda."""
     waiter_config: Mapping[str, int] = {"Delay": 2, "MaxAttempts": 90}
     """Bound of the waits for State Active / LastUpdateStatus Successful (3 minutes)."""
+
+    def shape_export(self, config: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
+        # AWS reports only the code's hash: the spec names a folder the code is zipped from.
+        folder = f"functions/{name}"
+        return (
+            {**config, "code": {"source_dir": folder}},
+            f"put the function's code in {folder}/ next to the spec (export does not download code)",
+        )
 
     def prepare(self, config: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         code = config.get("code")
@@ -481,6 +511,11 @@ class Permissions(Reconciler):
         force_new=frozenset({"statement_id", "action", "principal", "source_arn", "source_account"}),
         taggable=False,
         parent="lambda_functions",
+        actions=KindActions(
+            read=frozenset({"lambda:GetPolicy"}),
+            write=frozenset({"lambda:AddPermission"}),
+            delete=frozenset({"lambda:RemovePermission"}),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:

@@ -24,8 +24,17 @@ from ..diff import Delta, TagChanges, sorted_unique
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import ChainExample, FilterExample
 from ..monitoring.filter_pattern import compile_pattern
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import batched, both, claim_after_lost_create, concurrently, error_code, owned_of
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import (
+    batched,
+    both,
+    claim_after_lost_create,
+    concurrently,
+    error_code,
+    names_with_prefix,
+    owned_of,
+    read_pages,
+)
 from .registry import register
 
 # Shared limits and vocabularies ---------------------------------------------------------------
@@ -548,6 +557,12 @@ def _parents_to_read(keys: Sequence[Key], scope: ReadScope) -> list[str]:
 # log_groups -----------------------------------------------------------------------------------
 
 
+def _list_log_groups(ctx: AwsContext, prefix: str) -> list[str]:
+    params = {"logGroupNamePrefix": prefix} if prefix else {}
+    groups = read_pages(ctx.client("logs"), "describe_log_groups", "logGroups", **params)
+    return names_with_prefix([g["logGroupName"] for g in groups], prefix)
+
+
 @register
 class LogGroups(Reconciler):
     meta = KindMeta(
@@ -559,6 +574,22 @@ class LogGroups(Reconciler):
         force_new=frozenset({"name", "log_group_class"}),
         taggable=True,
         stateful=True,
+        lister=_list_log_groups,
+        actions=KindActions(
+            read=frozenset({"logs:DescribeLogGroups", "logs:ListTagsForResource"}),
+            write=frozenset(
+                {
+                    "logs:CreateLogGroup",
+                    "logs:PutRetentionPolicy",
+                    "logs:DeleteRetentionPolicy",
+                    "logs:AssociateKmsKey",
+                    "logs:DisassociateKmsKey",
+                    "logs:TagResource",
+                    "logs:UntagResource",
+                }
+            ),
+            delete=frozenset({"logs:DeleteLogGroup"}),
+        ),
     )
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
@@ -669,6 +700,11 @@ class MetricFilters(Reconciler):
         attribute_paths={"metric_name": "metric.name", "metric_namespace": "metric.namespace"},
         taggable=False,
         parent="log_groups",
+        actions=KindActions(
+            read=frozenset({"logs:DescribeMetricFilters"}),
+            write=frozenset({"logs:PutMetricFilter", "logs:DeleteMetricFilter"}),
+            delete=frozenset({"logs:DeleteMetricFilter"}),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -766,6 +802,11 @@ class QueryDefinitions(Reconciler):
         attributes=("name", "id"),
         taggable=False,
         parent="log_groups",
+        actions=KindActions(
+            read=frozenset({"logs:DescribeQueryDefinitions"}),
+            write=frozenset({"logs:PutQueryDefinition", "logs:DeleteQueryDefinition"}),
+            delete=frozenset({"logs:DeleteQueryDefinition"}),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:

@@ -112,7 +112,13 @@ class VpcLookupSpec(SpecModel):
 
 @register_lookup
 class VpcLookup(_ModelLookup[VpcLookupSpec]):
-    meta = LookupMeta(kind="vpc", model=VpcLookupSpec, title="VPC", attributes=("id", "cidr_block", "arn"))
+    meta = LookupMeta(
+        kind="vpc",
+        model=VpcLookupSpec,
+        title="VPC",
+        attributes=("id", "cidr_block", "arn"),
+        actions=frozenset({"ec2:DescribeVpcs"}),
+    )
 
     def find(self, ctx: AwsContext, spec: VpcLookupSpec) -> dict[str, Any]:
         filters = _ec2_filters(spec.tags, vpc_id=spec.id)
@@ -152,7 +158,11 @@ class SubnetsLookupSpec(SpecModel):
 @register_lookup
 class SubnetsLookup(_ModelLookup[SubnetsLookupSpec]):
     meta = LookupMeta(
-        kind="subnets", model=SubnetsLookupSpec, title="Subnets", attributes=("ids", "cidr_blocks")
+        kind="subnets",
+        model=SubnetsLookupSpec,
+        title="Subnets",
+        attributes=("ids", "cidr_blocks"),
+        actions=frozenset({"ec2:DescribeSubnets"}),
     )
 
     def find(self, ctx: AwsContext, spec: SubnetsLookupSpec) -> dict[str, Any]:
@@ -194,6 +204,7 @@ class SubnetLookup(_ModelLookup[SubnetLookupSpec]):
         model=SubnetLookupSpec,
         title="Subnet",
         attributes=("id", "availability_zone", "cidr_block", "vpc_id", "arn"),
+        actions=frozenset({"ec2:DescribeSubnets"}),
     )
 
     def find(self, ctx: AwsContext, spec: SubnetLookupSpec) -> dict[str, Any]:
@@ -283,6 +294,7 @@ class RdsInstanceLookup(_ModelLookup[RdsInstanceLookupSpec]):
         model=RdsInstanceLookupSpec,
         title="RDS instance",
         attributes=("id", "arn", "endpoint", "address", "port"),
+        actions=frozenset({"rds:DescribeDBInstances"}),
     )
 
     def find(self, ctx: AwsContext, spec: RdsInstanceLookupSpec) -> dict[str, Any]:
@@ -324,7 +336,11 @@ class S3BucketLookupSpec(SpecModel):
 @register_lookup
 class S3BucketLookup(_ModelLookup[S3BucketLookupSpec]):
     meta = LookupMeta(
-        kind="s3_bucket", model=S3BucketLookupSpec, title="S3 bucket", attributes=("name", "arn")
+        kind="s3_bucket",
+        model=S3BucketLookupSpec,
+        title="S3 bucket",
+        attributes=("name", "arn"),
+        actions=frozenset({"s3:ListBucket"}),  # what HeadBucket is authorized as
     )
 
     def find(self, ctx: AwsContext, spec: S3BucketLookupSpec) -> dict[str, Any]:
@@ -355,6 +371,7 @@ class LoadBalancerLookup(_ModelLookup[LoadBalancerLookupSpec]):
         model=LoadBalancerLookupSpec,
         title="Load balancer",
         attributes=("arn", "arn_suffix", "dns_name", "name"),
+        actions=frozenset({"elasticloadbalancing:DescribeLoadBalancers"}),
     )
 
     def find(self, ctx: AwsContext, spec: LoadBalancerLookupSpec) -> dict[str, Any]:
@@ -391,6 +408,7 @@ class AutoScalingGroupLookup(_ModelLookup[AutoScalingGroupLookupSpec]):
         model=AutoScalingGroupLookupSpec,
         title="Auto Scaling group",
         attributes=("name", "arn"),
+        actions=frozenset({"autoscaling:DescribeAutoScalingGroups"}),
     )
 
     def find(self, ctx: AwsContext, spec: AutoScalingGroupLookupSpec) -> dict[str, Any]:
@@ -417,6 +435,7 @@ class EcsServiceLookup(_ModelLookup[EcsServiceLookupSpec]):
         model=EcsServiceLookupSpec,
         title="ECS service",
         attributes=("name", "arn", "cluster_name", "cluster_arn"),
+        actions=frozenset({"ecs:DescribeServices"}),
     )
 
     def find(self, ctx: AwsContext, spec: EcsServiceLookupSpec) -> dict[str, Any]:
@@ -476,6 +495,7 @@ class ScalingPolicyLookup(_ModelLookup[ScalingPolicyLookupSpec]):
         model=ScalingPolicyLookupSpec,
         title="Scaling policy",
         attributes=("arn", "name"),
+        actions=frozenset({"application-autoscaling:DescribeScalingPolicies"}),
     )
 
     def find(self, ctx: AwsContext, spec: ScalingPolicyLookupSpec) -> dict[str, Any]:
@@ -502,7 +522,13 @@ class IamRoleLookupSpec(SpecModel):
 
 @register_lookup
 class IamRoleLookup(_ModelLookup[IamRoleLookupSpec]):
-    meta = LookupMeta(kind="iam_role", model=IamRoleLookupSpec, title="IAM role", attributes=("name", "arn"))
+    meta = LookupMeta(
+        kind="iam_role",
+        model=IamRoleLookupSpec,
+        title="IAM role",
+        attributes=("name", "arn"),
+        actions=frozenset({"iam:ListRoles", "iam:GetRole"}),
+    )
 
     def find(self, ctx: AwsContext, spec: IamRoleLookupSpec) -> dict[str, Any]:
         role = _account_roles(ctx).get(spec.name)
@@ -566,7 +592,13 @@ class KmsKeyLookupSpec(SpecModel):
 
 @register_lookup
 class KmsKeyLookup(_ModelLookup[KmsKeyLookupSpec]):
-    meta = LookupMeta(kind="kms_key", model=KmsKeyLookupSpec, title="KMS key", attributes=("id", "arn"))
+    meta = LookupMeta(
+        kind="kms_key",
+        model=KmsKeyLookupSpec,
+        title="KMS key",
+        attributes=("id", "arn"),
+        actions=frozenset({"kms:ListAliases", "kms:DescribeKey"}),
+    )
 
     def find(self, ctx: AwsContext, spec: KmsKeyLookupSpec) -> dict[str, Any]:
         if spec.id is not None:
@@ -630,7 +662,11 @@ QUEUE_NOT_FOUND = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist
 @register_lookup
 class SqsQueueLookup(_ModelLookup[SqsQueueLookupSpec]):
     meta = LookupMeta(
-        kind="sqs_queue", model=SqsQueueLookupSpec, title="SQS queue", attributes=("name", "url", "arn")
+        kind="sqs_queue",
+        model=SqsQueueLookupSpec,
+        title="SQS queue",
+        attributes=("name", "url", "arn"),
+        actions=frozenset({"sqs:GetQueueUrl"}),
     )
 
     def find(self, ctx: AwsContext, spec: SqsQueueLookupSpec) -> dict[str, Any]:
@@ -664,7 +700,11 @@ class EventBusLookupSpec(SpecModel):
 @register_lookup
 class EventBusLookup(_ModelLookup[EventBusLookupSpec]):
     meta = LookupMeta(
-        kind="event_bus", model=EventBusLookupSpec, title="Event bus", attributes=("name", "arn")
+        kind="event_bus",
+        model=EventBusLookupSpec,
+        title="Event bus",
+        attributes=("name", "arn"),
+        actions=frozenset({"events:ListEventBuses", "events:DescribeEventBus"}),
     )
 
     def find(self, ctx: AwsContext, spec: EventBusLookupSpec) -> dict[str, Any]:
@@ -723,6 +763,7 @@ class FirehoseStreamLookup(_ModelLookup[FirehoseStreamLookupSpec]):
         model=FirehoseStreamLookupSpec,
         title="Firehose stream",
         attributes=("name", "arn"),
+        actions=frozenset({"firehose:DescribeDeliveryStream"}),
     )
 
     def find(self, ctx: AwsContext, spec: FirehoseStreamLookupSpec) -> dict[str, Any]:
@@ -774,6 +815,7 @@ class Ec2InstanceLookup(_ModelLookup[Ec2InstanceLookupSpec]):
         model=Ec2InstanceLookupSpec,
         title="EC2 instance",
         attributes=("id", "arn", "availability_zone", "private_ip"),
+        actions=frozenset({"ec2:DescribeInstances"}),
     )
 
     def find(self, ctx: AwsContext, spec: Ec2InstanceLookupSpec) -> dict[str, Any]:

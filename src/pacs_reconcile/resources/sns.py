@@ -31,9 +31,12 @@ from ..diff import (
     tags_to_list,
 )
 from ..policy import canonical_policy
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import both, concurrently, error_code, owned_of
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import both, concurrently, error_code, names_with_prefix, owned_of, read_pages
 from .registry import register
+
+AWS_DEFAULT_TOPIC_STATEMENT = "__default_statement_ID"
+"""The Sid of the policy statement AWS gives every new topic."""
 
 # Shared helpers --------------------------------------------------------------------------------
 
@@ -264,6 +267,11 @@ class TopicSpec(SpecModel):
         return value
 
 
+def _list_topics(ctx: AwsContext, prefix: str) -> list[str]:
+    topics = read_pages(ctx.client("sns"), "list_topics", "Topics")
+    return names_with_prefix([t["TopicArn"].rsplit(":", 1)[-1] for t in topics], prefix)
+
+
 @register
 class TopicReconciler(Reconciler):
     meta = KindMeta(
@@ -272,6 +280,15 @@ class TopicReconciler(Reconciler):
         title="SNS topic",
         attributes=("name", "arn"),
         force_new=frozenset({"name", "fifo"}),
+        lister=_list_topics,
+        actions=KindActions(
+            listing=frozenset({"sns:ListTopics"}),
+            read=frozenset({"sns:GetTopicAttributes", "sns:ListTagsForResource"}),
+            write=frozenset(
+                {"sns:CreateTopic", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource"}
+            ),
+            delete=frozenset({"sns:DeleteTopic"}),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -286,6 +303,16 @@ class TopicReconciler(Reconciler):
                 if any(value not in (None, "") for value in settings.values())
             }
         return out
+
+    def shape_export(self, config: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
+        # Every topic gets AWS's default policy: writing it out would manage it for no reason.
+        statements = (config.get("policy") or {}).get("Statement") or []
+        if len(statements) == 1 and statements[0].get("Sid") == AWS_DEFAULT_TOPIC_STATEMENT:
+            return (
+                {k: v for k, v in config.items() if k != "policy"},
+                "its access policy is AWS's default: left unmanaged",
+            )
+        return config, ""
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         declared = sorted(set(map(str, keys)))
@@ -549,6 +576,13 @@ class SubscriptionReconciler(Reconciler):
         taggable=False,
         parent="sns_topics",
         sensitive_fields=frozenset({"endpoint"}),
+        actions=KindActions(
+            read=frozenset({"sns:ListSubscriptionsByTopic", "sns:GetSubscriptionAttributes"}),
+            write=frozenset(
+                {"sns:Subscribe", "sns:SetSubscriptionAttributes", "sns:GetSubscriptionAttributes"}
+            ),
+            delete=frozenset({"sns:Unsubscribe"}),
+        ),
     )
 
     def key(self, state: Mapping[str, Any], parent_key: Key | None) -> Key:

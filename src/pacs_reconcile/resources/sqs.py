@@ -30,8 +30,8 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges
 from ..errors import ReconcileError
 from ..policy import canonical_policy
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import arn_resource, both, concurrently, error_code, owned_of
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import arn_resource, both, concurrently, error_code, names_with_prefix, owned_of, read_pages
 from .registry import register
 from .sns import attribute_value, check_fifo_name, is_true, parsed_json
 
@@ -213,6 +213,14 @@ def queue_arn(ctx: AwsContext, name: str) -> str:
     return f"arn:{ctx.partition}:sqs:{ctx.region}:{ctx.account_id}:{name}"
 
 
+def _list_queues(ctx: AwsContext, prefix: str) -> list[str]:
+    params = {"QueueNamePrefix": prefix} if prefix else {}
+    urls = read_pages(
+        ctx.client("sqs"), "list_queues", "QueueUrls", PaginationConfig={"PageSize": 1000}, **params
+    )
+    return names_with_prefix([url.rsplit("/", 1)[-1] for url in urls], prefix)
+
+
 @register
 class Queues(Reconciler):
     meta = KindMeta(
@@ -222,6 +230,13 @@ class Queues(Reconciler):
         attributes=("name", "arn", "url"),
         force_new=frozenset({"name", "fifo"}),
         stateful=True,
+        lister=_list_queues,
+        actions=KindActions(
+            read=frozenset({"sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ListQueueTags"}),
+            write=frozenset({"sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"}),
+            delete=frozenset({"sqs:DeleteQueue"}),
+            listing=frozenset({"sqs:ListQueues"}),
+        ),
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:

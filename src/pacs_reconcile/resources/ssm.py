@@ -25,8 +25,8 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ._spec_files import inside_spec_folder
-from .base import Desired, Key, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import chunks, concurrently, error_code, owned_of, read_pages
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import chunks, concurrently, error_code, names_with_prefix, owned_of, read_pages
 from .registry import register
 
 GET_PARAMETERS_BATCH = 10
@@ -163,6 +163,13 @@ def parameter_arn(ctx: AwsContext, name: str) -> str:
     return f"arn:{ctx.partition}:ssm:{ctx.region}:{ctx.account_id}:parameter/{name.lstrip('/')}"
 
 
+def _list_parameters(ctx: AwsContext, prefix: str) -> list[str]:
+    begins_with = [{"Key": "Name", "Option": "BeginsWith", "Values": [prefix]}]
+    params = {"ParameterFilters": begins_with} if prefix else {}
+    parameters = read_pages(ctx.client("ssm"), "describe_parameters", "Parameters", **params)
+    return names_with_prefix([p["Name"] for p in parameters], prefix)
+
+
 @register
 class Parameters(Reconciler):
     meta = KindMeta(
@@ -174,6 +181,12 @@ class Parameters(Reconciler):
         taggable=True,
         sensitive_fields=frozenset({"value"}),
         stateful_when="its type is SecureString",
+        lister=_list_parameters,
+        actions=KindActions(
+            read=frozenset({"ssm:GetParameters", "ssm:DescribeParameters", "ssm:ListTagsForResource"}),
+            write=frozenset({"ssm:PutParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"}),
+            delete=frozenset({"ssm:DeleteParameter"}),
+        ),
     )
 
     def prepare(self, config: dict[str, Any], base_dir: Path) -> dict[str, Any]:
