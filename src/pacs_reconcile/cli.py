@@ -360,11 +360,26 @@ def verify(
         str | None,
         typer.Option("--alarm", metavar="NAME", help="Alarm to flip (default: the first notifying one)."),
     ] = None,
+    prometheus_url: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus-url",
+            metavar="URL",
+            envvar="PACS_PROMETHEUS_URL",
+            help="Prometheus's address (http or https), to check its scrape targets; it must be reachable "
+            "from here (it runs in the private subnets). Unset or unreachable: a warning.",
+        ),
+    ] = None,
 ) -> int:
-    """Check the applied stack like the guide's test scripts: resources, metrics, logs, notifications."""
+    """Check the applied stack like the guide's test scripts: resources, metrics, logs, notifications,
+    services and Prometheus's targets."""
     from . import commands
 
-    return commands.verify(call.inputs, call.session, notify=notify, alarm=alarm)
+    if prometheus_url is not None and not prometheus_url.startswith(("http://", "https://")):
+        raise UsageError(f"--prometheus-url {prometheus_url}: an http:// or https:// address")
+    return commands.verify(
+        call.inputs, call.session, notify=notify, alarm=alarm, prometheus_url=prometheus_url
+    )
 
 
 @command(app, spec=True)

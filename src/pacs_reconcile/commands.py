@@ -726,7 +726,9 @@ def _topic_arn(reference: str, the_plan: Plan) -> str:
     return arn
 
 
-def verify(inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | None) -> int:
+def verify(
+    inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | None, prometheus_url: str | None
+) -> int:
     """The guide's test scripts as one check: exit 0 when nothing fails (warnings allowed), else 1."""
     from rich.table import Table
     from rich.text import Text
@@ -737,7 +739,9 @@ def verify(inputs: SpecInputs, session: Session, *, notify: bool, alarm: str | N
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
     with session.phase("reading AWS and checking", ctx):
-        checks = run_checks(api.plan(spec, aws=ctx), ctx, notify=notify, alarm_name=alarm)
+        checks = run_checks(
+            api.plan(spec, aws=ctx), ctx, notify=notify, alarm_name=alarm, prometheus_url=prometheus_url
+        )
     summary = Summary.of(checks)
     failed = summary.failed > 0
     if session.json_output:

@@ -3,12 +3,19 @@
 test-monitoring.sh     log groups, custom metric namespaces, alarms and the alert topic exist
 test-log-collection.sh the backend log group receives log streams
 test-notifications.sh  a test message reaches the alert topic; an alarm flips to ALARM and back to OK
+
+and what the guide checked with kubectl: every declared ECS service runs its desired count with its
+deployment settled, and Prometheus scrapes its targets (through its HTTP API when it is reachable
+from where verify runs, a warning otherwise: it lives in the private subnets).
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,6 +23,12 @@ from typing import Any
 from .aws import AwsContext
 from .engine.changes import Action, Change
 from .engine.plan import Plan
+from .resources.common import chunks
+
+DESCRIBE_SERVICES_BATCH = 10
+"""DescribeServices takes at most 10 services a call."""
+PROMETHEUS_TIMEOUT = 5.0
+"""Seconds to wait for Prometheus's HTTP API before calling it unreachable."""
 
 
 class Outcome(StrEnum):
@@ -31,7 +44,14 @@ class Check:
     detail: str
 
 
-def run_checks(plan: Plan, ctx: AwsContext, *, notify: bool, alarm_name: str | None) -> list[Check]:
+def run_checks(
+    plan: Plan,
+    ctx: AwsContext,
+    *,
+    notify: bool,
+    alarm_name: str | None,
+    prometheus_url: str | None = None,
+) -> list[Check]:
     checks = [
         _declared_present(plan, "log_groups", "log groups exist"),
         _declared_present(plan, "alarms", "alarms exist"),
@@ -39,7 +59,10 @@ def run_checks(plan: Plan, ctx: AwsContext, *, notify: bool, alarm_name: str | N
         *_metric_namespaces(plan, ctx),
         *_subscriptions(plan),
         _log_streams(plan, ctx),
+        *_services(plan, ctx),
     ]
+    if prometheus_url is not None or _declared(plan, "ecs_services"):
+        checks.append(prometheus_targets(prometheus_url))
     topic = _topic_arn(plan)
     if notify:
         checks.append(_guarded("test message published to the alert topic", lambda: _publish(ctx, topic)))
@@ -193,3 +216,120 @@ def _wait_for_state(cloudwatch: Any, alarm: str, state: str, timeout: float) -> 
         if time.monotonic() > deadline:
             raise RuntimeError(f"alarm {alarm} is {current}, not {state}, after {timeout:.0f}s")
         time.sleep(1)
+
+
+# ECS services ---------------------------------------------------------------------------------
+
+
+def _services(plan: Plan, ctx: AwsContext) -> list[Check]:
+    """One check per declared service: a missing one fails; the others are read with
+    DescribeServices, 10 a call per cluster."""
+    out: list[Check] = []
+    by_cluster: dict[str, list[str]] = {}
+    for change in _declared(plan, "ecs_services"):
+        assert change.node is not None
+        name, cluster = change.node.config["name"], change.node.config["cluster"]
+        if change.action is Action.CREATE:
+            out.append(Check(f"service {name} running", Outcome.FAIL, f"missing: {change.address}"))
+        else:
+            by_cluster.setdefault(cluster, []).append(name)
+    for cluster, names in by_cluster.items():
+        for batch in chunks(names, DESCRIBE_SERVICES_BATCH):
+            try:
+                reply = ctx.client("ecs").describe_services(cluster=cluster, services=list(batch))
+            except Exception as exc:  # any AWS failure is these checks' failure, not the command's
+                out += [Check(f"service {name} running", Outcome.FAIL, _describe(exc)) for name in batch]
+                continue
+            out += [service_check(service) for service in reply.get("services", [])]
+            out += [
+                Check(
+                    f"service {f.get('arn', '').rsplit('/', 1)[-1]} running",
+                    Outcome.FAIL,
+                    f.get("reason", ""),
+                )
+                for f in reply.get("failures", [])
+            ]
+    return out
+
+
+def service_check(service: Mapping[str, Any]) -> Check:
+    """What DescribeServices says of one service: it passes when it is ACTIVE, runs its desired
+    count and has one deployment, COMPLETED (ECS API reference, Deployment: rolloutState
+    COMPLETED / IN_PROGRESS / FAILED, for services with the rolling update controller). A rollout
+    still under way with tasks starting is a warning; a failed rollout, or fewer tasks than desired
+    with no rollout under way or with tasks failing to start, is a failure."""
+    name = f"service {service['serviceName']} running"
+    running, desired = service.get("runningCount", 0), service.get("desiredCount", 0)
+    counts = f"{running} of {desired} tasks running"
+    if service.get("status") != "ACTIVE":
+        return Check(name, Outcome.FAIL, f"status {service.get('status')}")
+    deployments = service.get("deployments", [])
+    failed = [d for d in deployments if d.get("rolloutState") == "FAILED"]
+    if failed:
+        return Check(
+            name, Outcome.FAIL, f"{counts}; rollout failed: {failed[0].get('rolloutStateReason', '')}"
+        )
+    rolling = len(deployments) > 1 or any(d.get("rolloutState") == "IN_PROGRESS" for d in deployments)
+    failing_tasks = sum(d.get("failedTasks", 0) for d in deployments)
+    if running == desired and not rolling:
+        return Check(name, Outcome.PASS, counts)
+    if rolling and not (running < desired and failing_tasks):
+        return Check(
+            name,
+            Outcome.WARN,
+            f"{counts}; a deployment is still rolling out ({len(deployments)} deployments)",
+        )
+    reason = f"; {failing_tasks} tasks failed to start" if failing_tasks else ""
+    return Check(name, Outcome.FAIL, f"{counts}{reason}")
+
+
+# Prometheus -----------------------------------------------------------------------------------
+
+PROMETHEUS_CHECK = "Prometheus scrape targets up"
+
+
+def prometheus_targets(url: str | None, timeout: float = PROMETHEUS_TIMEOUT) -> Check:
+    """Target health from Prometheus's HTTP API, GET /api/v1/targets?state=active: each active
+    target has `health` up, down or unknown (not scraped yet) and `lastError`
+    (https://prometheus.io/docs/prometheus/latest/querying/api/#targets). Prometheus runs in the
+    private subnets: unreachable from here is a warning, never a failure."""
+    if url is None:
+        return Check(
+            PROMETHEUS_CHECK,
+            Outcome.WARN,
+            "not checked: give --prometheus-url (an address reachable from here, e.g. from inside the VPC)",
+        )
+    endpoint = f"{url.rstrip('/')}/api/v1/targets?state=active"
+    try:
+        with urllib.request.urlopen(endpoint, timeout=timeout) as response:
+            document = json.loads(response.read())
+        targets = document["data"]["activeTargets"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # URLError and timeouts are OSErrors
+        return Check(
+            PROMETHEUS_CHECK, Outcome.WARN, f"not checked: {endpoint} did not answer ({_reason(exc)})"
+        )
+    if not targets:
+        return Check(PROMETHEUS_CHECK, Outcome.WARN, "Prometheus has no active targets")
+    by_health: dict[str, list[str]] = {}
+    for target in targets:
+        labels = target.get("labels", {})
+        shown = f"{labels.get('job', '?')} {labels.get('instance', target.get('scrapeUrl', '?'))}"
+        if target.get("health") == "down" and target.get("lastError"):
+            shown += f" ({target['lastError']})"
+        by_health.setdefault(str(target.get("health")), []).append(shown)
+    if by_health.get("down"):
+        return Check(PROMETHEUS_CHECK, Outcome.FAIL, "down: " + "; ".join(by_health["down"]))
+    if set(by_health) != {"up"}:
+        waiting = [t for health, shown in by_health.items() if health != "up" for t in shown]
+        return Check(PROMETHEUS_CHECK, Outcome.WARN, "not scraped yet: " + "; ".join(waiting))
+    return Check(PROMETHEUS_CHECK, Outcome.PASS, f"{len(targets)} targets up")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code}"
+    if isinstance(exc, urllib.error.URLError):
+        return str(exc.reason)
+    if isinstance(exc, (KeyError, TypeError, ValueError)):
+        return "not a Prometheus targets response"
+    return str(exc) or type(exc).__name__
