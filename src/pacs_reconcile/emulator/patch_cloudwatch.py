@@ -17,6 +17,10 @@ their tags (a resource re-created under the same name would inherit them). After
 - PutMetricAlarm keeps each metric item's AccountId, which moto drops, and DescribeAlarms returns
   it (MetricDataQuery.AccountId: "which account contains the metric that the alarm is watching",
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataQuery.html).
+- PutMetricAlarm keeps EvaluationWindow, WarmUpConfiguration and ActionConfiguration, which
+  moto drops, and DescribeAlarms returns them as sent; each PutMetricAlarm replaces them, as it
+  replaces the whole alarm (MetricAlarm in the CloudWatch API reference lists all three; "If you
+  omit [EvaluationWindow], the alarm uses a sliding window", so an omitted one is left out).
 The patches replace methods on moto's backend and response classes, so they work in-process
 (mock_aws) and in server mode alike, as long as install() runs in the process serving requests.
 """
@@ -45,7 +49,11 @@ def install() -> None:
         (backend, "delete_alarms", _dropping_alarm_tags(backend.delete_alarms)),
         (response, "put_dashboard", _tagging_put_dashboard(response.put_dashboard)),
         (backend, "put_metric_alarm", _any_extended_statistic(backend.put_metric_alarm)),
-        (response, "put_metric_alarm", _keeping_account_ids(response.put_metric_alarm)),
+        (
+            response,
+            "put_metric_alarm",
+            _keeping_newer_settings(_keeping_account_ids(response.put_metric_alarm)),
+        ),
     ]
     for cls, name, method in replacements:
         setattr(cls, name, method)
@@ -146,6 +154,25 @@ def _keeping_account_ids(original: Callable[..., Any]) -> Callable[..., Any]:
         for query in alarm.metric_data_queries:
             if accounts.get(query.id):
                 query.account_id = accounts[query.id]  # serialized as AccountId by moto
+        return result
+
+    return put_metric_alarm
+
+
+NEWER_ALARM_SETTINGS = {
+    "EvaluationWindow": "evaluation_window",
+    "WarmUpConfiguration": "warm_up_configuration",
+    "ActionConfiguration": "action_configuration",
+}
+"""PutMetricAlarm parameters moto ignores, and the alarm attribute moto serializes each from."""
+
+
+def _keeping_newer_settings(original: Callable[..., Any]) -> Callable[..., Any]:
+    def put_metric_alarm(self: Any) -> Any:
+        result = original(self)
+        alarm = self.cloudwatch_backend.alarms[self._get_param("AlarmName")]
+        for parameter, attribute in NEWER_ALARM_SETTINGS.items():
+            setattr(alarm, attribute, self._get_param(parameter) or None)  # replaced, like the rest
         return result
 
     return put_metric_alarm

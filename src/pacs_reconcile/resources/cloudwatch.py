@@ -224,6 +224,57 @@ class MetricQuery(SpecModel):
         return self
 
 
+TagKey = Annotated[str, Field(min_length=1, max_length=128)]
+TagKeys = Annotated[list[TagKey], Field(min_length=1, max_length=50)]
+_TIMEZONE = re.compile(r"^[A-Za-z0-9_+:/-]{1,50}$")
+
+
+class EvaluationWindow(SpecModel):
+    """Which range of data each evaluation looks at (PutMetricAlarm EvaluationWindow)."""
+
+    type: Literal["sliding", "wall_clock"]
+    """`sliding` (AWS's default: the range advances with every evaluation) or `wall_clock` (the
+    range aligns to clock boundaries matching the period: the top of the hour, midnight...)."""
+    timezone: Annotated[str, Field(min_length=1, max_length=50, pattern=_TIMEZONE.pattern)] | None = None
+    """wall_clock only: an IANA name (`Asia/Seoul`), a UTC offset (`+05:30`) or `UTC+05:30`,
+    aligned to 5 minutes. Unset: UTC."""
+
+    @model_validator(mode="after")
+    def _timezone_for_wall_clock(self) -> EvaluationWindow:
+        if self.timezone is not None and self.type != "wall_clock":
+            raise ValueError("timezone applies only to a wall_clock window")
+        return self
+
+
+class WarmUp(SpecModel):
+    """A quiet period after each create or update (PutMetricAlarm WarmUpConfiguration): the alarm
+    stays INSUFFICIENT_DATA and runs no action."""
+
+    minutes: Annotated[int, Field(ge=1, le=2880)]
+    """Length of the warm-up, 1 to 2880 minutes."""
+    wait_full_period: bool = False
+    """True: evaluate only once the whole warm-up has passed; false (AWS's default): as soon as
+    there is data enough to fill the evaluation window."""
+
+
+class TagPropagation(SpecModel):
+    """Whether the alarm's tags go into its notifications and state-change events
+    (PutMetricAlarm ActionConfiguration.AlarmTagsPropagation)."""
+
+    enabled: bool
+    """True to include the alarm's tags."""
+    include: TagKeys | None = None
+    """Only these tag keys (1 to 50). At most one of include and exclude."""
+    exclude: TagKeys | None = None
+    """Every tag but these keys (1 to 50)."""
+
+    @model_validator(mode="after")
+    def _include_or_exclude(self) -> TagPropagation:
+        if self.include is not None and self.exclude is not None:
+            raise ValueError("set at most one of include and exclude")
+        return self
+
+
 class AlarmSpec(SpecModel):
     """A CloudWatch metric alarm on one metric or on metric math."""
 
@@ -258,6 +309,12 @@ class AlarmSpec(SpecModel):
     """ARNs notified on entering OK, at most 5."""
     insufficient_data_actions: Annotated[list[ActionArn], Field(max_length=5)] = Field(default_factory=list)
     """ARNs notified on entering INSUFFICIENT_DATA, at most 5."""
+    evaluation_window: EvaluationWindow | None = None
+    """Sliding (AWS's default) or wall-clock evaluation range. Unset: not managed."""
+    warm_up: WarmUp | None = None
+    """A warm-up period after each create or update. Unset: not managed."""
+    tag_propagation: TagPropagation | None = None
+    """The alarm's tags in its notifications and events. Unset: not managed."""
     tests: list[AlarmExample] = Field(default_factory=list, exclude=True)
     """Offline examples: datapoint series and the state the alarm must be in after each period.
     Checked by `validate` and `test`; never sent to AWS."""
@@ -468,6 +525,39 @@ def alarm_state(alarm: Mapping[str, Any]) -> dict[str, Any]:
         "alarm_actions": list(alarm.get("AlarmActions", [])),
         "ok_actions": list(alarm.get("OKActions", [])),
         "insufficient_data_actions": list(alarm.get("InsufficientDataActions", [])),
+        "evaluation_window": _window_state(alarm.get("EvaluationWindow")),
+        "warm_up": _warm_up_state(alarm.get("WarmUpConfiguration")),
+        "tag_propagation": _tag_propagation_state(alarm.get("ActionConfiguration")),
+    }
+
+
+def _window_state(window: Mapping[str, Any] | None) -> dict[str, Any]:
+    """EvaluationWindow, absent when never set: "If you omit this parameter, the alarm uses a
+    sliding window" (PutMetricAlarm, CloudWatch API reference)."""
+    wall_clock = (window or {}).get("WallClockWindow")
+    if wall_clock is None:
+        return {"type": "sliding", "timezone": None}
+    return {"type": "wall_clock", "timezone": wall_clock.get("Timezone")}
+
+
+def _warm_up_state(warm_up: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not warm_up:
+        return None
+    return {
+        "minutes": warm_up["WarmUpPeriodDurationInMinutes"],
+        # "The default is false" (WarmUpConfiguration, CloudWatch API reference).
+        "wait_full_period": bool(warm_up.get("OnlyStartEvaluatingAfterWarmUpPeriodEnds", False)),
+    }
+
+
+def _tag_propagation_state(configuration: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    propagation = (configuration or {}).get("AlarmTagsPropagation")
+    if not propagation:
+        return None
+    return {
+        "enabled": bool(propagation["Enabled"]),
+        "include": propagation.get("IncludedTagKeys"),
+        "exclude": propagation.get("ExcludedTagKeys"),
     }
 
 
@@ -542,10 +632,45 @@ def put_metric_alarm_request(state: Mapping[str, Any]) -> dict[str, Any]:
         request.update(_metric_request(state["metric"]))
     else:
         request["Metrics"] = [_query_request(query) for query in state["metrics"]]
+    request.update(_newer_settings_request(state))
     return request
 
 
-UNMANAGED_WHEN_UNSET = ("description", "datapoints_to_alarm", "evaluate_low_sample_count_percentile")
+def _newer_settings_request(state: Mapping[str, Any]) -> dict[str, Any]:
+    """EvaluationWindow, WarmUpConfiguration and ActionConfiguration, where set."""
+    request: dict[str, Any] = {}
+    window = state.get("evaluation_window")
+    if window is not None:
+        if window["type"] == "wall_clock":
+            clock = {"Timezone": window["timezone"]} if window.get("timezone") else {}
+            request["EvaluationWindow"] = {"WallClockWindow": clock}
+        else:
+            request["EvaluationWindow"] = {"SlidingWindow": {}}
+    warm_up = state.get("warm_up")
+    if warm_up is not None:
+        request["WarmUpConfiguration"] = {
+            "WarmUpPeriodDurationInMinutes": warm_up["minutes"],
+            "OnlyStartEvaluatingAfterWarmUpPeriodEnds": bool(warm_up.get("wait_full_period")),
+        }
+    propagation = state.get("tag_propagation")
+    if propagation is not None:
+        tags: dict[str, Any] = {"Enabled": bool(propagation["enabled"])}
+        if propagation.get("include"):
+            tags["IncludedTagKeys"] = list(propagation["include"])
+        if propagation.get("exclude"):
+            tags["ExcludedTagKeys"] = list(propagation["exclude"])
+        request["ActionConfiguration"] = {"AlarmTagsPropagation": tags}
+    return request
+
+
+UNMANAGED_WHEN_UNSET = (
+    "description",
+    "datapoints_to_alarm",
+    "evaluate_low_sample_count_percentile",
+    "evaluation_window",
+    "warm_up",
+    "tag_propagation",
+)
 """Optional settings a spec may leave out; PutMetricAlarm would clear them, so updates resend live's."""
 
 
@@ -611,6 +736,12 @@ class AlarmReconciler(Reconciler):
             out["threshold"] = float(out["threshold"])
         if isinstance(out.get("metrics"), list):
             out["metrics"] = sorted(out["metrics"], key=lambda query: str(query.get("id")))
+        propagation = out.get("tag_propagation")
+        if isinstance(propagation, dict):
+            out["tag_propagation"] = {  # tag keys are a set
+                k: sorted_unique(v) if k in ("include", "exclude") and isinstance(v, list) else v
+                for k, v in propagation.items()
+            }
         return out
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
