@@ -15,7 +15,7 @@ from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.diff import Delta, compare_tags, diff_states
 from pacs_reconcile.errors import LookupFailed, ReconcileError
-from pacs_reconcile.resources import _waiting
+from pacs_reconcile.resources import _retry
 from pacs_reconcile.resources.base import Desired, Live, ReadScope
 from pacs_reconcile.resources.ec2 import (
     GENERATION_TAG,
@@ -40,7 +40,7 @@ ALL_OUT = {"protocol": "all", "cidr_blocks": ["0.0.0.0/0"]}
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_waiting, "POLL_SECONDS", 0.0)
+    monkeypatch.setattr(_retry, "POLL_SECONDS", 0.0)
 
 
 @pytest.fixture

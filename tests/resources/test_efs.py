@@ -18,7 +18,7 @@ from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.diff import Delta, compare_tags, diff_states
 from pacs_reconcile.errors import PlanRefused, ReconcileError
-from pacs_reconcile.resources import _waiting
+from pacs_reconcile.resources import _retry
 from pacs_reconcile.resources.base import Desired, Live, ReadScope, Reconciler
 from pacs_reconcile.resources.efs import FileSystems, FileSystemSpec, MountTargets, MountTargetSpec
 from pacs_reconcile.resources.registry import KINDS
@@ -31,7 +31,7 @@ ZONE_A, ZONE_B = "ap-northeast-2a", "ap-northeast-2b"
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_waiting, "POLL_SECONDS", 0.0)
+    monkeypatch.setattr(_retry, "POLL_SECONDS", 0.0)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import ReconcileError
-from . import _waiting
+from . import _retry
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import chunks, error_code, names_with_prefix, read_pages
 from .registry import register
@@ -452,7 +452,7 @@ class SecurityGroups(Reconciler):
         group_name = name if generation == 1 else f"{name}-{generation}"
         tags = {**desired.tags, NAME_TAG: name, GENERATION_TAG: str(generation)}
         group_id = self._create_group(ec2, group_name, state, tags)
-        group = _waiting.retry_while(
+        group = _retry.retry_while(
             {"InvalidGroup.NotFound"},
             lambda: ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0],
             APPEAR_TIMEOUT,
@@ -477,7 +477,7 @@ class SecurityGroups(Reconciler):
         ec2 = ctx.client("ec2")
         try:
             # A network interface can hold on to the group for a moment after its owner moved on.
-            _waiting.retry_while(
+            _retry.retry_while(
                 {"DependencyViolation"},
                 lambda: ec2.delete_security_group(GroupId=live.handle),
                 DELETE_TIMEOUT,

@@ -31,7 +31,7 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, sorted_unique, tags_from_list, tags_to_list
 from ..errors import PlanRefused, ReconcileError
-from . import _waiting
+from . import _retry
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import concurrently, error_code, names_with_prefix, read_pages
 from .registry import register
@@ -306,7 +306,7 @@ class FileSystems(Reconciler):
         for target in _mount_targets(ctx, live.handle):
             _delete_mount_target(ctx, target["MountTargetId"])
         try:
-            _waiting.retry_while(
+            _retry.retry_while(
                 {"FileSystemInUse"}, lambda: efs.delete_file_system(FileSystemId=live.handle), STATE_TIMEOUT
             )
         except ClientError as error:
@@ -349,7 +349,7 @@ class FileSystems(Reconciler):
             latest.update(efs.describe_file_systems(FileSystemId=fs["FileSystemId"])["FileSystems"][0])
             return bool(latest.get("LifeCycleState") == _AVAILABLE)
 
-        _waiting.wait_until(
+        _retry.wait_until(
             f"EFS file system {fs['CreationToken']} to become available", is_available, STATE_TIMEOUT
         )
         return latest
@@ -436,7 +436,7 @@ def _delete_mount_target(ctx: AwsContext, mount_target_id: str) -> None:
             raise
         return all(t.get("LifeCycleState") in _GONE_STATES for t in found)
 
-    _waiting.wait_until(f"mount target {mount_target_id} to be deleted", gone, STATE_TIMEOUT)
+    _retry.wait_until(f"mount target {mount_target_id} to be deleted", gone, STATE_TIMEOUT)
 
 
 def _security_groups_of(ctx: AwsContext, targets: Sequence[Mapping[str, Any]]) -> list[list[str]]:
@@ -557,7 +557,7 @@ class MountTargets(Reconciler):
             "SubnetId": state["subnet_id"],
             "SecurityGroups": list(state["security_groups"]),
         }
-        target = _waiting.retry_while(  # a file system just created may still be getting ready
+        target = _retry.retry_while(  # a file system just created may still be getting ready
             {"IncorrectFileSystemLifeCycleState"}, lambda: efs.create_mount_target(**request), STATE_TIMEOUT
         )
         target = self._available(ctx, target)
@@ -567,7 +567,7 @@ class MountTargets(Reconciler):
         state = dict(live.state)
         if delta.different_at("security_groups"):
             groups = list(desired.state["security_groups"])
-            _waiting.retry_while(  # AWS refuses while the mount target is still being set up
+            _retry.retry_while(  # AWS refuses while the mount target is still being set up
                 {"IncorrectMountTargetState"},
                 lambda: ctx.client("efs").modify_mount_target_security_groups(
                     MountTargetId=live.handle, SecurityGroups=groups
@@ -610,7 +610,7 @@ class MountTargets(Reconciler):
             )
             return bool(latest.get("LifeCycleState") == _AVAILABLE)
 
-        _waiting.wait_until(
+        _retry.wait_until(
             f"mount target {target['MountTargetId']} to become available", is_available, STATE_TIMEOUT
         )
         return latest
