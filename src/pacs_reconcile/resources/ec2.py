@@ -30,10 +30,10 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
@@ -114,43 +114,28 @@ class RuleSpec(SpecModel):
     """First port (tcp, udp), or the ICMP type (-1: every type). Not set for `all`."""
     to_port: int | None = None
     """Last port (tcp, udp; default: from_port), or the ICMP code (-1: every code)."""
-    cidr_blocks: list[str] = Field(default_factory=list)
+    cidr_blocks: Annotated[list[str], AfterValidator(lambda values: _check_cidrs(values, 4))] = Field(
+        default_factory=list
+    )
     """IPv4 sources/destinations, e.g. `${lookups.vpc.cidr_block}` or 0.0.0.0/0."""
-    ipv6_cidr_blocks: list[str] = Field(default_factory=list)
+    ipv6_cidr_blocks: Annotated[list[str], AfterValidator(lambda values: _check_cidrs(values, 6))] = Field(
+        default_factory=list
+    )
     """IPv6 sources/destinations."""
-    security_groups: list[str] = Field(default_factory=list)
+    security_groups: Annotated[
+        list[str], AfterValidator(lambda values: _check_ids(values, _GROUP_ID, "sg-0123456789abcdef0"))
+    ] = Field(default_factory=list)
     """Ids of other security groups whose members are allowed (e.g. `${security_groups.app.id}`)."""
-    prefix_list_ids: list[str] = Field(default_factory=list)
+    prefix_list_ids: Annotated[
+        list[str], AfterValidator(lambda values: _check_ids(values, _PREFIX_LIST_ID, "pl-0123456789abcdef0"))
+    ] = Field(default_factory=list)
     """Managed prefix lists (pl-...)."""
     self_group: bool = False
     """Also allow the members of this group itself."""
-    description: str = Field(default="", max_length=255)
+    description: Annotated[str, AfterValidator(lambda value: _check_text(value, "a rule description"))] = (
+        Field(default="", max_length=255)
+    )
     """Shown in the console next to each source of the rule."""
-
-    @field_validator("cidr_blocks")
-    @classmethod
-    def _ipv4(cls, values: list[str]) -> list[str]:
-        return _check_cidrs(values, 4)
-
-    @field_validator("ipv6_cidr_blocks")
-    @classmethod
-    def _ipv6(cls, values: list[str]) -> list[str]:
-        return _check_cidrs(values, 6)
-
-    @field_validator("security_groups")
-    @classmethod
-    def _group_ids(cls, values: list[str]) -> list[str]:
-        return _check_ids(values, _GROUP_ID, "sg-0123456789abcdef0")
-
-    @field_validator("prefix_list_ids")
-    @classmethod
-    def _prefix_lists(cls, values: list[str]) -> list[str]:
-        return _check_ids(values, _PREFIX_LIST_ID, "pl-0123456789abcdef0")
-
-    @field_validator("description")
-    @classmethod
-    def _description(cls, value: str) -> str:
-        return _check_text(value, "a rule description")
 
     @model_validator(mode="after")
     def _ports_and_sources(self) -> RuleSpec:
@@ -186,7 +171,9 @@ class SecurityGroupSpec(SpecModel):
     name: str = Field(min_length=1, max_length=250)
     """The group's name and identity. A replacement (see `description`) is named NAME-2, NAME-3...
     while the old group still exists; the tag pacs-reconcile:name keeps the identity."""
-    description: str = Field(min_length=1, max_length=255)
+    description: Annotated[str, AfterValidator(lambda value: _check_text(value, "a group description"))] = (
+        Field(min_length=1, max_length=255)
+    )
     """What the group is for. AWS cannot change it: a change replaces the group (the new one is
     created first and dependents are moved to it before the old one is deleted)."""
     vpc_id: str
@@ -207,11 +194,6 @@ class SecurityGroupSpec(SpecModel):
         if value == "default":
             raise ValueError('"default" is the name of every VPC\'s default group; choose another')
         return _check_text(value, "a group name")
-
-    @field_validator("description")
-    @classmethod
-    def _description(cls, value: str) -> str:
-        return _check_text(value, "a group description")
 
     @field_validator("vpc_id")
     @classmethod

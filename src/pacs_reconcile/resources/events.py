@@ -16,10 +16,10 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
@@ -124,7 +124,9 @@ class RuleSpec(SpecModel):
     the rule."""
     description: str = Field(default="", max_length=512)
     """What the rule is for."""
-    schedule: str | None = None
+    schedule: Annotated[
+        str | None, AfterValidator(lambda value: None if value is None else check_schedule(value))
+    ] = None
     """When to run: `rate(5 minutes)` (the unit singular for 1: `rate(1 hour)`) or a 6-field
     `cron(MIN HOUR DAY-OF-MONTH MONTH DAY-OF-WEEK YEAR)` in UTC, one of the day fields `?`.
     Give either this or event_pattern; schedules only run on the default bus."""
@@ -145,11 +147,6 @@ class RuleSpec(SpecModel):
         if not is_unresolved(value) and not _RULE_NAME.fullmatch(value):
             raise ValueError("rule names are 1-64 letters, digits, '.', '-' or '_'")
         return value
-
-    @field_validator("schedule")
-    @classmethod
-    def _valid_schedule(cls, value: str | None) -> str | None:
-        return None if value is None else check_schedule(value)
 
     @field_validator("event_pattern")
     @classmethod

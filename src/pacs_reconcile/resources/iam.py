@@ -26,11 +26,11 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
@@ -278,33 +278,22 @@ def _missing(error: ClientError) -> bool:
 class RoleSpec(SpecModel):
     """An IAM role: who may assume it (the trust policy) and, nested, what it may do."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: Annotated[str, AfterValidator(lambda value: check_name(value, 64, "role"))] = Field(
+        min_length=1, max_length=64
+    )
     """Role name (1-64 letters, digits and + = , . @ _ -), unique in the account. Changing it
     replaces the role."""
-    path: str = DEFAULT_PATH
+    path: Annotated[str, AfterValidator(check_path)] = DEFAULT_PATH
     """IAM path, e.g. / or /service-role/. Changing it replaces the role."""
     description: str = Field(default="", max_length=1000)
     """What the role is for."""
-    assume_role_policy: dict[str, Any]
+    assume_role_policy: Annotated[
+        dict[str, Any], AfterValidator(lambda value: check_document(value, trust=True))
+    ]
     """The trust policy as a mapping (an IAM policy document), e.g. allowing
     `sts:AssumeRole` to the principal `{Service: lambda.amazonaws.com}`."""
     max_session_duration: int = Field(default=DEFAULT_MAX_SESSION, ge=3600, le=43200)
     """Longest session, in seconds, that assuming the role gives (3600-43200)."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        return check_name(value, 64, "role")
-
-    @field_validator("path")
-    @classmethod
-    def _valid_path(cls, value: str) -> str:
-        return check_path(value)
-
-    @field_validator("assume_role_policy")
-    @classmethod
-    def _valid_trust(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return check_document(value, trust=True)
 
 
 def _list_roles(ctx: AwsContext, prefix: str) -> list[str]:
@@ -458,20 +447,14 @@ def _role_attrs(role: Mapping[str, Any]) -> dict[str, Any]:
 class InlinePolicySpec(SpecModel):
     """A policy embedded in its role (deleted with it, never shared)."""
 
-    name: str = Field(min_length=1, max_length=128)
+    name: Annotated[str, AfterValidator(lambda value: check_name(value, 128, "policy"))] = Field(
+        min_length=1, max_length=128
+    )
     """Policy name, unique within the role."""
-    document: dict[str, Any]
+    document: Annotated[
+        dict[str, Any], AfterValidator(lambda value: check_document(value, INLINE_POLICY_LIMIT))
+    ]
     """The policy document as a mapping."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        return check_name(value, 128, "policy")
-
-    @field_validator("document")
-    @classmethod
-    def _valid_document(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return check_document(value, INLINE_POLICY_LIMIT)
 
 
 @register
@@ -611,30 +594,19 @@ class PolicyAttachments(Reconciler):
 class ManagedPolicySpec(SpecModel):
     """A customer managed policy, attached to roles with their `policy_attachments`."""
 
-    name: str = Field(min_length=1, max_length=128)
+    name: Annotated[str, AfterValidator(lambda value: check_name(value, 128, "policy"))] = Field(
+        min_length=1, max_length=128
+    )
     """Policy name, unique in the account. Changing it replaces the policy."""
-    path: str = DEFAULT_PATH
+    path: Annotated[str, AfterValidator(check_path)] = DEFAULT_PATH
     """IAM path. Changing it replaces the policy."""
     description: str = Field(default="", max_length=1000)
     """What the policy is for. IAM cannot change a description: changing it replaces the policy."""
-    document: dict[str, Any]
+    document: Annotated[
+        dict[str, Any], AfterValidator(lambda value: check_document(value, MANAGED_POLICY_LIMIT))
+    ]
     """The policy document as a mapping. A change becomes the policy's new default version (the
     oldest other version is deleted first when five exist)."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        return check_name(value, 128, "policy")
-
-    @field_validator("path")
-    @classmethod
-    def _valid_path(cls, value: str) -> str:
-        return check_path(value)
-
-    @field_validator("document")
-    @classmethod
-    def _valid_document(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return check_document(value, MANAGED_POLICY_LIMIT)
 
 
 def _list_policies(ctx: AwsContext, prefix: str) -> list[str]:

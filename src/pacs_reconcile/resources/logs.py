@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import replace
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, sorted_unique
@@ -312,12 +312,12 @@ def _split_logical(text: str) -> Iterator[tuple[int, str]]:
 class LogGroupSpec(SpecModel):
     """A CloudWatch Logs log group."""
 
-    name: str = Field(min_length=1, max_length=512)
+    name: Annotated[str, AfterValidator(check_log_group_name)] = Field(min_length=1, max_length=512)
     """Log group name, e.g. /aws/ecs/pacs-backend. Changing it replaces the log group."""
     retention_days: RetentionDays | Literal["never"] | None = None
     """Days to keep log events: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
     731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or "never" (no expiry). Unset: not managed."""
-    kms_key_id: str | None = Field(default=None, max_length=256)
+    kms_key_id: Annotated[str | None, AfterValidator(check_kms_key_arn)] = Field(default=None, max_length=256)
     """ARN of the KMS key that encrypts the log data, or "none" for no customer managed key.
     Unset: not managed."""
     log_group_class: LogGroupClass | None = None
@@ -327,11 +327,6 @@ class LogGroupSpec(SpecModel):
     tests: list[ChainExample] = Field(default_factory=list, exclude=True)
     """Offline examples: log lines over time through this group's metric filters must bring the named
     alarms to the expected state. Checked by `validate` and `test`; never sent to AWS."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        return check_log_group_name(value)
 
     @field_validator("retention_days", mode="before")
     @classmethod
@@ -346,20 +341,19 @@ class LogGroupSpec(SpecModel):
             f'{value!r} is not a retention CloudWatch Logs accepts; use one of {allowed} or "never"', hint
         )
 
-    @field_validator("kms_key_id")
-    @classmethod
-    def _valid_kms_key(cls, value: str | None) -> str | None:
-        return check_kms_key_arn(value)
-
 
 class MetricSpec(SpecModel):
     """The CloudWatch metric a metric filter publishes to."""
 
-    name: str = Field(min_length=1, max_length=255)
+    name: Annotated[
+        str, AfterValidator(lambda value: check_forbidden_chars(value, ":*$", "a metric name"))
+    ] = Field(min_length=1, max_length=255)
     """Metric name (no ':', '*' or '$')."""
-    namespace: str = Field(min_length=1, max_length=255)
+    namespace: Annotated[str, AfterValidator(check_metric_namespace)] = Field(min_length=1, max_length=255)
     """Custom metric namespace, e.g. PACS/Application ("AWS/..." is reserved)."""
-    value: str = Field(default="1", min_length=1, max_length=100)
+    value: Annotated[str, AfterValidator(check_metric_value)] = Field(
+        default="1", min_length=1, max_length=100
+    )
     """What each matching event adds: a number, or a field of the pattern ($.latency, $duration)."""
     default_value: float | None = None
     """Value emitted when logs arrive but none match. Unset: not managed."""
@@ -368,21 +362,6 @@ class MetricSpec(SpecModel):
     dimensions: dict[str, str] | None = None
     """Up to 3 dimensions, name -> field of the pattern (e.g. {Service: $.service}). Unset: not
     managed; {} removes them."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        return check_forbidden_chars(value, ":*$", "a metric name")
-
-    @field_validator("namespace")
-    @classmethod
-    def _valid_namespace(cls, value: str) -> str:
-        return check_metric_namespace(value)
-
-    @field_validator("value")
-    @classmethod
-    def _valid_value(cls, value: str) -> str:
-        return check_metric_value(value)
 
     @field_validator("dimensions")
     @classmethod
@@ -404,9 +383,11 @@ class MetricSpec(SpecModel):
 class MetricFilterSpec(SpecModel):
     """A metric filter: turns matching log events of its log group into a CloudWatch metric."""
 
-    name: str = Field(min_length=1, max_length=512)
+    name: Annotated[
+        str, AfterValidator(lambda value: check_forbidden_chars(value, ":*", "a metric filter name"))
+    ] = Field(min_length=1, max_length=512)
     """Filter name, unique within the log group (no ':' or '*')."""
-    pattern: str
+    pattern: Annotated[str, AfterValidator(check_filter_pattern)]
     """Filter pattern: "" matches every event; terms (ERROR "disk full"), a JSON pattern
     ({ $.level = "ERROR" && $.latency > 500 }) or a space-delimited one ([ts, id, level="ERROR", ...])."""
     metric: MetricSpec
@@ -414,16 +395,6 @@ class MetricFilterSpec(SpecModel):
     tests: list[FilterExample] = Field(default_factory=list, exclude=True)
     """Offline examples: log lines the pattern must match (with the metric value they produce) and
     lines it must not. Checked by `validate` and `test`; never sent to AWS."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        return check_forbidden_chars(value, ":*", "a metric filter name")
-
-    @field_validator("pattern")
-    @classmethod
-    def _valid_pattern(cls, value: str) -> str:
-        return check_filter_pattern(value)
 
 
 class QueryDefinitionSpec(SpecModel):

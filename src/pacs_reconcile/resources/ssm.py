@@ -17,10 +17,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
@@ -77,7 +77,7 @@ class ParameterSpec(SpecModel):
     # The value may be a secret: never echo the input in validation errors.
     model_config = ConfigDict(hide_input_in_errors=True)
 
-    name: str = Field(min_length=1, max_length=1011)
+    name: Annotated[str, AfterValidator(check_parameter_name)] = Field(min_length=1, max_length=1011)
     """Parameter name, e.g. /pacs/grafana/admin-password. Changing it replaces the parameter."""
     type: ParameterType = "String"
     """`String`, `StringList` (comma-separated) or `SecureString` (encrypted with KMS; use it for
@@ -103,11 +103,6 @@ class ParameterSpec(SpecModel):
     data_type: DataType | None = None
     """`text`, or `aws:ec2:image` for a String holding an AMI id (EC2 validates it and it can be
     referenced as an AMI). Unset: not managed (AWS's default is text)."""
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return check_parameter_name(value)
 
     @model_validator(mode="after")
     def _value_and_key(self) -> ParameterSpec:
