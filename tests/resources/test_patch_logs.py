@@ -72,6 +72,20 @@ def test_unknown_query_definition_ids_are_not_found(logs: Any) -> None:
     assert all_definitions(logs) == []
 
 
+def test_a_repeated_client_token_answers_with_the_first_definition(logs: Any) -> None:
+    """PutQueryDefinition's clientToken is an idempotency token "to avoid returning an exception if
+    the service receives the same request twice because of a network error" (CloudWatch Logs API
+    reference, API_PutQueryDefinition): a retried call (botocore keeps the token across retries)
+    makes no second definition; another call (a new token) does, names not being unique."""
+    token = "lost-response-retry-0000000000000000000"
+    first = logs.put_query_definition(name="errors", queryString="fields @message", clientToken=token)
+    again = logs.put_query_definition(name="errors", queryString="fields @message", clientToken=token)
+    assert again["queryDefinitionId"] == first["queryDefinitionId"]
+    assert len(all_definitions(logs)) == 1
+    logs.put_query_definition(name="errors", queryString="fields @message")
+    assert len(all_definitions(logs)) == 2
+
+
 def test_describe_query_definitions_filters_by_name_prefix(logs: Any) -> None:
     for name in ("PACS/errors", "PACS/latency", "DICOM/throughput"):
         logs.put_query_definition(name=name, queryString="fields @message")

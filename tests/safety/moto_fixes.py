@@ -5,10 +5,6 @@ behave like AWS for this suite (in this process, and in a crash test's server pr
   ResourceConflictException ("The statement id (X) provided already exists"); moto appends a
   second statement with the same id. A retried AddPermission whose first response was lost must
   see AWS's answer, or the suite would count a duplicate AWS can never hold.
-- Logs PutQueryDefinition carries an idempotency token (`clientToken`, filled in by botocore once
-  per call, the same for its retries): AWS answers a repeat with the definition the first attempt
-  made; the emulator's patch (emulator/patch_logs.py) ignores the token and makes a second one.
-  Needs install_moto_patches() first.
 """
 
 from __future__ import annotations
@@ -45,23 +41,4 @@ def install() -> None:
         return original(self, raw, qualifier)
 
     Policy.add_statement = add_statement
-    _honour_query_definition_tokens()
     _installed = True
-
-
-def _honour_query_definition_tokens() -> None:
-    from moto.logs.responses import LogsResponse
-
-    original = LogsResponse.put_query_definition
-
-    def put_query_definition(self: Any) -> str:
-        token = self._get_param("clientToken")
-        made: dict[str, str] = self.logs_backend.__dict__.setdefault("_pacs_query_definition_tokens", {})
-        if token and token in made:
-            return json.dumps({"queryDefinitionId": made[token]})
-        answer = str(original(self))
-        if token:
-            made[token] = json.loads(answer)["queryDefinitionId"]
-        return answer
-
-    LogsResponse.put_query_definition = put_query_definition

@@ -1,7 +1,12 @@
 """CloudWatch Logs gaps in moto 5.2.5, filled so moto behaves like AWS for this tool.
 
 - PutQueryDefinition, DescribeQueryDefinitions, DeleteQueryDefinition (saved Logs Insights
-  queries) are missing.
+  queries) are missing. PutQueryDefinition honours its idempotency token as AWS does: `clientToken`
+  is "used as an idempotency token, to avoid returning an exception if the service receives the
+  same request twice because of a network error" (CloudWatch Logs API reference,
+  https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutQueryDefinition.html).
+  botocore fills it in once per call, the same for every retry of it: a retry whose first attempt
+  AWS carried out answers with that attempt's definition instead of making a second one.
 - AssociateKmsKey and DisassociateKmsKey are missing.
 - TestMetricFilter is missing. The emulator answers it with pacs-reconcile's own offline filter
   engine (monitoring/filter_pattern.py): a STAND-IN, not AWS's behaviour. `plan --remote-check`
@@ -37,6 +42,7 @@ from moto.utilities.paginator import paginate
 
 _PATCHED_MARK = "_pacs_reconcile_patched"
 _QUERY_DEFINITIONS = "pacs_query_definitions"
+_QUERY_DEFINITION_TOKENS = "pacs_query_definition_tokens"
 _PAGINATION = {
     "describe_query_definitions": {
         "input_token": "next_token",
@@ -84,8 +90,13 @@ def put_query_definition(
     log_group_names: list[str] | None = None,
     query_definition_id: str | None = None,
     query_language: str | None = None,
+    client_token: str | None = None,
 ) -> str:
-    """Create a definition, or replace every field of the one with `query_definition_id`."""
+    """Create a definition, or replace every field of the one with `query_definition_id`; a
+    request whose `client_token` was seen before is answered with that request's definition."""
+    tokens: dict[str, str] = self.__dict__.setdefault(_QUERY_DEFINITION_TOKENS, {})
+    if client_token and client_token in tokens:
+        return tokens[client_token]
     definitions = _query_definitions(self)
     if query_definition_id is not None and query_definition_id not in definitions:
         raise ResourceNotFoundException(f"Query definition {query_definition_id} does not exist.")
@@ -98,6 +109,8 @@ def put_query_definition(
         "lastModified": int(time.time() * 1000),
         "logGroupNames": list(log_group_names or []),
     }
+    if client_token:
+        tokens[client_token] = definition_id
     return definition_id
 
 
@@ -235,6 +248,7 @@ def _respond_put_query_definition(self: Any) -> str:
         log_group_names=self._get_param("logGroupNames"),
         query_definition_id=self._get_param("queryDefinitionId"),
         query_language=self._get_param("queryLanguage"),
+        client_token=self._get_param("clientToken"),
     )
     return json.dumps({"queryDefinitionId": definition_id})
 
