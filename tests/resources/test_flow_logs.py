@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
+from botocore.exceptions import ConnectionClosedError
 from pydantic import ValidationError
 
 from pacs_reconcile import OWNER_TAG
@@ -82,19 +84,30 @@ def test_every_attribute_is_a_replacement(aws: AwsContext, network: dict[str, st
     assert set(delta.paths()) <= FLOW_LOGS.meta.force_new
 
 
-def test_a_retried_create_carries_the_same_client_token(aws: AwsContext, network: dict[str, str]) -> None:
-    """AWS answers a repeated CreateFlowLogs with the first result when the ClientToken is the same
-    (EC2 API reference, CreateFlowLogs): the token depends only on what is created."""
+def test_the_retries_of_a_create_carry_one_client_token_and_a_later_create_a_new_one(
+    aws: AwsContext, network: dict[str, str]
+) -> None:
+    """EC2 answers a request repeated with the same ClientToken with the first one's result and
+    makes nothing more (EC2 API reference, CreateFlowLogs; "Ensuring idempotency in Amazon EC2 API
+    requests": do not reuse a client token for another call later on). So every retry of one call
+    carries its token (a retry after a lost response makes no second flow log), and a later create
+    carries a new one (the same token would be answered with the flow log deleted since)."""
     sent: list[str] = []
-    aws.client("ec2").meta.events.register(
-        "provide-client-params.ec2.CreateFlowLogs", lambda params, **_: sent.append(params["ClientToken"])
-    )
+
+    def attempt(request: Any, **_: Any) -> None:
+        body = request.body if isinstance(request.body, str) else request.body.decode()
+        sent.append(parse_qs(body)["ClientToken"][0])
+        if len(sent) == 1:  # the first attempt never gets through: botocore retries it
+            raise ConnectionClosedError(endpoint_url=str(request.url))
+
+    aws.client("ec2").meta.events.register_first("before-send.ec2.CreateFlowLogs", attempt)
     FLOW_LOGS.create(aws, desired(aws, network))
     FLOW_LOGS.delete(aws, read(aws)[NAME])
     FLOW_LOGS.create(aws, desired(aws, network))
-    FLOW_LOGS.delete(aws, read(aws)[NAME])
+    FLOW_LOGS.delete(aws, read(aws)[NAME])  # created again: the new token made a new flow log
     FLOW_LOGS.create(aws, desired(aws, network, traffic_type="REJECT"))
-    assert len(sent) == 3 and sent[0] == sent[1] != sent[2]
+    assert len(sent) == 4 and sent[0] == sent[1]
+    assert len(set(sent[1:])) == 3
     assert all(0 < len(token) <= 64 for token in sent)
 
 

@@ -13,12 +13,22 @@ def install_moto_patches() -> None:
     global _installed
     if _installed:
         return
-    from . import patch_cloudwatch, patch_efs, patch_lambda, patch_logs, patch_sns, patch_sqs, patch_ssm
+    from . import (
+        patch_cloudwatch,
+        patch_ec2,
+        patch_efs,
+        patch_lambda,
+        patch_logs,
+        patch_sns,
+        patch_sqs,
+        patch_ssm,
+    )
 
     patch_logs.install()
     patch_cloudwatch.install()
     patch_lambda.install()
     patch_efs.install()
+    patch_ec2.install()
     patch_sns.install()
     patch_sqs.install()
     patch_ssm.install()

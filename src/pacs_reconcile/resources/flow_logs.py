@@ -21,9 +21,8 @@ the group (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.h
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
@@ -171,7 +170,12 @@ class FlowLogs(Reconciler):
             "DeliverLogsPermissionArn": state["deliver_logs_role_arn"],
             "MaxAggregationInterval": state["max_aggregation_interval"],
             "TagSpecifications": [{"ResourceType": "vpc-flow-log", "Tags": tags_to_list(tags)}],
-            "ClientToken": _client_token(desired),
+            # One token per call, kept by botocore for every retry of it: a retry whose first
+            # attempt EC2 carried out gets that attempt's flow log. Never the same token for a later
+            # create: EC2 answers a reused token with the first result (a flow log deleted since)
+            # and creates nothing ("Ensuring idempotency in Amazon EC2 API requests": do not reuse
+            # a client token for another call later on).
+            "ClientToken": str(uuid.uuid4()),
         }
         if state.get("log_format"):
             request["LogFormat"] = state["log_format"]
@@ -213,10 +217,3 @@ class FlowLogs(Reconciler):
 
 def _describe(ec2: Any, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return read_pages(ec2, "describe_flow_logs", "FlowLogs", Filter=filters)
-
-
-def _client_token(desired: Desired) -> str:
-    """The same request (stack, name, attributes) always carries the same token (64 characters
-    at most)."""
-    what = {"stack": desired.tags.get(OWNER_TAG, ""), **desired.state}
-    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:64]
