@@ -64,6 +64,13 @@ def error_code(exc: BaseException) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
+def made_by_this_apply(live_tags: Mapping[str, str] | None, desired_tags: Mapping[str, str]) -> bool:
+    """Whether a resource carries this stack's owner tag and the fingerprint of this very spec, as
+    a create of this apply tags it."""
+    tags = live_tags or {}
+    return all(tags.get(key) == desired_tags.get(key) for key in (OWNER_TAG, FINGERPRINT_TAG))
+
+
 def claim_after_lost_create(
     what: str, live_tags: Mapping[str, str] | None, desired_tags: Mapping[str, str]
 ) -> None:
@@ -72,15 +79,27 @@ def claim_after_lost_create(
     carries this stack's owner tag and the fingerprint of this very spec. Anything else (another
     stack's, an unowned one, this stack's from another spec) is never adopted: ReconcileError."""
     tags = dict(live_tags or {})
-    if tags.get(OWNER_TAG) == desired_tags.get(OWNER_TAG) and tags.get(FINGERPRINT_TAG) == desired_tags.get(
-        FINGERPRINT_TAG
-    ):
+    if made_by_this_apply(tags, desired_tags):
         return
     owner = tags.get(OWNER_TAG)
-    whose = f"stack {owner!r}" if owner else "no stack"
-    raise ReconcileError(
-        f"{what} was created meanwhile by someone else ({whose}, another spec): it exists and is not "
-        "this apply's; plan again"
+    raise _not_this_applys(what, f"stack {owner!r}" if owner else "no stack", "another spec")
+
+
+def claim_identical_after_lost_create(what: str, found: Any, asked: Any) -> None:
+    """The same for what carries no tags (a rule, a statement, a mount target; children of an owned
+    parent): a create answered "already exists" carries on only when what exists is exactly what
+    this apply asked for (`found == asked`, both in the same normalized form), as its own first
+    attempt left it. Anything else is someone else's: ReconcileError."""
+    if found is not None and found == asked:
+        return
+    raise _not_this_applys(what, "not what this apply asked for", "")
+
+
+def _not_this_applys(what: str, whose: str, also: str) -> ReconcileError:
+    made_by = ", ".join(part for part in (whose, also) if part)
+    return ReconcileError(
+        f"{what} was created meanwhile by someone else ({made_by}): it exists and is not this "
+        "apply's; plan again"
     )
 
 

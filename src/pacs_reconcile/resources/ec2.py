@@ -41,7 +41,14 @@ from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from . import _retry
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import chunks, error_code, names_with_prefix, read_pages
+from .common import (
+    chunks,
+    claim_after_lost_create,
+    claim_identical_after_lost_create,
+    error_code,
+    names_with_prefix,
+    read_pages,
+)
 from .registry import register
 
 NAME_TAG = "pacs-reconcile:name"
@@ -498,14 +505,15 @@ class SecurityGroups(Reconciler):
             {"Name": "group-name", "Values": [group_name]},
             {"Name": "vpc-id", "Values": [state["vpc_id"]]},
         ]
-        for group in _describe(ec2, filters):
-            found = tags_from_list(group.get("Tags"))
-            if all(found.get(k) == tags.get(k) for k in (OWNER_TAG, NAME_TAG, GENERATION_TAG)):
-                return str(group["GroupId"])
-        raise ReconcileError(
-            f"security group name {group_name!r} is taken in {state['vpc_id']} by a group this stack "
-            "does not own: rename or delete that group"
-        )
+        groups = _describe(ec2, filters)
+        found = tags_from_list(groups[0].get("Tags")) if groups else {}
+        if found.get(OWNER_TAG) != tags.get(OWNER_TAG):
+            raise ReconcileError(
+                f"security group name {group_name!r} is taken in {state['vpc_id']} by a group this stack "
+                "does not own: rename or delete that group"
+            )
+        claim_after_lost_create(f"security group {group_name} in {state['vpc_id']}", found, tags)
+        return str(groups[0]["GroupId"])
 
 
 def update_ec2_tags(ctx: AwsContext, resource_id: str, changes: TagChanges) -> None:
@@ -550,9 +558,23 @@ def _sync_rules(
     extra = [a for a in have if a not in want]
     suffix = "ingress" if direction == "ingress" else "egress"
     if missing:
-        getattr(ec2, f"authorize_security_group_{suffix}")(
-            GroupId=group_id, IpPermissions=permissions_for(missing, want, group_id)
-        )
+        try:
+            getattr(ec2, f"authorize_security_group_{suffix}")(
+                GroupId=group_id, IpPermissions=permissions_for(missing, want, group_id)
+            )
+        except ClientError as error:
+            if error_code(error) != "InvalidPermission.Duplicate":
+                raise
+            # Our own first attempt, its response lost? Only if the group now holds exactly the
+            # rules asked for (the request is all or nothing), descriptions included.
+            group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+            key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
+            now = rule_atoms(rules_from_permissions(group.get(key, []), group_id))
+            claim_identical_after_lost_create(
+                f"{direction} rule of security group {group_id}",
+                {atom: now.get(atom) for atom in missing},
+                {atom: want[atom] for atom in missing},
+            )
     if redescribed:
         getattr(ec2, f"update_security_group_rule_descriptions_{suffix}")(
             GroupId=group_id, IpPermissions=permissions_for(redescribed, want, group_id)

@@ -33,7 +33,14 @@ from ..diff import Delta, TagChanges, sorted_unique, tags_from_list, tags_to_lis
 from ..errors import PlanRefused, ReconcileError
 from . import _retry
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import concurrently, error_code, names_with_prefix, read_pages
+from .common import (
+    claim_after_lost_create,
+    claim_identical_after_lost_create,
+    concurrently,
+    error_code,
+    names_with_prefix,
+    read_pages,
+)
 from .registry import register
 
 DESCRIBE_PAGE_SIZE = 100
@@ -271,6 +278,9 @@ class FileSystems(Reconciler):
             if error_code(error) != "FileSystemAlreadyExists":
                 raise
             fs = self._existing_of_this_stack(ctx, state["creation_token"], desired.tags.get(OWNER_TAG))
+            # This stack's: its own first attempt (response lost) only if of this very spec.
+            what = f"EFS file system {state['creation_token']} ({fs['FileSystemId']})"
+            claim_after_lost_create(what, tags_from_list(fs.get("Tags")), desired.tags)
         fs = self._available(ctx, fs)
         policies = state.get("lifecycle_policies")
         if policies:
@@ -557,8 +567,26 @@ class MountTargets(Reconciler):
             "SubnetId": state["subnet_id"],
             "SecurityGroups": list(state["security_groups"]),
         }
+
+        def create_mount_target() -> dict[str, Any]:
+            try:
+                return dict(efs.create_mount_target(**request))
+            except ClientError as error:
+                if error_code(error) != "MountTargetConflict":
+                    raise
+            # One mount target per zone: our own first attempt, its response lost? Only if it is
+            # exactly the one asked for (subnet and security groups).
+            found = [t for t in _mount_targets(ctx, fs_id) if t["AvailabilityZoneName"] == zone]
+            there = [
+                (t["SubnetId"], sorted_unique(g))
+                for t, g in zip(found, _security_groups_of(ctx, found), strict=True)
+            ]
+            asked = (request["SubnetId"], sorted_unique(request["SecurityGroups"]))
+            claim_identical_after_lost_create(f"EFS mount target of {token} in {zone}", there, [asked])
+            return found[0]
+
         target = _retry.retry_while(  # a file system just created may still be getting ready
-            {"IncorrectFileSystemLifeCycleState"}, lambda: efs.create_mount_target(**request), STATE_TIMEOUT
+            {"IncorrectFileSystemLifeCycleState"}, create_mount_target, STATE_TIMEOUT
         )
         target = self._available(ctx, target)
         return self._live(token, target, list(state["security_groups"]))

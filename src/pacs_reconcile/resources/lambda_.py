@@ -40,7 +40,16 @@ from ..errors import ReconcileError
 from ._retry import RetryWindow
 from ._spec_files import inside_spec_folder
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import arn_resource, concurrently, error_code, names_with_prefix, owned_of, read_pages
+from .common import (
+    arn_resource,
+    claim_after_lost_create,
+    claim_identical_after_lost_create,
+    concurrently,
+    error_code,
+    names_with_prefix,
+    owned_of,
+    read_pages,
+)
 from .registry import register
 
 # Runtimes: Lambda's deprecation table (python3.9 was deprecated on 2025-12-15, python3.10 and
@@ -373,7 +382,16 @@ class Functions(Reconciler):
             "Tags": dict(desired.tags),
             **_configuration(state),
         }
-        configuration = self.role_window.run(lambda: lam.create_function(**request), role_not_assumable_yet)
+
+        def create_function() -> dict[str, Any]:
+            try:
+                return dict(lam.create_function(**request))
+            except lam.exceptions.ResourceConflictException:  # our own first attempt, response lost?
+                found = lam.get_function(FunctionName=state["name"])
+                claim_after_lost_create(f"Lambda function {state['name']}", found.get("Tags"), desired.tags)
+                return dict(found["Configuration"])
+
+        configuration = self.role_window.run(create_function, role_not_assumable_yet)
         self._wait(ctx, state["name"], "function_active_v2")
         return self._live({"Configuration": configuration, "Tags": dict(desired.tags)})
 
@@ -553,8 +571,16 @@ class Permissions(Reconciler):
             request["SourceArn"] = state["source_arn"]
         if state.get("source_account"):
             request["SourceAccount"] = state["source_account"]
-        ctx.client("lambda").add_permission(**request)
-        return Live(desired.key, self.canonical(dict(state)), {"statement_id": statement_id})
+        lam = ctx.client("lambda")
+        asked = self.canonical(dict(state))
+        try:
+            lam.add_permission(**request)
+        except lam.exceptions.ResourceConflictException:  # our own first attempt, response lost?
+            found = [s for s in _statements(ctx, function) if s.get("Sid") == statement_id]
+            what = f"permission {statement_id} of Lambda function {function}"
+            there = [self._live((function, statement_id), s).state for s in found]
+            claim_identical_after_lost_create(what, there, [asked])
+        return Live(desired.key, asked, {"statement_id": statement_id})
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         return live  # every field is force_new: a change is a replacement, never an update

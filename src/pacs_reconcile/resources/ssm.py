@@ -26,7 +26,15 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ._spec_files import inside_spec_folder
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import chunks, concurrently, error_code, names_with_prefix, owned_of, read_pages
+from .common import (
+    chunks,
+    claim_after_lost_create,
+    concurrently,
+    error_code,
+    names_with_prefix,
+    owned_of,
+    read_pages,
+)
 from .registry import register
 
 GET_PARAMETERS_BATCH = 10
@@ -232,9 +240,11 @@ class Parameters(Reconciler):
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         state = desired.state
-        ctx.client("ssm").put_parameter(
-            **_put_request(state, desired.config), Tags=tags_to_list(desired.tags)
-        )
+        ssm = ctx.client("ssm")
+        try:
+            ssm.put_parameter(**_put_request(state, desired.config), Tags=tags_to_list(desired.tags))
+        except ssm.exceptions.ParameterAlreadyExists:  # our own first attempt, response lost?
+            claim_after_lost_create(f"SSM parameter {state['name']}", _tags(ctx, state["name"]), desired.tags)
         arn = parameter_arn(ctx, state["name"])
         return Live(
             state["name"],
