@@ -26,10 +26,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
 from pydantic import Field, field_validator, model_validator
 
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges
+from ..diff import Delta, TagChanges, diff_states
 from ._ecs_containers import (
     FARGATE_ADDABLE_CAPABILITIES,
     FARGATE_MAX_STOP_TIMEOUT,
@@ -40,8 +41,17 @@ from ._ecs_containers import (
     container_state,
     text_values,
 )
+from ._look_before_retry import look_before_retrying
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import arn_resource, concurrently, names_with_prefix, owned_of, read_pages
+from .common import (
+    arn_resource,
+    concurrently,
+    error_code,
+    made_by_this_apply,
+    names_with_prefix,
+    owned_of,
+    read_pages,
+)
 from .registry import register
 
 KEEP_TAG = "pacs-reconcile:keep-revisions"
@@ -562,13 +572,42 @@ class TaskDefinitions(Reconciler):
         keep = desired.state["keep_revisions"]
         tags = {**carried, **desired.tags, KEEP_TAG: str(keep)}
         request = register_request(desired.state, ctx.region)
-        registered = ctx.client("ecs").register_task_definition(**request, tags=_ecs_tags(tags))
+        ecs = ctx.client("ecs")
+        # Every RegisterTaskDefinition makes a revision, a repeated one too: a retry after a lost
+        # response first looks whether the lost attempt registered it.
+        registered = look_before_retrying(
+            ecs,
+            "RegisterTaskDefinition",
+            lambda: ecs.register_task_definition(**request, tags=_ecs_tags(tags)),
+            lambda: self._registered_by_this_apply(ctx, desired),
+        )
         definition = registered["taskDefinition"]
         arn = definition["taskDefinitionArn"]
         state = {**self.canonical(dict(desired.state)), "keep_revisions": keep}
         shown = {k: v for k, v in tags.items() if k != KEEP_TAG}
         family = desired.state["family"]
         return Live(family, state, {"family": family, "arn": arn}, shown, arn)
+
+    def _registered_by_this_apply(self, ctx: AwsContext, desired: Desired) -> dict[str, Any] | None:
+        """The family's latest ACTIVE revision when it is the one `desired` asks for, registered with
+        this apply's owner and fingerprint tags (a revision is registered only when none matches, so
+        one that now does was made by this very call); else None."""
+        family = desired.state["family"]
+        try:
+            described = ctx.client("ecs").describe_task_definition(taskDefinition=family, include=["TAGS"])
+        except ClientError as error:
+            if error_code(error) == "ClientException":  # no ACTIVE revision: none was made
+                return None
+            raise
+        tags = {t["key"]: t["value"] for t in described.get("tags", [])}
+        if not made_by_this_apply(tags, desired.tags):
+            return None
+        live = self._live(ctx, described["taskDefinition"], tags, 1)
+        unmanaged = {"keep_revisions": None}
+        wanted = {**self.canonical(dict(desired.state)), **unmanaged}
+        if diff_states(wanted, self.canonical({**live.state, **unmanaged})).differences:
+            return None
+        return dict(described)
 
     @staticmethod
     def _deregister_superseded(ctx: AwsContext, family: str, keep: int) -> None:
