@@ -139,8 +139,10 @@ STACKS = {
             name: /pacs-lost/setting
             type: String
             value: "42"
+        sqs_queues:
+          undelivered: {name: pacs-lost-undelivered}
         """,
-        ("CreateTopic", "Subscribe", "PutParameter"),
+        ("CreateTopic", "Subscribe", "PutParameter", "CreateQueue"),
     ),
     "network": Stack(
         """\
