@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # rich, boto3 and the engine are imported when used: `--help`
     from rich.text import Text
 
     from .aws import AwsContext
-    from .engine.apply import ProgressHook
+    from .engine.apply import Outcome, ProgressHook
+    from .engine.changes import Change
     from .engine.drift import DriftReport
     from .engine.plan import Plan, PlanOptions
     from .engine.values import Values
@@ -622,13 +623,15 @@ def _progress(session: Session) -> ProgressHook:
     # failed is always reported, so logs of unattended runs keep it.
     live_progress = session.stderr.is_terminal or session.options.verbose > 0
 
-    def report(event: str, change: Any, outcome: Any) -> None:
+    def report(event: str, change: Change, outcome: Outcome | None) -> None:
         if session.json_output:
             return
         doing, done = verbs.get(change.action, ("Working on", "Work"))
         if event == "start":
             if live_progress:
                 session.say(f"{change.address}: {doing}...")
+        elif outcome is None:
+            return
         elif outcome.status is Status.DONE:
             session.say(f"{change.address}: {done} complete after {outcome.seconds:.1f}s", "green")
         else:
