@@ -106,9 +106,9 @@ class Plan:
     options: PlanOptions
     lookups: dict[str, dict[str, Any]] = field(default_factory=dict)
     values: Values | None = field(default=None, repr=False)
+    """Attributes known at plan time; apply fills in the rest as it creates."""
     base_dir: Path | None = None
     """The spec's folder (relative paths in desired state resolve against it)."""
-    """Attributes known at plan time; apply fills in the rest as it creates."""
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
