@@ -409,10 +409,11 @@ def check_addresses(options: PlanOptions) -> None:
     parse_all(options.release, "release")
 
 
-def _answer_without_lock(
+def _plan_to_apply(
     spec: Spec, ctx: AwsContext, session: Session, options: PlanOptions, saved_document: dict[str, Any] | None
-) -> int | None:
-    """Exit code when the plan has nothing to apply or refuses; None when there is work to do."""
+) -> tuple[Plan, PlanPrinter]:
+    """The plan an apply would carry out, and the printer for it; PlanRefused when it refuses
+    changes, and (applying a saved plan) an error when AWS or the spec moved since it was saved."""
     from . import api
     from .render import PlanPrinter
 
@@ -429,6 +430,14 @@ def _answer_without_lock(
             "the plan has refused changes; nothing was applied:\n  "
             + "\n  ".join(f"{c.address}: {c.reason}" for c in the_plan.refused)
         )
+    return the_plan, printer
+
+
+def _answer_without_lock(
+    spec: Spec, ctx: AwsContext, session: Session, options: PlanOptions, saved_document: dict[str, Any] | None
+) -> int | None:
+    """Exit code when the plan has nothing to apply or refuses; None when there is work to do."""
+    the_plan, printer = _plan_to_apply(spec, ctx, session, options, saved_document)
     if the_plan.has_changes or the_plan.bookkeeping:
         return None
     _emit_unchanged(session, printer, the_plan)
@@ -448,24 +457,11 @@ def _apply_locked(
     destroy: bool,
     show_plan: bool,
 ) -> int:
-    from . import api
     from .engine.apply import apply_plan
-    from .render import PlanPrinter, apply_json
+    from .render import apply_json
 
     ctx.forget_all()  # what was read before the lock was taken may have moved since
-    with session.phase("reading AWS and planning", ctx):
-        the_plan = api.plan(spec, options, aws=ctx)
-    printer = PlanPrinter(session.stderr if session.document_output else session.stdout, session.redactor)
-    if saved_document is not None:
-        from . import planfile
-
-        planfile.check_still_valid(saved_document, the_plan, session.redactor)
-    if the_plan.refused:
-        printer.plan(the_plan)
-        raise PlanRefused(
-            "the plan has refused changes; nothing was applied:\n  "
-            + "\n  ".join(f"{c.address}: {c.reason}" for c in the_plan.refused)
-        )
+    the_plan, printer = _plan_to_apply(spec, ctx, session, options, saved_document)
     if not the_plan.has_changes and not the_plan.bookkeeping:
         _emit_unchanged(session, printer, the_plan)
         print_stats(session, ctx)
