@@ -19,9 +19,11 @@ command ends.
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args, get_origin
@@ -361,6 +363,13 @@ def _pruned_nested(annotation: Any, value: Any) -> Any:
         return [_pruned_nested(args[0], item) for item in value]
     if origin is dict and len(args) == 2 and isinstance(value, Mapping):
         return {key: _pruned_nested(args[1], item) for key, item in value.items()}
+    if origin is dict and isinstance(value, str) and value.startswith("{"):
+        # A document a kind compares whole keeps its canonical JSON text in live state (an SNS
+        # subscription's filter, redrive, delivery and replay policies): the spec writes a mapping.
+        with suppress(ValueError):
+            parsed = json.loads(value)
+            if isinstance(parsed, dict):
+                return parsed
     for arg in args:  # Optional[...], unions, Annotated[...]
         if arg is not type(None):
             pruned = _pruned_nested(arg, value)

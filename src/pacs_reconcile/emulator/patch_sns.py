@@ -6,6 +6,12 @@ archive policy and delivery-status logging settings could be set and never read 
 install(), GetTopicAttributes also returns each of these that was set (SetTopicAttributes and
 GetTopicAttributes in the SNS API reference; an attribute never set is left out, as SNS leaves
 out SignatureVersion for a topic on the default version 1). Works in-process and in server mode.
+
+Subscriptions: moto refuses the ReplayPolicy attribute. After install(), Subscribe and
+SetSubscriptionAttributes take it on a FIFO topic's subscription, and refuse it on a standard
+topic's ("The following attributes apply only to FIFO topics: ReplayPolicy ... ReplayStatus",
+Subscribe in the SNS API reference); GetSubscriptionAttributes returns it with ReplayStatus
+`Completed` (the emulator keeps no archive, so every replay is done at once).
 """
 
 from __future__ import annotations
@@ -35,7 +41,10 @@ def install() -> None:
 
     if getattr(SNSResponse, _PATCHED_MARK, False):
         return
+    from moto.sns.models import SNSBackend
+
     SNSResponse.get_topic_attributes = _with_stored_attributes(SNSResponse.get_topic_attributes)  # type: ignore[method-assign]
+    SNSBackend.set_subscription_attributes = _accepting_replay_policy(SNSBackend.set_subscription_attributes)  # type: ignore[method-assign]
     setattr(SNSResponse, _PATCHED_MARK, True)
 
 
@@ -53,3 +62,26 @@ def _with_stored_attributes(original: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return get_topic_attributes
+
+
+def _accepting_replay_policy(original: Callable[..., Any]) -> Callable[..., Any]:
+    from moto.sns.exceptions import SNSInvalidParameter, SNSNotFoundError
+
+    def set_subscription_attributes(self: Any, arn: str, name: str, value: Any) -> None:
+        if name != "ReplayPolicy":
+            return original(self, arn, name, value)  # type: ignore[no-any-return]
+        subscription = next((s for s in self.subscriptions.values() if s.arn == arn), None)
+        if subscription is None:
+            raise SNSNotFoundError(f"Subscription with arn {arn} not found")
+        if not subscription.topic.fifo_topic:
+            raise SNSInvalidParameter(
+                "Invalid parameter: ReplayPolicy: only FIFO topics support message replay"
+            )
+        if value:
+            subscription.attributes.update({"ReplayPolicy": value, "ReplayStatus": "Completed"})
+        else:
+            subscription.attributes.pop("ReplayPolicy", None)
+            subscription.attributes.pop("ReplayStatus", None)
+        return None
+
+    return set_subscription_attributes

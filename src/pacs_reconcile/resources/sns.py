@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -456,7 +457,7 @@ _ENDPOINT_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
     ),
 }
 _RAW_DELIVERY_PROTOCOLS = frozenset({"http", "https", "sqs", "firehose"})
-_DOCUMENT_FIELDS = ("filter_policy", "redrive_policy", "delivery_policy")
+_DOCUMENT_FIELDS = ("filter_policy", "redrive_policy", "delivery_policy", "replay_policy")
 _DELIVERY_POLICY_PROTOCOLS = frozenset({"http", "https"})
 _PENDING_ARNS = frozenset({"PendingConfirmation", "pending confirmation"})
 _DELETED_ARN = "Deleted"  # shown for a while after a pending subscription was removed
@@ -470,7 +471,39 @@ SUBSCRIPTION_ATTRIBUTES = {
     "redrive_policy": "RedrivePolicy",
     "subscription_role_arn": "SubscriptionRoleArn",
     "delivery_policy": "DeliveryPolicy",
+    "replay_policy": "ReplayPolicy",
 }
+REPLAY_POINT_TYPES = ("Timestamp",)
+"""ReplayPolicy PointType values: a replay starts (and may end) at a time in the topic's archive."""
+REPLAY_POLICY_KEYS = frozenset({"PointType", "StartingPoint", "EndingPoint"})
+
+
+def check_replay_policy(policy: Mapping[str, Any]) -> None:
+    """A replay policy as SNS documents it for FIFO topic subscribers ("Amazon SNS message replay
+    for FIFO topic subscribers", SNS developer guide): PointType Timestamp, a StartingPoint and an
+    optional EndingPoint, both ISO 8601 times, the end after the start."""
+    unknown = sorted(set(policy) - REPLAY_POLICY_KEYS)
+    if unknown:
+        raise ValueError(
+            f"unknown key {unknown[0]!r}; a replay policy has PointType, StartingPoint, EndingPoint"
+        )
+    if policy.get("PointType") not in REPLAY_POINT_TYPES:
+        raise ValueError("PointType must be Timestamp")
+    points = {k: policy[k] for k in ("StartingPoint", "EndingPoint") if policy.get(k) is not None}
+    if "StartingPoint" not in points:
+        raise ValueError("needs StartingPoint, the time the replay starts from")
+    times: dict[str, datetime] = {}
+    for key, value in points.items():
+        if is_unresolved(str(value)):
+            return
+        try:
+            times[key] = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{key} must be an ISO 8601 time, e.g. 2026-01-31T08:00:00Z") from None
+        if times[key].tzinfo is None:
+            raise ValueError(f"{key} needs a time zone, e.g. 2026-01-31T08:00:00Z")
+    if "EndingPoint" in times and times["EndingPoint"] <= times["StartingPoint"]:
+        raise ValueError("EndingPoint must be after StartingPoint")
 
 
 def endpoint_problem(protocol: str, endpoint: str) -> str | None:
@@ -516,6 +549,17 @@ class SubscriptionSpec(SpecModel):
     delivery_policy: dict[str, Any] | None = None
     """Retry policy of this HTTP/S subscription (overrides the topic's), e.g.
     `{healthyRetryPolicy: {numRetries: 5}}`; `{}` removes it. Unset: not managed."""
+    replay_policy: dict[str, Any] | None = None
+    """FIFO topics with an archive policy only: replay archived messages to this subscription, e.g.
+    `{PointType: Timestamp, StartingPoint: "2026-01-31T08:00:00Z", EndingPoint: ...}` (a change
+    starts a new replay). Unset: not managed."""
+
+    @field_validator("replay_policy")
+    @classmethod
+    def _replay_policy(cls, policy: dict[str, Any] | None) -> dict[str, Any] | None:
+        if policy:
+            check_replay_policy(policy)
+        return policy
 
     @field_validator("delivery_policy")
     @classmethod
@@ -697,6 +741,7 @@ class SubscriptionReconciler(Reconciler):
             "redrive_policy": document_text(attributes.get("RedrivePolicy", "")),
             "subscription_role_arn": attributes.get("SubscriptionRoleArn"),
             "delivery_policy": document_text(attributes.get("DeliveryPolicy", "")),
+            "replay_policy": document_text(attributes.get("ReplayPolicy", "")),
         }
 
 
