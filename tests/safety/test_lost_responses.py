@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from botocore.exceptions import ConnectionClosedError
 
 from pacs_reconcile.aws import AwsContext, AwsSettings
@@ -236,7 +237,7 @@ lookups:
 NOT_CREATES = {
     "CreateTags": "tags: update_tags sets the same values again",
     "AddTagsToResource": "tags: update_tags sets the same values again",
-    "CreatePolicyVersion": "an update, not a create: test_a_lost_policy_version_leaves_no_extra_version",
+    "CreatePolicyVersion": "an update: test_a_lost_policy_version_leaves_no_extra_version",
 }
 """Operations named like creates that make nothing new, and why."""
 CREATE_VERBS = ("Create", "Put", "Register", "Authorize", "Subscribe", "Add", "Attach")
@@ -289,16 +290,35 @@ def test_a_create_whose_response_is_lost_converges_in_one_apply_without_a_duplic
 ) -> None:
     stack = STACKS[name]
     spec_file = _write(tmp_path, stack)
-    ctx = _context()
-    lost = LostResponses(stack.lost)
-    ctx._session.events.register_first("before-send.*.*", lost)
-    plan = _plan(spec_file, ctx)
-    assert plan.values is not None
-    result = apply_plan(plan, plan.values, ctx)
-    assert failures(result) == []
+    lost = _apply_losing(spec_file, stack.lost)
     assert dict(lost.lost) == dict.fromkeys(stack.lost, 1)
     assert pending(_plan(spec_file, _context())) == []
     assert _made_twice() == {}
+
+
+def _apply_losing(spec_file: Path, operations: tuple[str, ...]) -> LostResponses:
+    ctx = _context()
+    lost = LostResponses(operations)
+    ctx._session.events.register_first("before-send.*.*", lost)
+    plan = _plan(spec_file, ctx)
+    assert plan.values is not None
+    assert failures(apply_plan(plan, plan.values, ctx)) == []
+    return lost
+
+
+def test_a_lost_policy_version_leaves_no_extra_version(seeded_moto: None, tmp_path: Path) -> None:
+    """CreatePolicyVersion makes a version per call, a repeated one too (an update, not a create)."""
+    spec_file = _write(tmp_path, STACKS["iam"])
+    _apply_losing(spec_file, ())
+    spec = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    spec["iam_policies"]["publish"]["document"]["Statement"][0]["Action"] = "cloudwatch:GetMetricData"
+    spec_file.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    lost = _apply_losing(spec_file, ("CreatePolicyVersion",))
+    assert dict(lost.lost) == {"CreatePolicyVersion": 1}
+    assert pending(_plan(spec_file, _context())) == []
+    iam = client("iam")
+    (policy,) = iam.list_policies(Scope="Local")["Policies"]
+    assert len(iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]) == 2
 
 
 def _create_operations() -> dict[str, set[str]]:

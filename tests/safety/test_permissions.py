@@ -55,6 +55,8 @@ NOT_EXERCISED: dict[str, str] = {
     "ecs:UntagResource": "the same, a tag removed",
     "elasticfilesystem:UpdateFileSystem": "a file system's throughput mode changed",
     "elasticfilesystem:DescribeMountTargetSecurityGroups": _UNLISTED_INTERFACE,
+    "iam:GetPolicy": "a CreatePolicyVersion whose response was lost: is its version the default now?",
+    "iam:GetPolicyVersion": "the same: the default version's document",
     "iam:ListRoleTags": "deleting a managed policy still attached to roles (only this stack's are detached)",
     "iam:RemoveRoleFromInstanceProfile": "deleting a role someone added to an instance profile",
     "iam:UpdateAssumeRolePolicy": "a role's trust policy changed",

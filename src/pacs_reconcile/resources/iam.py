@@ -37,6 +37,7 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import AwsError
 from ..policy import canonical_policy
+from ._look_before_retry import look_before_retrying
 from ._retry import RetryWindow
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
@@ -216,6 +217,17 @@ def _default_document(policy: Mapping[str, Any]) -> dict[str, Any]:
     if default is None:
         default = next(v for v in versions if v.get("VersionId") == policy.get("DefaultVersionId"))
     return document_of(default["Document"])
+
+
+def _default_version_if(ctx: AwsContext, arn: str, document: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The policy's default version when it holds `document` (a new version is made only when
+    the default differs, so one that now holds it was made by this very call); else None."""
+    iam = ctx.client("iam")
+    default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    version = iam.get_policy_version(PolicyArn=arn, VersionId=default)
+    if canonical_policy(document_of(version["PolicyVersion"]["Document"])) != canonical_policy(document):
+        return None
+    return dict(version)
 
 
 def _created_policies(ctx: AwsContext) -> dict[str, str]:
@@ -632,6 +644,8 @@ class ManagedPolicies(Reconciler):
                     "iam:AttachRolePolicy",
                     "iam:ListPolicyVersions",
                     "iam:CreatePolicyVersion",
+                    "iam:GetPolicy",  # a lost CreatePolicyVersion response: is the new default there?
+                    "iam:GetPolicyVersion",
                     "iam:DeletePolicyVersion",
                     "iam:TagPolicy",
                     "iam:UntagPolicy",
@@ -773,7 +787,16 @@ class ManagedPolicies(Reconciler):
             others = [v for v in versions if not v["IsDefaultVersion"]]
             oldest = min(others, key=lambda v: (v["CreateDate"], v["VersionId"]))
             iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
-        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True)
+        # Every CreatePolicyVersion makes a version, a repeated one too: a retry after a lost
+        # response first looks whether the lost attempt made `document` the default.
+        look_before_retrying(
+            iam,
+            "CreatePolicyVersion",
+            lambda: iam.create_policy_version(
+                PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True
+            ),
+            lambda: _default_version_if(ctx, arn, document),
+        )
 
     @staticmethod
     def _tags(ctx: AwsContext, arn: str) -> dict[str, str] | None:
