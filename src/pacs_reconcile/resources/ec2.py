@@ -40,7 +40,18 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from . import _retry
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    ec2_id,
+    is_unresolved,
+)
 from .common import (
     chunks,
     claim_after_lost_create,
@@ -183,7 +194,7 @@ class SecurityGroupSpec(SpecModel):
     )
     """What the group is for. AWS cannot change it: a change replaces the group (the new one is
     created first and dependents are moved to it before the old one is deleted)."""
-    vpc_id: str
+    vpc_id: Annotated[str, ec2_id("vpc", "VPC")]
     """The VPC, usually `${lookups.vpc.id}`. A change replaces the group."""
     ingress: list[RuleSpec] = Field(default_factory=list)
     """Inbound rules (a set: order and grouping do not matter). Empty: no inbound traffic."""
@@ -201,13 +212,6 @@ class SecurityGroupSpec(SpecModel):
         if value == "default":
             raise ValueError('"default" is the name of every VPC\'s default group; choose another')
         return _check_text(value, "a group name")
-
-    @field_validator("vpc_id")
-    @classmethod
-    def _vpc(cls, value: str) -> str:
-        if not is_unresolved(value) and not re.fullmatch(r"vpc-[0-9a-f]{8,17}", value):
-            raise ValueError(f"{value!r} is not a VPC id such as vpc-0123456789abcdef0")
-        return value
 
 
 # Rules in canonical form -----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import Field, field_validator, model_validator
@@ -32,7 +32,18 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, sorted_unique, tags_from_list, tags_to_list
 from ..errors import PlanRefused, ReconcileError
 from . import _retry
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    ec2_id,
+    is_unresolved,
+)
 from .common import (
     claim_after_lost_create,
     claim_identical_after_lost_create,
@@ -156,7 +167,7 @@ class MountTargetSpec(SpecModel):
     availability_zone: str
     """The zone, e.g. ap-northeast-2a: EFS allows one mount target per zone, so the zone is its
     identity (write it literally or from a variable)."""
-    subnet_id: str
+    subnet_id: Annotated[str, ec2_id("subnet", "subnet")]
     """A subnet of that zone, e.g. `${lookups.private_subnet_a.id}`. A change replaces the mount
     target (the old one is removed first: the zone holds one)."""
     security_groups: list[str] = Field(min_length=1, max_length=MAX_SECURITY_GROUPS)
@@ -167,13 +178,6 @@ class MountTargetSpec(SpecModel):
     def _zone(cls, value: str) -> str:
         if not is_unresolved(value) and not _ZONE.fullmatch(value):
             raise ValueError(f"{value!r} is not an availability zone name such as ap-northeast-2a")
-        return value
-
-    @field_validator("subnet_id")
-    @classmethod
-    def _subnet(cls, value: str) -> str:
-        if not is_unresolved(value) and not re.fullmatch(r"subnet-[0-9a-f]{8,17}", value):
-            raise ValueError(f"{value!r} is not a subnet id such as subnet-0123456789abcdef0")
         return value
 
 
