@@ -317,6 +317,9 @@ def _make(ctx: AwsContext, kind: str, name: str) -> None:
         client("ssm").put_parameter(Name=name, Value="v", Type="String")
     elif kind == "sqs_queues":
         client("sqs").create_queue(QueueName=name)
+    elif kind == "kms_keys":
+        key = client("kms").create_key()["KeyMetadata"]["KeyId"]
+        client("kms").create_alias(AliasName=f"alias/{name}", TargetKeyId=key)
     elif kind == "task_definitions":
         client("ecs").register_task_definition(
             family=name, containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 128}]

@@ -15,15 +15,14 @@ from pydantic import ValidationError
 
 from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
-from pacs_reconcile.diff import compare_tags, diff_states
-from pacs_reconcile.engine.apply import apply_plan
+from pacs_reconcile.diff import diff_states
 from pacs_reconcile.engine.changes import Action
-from pacs_reconcile.engine.plan import Plan, PlanOptions, make_plan
 from pacs_reconcile.export import Selection, check, export, render
 from pacs_reconcile.resources.base import Desired, Live, ReadScope
 from pacs_reconcile.resources.registry import KINDS
 from pacs_reconcile.resources.sqs import Queues, QueueSpec
-from pacs_reconcile.spec.loader import load_spec
+
+from .spec_cycle import actions, applied, converges, plan_of, repaired_by_hand_change
 
 QUEUES: Queues = KINDS["sqs_queues"]  # type: ignore[assignment]
 ARN = "arn:aws:sqs:ap-northeast-2:123456789012:"
@@ -68,24 +67,6 @@ sqs_queues:
 """
 
 
-def plan_of(tmp_path: Path, aws: AwsContext, text: str) -> Plan:
-    path = tmp_path / "monitoring.yaml"
-    path.write_text(text, encoding="utf-8")
-    return make_plan(load_spec(path), aws, PlanOptions())
-
-
-def applied(tmp_path: Path, aws: AwsContext, text: str) -> Plan:
-    plan = plan_of(tmp_path, aws, text)
-    assert plan.values is not None
-    result = apply_plan(plan, plan.values, aws)
-    assert all(str(o.status) == "done" for o in result.outcomes), result.outcomes
-    return plan
-
-
-def actions(plan: Plan) -> dict[str, Action]:
-    return {c.address: c.action for c in plan.changes if c.action != Action.NOOP}
-
-
 def desired(aws: AwsContext, **spec: Any) -> Desired:
     state = QUEUES.canonical(QueueSpec.model_validate({"name": NAME, **spec}).model_dump(mode="json"))
     return Desired(f"sqs_queues.{NAME}", state["name"], state, {OWNER_TAG: aws.stack})
@@ -117,7 +98,7 @@ def test_registered_as_a_stateful_kind() -> None:
 def test_queues_converge_and_a_second_apply_writes_nothing(tmp_path: Path, aws: AwsContext) -> None:
     first = plan_of(tmp_path, aws, SPEC)
     assert set(actions(first).values()) == {Action.CREATE} and len(actions(first)) == 3
-    applied(tmp_path, aws, SPEC)
+    converges(tmp_path, aws, SPEC)
 
     events = attributes_of(aws)
     assert json.loads(events["RedrivePolicy"]) == {
@@ -130,13 +111,6 @@ def test_queues_converge_and_a_second_apply_writes_nothing(tmp_path: Path, aws: 
     assert aws.stats.mutating().get("sqs.TagQueue") is None
     fifo = attributes_of(aws, "pacs-study-updates.fifo")
     assert fifo["FifoQueue"] == "true" and fifo["FifoThroughputLimit"] == "perMessageGroupId"
-
-    again = plan_of(tmp_path, aws, SPEC)
-    assert actions(again) == {}, [(c.address, c.differences) for c in again.changes]
-    before = aws.stats.mutating()
-    assert again.values is not None
-    apply_plan(again, again.values, aws)
-    assert aws.stats.mutating() == before, "a converged stack: no write"
 
 
 @pytest.mark.parametrize(
@@ -195,22 +169,9 @@ OUT_OF_BAND = {
 @pytest.mark.parametrize("case", sorted(OUT_OF_BAND))
 def test_a_change_by_hand_shows_at_its_path_and_is_repaired(aws: AwsContext, case: str) -> None:
     mutate, path = OUT_OF_BAND[case]
-    want = desired(aws, policy=EVENTS_POLICY, sqs_managed_sse=True)
-    QUEUES.create(aws, want)
-    assert differences(want, read(aws, NAME)[NAME]) == []
-    mutate(aws)
-    live = read(aws, NAME)[NAME]
-    tags = compare_tags(live.tags, want.tags)
-    if path == "tags":
-        assert tags.to_unset == ["Owner"] and differences(want, live) == []
-        QUEUES.update_tags(aws, live, tags)
-        assert read(aws, NAME)[NAME].tags == want.tags
-        return
-    delta = diff_states(want.state, QUEUES.canonical(dict(live.state)))
-    assert [p.split(".")[0] for p in delta.paths()] == [path] and not tags
-    assert not QUEUES.replacing_paths(delta)
-    QUEUES.update(aws, want, live, delta)
-    assert differences(want, read(aws, NAME)[NAME]) == []
+    repaired_by_hand_change(
+        QUEUES, aws, desired(aws, policy=EVENTS_POLICY, sqs_managed_sse=True), mutate, path
+    )
 
 
 def test_the_policy_compares_by_meaning(aws: AwsContext) -> None:

@@ -42,9 +42,22 @@ _UNLISTED_INTERFACE = (
 _UNDECLARED_KIND = "a kind the repository spec does not declare: read by every plan, pruned by apply"
 _UNDECLARED_KINDS_READS = {
     action: f"{_UNDECLARED_KIND} (here nothing of it exists)"
-    for action in ("sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ListQueueTags")
+    for action in (
+        "sqs:GetQueueUrl",
+        "sqs:GetQueueAttributes",
+        "sqs:ListQueueTags",
+        "kms:ListAliases",
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "kms:GetKeyRotationStatus",
+        "kms:ListResourceTags",
+    )
 }
-_UNDECLARED_KINDS_DELETES = {"sqs:DeleteQueue": f"{_UNDECLARED_KIND} (a queue the stack owns, named)"}
+_UNDECLARED_KINDS_DELETES = {
+    "sqs:DeleteQueue": f"{_UNDECLARED_KIND} (a queue the stack owns, named)",
+    "kms:DeleteAlias": f"{_UNDECLARED_KIND} (a key the stack owns, named)",
+    "kms:ScheduleKeyDeletion": f"{_UNDECLARED_KIND} (a key the stack owns, named)",
+}
 NOT_EXERCISED: dict[str, str] = {
     **_UNDECLARED_KINDS_READS,
     **_UNDECLARED_KINDS_DELETES,

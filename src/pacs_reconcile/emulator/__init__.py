@@ -17,6 +17,7 @@ def install_moto_patches() -> None:
         patch_cloudwatch,
         patch_ec2,
         patch_efs,
+        patch_kms,
         patch_lambda,
         patch_logs,
         patch_sns,
@@ -32,4 +33,5 @@ def install_moto_patches() -> None:
     patch_sns.install()
     patch_sqs.install()
     patch_ssm.install()
+    patch_kms.install()
     _installed = True

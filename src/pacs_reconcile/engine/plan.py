@@ -450,6 +450,7 @@ class _Planner:
         else:
             change.action = Action.REPLACE
             change.reason = f"{', '.join(forced)} cannot change in place"
+            change.notes.extend(_deletion_notes(reconciler, live))
 
     def _replacement_protection(
         self, change: Change, node: ResourceNode, reconciler: Reconciler, live: Live
@@ -573,8 +574,14 @@ class _Planner:
         else:
             change.action = Action.DELETE
             change.reason = "no longer declared" if undeclared else "destroy"
+            change.notes.extend(_deletion_notes(reconciler, change.live))
         change.differences = []
         return change
+
+
+def _deletion_notes(reconciler: Reconciler, live: Live | None) -> list[str]:
+    note = reconciler.deletion_note(live)
+    return [note] if note else []
 
 
 def _flatten(state: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:

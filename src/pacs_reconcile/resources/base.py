@@ -223,6 +223,11 @@ class Reconciler(ABC):
         kept unless the command names it). Per resource, for kinds where only some do."""
         return self.meta.stateful
 
+    def deletion_note(self, live: Live | None) -> str | None:
+        """What deleting this resource does, said beside a planned delete or replacement, when it is
+        not simply gone (e.g. a KMS key's deletion is scheduled days ahead and can be cancelled)."""
+        return None
+
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
         """Put a spec-shaped state into canonical form; applied to desired and live alike."""
         return state

@@ -1,0 +1,470 @@
+"""KMS keys (customer managed), each known by its alias.
+
+A KMS key has no name: its id is random. Its alias is the one stable, unique name people write
+(`alias/pacs-logs`), and what SQS, SNS and SSM accept as a key id, so the alias's name (`name:
+pacs-logs`) is the key's identity here and the alias a part of the key, not a kind of its own:
+one alias per key covers what the stack needs, and a key without an alias could not be found
+again except by its tags. `${kms_keys.NAME.alias}` is `alias/pacs-logs`. The key's
+ARN (`${kms_keys.NAME.arn}`) is what log groups and EFS file systems take.
+
+Keys protect data: the kind is stateful (never deleted unless the command names it). Deleting one
+deletes its alias and SCHEDULES the key's deletion: AWS deletes it after `deletion_window_in_days`
+(7-30, AWS's default 30; ScheduleKeyDeletion), and until then CancelKeyDeletion restores it. The
+window is not an attribute AWS keeps, so the tool records it in the bookkeeping tag
+`pacs-reconcile:deletion-window` (never shown among the key's tags). A key whose deletion was
+scheduled by hand is shown disabled, with the date, and apply cancels the deletion; an owned key
+pending deletion that the spec no longer declares is being deleted already and is not listed.
+
+KeyUsage, KeySpec and MultiRegion cannot change after CreateKey ("You can't change the KeyUsage /
+KeySpec value after the KMS key is created"; "You cannot change this value [MultiRegion] after you
+create the KMS key"): each forces a replacement. Automatic rotation applies only to symmetric
+encryption keys (EnableKeyRotation); RotationPeriodInDays is 90-2560, AWS's default 365.
+
+Reads: when a key is declared or owned, ListAliases once (100 a page, every alias of the region),
+then per key DescribeKey,
+GetKeyPolicy and GetKeyRotationStatus, a few at a time; tags come from the run's owner-tag sweep
+(ListResourceTags only for a key outside it). DescribeKey leaves out KeyUsage and MultiRegion in
+some answers: their absence is CreateKey's documented default (ENCRYPT_DECRYPT, false).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from botocore.exceptions import ClientError
+from pydantic import Field, field_validator, model_validator
+
+from ..aws import AwsContext
+from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from ..errors import ReconcileError
+from ..policy import canonical_policy
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .common import arn_resource, concurrently, error_code, names_with_prefix, owned_of, read_pages
+from .registry import register
+
+WINDOW_TAG = "pacs-reconcile:deletion-window"
+DEFAULT_DELETION_WINDOW = 30
+"""ScheduleKeyDeletion PendingWindowInDays: "If you do not include a value, it defaults to 30"."""
+DEFAULT_ROTATION_PERIOD = 365
+ALIAS_PAGE = 100
+"""ListAliases' maximum Limit."""
+POLICY_NAME = "default"
+"""The only key policy name KMS has (GetKeyPolicy, PutKeyPolicy)."""
+TAG_KEYS = {"key": "TagKey", "value": "TagValue"}
+
+KeyUsage = Literal[
+    "ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "ENCAPSULATE_DECAPSULATE"
+]
+KeySpecName = Literal[
+    "SYMMETRIC_DEFAULT",
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_NIST_EDWARDS25519",
+    "ECC_SECG_P256K1",
+    "HMAC_224",
+    "HMAC_256",
+    "HMAC_384",
+    "HMAC_512",
+    "SM2",
+    "ML_DSA_44",
+    "ML_DSA_65",
+    "ML_DSA_87",
+    "ML_KEM_512",
+    "ML_KEM_768",
+    "ML_KEM_1024",
+]
+_USAGES_BY_SPEC_PREFIX: tuple[tuple[str, frozenset[str]], ...] = (
+    # CreateKey, KeyUsage: which usage each kind of key spec allows.
+    ("SYMMETRIC_DEFAULT", frozenset({"ENCRYPT_DECRYPT"})),
+    ("HMAC_", frozenset({"GENERATE_VERIFY_MAC"})),
+    ("RSA_", frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY"})),
+    ("ECC_NIST_", frozenset({"SIGN_VERIFY", "KEY_AGREEMENT"})),
+    ("ECC_SECG_P256K1", frozenset({"SIGN_VERIFY"})),
+    ("ML_DSA_", frozenset({"SIGN_VERIFY"})),
+    ("ML_KEM_", frozenset({"ENCAPSULATE_DECAPSULATE"})),
+    ("SM2", frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"})),
+)
+ALIAS_PREFIX = "alias/"
+_ALIAS_NAME = re.compile(r"[A-Za-z0-9/_-]{1,250}")
+"""CreateAlias AliasName: alias/ and a name, "1-256 characters ... alphanumeric characters,
+forward slashes (/), underscores (_), and dashes (-)"; "cannot begin with alias/aws/"."""
+_MISSING = ("NotFoundException",)
+
+
+@dataclass(frozen=True)
+class KeyHandle:
+    key_id: str
+    pending_deletion: bool = False
+    """Its deletion is scheduled (by hand, or by a delete): cancel it before using the key."""
+
+
+def allowed_usages(key_spec: str) -> frozenset[str]:
+    for prefix, usages in _USAGES_BY_SPEC_PREFIX:
+        if key_spec.startswith(prefix):
+            return usages
+    return frozenset(get_args(KeyUsage))
+
+
+class KmsKeySpec(SpecModel):
+    """A customer managed KMS key and its alias. It protects data: removed from the spec it is kept
+    unless the command names it, and deleting it schedules its deletion."""
+
+    name: str
+    """The name of the key's alias, e.g. `pacs-logs` for `alias/pacs-logs` (letters, digits, `/`,
+    `_`, `-`; at most 250): the key's identity. Not `aws/...` (AWS managed keys). Changing it moves
+    the alias to a new key (a replacement)."""
+    description: str = Field(default="", max_length=8192)
+    """What the key is for."""
+    key_usage: KeyUsage = "ENCRYPT_DECRYPT"
+    """What the key does: `ENCRYPT_DECRYPT` (AWS's default), `SIGN_VERIFY`, `GENERATE_VERIFY_MAC`
+    (HMAC keys), `KEY_AGREEMENT` or `ENCAPSULATE_DECAPSULATE` (ML-KEM keys). A change replaces
+    the key."""
+    key_spec: KeySpecName = "SYMMETRIC_DEFAULT"
+    """The key's type: `SYMMETRIC_DEFAULT` (AES-256, AWS's default; what services encrypting at
+    rest take), RSA, elliptic-curve, HMAC, SM2, ML-DSA or ML-KEM. A change replaces the key."""
+    multi_region: bool = False
+    """A multi-Region primary key (AWS's default: single-Region). A change replaces the key."""
+    policy: dict[str, Any] | None = None
+    """The key policy as a mapping (an IAM policy document), compared by meaning. Unset: not
+    managed (AWS's default key policy gives the account's IAM policies control of the key). It
+    must let the applying principal change it again (PutKeyPolicy's lockout check)."""
+    enabled: bool = True
+    """Whether the key can be used. A deletion scheduled by hand shows as `false`; apply cancels it."""
+    enable_key_rotation: bool = False
+    """Automatic rotation of the key material (symmetric encryption keys only; AWS's default off)."""
+    rotation_period_in_days: int | None = Field(default=None, ge=90, le=2560)
+    """With rotation on: days between rotations (90-2560). Unset: not managed (AWS's default 365)."""
+    deletion_window_in_days: int = Field(default=DEFAULT_DELETION_WINDOW, ge=7, le=30)
+    """Days between a delete and the key's actual deletion (7-30; AWS's default 30): deleting the
+    key SCHEDULES its deletion, which can be cancelled until then."""
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        if is_unresolved(name):
+            return name
+        if name.startswith(ALIAS_PREFIX):
+            raise ValueError(f"the alias's name without alias/: {name.removeprefix(ALIAS_PREFIX)!r}")
+        if not _ALIAS_NAME.fullmatch(name):
+            raise ValueError("must be 1-250 letters, digits, '/', '_' or '-'")
+        if name.startswith("aws/"):
+            raise ValueError("alias/aws/ names AWS managed keys (reserved): choose another name")
+        return name
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_has_statements(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and "Statement" not in value:
+            raise ValueError("a key policy needs a 'Statement'")
+        return value
+
+    @model_validator(mode="after")
+    def _fits_the_key_spec(self) -> KmsKeySpec:
+        usages = allowed_usages(self.key_spec)
+        if self.key_usage not in usages:
+            raise ValueError(
+                f"key_usage {self.key_usage} does not go with key_spec {self.key_spec} "
+                f"(it takes {' or '.join(sorted(usages))})"
+            )
+        if self.enable_key_rotation and self.key_spec != "SYMMETRIC_DEFAULT":
+            raise ValueError("enable_key_rotation: only symmetric encryption keys (SYMMETRIC_DEFAULT) rotate")
+        if self.rotation_period_in_days is not None and not self.enable_key_rotation:
+            raise ValueError("rotation_period_in_days applies only with enable_key_rotation: true")
+        return self
+
+
+def _list_keys(ctx: AwsContext, prefix: str) -> list[str]:
+    """The keys whose alias's name starts with `prefix`."""
+    return names_with_prefix(list(_aliases(ctx)), prefix)
+
+
+@register
+class KmsKeys(Reconciler):
+    meta = KindMeta(
+        kind="kms_keys",
+        model=KmsKeySpec,
+        title="KMS key",
+        attributes=("name", "alias", "arn", "id", "alias_arn"),
+        force_new=frozenset({"key_usage", "key_spec", "multi_region"}),
+        stateful=True,
+        lister=_list_keys,
+        actions=KindActions(
+            read=frozenset(
+                {
+                    "kms:ListAliases",
+                    "kms:DescribeKey",
+                    "kms:GetKeyPolicy",
+                    "kms:GetKeyRotationStatus",
+                    "kms:ListResourceTags",
+                }
+            ),
+            write=frozenset(
+                {
+                    "kms:CreateKey",
+                    "kms:CreateAlias",
+                    "kms:EnableKey",
+                    "kms:DisableKey",
+                    "kms:CancelKeyDeletion",
+                    "kms:UpdateKeyDescription",
+                    "kms:PutKeyPolicy",
+                    "kms:EnableKeyRotation",
+                    "kms:DisableKeyRotation",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:ScheduleKeyDeletion",  # a key whose alias was taken meanwhile is not left behind
+                }
+            ),
+            delete=frozenset({"kms:DeleteAlias", "kms:ScheduleKeyDeletion"}),
+        ),
+    )
+
+    def deletion_note(self, live: Live | None) -> str | None:
+        days = (live.state.get("deletion_window_in_days") if live else None) or DEFAULT_DELETION_WINDOW
+        return (
+            f"deleting a KMS key schedules its deletion: AWS deletes it in {days} days "
+            "(deletion_window_in_days), until then it can be restored (CancelKeyDeletion)"
+        )
+
+    def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
+        out = dict(state)
+        if isinstance(out.get("policy"), Mapping):
+            out["policy"] = canonical_policy(out["policy"])
+        return out
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        owned = {
+            arn_resource(arn).removeprefix("key/"): tags
+            for arn, tags in owned_of(ctx, scope.stack, "kms", "key/").items()
+        }
+        if not keys and not owned:
+            return {}  # no key to look for: not even the alias listing
+        aliases = _aliases(ctx)
+        by_key: dict[str, list[str]] = {}
+        for name, key_id in aliases.items():
+            by_key.setdefault(key_id, []).append(name)
+        declared = {str(k) for k in keys}
+        key_ids = sorted({aliases[a] for a in declared if a in aliases} | set(owned))
+        described = concurrently(lambda key_id: _key(ctx, key_id), key_ids)
+        found = {k: d for k, d in zip(key_ids, described, strict=True) if d is not None}
+        untagged = [k for k in found if k not in owned]
+        read_tags = concurrently(lambda key_id: _tags(ctx, key_id), untagged)
+        tags = {**dict(zip(untagged, read_tags, strict=True)), **owned}
+        out: dict[Key, Live] = {}
+        for key_id, (metadata, policy, rotation) in found.items():
+            names = sorted(by_key.get(key_id, []))
+            name = next((n for n in names if n in declared), names[0] if names else "")
+            pending = metadata.get("KeyState") == "PendingDeletion"
+            if pending and name not in declared:
+                continue  # being deleted already
+            live = self._live(name, metadata, policy, rotation, tags[key_id])
+            out[live.key] = live
+        return out
+
+    def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        state = desired.state
+        kms = ctx.client("kms")
+        request: dict[str, Any] = {
+            "Description": state["description"],
+            "KeyUsage": state["key_usage"],
+            "KeySpec": state["key_spec"],
+            "MultiRegion": state["multi_region"],
+            "Tags": _kms_tags({**desired.tags, WINDOW_TAG: str(state["deletion_window_in_days"])}),
+        }
+        if state.get("policy"):
+            request["Policy"] = json.dumps(state["policy"])
+        metadata = kms.create_key(**request)["KeyMetadata"]
+        key_id = metadata["KeyId"]
+        try:
+            kms.create_alias(AliasName=ALIAS_PREFIX + state["name"], TargetKeyId=key_id)
+        except ClientError as error:
+            if error_code(error) != "AlreadyExistsException":
+                raise
+            # The alias was made meanwhile by someone else: the new key must not stay behind.
+            kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=state["deletion_window_in_days"])
+            raise ReconcileError(
+                f"KMS alias {ALIAS_PREFIX + state['name']} was created meanwhile by someone else; the key "
+                f"made for it ({key_id}) is scheduled for deletion. Plan again"
+            ) from error
+        if state["enable_key_rotation"]:
+            kms.enable_key_rotation(KeyId=key_id, **_rotation_period(state))
+        if not state["enabled"]:
+            kms.disable_key(KeyId=key_id)
+        live_state = {**state, "rotation_period_in_days": _created_period(state)}
+        attrs = _attrs(state["name"], metadata)
+        return Live(desired.key, self.canonical(live_state), attrs, dict(desired.tags), KeyHandle(key_id))
+
+    def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
+        kms = ctx.client("kms")
+        key_id = live.handle.key_id
+        want = desired.state
+        state = dict(live.state)
+        if delta.different_at("enabled"):
+            if live.handle.pending_deletion:
+                kms.cancel_key_deletion(KeyId=key_id)  # leaves the key disabled
+            (kms.enable_key if want["enabled"] else kms.disable_key)(KeyId=key_id)
+        if delta.different_at("description"):
+            kms.update_key_description(KeyId=key_id, Description=want["description"])
+        if delta.different_at("policy"):
+            kms.put_key_policy(KeyId=key_id, PolicyName=POLICY_NAME, Policy=json.dumps(want["policy"]))
+        if delta.different_at("enable_key_rotation") or delta.different_at("rotation_period_in_days"):
+            if want["enable_key_rotation"]:
+                kms.enable_key_rotation(KeyId=key_id, **_rotation_period(want))
+            else:
+                kms.disable_key_rotation(KeyId=key_id)
+        if delta.different_at("deletion_window_in_days"):
+            kms.tag_resource(KeyId=key_id, Tags=_kms_tags({WINDOW_TAG: str(want["deletion_window_in_days"])}))
+        for field in ("enabled", "description", "policy", "enable_key_rotation", "deletion_window_in_days"):
+            if delta.different_at(field):
+                state[field] = want[field]
+        if delta.different_at("enable_key_rotation") or delta.different_at("rotation_period_in_days"):
+            state["rotation_period_in_days"] = _created_period(want)
+        return Live(live.key, self.canonical(state), dict(live.attrs), live.tags, KeyHandle(key_id))
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        kms = ctx.client("kms")
+        try:
+            if live.state.get("name"):
+                kms.delete_alias(AliasName=ALIAS_PREFIX + live.state["name"])
+        except ClientError as error:
+            if error_code(error) not in _MISSING:
+                raise
+        if live.handle.pending_deletion:
+            return  # scheduled already
+        window = live.state.get("deletion_window_in_days") or DEFAULT_DELETION_WINDOW
+        try:
+            kms.schedule_key_deletion(KeyId=live.handle.key_id, PendingWindowInDays=window)
+        except ClientError as error:
+            if error_code(error) not in _MISSING:
+                raise
+
+    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
+        kms = ctx.client("kms")
+        if changes.to_set:
+            kms.tag_resource(KeyId=live.handle.key_id, Tags=_kms_tags(changes.to_set))
+        if changes.to_unset:
+            kms.untag_resource(KeyId=live.handle.key_id, TagKeys=list(changes.to_unset))
+
+    def _live(
+        self,
+        name: str,
+        metadata: Mapping[str, Any],
+        policy: str | None,
+        rotation: Mapping[str, Any] | None,
+        all_tags: dict[str, str],
+    ) -> Live:
+        rotating = bool(rotation and rotation.get("KeyRotationEnabled"))
+        pending = metadata.get("KeyState") == "PendingDeletion"
+        state = {
+            "name": name,
+            "description": metadata.get("Description") or "",
+            "key_usage": metadata.get("KeyUsage") or "ENCRYPT_DECRYPT",
+            "key_spec": metadata.get("KeySpec")
+            or metadata.get("CustomerMasterKeySpec")
+            or "SYMMETRIC_DEFAULT",
+            "multi_region": bool(metadata.get("MultiRegion", False)),
+            "policy": json.loads(policy) if policy else None,
+            # Pending deletion is neither: any declared `enabled` differs, and apply cancels it.
+            "enabled": None if pending else bool(metadata.get("Enabled")),
+            "enable_key_rotation": rotating,
+            "rotation_period_in_days": (
+                int(rotation.get("RotationPeriodInDays") or DEFAULT_ROTATION_PERIOD)
+                if rotation and rotating
+                else None
+            ),
+            "deletion_window_in_days": _int(all_tags.get(WINDOW_TAG), DEFAULT_DELETION_WINDOW),
+        }
+        notes: tuple[str, ...] = ()
+        if pending:
+            notes = (f"its deletion is scheduled for {metadata.get('DeletionDate')}; apply cancels it",)
+        tags = {k: v for k, v in all_tags.items() if k != WINDOW_TAG}
+        key = name or f"key/{metadata['KeyId']}"
+        handle = KeyHandle(metadata["KeyId"], pending)
+        return Live(key, self.canonical(state), _attrs(name, metadata), tags, handle, notes)
+
+
+def _aliases(ctx: AwsContext) -> dict[str, str]:
+    """The name of each alias (without alias/) -> the key it points to, for every alias of the region
+    that points to a key, but AWS managed keys' (alias/aws/...: no resource of a stack)."""
+    listed = read_pages(
+        ctx.client("kms"), "list_aliases", "Aliases", PaginationConfig={"PageSize": ALIAS_PAGE}
+    )
+    return {
+        a["AliasName"].removeprefix(ALIAS_PREFIX): a["TargetKeyId"]
+        for a in listed
+        if a.get("TargetKeyId") and not a["AliasName"].startswith(ALIAS_PREFIX + "aws/")
+    }
+
+
+def _key(ctx: AwsContext, key_id: str) -> tuple[dict[str, Any], str | None, dict[str, Any] | None] | None:
+    """DescribeKey, the key policy and the rotation status of one key; None when it is gone or is
+    an AWS managed key (no spec manages those)."""
+    kms = ctx.client("kms")
+    try:
+        metadata = dict(kms.describe_key(KeyId=key_id)["KeyMetadata"])
+        if metadata.get("KeyManager") == "AWS":
+            return None
+        policy = kms.get_key_policy(KeyId=key_id, PolicyName=POLICY_NAME).get("Policy")
+        rotation = _rotation(ctx, metadata)
+    except ClientError as error:
+        if error_code(error) in _MISSING:
+            return None
+        raise
+    return metadata, policy, rotation
+
+
+def _rotation(ctx: AwsContext, metadata: Mapping[str, Any]) -> dict[str, Any] | None:
+    """GetKeyRotationStatus of a symmetric encryption key made by KMS (the only ones that rotate);
+    None for the others, and for a key whose state does not let it answer (pending deletion)."""
+    if metadata.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT" or metadata.get("Origin") not in (
+        None,
+        "AWS_KMS",
+    ):
+        return None
+    try:
+        return dict(ctx.client("kms").get_key_rotation_status(KeyId=metadata["KeyId"]))
+    except ClientError as error:
+        if error_code(error) in ("KMSInvalidStateException", "UnsupportedOperationException"):
+            return None
+        raise
+
+
+def _tags(ctx: AwsContext, key_id: str) -> dict[str, str]:
+    found = read_pages(ctx.client("kms"), "list_resource_tags", "Tags", KeyId=key_id)
+    return tags_from_list(found, TAG_KEYS["key"], TAG_KEYS["value"])
+
+
+def _kms_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return tags_to_list(tags, TAG_KEYS["key"], TAG_KEYS["value"])
+
+
+def _rotation_period(state: Mapping[str, Any]) -> dict[str, Any]:
+    period = state.get("rotation_period_in_days")
+    return {} if period is None else {"RotationPeriodInDays": period}
+
+
+def _created_period(state: Mapping[str, Any]) -> int | None:
+    if not state["enable_key_rotation"]:
+        return None
+    return int(state.get("rotation_period_in_days") or DEFAULT_ROTATION_PERIOD)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
+
+
+def _attrs(name: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    arn = str(metadata["Arn"])
+    alias = ALIAS_PREFIX + name if name else ""
+    alias_arn = f"{arn.split(':key/', 1)[0]}:{alias}" if alias else ""
+    return {"name": name, "alias": alias, "arn": arn, "id": metadata["KeyId"], "alias_arn": alias_arn}
