@@ -7,14 +7,13 @@ engine (not the kind) decides what to do: a reconciler never imports the engine.
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges
@@ -26,19 +25,6 @@ Key = Hashable
 def is_unresolved(value: Any) -> bool:
     """True for a string still holding a ${...} reference: validators skip such values."""
     return isinstance(value, str) and "${" in value
-
-
-def ec2_id(prefix: str, what: str) -> AfterValidator:
-    """A field holding one EC2 resource id (`prefix-` and 8 or 17 hex digits); values still
-    holding ${...} pass (checked once resolved, by AWS)."""
-    pattern = re.compile(rf"{prefix}-[0-9a-f]{{8,17}}")
-
-    def check(value: str) -> str:
-        if not is_unresolved(value) and not pattern.fullmatch(value):
-            raise ValueError(f"{value!r} is not a {what} id such as {prefix}-0123456789abcdef0")
-        return value
-
-    return AfterValidator(check)
 
 
 class SpecModel(BaseModel):

@@ -32,18 +32,7 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, sorted_unique, tags_from_list, tags_to_list
 from ..errors import PlanRefused, ReconcileError
 from . import _retry
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    ec2_id,
-    is_unresolved,
-)
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     claim_after_lost_create,
     claim_identical_after_lost_create,
@@ -52,6 +41,7 @@ from .common import (
     names_with_prefix,
     read_pages,
 )
+from .ec2 import ec2_id
 from .registry import register
 
 DESCRIBE_PAGE_SIZE = 100
