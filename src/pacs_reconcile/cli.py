@@ -91,6 +91,14 @@ AdoptAll = Annotated[
         help="Take over every declared resource that exists without an owner tag (a migration's first run).",
     ),
 ]
+FullScan = Annotated[
+    bool,
+    typer.Option(
+        "--full-scan",
+        help="Find the stack's dashboards by reading every dashboard's tags, not through the stack's "
+        "ownership index (apply then rewrites the index if it differs).",
+    ),
+]
 IncludeStateful = Annotated[
     bool,
     typer.Option("--include-stateful", help="Destroy what holds data too (asks again, naming each one)."),
@@ -150,6 +158,7 @@ def plan(
     destroy: Annotated[bool, typer.Option("--destroy", help="Preview what `destroy` would delete.")] = False,
     include_stateful: IncludeStateful = False,
     adopt_all: AdoptAll = False,
+    full_scan: FullScan = False,
     remote_check: Annotated[
         bool,
         typer.Option(
@@ -174,6 +183,7 @@ def plan(
         include_stateful=include_stateful,
         adopt_all=adopt_all,
         remote_check=remote_check,
+        full_scan=full_scan,
     )
 
 
@@ -332,6 +342,7 @@ def drift(
             help="SNS topic (ARN or spec address) told when the findings change.",
         ),
     ] = None,
+    full_scan: FullScan = False,
 ) -> int:
     """Read-only drift check for cron: exit 0 clean, 2 drift or pending changes, 1 error, 3 invalid spec."""
     from . import commands
@@ -343,6 +354,7 @@ def drift(
         publish_metric=publish_metric,
         metric_namespace=metric_namespace,
         notify_topic=notify_topic,
+        full_scan=full_scan,
     )
 
 

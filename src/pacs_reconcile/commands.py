@@ -259,6 +259,7 @@ def plan(
     include_stateful: bool = False,
     remote_check: bool = False,
     adopt_all: bool = False,
+    full_scan: bool = False,
 ) -> int:
     from . import api, environments
     from .engine.plan import PlanOptions
@@ -282,9 +283,12 @@ def plan(
                 include_stateful=include_stateful,
                 remote_check=remote_check,
                 adopt_all=adopt_all,
+                full_scan=full_scan,
             ),
         )
-    options = PlanOptions(targets, excludes, allow_destroy, destroy, include_stateful, adopt_all=adopt_all)
+    options = PlanOptions(
+        targets, excludes, allow_destroy, destroy, include_stateful, adopt_all=adopt_all, full_scan=full_scan
+    )
     check_addresses(options)
     to_stdout = out is not None and planfile_is_stdio(out)
     if to_stdout and session.output_format != "text":
@@ -438,7 +442,7 @@ def _answer_without_lock(
 ) -> int | None:
     """Exit code when the plan has nothing to apply or refuses; None when there is work to do."""
     the_plan, printer = _plan_to_apply(spec, ctx, session, options, saved_document)
-    if the_plan.has_changes or the_plan.bookkeeping:
+    if the_plan.has_changes or the_plan.bookkeeping or the_plan.housekeeping:
         return None
     _emit_unchanged(session, printer, the_plan)
     print_stats(session, ctx)
@@ -462,7 +466,7 @@ def _apply_locked(
 
     ctx.forget_all()  # what was read before the lock was taken may have moved since
     the_plan, printer = _plan_to_apply(spec, ctx, session, options, saved_document)
-    if not the_plan.has_changes and not the_plan.bookkeeping:
+    if not the_plan.has_changes and not the_plan.bookkeeping and not the_plan.housekeeping:
         _emit_unchanged(session, printer, the_plan)
         print_stats(session, ctx)
         return ExitStatus.OK
@@ -644,6 +648,7 @@ def drift(
     publish_metric: bool,
     metric_namespace: str,
     notify_topic: str | None,
+    full_scan: bool = False,
 ) -> int:
     """Read-only: classify every difference as drifted, pending, missing, unmanaged or conflict."""
     from . import environments
@@ -661,6 +666,7 @@ def drift(
                 publish_metric=publish_metric,
                 metric_namespace=metric_namespace,
                 notify_topic=notify_topic,
+                full_scan=full_scan,
             ),
         )
     from . import api
@@ -670,8 +676,10 @@ def drift(
 
     spec = load(inputs, session)
     ctx = aws_context(spec, session)
+    from .engine.plan import PlanOptions
+
     with session.phase("reading AWS and planning", ctx):
-        the_plan = api.plan(spec, aws=ctx)
+        the_plan = api.plan(spec, PlanOptions(full_scan=full_scan), aws=ctx)
     report = classify(the_plan)
     document = session.redactor.data(report_json(report, masked_differences_json))
     if report_file is not None:

@@ -118,6 +118,7 @@ class PlanPrinter:
                         style="cyan",
                     )
                 )
+            self._housekeeping(plan)
             self.out(
                 Text.assemble(
                     ("No changes. ", "bold green"),
@@ -139,7 +140,12 @@ class PlanPrinter:
                 self._notes(change)
                 continue
             self.change(change)
+        self._housekeeping(plan)
         self.out(self.summary_line(plan))
+
+    def _housekeeping(self, plan: Plan) -> None:
+        for reason in plan.housekeeping.values():
+            self.out(Text(f"  i {reason}", style="cyan"))
 
     def _notes(self, change: Change) -> None:
         for note in change.notes:

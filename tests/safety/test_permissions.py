@@ -96,6 +96,8 @@ DYNAMIC_CALLS = {
     },
     # flow logs are tagged through ec2.update_ec2_tags, shared with security groups
     "pacs_reconcile.resources.flow_logs": {"ec2:CreateTags", "ec2:DeleteTags"},
+    # the dashboards' ownership index, an SSM parameter kept through resources/dashboard_index.py
+    "pacs_reconcile.resources.cloudwatch": {"ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameter"},
 }
 """Operations a module calls through getattr(client, f"..._{direction}") (ec2._sync_rules), or
 through a helper of another module."""

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from ..aws import AwsContext
 from ..diff import TagChanges, contains_unknown, tag_changes_in
 from ..errors import ReconcileError
-from ..resources.base import Desired, Live
+from ..resources.base import Desired, Key, Live
 from ..resources.registry import KINDS
 from .changes import Action, Change
 from .plan import Plan, aws_error_text, managed_delta, with_protection
@@ -123,6 +123,7 @@ def _apply(
     }
     jobs = {a: executor.job(c) for a, c in forward.items()}
     deps = {a: set(c.depends_on) for a, c in forward.items()}
+    _record_ahead(plan, forward.values(), ctx)
     _, interrupted = run_jobs(jobs, deps, parallelism, on_start, on_finish)
     interrupted = interrupted or stop.is_set()
 
@@ -143,9 +144,29 @@ def _apply(
     else:
         for address in deletes:
             on_finish(JobResult(address, Status.NOT_STARTED))
+    _record_after(plan, ctx)
     order = {c.address: i for i, c in enumerate(plan.changes)}
     outcomes.sort(key=lambda o: order.get(o.address, 0))
     return ApplyResult(outcomes, interrupted, ctx.stats.mutating())
+
+
+def _record_ahead(plan: Plan, forward: Iterable[Change], ctx: AwsContext) -> None:
+    """Kinds that keep records of what they own (the dashboards' index) write the declared
+    resources about to be created, updated or adopted before the first of them is."""
+    keys: dict[str, list[Key]] = {}
+    for change in forward:
+        if change.node is not None and change.action in (Action.CREATE, Action.REPLACE, Action.UPDATE):
+            keys.setdefault(change.kind, []).append(change.key)
+    for kind, declared in keys.items():
+        KINDS[kind].before_writes(ctx, plan.stack, declared)
+
+
+def _record_after(plan: Plan, ctx: AwsContext) -> None:
+    """Once everything ran (or stopped): the records of the kinds that changed, or whose records
+    the plan found stale, are brought up to date with what the apply did."""
+    touched = {c.kind for c in plan.changes if c.action.mutates} | set(plan.housekeeping)
+    for kind in sorted(touched):
+        KINDS[kind].after_writes(ctx, plan.stack)
 
 
 def deletion_order(deletes: Mapping[str, Change]) -> dict[str, set[str]]:

@@ -95,6 +95,9 @@ class PlanOptions:
     adopt_all: bool = False
     """Migration mode (`--adopt-all`): every declared resource that exists without an owner tag is
     taken over, as if its entry said lifecycle.adopt (never one another stack owns)."""
+    full_scan: bool = False
+    """Find owned resources by their tags alone (`--full-scan`), not by the records kinds keep of
+    what they created (the dashboards' ownership index), which apply then rewrites if they differ."""
 
 
 @dataclass
@@ -109,6 +112,9 @@ class Plan:
     """Attributes known at plan time; apply fills in the rest as it creates."""
     base_dir: Path | None = None
     """The spec's folder (relative paths in desired state resolve against it)."""
+    housekeeping: dict[str, str] = field(default_factory=dict)
+    """Kind -> why its own records (e.g. the dashboards' ownership index) must be rewritten: no
+    resource changes, apply rewrites them in passing."""
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
@@ -132,11 +138,21 @@ class Plan:
 def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -> Plan:
     options = options or PlanOptions()
     selected = _selection(spec, options)
-    lookups, live = read_lookups_and_live(spec, ctx, options.adopt_all)
+    lookups, live = read_lookups_and_live(spec, ctx, options.adopt_all, options.full_scan)
     planner = _Planner(spec, ctx, options, selected, lookups, live)
     changes = planner.changes()
+    repairs = ((kind, reconciler.records_to_repair(ctx, spec.stack)) for kind, reconciler in KINDS.items())
+    housekeeping = {kind: reason for kind, reason in repairs if reason}
     return Plan(
-        spec.stack, ctx.region, spec.fingerprint(), changes, options, lookups, planner.values, spec.root
+        spec.stack,
+        ctx.region,
+        spec.fingerprint(),
+        changes,
+        options,
+        lookups,
+        planner.values,
+        spec.root,
+        housekeeping,
     )
 
 
@@ -162,7 +178,7 @@ def _selection(spec: Spec, options: PlanOptions) -> set[str]:
 
 
 def read_lookups_and_live(
-    spec: Spec, ctx: AwsContext, adopt_all: bool = False
+    spec: Spec, ctx: AwsContext, adopt_all: bool = False, full_scan: bool = False
 ) -> tuple[dict[str, dict[str, Any]], LiveByKind]:
     """Lookups resolved while live state is read: no read depends on a lookup (only the diff
     does), and on a small stack the lookups were the longest phase. A lookup's failure is still
@@ -170,7 +186,7 @@ def read_lookups_and_live(
     with futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lookups") as side:
         lookups = side.submit(resolve_lookups, spec, ctx)
         try:
-            live = read_live(spec, ctx, adopt_all)
+            live = read_live(spec, ctx, adopt_all, full_scan)
         except Exception:
             lookups.result()
             raise
@@ -206,7 +222,7 @@ def resolve_lookups(spec: Spec, ctx: AwsContext) -> dict[str, dict[str, Any]]:
 LiveByKind = dict[str, dict[Key, Live]]
 
 
-def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False) -> LiveByKind:
+def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False, full_scan: bool = False) -> LiveByKind:
     """Read every kind: top-level kinds concurrently, then children under the parents found."""
     by_kind: dict[str, list[ResourceNode]] = {}
     for node in spec.resources.values():
@@ -225,7 +241,8 @@ def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False) -> LiveByKin
             raise wrapped from exc
 
     with futures.ThreadPoolExecutor(max_workers=8) as pool:
-        for kind, found in pool.map(lambda k: read_kind(k, ReadScope(spec.stack)), top_level_kinds()):
+        top_scope = ReadScope(spec.stack, full_scan=full_scan)
+        for kind, found in pool.map(lambda k: read_kind(k, top_scope), top_level_kinds()):
             live[kind] = found
         child_jobs = []
         for parent_kind in top_level_kinds():
@@ -235,7 +252,7 @@ def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False) -> LiveByKin
                 if _owned_or_adopted(v, spec, parent_kind, adopt_all)
             }
             for child in child_kinds(parent_kind):
-                child_jobs.append((child, ReadScope(spec.stack, parents)))
+                child_jobs.append((child, ReadScope(spec.stack, parents, full_scan)))
         for kind, found in pool.map(lambda job: read_kind(*job), child_jobs):
             live[kind] = found
     return live

@@ -169,6 +169,9 @@ class ReadScope:
     stack: str
     parents: Mapping[Key, Live] = field(default_factory=dict)
     """For child kinds: the existing, owned parents whose children are listed in full."""
+    full_scan: bool = False
+    """Find owned resources by their tags alone, ignoring any record a kind keeps of what it
+    created (`plan --full-scan`): e.g. the dashboards' ownership index."""
 
 
 class Reconciler(ABC):
@@ -253,6 +256,22 @@ class Reconciler(ABC):
         needs (e.g. a function's code folder): (config, a note for the person reviewing the
         export, or "")."""
         return config, ""
+
+    # Records of its own: for a kind whose owned resources no bulk API lists (dashboards), a record
+    # of what the stack owns, kept by the kind. The engine calls these; other kinds need none.
+    def records_to_repair(self, ctx: AwsContext, stack: str) -> str:
+        """After a read: why the kind's own records must be rewritten by apply ("" when they are
+        right). Not a change of any resource; shown in plans."""
+        return ""
+
+    def before_writes(self, ctx: AwsContext, stack: str, keys: Sequence[Key]) -> None:
+        """Before an apply creates, updates or adopts the declared `keys` of this kind: record them
+        ahead, so a crash between a create and its record cannot leave an unrecorded resource."""
+        return None
+
+    def after_writes(self, ctx: AwsContext, stack: str) -> None:
+        """After an apply's creates and deletions: bring the kind's records up to date."""
+        return None
 
 
 # Lookups: existing infrastructure the spec reads but never changes ---------------------------

@@ -6,9 +6,12 @@ declared alarms). PutMetricAlarm replaces the whole configuration and ignores Ta
 updates send everything and tags go through TagResource/UntagResource.
 
 Dashboards are global (ARN without a region) and the tagging API does not list them (only
-CloudWatch's own ListTagsForResource reads their tags), so the read lists every dashboard and asks
-each one for its tags, while it fetches the declared ones' bodies; bodies compare as parsed JSON.
-That is 1 + (dashboards in the account) + (dashboards read) calls, the least AWS allows.
+CloudWatch's own ListTagsForResource reads their tags). The stack's ownership index
+(`dashboard_index`, one SSM parameter) names the dashboards it owns: the read asks the declared
+dashboards and the index's entries for their tags and bodies, 1 + 2 x (those dashboards) calls
+whatever else the account holds. Without a trustworthy index (missing, disagreeing with the tags,
+or `plan --full-scan`) it lists every dashboard and asks each one for its tags: 1 + (dashboards in
+the account) + (dashboards read). Bodies compare as parsed JSON.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..diff import Delta, TagChanges, canonical_json, sorted_unique, tags_from_l
 from ..errors import AwsError
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import AlarmExample
+from . import dashboard_index
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import batched, both, concurrently, error_code, names_with_prefix, owned_of, read_pages
 from .dashboard_body import validate_dashboard_body
@@ -843,9 +847,16 @@ class DashboardReconciler(Reconciler):
         title="CloudWatch dashboard",
         attributes=("name", "arn"),
         lister=_list_dashboards,
+        # The stack's ownership index (dashboard_index) is an SSM parameter: read by every plan,
+        # written ahead of creates and after deletions (deleted when it outgrows 4 KB).
         actions=KindActions(
             read=frozenset(
-                {"cloudwatch:ListDashboards", "cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource"}
+                {
+                    "cloudwatch:ListDashboards",
+                    "cloudwatch:GetDashboard",
+                    "cloudwatch:ListTagsForResource",
+                    "ssm:GetParameters",
+                }
             ),
             write=frozenset(
                 {
@@ -853,9 +864,11 @@ class DashboardReconciler(Reconciler):
                     "cloudwatch:GetDashboard",
                     "cloudwatch:TagResource",
                     "cloudwatch:UntagResource",
+                    "ssm:PutParameter",
+                    "ssm:DeleteParameter",
                 }
             ),
-            delete=frozenset({"cloudwatch:DeleteDashboards"}),
+            delete=frozenset({"cloudwatch:DeleteDashboards", "ssm:PutParameter", "ssm:DeleteParameter"}),
         ),
     )
 
@@ -867,22 +880,45 @@ class DashboardReconciler(Reconciler):
         return out
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        declared = list(dict.fromkeys(map(str, keys)))
+        stored = dashboard_index.read_index(ctx, scope.stack)
+        found = None
+        if stored is not None and not scope.full_scan:
+            found = self._read_indexed(ctx, declared, stored, scope.stack)
+        if found is None:
+            found = self._read_scanning(ctx, declared, scope.stack)
+        owned = {str(name) for name, live in found.items() if (live.tags or {}).get(OWNER_TAG) == scope.stack}
+        dashboard_index.books(ctx, scope.stack)[scope.stack] = dashboard_index.IndexBook(stored, owned)
+        return found
+
+    def _read_indexed(
+        self, ctx: AwsContext, declared: Sequence[str], stored: frozenset[str], stack: str
+    ) -> dict[Key, Live] | None:
+        """The declared dashboards and the index's entries, each with its tags and body (2 calls a
+        dashboard, whatever else the account holds); None when the index disagrees with the tags
+        (an entry gone or not this stack's, or a declared dashboard of this stack missing from it):
+        then only a full scan can tell what the stack owns."""
+        names = list(dict.fromkeys([*declared, *sorted(stored)]))
+        arns = {name: _dashboard_arn(ctx, name) for name in names}
+        tags, bodies = self._tags_and_bodies(ctx, arns, names)
+        for name in names:
+            ours = tags.get(name, {}).get(OWNER_TAG) == stack
+            if (name in stored) != ours:
+                return None
+        return {
+            name: self._live(name, body, tags[name])
+            for name, body in bodies.items()
+            if body is not None and name in tags
+        }
+
+    def _read_scanning(self, ctx: AwsContext, declared: Sequence[str], stack: str) -> dict[Key, Live]:
+        """Every dashboard of the account asked for its tags (ListDashboards, then a tag read each),
+        the declared ones' bodies read alongside; then the bodies of owned undeclared ones."""
         arns = self._list(ctx)
-        declared = [name for name in dict.fromkeys(map(str, keys)) if name in arns]
-        # The tagging API does not list dashboards: ownership needs each dashboard's own tags. Those
-        # and the declared dashboards' bodies are read in one go (neither waits for the other).
-        reads: list[tuple[Callable[[AwsContext, str], Any], str]] = [
-            *((self._tags_or_none, arn) for arn in arns.values()),
-            *((self._get_or_none, name) for name in declared),
-        ]
-        results = concurrently(lambda read: read[0](ctx, read[1]), reads)
-        tag_results, bodies = results[: len(arns)], dict(zip(declared, results[len(arns) :], strict=True))
-        tags_by_name = {name: tags for name, tags in zip(arns, tag_results, strict=True) if tags is not None}
-        # Owned dashboards no longer declared: their bodies too (usually none).
+        present = [name for name in declared if name in arns]
+        tags_by_name, bodies = self._tags_and_bodies(ctx, arns, present)
         undeclared = [
-            name
-            for name, tags in tags_by_name.items()
-            if name not in bodies and tags.get(OWNER_TAG) == scope.stack
+            name for name, tags in tags_by_name.items() if name not in bodies and tags.get(OWNER_TAG) == stack
         ]
         more = concurrently(lambda name: self._get_or_none(ctx, name), undeclared)
         bodies.update(zip(undeclared, more, strict=True))
@@ -892,10 +928,53 @@ class DashboardReconciler(Reconciler):
             if dashboard is not None and name in tags_by_name
         }
 
+    def _tags_and_bodies(
+        self, ctx: AwsContext, arns: Mapping[str, str], names: Sequence[str]
+    ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, Any] | None]]:
+        """The tags of every dashboard in `arns` (those that exist) and the bodies of `names`, read
+        in one concurrent pass (neither waits for the other)."""
+        reads: list[tuple[Callable[[AwsContext, str], Any], str]] = [
+            *((self._tags_or_none, arn) for arn in arns.values()),
+            *((self._get_or_none, name) for name in names),
+        ]
+        results = concurrently(lambda read: read[0](ctx, read[1]), reads)
+        tag_results, bodies = results[: len(arns)], dict(zip(names, results[len(arns) :], strict=True))
+        tags = {name: found for name, found in zip(arns, tag_results, strict=True) if found is not None}
+        return tags, bodies
+
+    def records_to_repair(self, ctx: AwsContext, stack: str) -> str:
+        book = self._book(ctx, stack)
+        return book.stale() if book is not None else ""
+
+    def before_writes(self, ctx: AwsContext, stack: str, keys: Sequence[Key]) -> None:
+        book = self._book(ctx, stack) or self._read_book(ctx, stack)
+        book.store(ctx, stack, book.owned | set(map(str, keys)))  # ahead of the creates: a superset
+
+    def after_writes(self, ctx: AwsContext, stack: str) -> None:
+        book = self._book(ctx, stack)
+        if book is not None and (book.stored is not None or book.owned):
+            book.store(ctx, stack, book.owned)
+
+    def _book(self, ctx: AwsContext, stack: str) -> dashboard_index.IndexBook | None:
+        return dashboard_index.books(ctx, stack).get(stack)
+
+    def _read_book(self, ctx: AwsContext, stack: str) -> dashboard_index.IndexBook:
+        self.read(ctx, [], ReadScope(stack))
+        book = self._book(ctx, stack)
+        assert book is not None  # read() records it
+        return book
+
+    def _note(self, ctx: AwsContext, stack: str | None, name: str, owned: bool) -> None:
+        """Keep the run's book of a stack's dashboards current (creates, deletions, tag changes)."""
+        book = self._book(ctx, stack) if stack else None
+        if book is not None:
+            (book.add if owned else book.discard)(name)
+
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         name = desired.state["name"]
         # PutDashboard takes Tags when it creates a dashboard (and ignores them on updates).
         self._put(ctx, name, desired.state["body"], Tags=tags_to_list(desired.tags))
+        self._note(ctx, desired.tags.get(OWNER_TAG), name, owned=True)
         return self._reread(ctx, name, dict(desired.tags))
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
@@ -910,9 +989,15 @@ class DashboardReconciler(Reconciler):
         except client.exceptions.ClientError as exc:
             if error_code(exc) not in DASHBOARD_NOT_FOUND:
                 raise  # anything but "already gone" is a real failure
+        self._note(ctx, (live.tags or {}).get(OWNER_TAG), live.attrs["name"], owned=False)
 
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
         _update_tags(ctx, live.attrs["arn"], changes)
+        name, owner = live.attrs["name"], (live.tags or {}).get(OWNER_TAG)
+        if OWNER_TAG in changes.to_unset or OWNER_TAG in changes.to_set:
+            self._note(ctx, owner, name, owned=False)  # released, or taken by another stack
+        if OWNER_TAG in changes.to_set:
+            self._note(ctx, changes.to_set[OWNER_TAG], name, owned=True)  # adopted
 
     # helpers ----------------------------------------------------------------------------------
     def _list(self, ctx: AwsContext) -> dict[str, str]:
