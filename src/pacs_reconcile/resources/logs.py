@@ -405,7 +405,12 @@ class QueryDefinitionSpec(SpecModel):
     query: str = Field(min_length=1, max_length=10000)
     """The Logs Insights query text. Trailing whitespace and newlines are ignored."""
     extra_log_groups: list[str] = Field(default_factory=list)
-    """Names of other log groups the query also reads; its own log group always comes first."""
+    """Other log groups the query also reads, by name, or by ARN
+    (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME`, no `:*`) for another account's log group, as a
+    monitoring account names its source accounts' groups. Its own log group always comes first."""
+    log_group_by_arn: bool = False
+    """Name its own log group by ARN rather than by name: with extra log groups given by ARN, a
+    definition that names only log-group ARNs (PutQueryDefinition takes either form)."""
 
     @field_validator("query")
     @classmethod
@@ -418,10 +423,29 @@ class QueryDefinitionSpec(SpecModel):
     @classmethod
     def _valid_log_groups(cls, value: list[str]) -> list[str]:
         for name in value:
+            if name.startswith("arn:"):
+                check_log_group_arn(name)
+                continue
             if not 1 <= len(name) <= 512:
                 raise ValueError(f"log group name {name!r} must be 1-512 characters long")
             check_log_group_name(name)
         return value
+
+
+_LOG_GROUP_ARN = re.compile(r"arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[.\-_/#A-Za-z0-9]{1,512}")
+
+
+def check_log_group_arn(arn: str) -> str:
+    """A log group ARN as PutQueryDefinition and StartQuery take it: "arn:aws:logs:region:account-id:
+    log-group:log_group_name. Don't include an * at the end" (StartQuery, CloudWatch Logs API
+    reference); definitions naming log groups by ARN: hashicorp/terraform-provider-aws#43183."""
+    if is_unresolved(arn):
+        return arn
+    if arn.endswith(":*"):
+        raise ValueError(f"{arn!r}: leave out the trailing ':*' of a log group ARN")
+    if not _LOG_GROUP_ARN.fullmatch(arn):
+        raise ValueError(f"{arn!r} is not a log group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME)")
+    return arn
 
 
 # AWS reads shared by the kinds --------------------------------------------------------------------
@@ -794,8 +818,9 @@ class QueryDefinitions(Reconciler):
         by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for definition in self._describe_all(ctx):
             log_groups = definition.get("logGroupNames") or []
-            if log_groups and log_groups[0] in parents:
-                by_key.setdefault((log_groups[0], definition["name"]), []).append(definition)
+            owner = _local_log_group(ctx, log_groups[0]) if log_groups else None
+            if owner in parents:
+                by_key.setdefault((str(owner), definition["name"]), []).append(definition)
         out: dict[Key, Live] = {}
         for key, definitions in by_key.items():
             if key not in requested and key[0] not in scope.parents:
@@ -821,10 +846,11 @@ class QueryDefinitions(Reconciler):
     def _put(self, ctx: AwsContext, desired: Desired, definition_id: str | None) -> Live:
         log_group, name = _child_key(desired.key)
         # PutQueryDefinition replaces everything: always send the name, text and every log group.
+        own = _new_log_group_arn(ctx, log_group) if desired.state.get("log_group_by_arn") else log_group
         request: dict[str, Any] = {
             "name": name,
             "queryString": desired.state["query"].rstrip(),
-            "logGroupNames": [log_group, *sorted_unique(desired.state.get("extra_log_groups"))],
+            "logGroupNames": [own, *sorted_unique(desired.state.get("extra_log_groups"))],
         }
         if definition_id is not None:
             request["queryDefinitionId"] = definition_id
@@ -846,10 +872,12 @@ class QueryDefinitions(Reconciler):
             request["nextToken"] = token
 
     def _live(self, key: tuple[str, str], definition: Mapping[str, Any], notes: tuple[str, ...] = ()) -> Live:
+        log_groups = list(definition.get("logGroupNames") or [])
         state = {
             "name": definition["name"],
             "query": definition["queryString"],
-            "extra_log_groups": list(definition.get("logGroupNames") or [])[1:],
+            "extra_log_groups": log_groups[1:],
+            "log_group_by_arn": bool(log_groups) and log_groups[0].startswith("arn:"),
         }
         definition_id = definition["queryDefinitionId"]
         attrs = {"name": definition["name"], "id": definition_id}
@@ -866,6 +894,18 @@ class QueryDefinitions(Reconciler):
         )
         dup_key = (key[0], f"{key[1]}#{duplicate_id}")
         return {dup_key: self._live(dup_key, duplicate, (note,))}
+
+
+def _local_log_group(ctx: AwsContext, named: str) -> str | None:
+    """The log group of this account and region a definition's first entry names, by name or by
+    ARN; None for another account's or region's log group."""
+    if not named.startswith("arn:"):
+        return named
+    parts = named.split(":", 5)
+    name = _log_group_name_from_arn(named)
+    if name is None or parts[3] != ctx.region or parts[4] != ctx.account_id:
+        return None
+    return name
 
 
 def _new_log_group_arn(ctx: AwsContext, name: str) -> str:
