@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
@@ -40,6 +40,20 @@ AWS_DEFAULT_TOPIC_STATEMENT = "__default_statement_ID"
 """The Sid of the policy statement AWS gives every new topic."""
 
 # Shared helpers --------------------------------------------------------------------------------
+
+
+def set_attributes(
+    set_attribute: Callable[[str, str], None],
+    names: Mapping[str, str],
+    changed: Sequence[str],
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Set each changed field's attribute (one Set*Attributes call per attribute, in order); the
+    live state with those fields now as desired."""
+    for field in changed:
+        set_attribute(names[field], attribute_value(desired[field]))
+    return {**live, **{f: desired[f] for f in changed}}
 
 
 def topic_arn(ctx: AwsContext, name: str) -> str:
@@ -345,18 +359,16 @@ class TopicReconciler(Reconciler):
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         sns = ctx.client("sns")
+
+        def set_attribute(name: str, value: str) -> None:
+            sns.set_topic_attributes(TopicArn=live.handle, AttributeName=name, AttributeValue=value)
+
         changed = [f for f in TOPIC_ATTRIBUTES if delta.different_at(f)]
-        for field in changed:
-            sns.set_topic_attributes(
-                TopicArn=live.handle,
-                AttributeName=TOPIC_ATTRIBUTES[field],
-                AttributeValue=attribute_value(desired.state[field]),
-            )
-        state = {**live.state, **{f: desired.state[f] for f in changed}}
+        state = set_attributes(set_attribute, TOPIC_ATTRIBUTES, changed, desired.state, live.state)
         if delta.different_at("delivery_status_logging"):
             wanted = desired.state["delivery_status_logging"]
             for name, value in feedback_attributes(wanted, live.state["delivery_status_logging"]).items():
-                sns.set_topic_attributes(TopicArn=live.handle, AttributeName=name, AttributeValue=value)
+                set_attribute(name, value)
             state["delivery_status_logging"] = wanted
         return replace(live, state=state)
 
@@ -677,14 +689,14 @@ class SubscriptionReconciler(Reconciler):
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         sns = ctx.client("sns")
-        changed = _ordered_changes(desired.state, delta)
-        for field in changed:
+
+        def set_attribute(name: str, value: str) -> None:
             sns.set_subscription_attributes(
-                SubscriptionArn=live.handle,
-                AttributeName=SUBSCRIPTION_ATTRIBUTES[field],
-                AttributeValue=attribute_value(desired.state[field]),
+                SubscriptionArn=live.handle, AttributeName=name, AttributeValue=value
             )
-        state = {**live.state, **{f: desired.state[f] for f in changed}}
+
+        changed = _ordered_changes(desired.state, delta)
+        state = set_attributes(set_attribute, SUBSCRIPTION_ATTRIBUTES, changed, desired.state, live.state)
         return replace(live, state=state, tags=None)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
