@@ -447,9 +447,10 @@ FilterPolicyScope = Literal["MessageAttributes", "MessageBody"]
 
 _ARN = r"arn:aws(?:-[a-z]+)*:"
 _ACCOUNT_REGION = r"[a-z0-9-]+:\d{12}:"
+_EMAIL = (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an email address")
 _ENDPOINT_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
-    "email": (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an email address"),
-    "email-json": (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an email address"),
+    "email": _EMAIL,
+    "email-json": _EMAIL,
     "sms": (re.compile(r"\+[1-9][0-9]{1,14}"), "a phone number in E.164 form (+821012345678)"),
     "sqs": (
         re.compile(_ARN + "sqs:" + _ACCOUNT_REGION + r"[A-Za-z0-9_-]{1,80}(?:\.fifo)?"),
