@@ -19,9 +19,9 @@ from pacs_reconcile.resources.base import Desired, Live, ReadScope, Reconciler
 from pacs_reconcile.resources.registry import KINDS
 from pacs_reconcile.resources.sns import (
     PENDING_NOTE,
-    SubscriptionReconciler,
+    Subscriptions,
     SubscriptionSpec,
-    TopicReconciler,
+    Topics,
     TopicSpec,
     canonical_policy,
     topic_arn,
@@ -32,8 +32,8 @@ EMAIL = "oncall@pacs.example.com"
 WEBHOOK = "https://hooks.slack.com/services/T000/B000/s3cr3tT0k3n"
 QUEUE_ARN = "arn:aws:sqs:ap-northeast-2:123456789012:pacs-alerts-queue"
 
-TOPICS = TopicReconciler()
-SUBSCRIPTIONS = SubscriptionReconciler()
+TOPICS = Topics()
+SUBSCRIPTIONS = Subscriptions()
 
 
 # Helpers ---------------------------------------------------------------------------------------
@@ -80,10 +80,10 @@ def sns(aws: AwsContext) -> Any:
 
 def test_kinds_are_registered_with_their_metadata() -> None:
     topics, subscriptions = KINDS["sns_topics"], KINDS["subscriptions"]
-    assert isinstance(topics, TopicReconciler) and topics.meta.taggable
+    assert isinstance(topics, Topics) and topics.meta.taggable
     assert topics.meta.force_new == frozenset({"name", "fifo"})
     assert set(topics.meta.attributes) == {"name", "arn"}
-    assert isinstance(subscriptions, SubscriptionReconciler)
+    assert isinstance(subscriptions, Subscriptions)
     assert subscriptions.meta.parent == "sns_topics" and not subscriptions.meta.taggable
     assert subscriptions.meta.sensitive_fields == frozenset({"endpoint"})
 

@@ -710,7 +710,7 @@ def _list_alarms(ctx: AwsContext, prefix: str) -> list[str]:
 
 
 @register
-class AlarmReconciler(Reconciler):
+class Alarms(Reconciler):
     meta = KindMeta(
         kind="alarms",
         model=AlarmSpec,
@@ -840,7 +840,7 @@ def _list_dashboards(ctx: AwsContext, prefix: str) -> list[str]:
 
 
 @register
-class DashboardReconciler(Reconciler):
+class Dashboards(Reconciler):
     meta = KindMeta(
         kind="dashboards",
         model=DashboardSpec,

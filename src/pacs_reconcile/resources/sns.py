@@ -288,7 +288,7 @@ def _list_topics(ctx: AwsContext, prefix: str) -> list[str]:
 
 
 @register
-class TopicReconciler(Reconciler):
+class Topics(Reconciler):
     meta = KindMeta(
         kind="sns_topics",
         model=TopicSpec,
@@ -622,7 +622,7 @@ class SubscriptionSpec(SpecModel):
 
 
 @register
-class SubscriptionReconciler(Reconciler):
+class Subscriptions(Reconciler):
     meta = KindMeta(
         kind="subscriptions",
         model=SubscriptionSpec,
