@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +258,12 @@ _TRUST = json.dumps(
 )
 
 
+SERVICE_CLUSTER = "pacs-cluster"
+KEYS: dict[str, Callable[[str], str]] = {"ecs_services": lambda name: f"{SERVICE_CLUSTER}/{name}"}
+"""A kind whose keys are more than the name: how a name's key is written (a service is keyed by
+its cluster too)."""
+
+
 def _make(ctx: AwsContext, kind: str, name: str) -> None:
     """One resource of `kind` named `name`, made directly with boto3."""
     client = ctx.client
@@ -324,6 +331,14 @@ def _make(ctx: AwsContext, kind: str, name: str) -> None:
         client("ecs").register_task_definition(
             family=name, containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 128}]
         )
+    elif kind == "ecs_services":
+        client("ecs").create_cluster(clusterName=SERVICE_CLUSTER)
+        client("ecs").register_task_definition(
+            family="app", containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 128}]
+        )
+        client("ecs").create_service(
+            cluster=SERVICE_CLUSTER, serviceName=name, taskDefinition="app", desiredCount=0
+        )
     else:
         raise AssertionError(f"no test for listing {kind}: add one here")
 
@@ -349,5 +364,6 @@ def test_listing_by_prefix(aws: AwsContext, kind: str) -> None:
     lister = listers()[kind]
     for name in ("pacs-kept", "pacs-kept-too", "other-left"):
         _make(aws, kind, name)
-    assert lister(aws, "pacs-") == ["pacs-kept", "pacs-kept-too"]
-    assert {"pacs-kept", "other-left"} <= set(lister(aws, ""))
+    key = KEYS.get(kind, str)
+    assert lister(aws, "pacs-") == [key("pacs-kept"), key("pacs-kept-too")]
+    assert {key("pacs-kept"), key("other-left")} <= set(lister(aws, ""))

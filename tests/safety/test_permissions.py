@@ -64,6 +64,8 @@ NOT_EXERCISED: dict[str, str] = {
     "ec2:AuthorizeSecurityGroupEgress": "an egress rule added to a security group",
     "ec2:UpdateSecurityGroupRuleDescriptionsEgress": "an egress rule's description edited",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress": "an ingress rule's description edited",
+    "ecs:DeleteService": "deleting an ECS service (the repository spec declares none yet)",
+    "ecs:UpdateService": "scaling an ECS service to 0 before deleting it, or changing one in place",
     "ecs:TagResource": "a tag change alone on a task definition (a new revision carries its own tags)",
     "ecs:UntagResource": "the same, a tag removed",
     "elasticfilesystem:UpdateFileSystem": "a file system's throughput mode changed",

@@ -16,6 +16,7 @@ def install_moto_patches() -> None:
     from . import (
         patch_cloudwatch,
         patch_ec2,
+        patch_ecs,
         patch_efs,
         patch_kms,
         patch_lambda,
@@ -30,6 +31,7 @@ def install_moto_patches() -> None:
     patch_lambda.install()
     patch_efs.install()
     patch_ec2.install()
+    patch_ecs.install()
     patch_sns.install()
     patch_sqs.install()
     patch_ssm.install()
