@@ -450,3 +450,97 @@ def test_export_lists_services_by_name_prefix_in_every_cluster(
     assert LISTERS["ecs_services"](aws, "") == ["other/pacs-kept-too", f"{CLUSTER}/pacs-kept"], (
         "a deleted service is not listed"
     )
+
+
+# Through the engine: plan -> apply -> empty plan -> no write; a new revision rolls out -------------
+
+STACK_SPEC = """\
+version: 1
+stack: pacs-test
+region: ap-northeast-2
+variables:
+  cluster: {default: pacs-cluster}
+  image: {default: "prom/prometheus:v2.53.0"}
+  service_name: {default: prometheus}
+task_definitions:
+  prometheus:
+    family: prom-stack
+    cpu: 512
+    memory: 1024
+    containers:
+      prometheus:
+        image: ${var.image}
+        port_mappings: [{container_port: 9090}]
+security_groups:
+  prometheus:
+    name: prometheus-tasks
+    description: Prometheus tasks
+    vpc_id: VPC
+ecs_services:
+  prometheus:
+    name: ${var.service_name}
+    cluster: ${var.cluster}
+    task_definition: ${task_definitions.prometheus.arn}
+    network:
+      subnets: [SUBNET_A, SUBNET_B]
+      security_groups: ["${security_groups.prometheus.id}"]
+    deployment: {circuit_breaker: {enable: true, rollback: true}}
+    tags: {Name: prometheus}
+"""
+
+
+def _stack_plan(tmp_path: Any, aws: AwsContext, infra: dict[str, Any], **variables: str) -> Any:
+    from pacs_reconcile.engine.plan import PlanOptions, make_plan
+    from pacs_reconcile.spec.loader import load_spec
+
+    vpc = aws.client("ec2").describe_subnets(SubnetIds=infra["subnets"][:1])["Subnets"][0]["VpcId"]
+    text = STACK_SPEC.replace("VPC", vpc)
+    text = text.replace("SUBNET_A", infra["subnets"][0]).replace("SUBNET_B", infra["subnets"][1])
+    (tmp_path / "monitoring.yaml").write_text(text, encoding="utf-8")
+    spec = load_spec(tmp_path / "monitoring.yaml", cli_vars=variables)
+    return make_plan(spec, aws, PlanOptions())
+
+
+def _stack_apply(tmp_path: Any, aws: AwsContext, infra: dict[str, Any], **variables: str) -> dict[str, Any]:
+    from pacs_reconcile.engine.apply import apply_plan
+
+    plan = _stack_plan(tmp_path, aws, infra, **variables)
+    result = apply_plan(plan, plan.values, aws)
+    assert result.ok, result.outcomes
+    return {c.address: (c.action.value, sorted(d.path for d in c.differences)) for c in plan.changes}
+
+
+def _writes(aws: AwsContext) -> int:
+    from pacs_reconcile.aws import is_mutating
+
+    return sum(n for name, n in dict(aws.stats.calls).items() if is_mutating(name.partition(".")[2]))
+
+
+def test_the_stack_converges_and_a_new_revision_rolls_out(
+    tmp_path: Any, aws: AwsContext, infra: dict[str, Any]
+) -> None:
+    first = _stack_apply(tmp_path, aws, infra)
+    assert first["ecs_services.prometheus"][0] == "create"
+
+    clean = _stack_plan(tmp_path, aws, infra)
+    assert [c.address for c in clean.changes if c.action.value != "no-op"] == []
+    writes = _writes(aws)
+    _stack_apply(tmp_path, aws, infra)
+    assert _writes(aws) == writes, "a second apply makes no write"
+
+    rolled = _stack_apply(tmp_path, aws, infra, image="prom/prometheus:v2.54.0")
+    assert rolled["ecs_services.prometheus"] == ("update", ["task_definition"])
+    live = read(aws)[KEY]
+    assert live.state["task_definition"] == "prom-stack:2", "the new revision runs"
+    assert not [
+        c
+        for c in _stack_plan(tmp_path, aws, infra, image="prom/prometheus:v2.54.0").changes
+        if c.action.value != "no-op"
+    ]
+
+    renamed = _stack_apply(tmp_path, aws, infra, image="prom/prometheus:v2.54.0", service_name="prometheus-2")
+    # A new identity (CLUSTER/NAME): the new service is made beside the old one's removal.
+    assert renamed["ecs_services.prometheus"][0] == "create"
+    assert renamed[f'ecs_services["{KEY}"]'][0] == "delete"
+    assert list(read(aws, f"{CLUSTER}/prometheus-2")) == [f"{CLUSTER}/prometheus-2"]
+    assert KEY not in read(aws), "the old service is deleted"

@@ -493,6 +493,8 @@ class _Planner:
             if kept and live is not None
             else dict.fromkeys(reconciler.meta.attributes, UNKNOWN)
         )
+        if kept and change.action is Action.UPDATE:
+            attrs.update(dict.fromkeys(reconciler.renewed_by_update(Delta(change.differences)), UNKNOWN))
         config, _ = self.values.desired(node)
         attrs.update(reconciler.spec_attributes(config))
         self.values.set(node.address, attrs)

@@ -221,6 +221,12 @@ class Reconciler(ABC):
         """Put a spec-shaped state into canonical form; applied to desired and live alike."""
         return state
 
+    def renewed_by_update(self, delta: Delta) -> frozenset[str]:
+        """Referenceable attributes an in-place update of `delta` gives a new value (a task
+        definition's ARN: every change registers a new revision). Plan shows them to dependents as
+        known after apply, so a dependent follows in the same apply."""
+        return frozenset()
+
     def replacing_paths(self, delta: Delta) -> list[str]:
         """The paths of `delta` AWS cannot change in place: the declared force_new ones, and (for
         kinds where it depends on the direction of the change) those the kind adds."""

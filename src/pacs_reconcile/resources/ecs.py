@@ -493,6 +493,11 @@ class TaskDefinitions(Reconciler):
             out["requires_compatibilities"] = sorted(out["requires_compatibilities"])
         return out
 
+    def renewed_by_update(self, delta: Delta) -> frozenset[str]:
+        # Any change but keep_revisions and tags registers a new revision: a new ARN, which services
+        # referencing ${task_definitions.X.arn} must roll out in the same apply.
+        return frozenset({"arn"}) if delta.without(["keep_revisions", "tags"]) else frozenset()
+
     # reading ----------------------------------------------------------------------------------
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         owned = {family_of(arn)[0] for arn in owned_of(ctx, scope.stack, "ecs", "task-definition/")}
