@@ -11,8 +11,12 @@ converges with nothing made twice."""
 
 from __future__ import annotations
 
+import io
+import json
 import textwrap
+import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -346,42 +350,183 @@ def test_the_suite_loses_the_response_of_every_create_the_kinds_can_call() -> No
 # Nothing someone else made is adopted ----------------------------------------------------------
 
 
+OURS_ANOTHER_SPEC = [{"Key": "pacs-reconcile:stack", "Value": STACK}]
+"""This stack's owner tag without this spec's fingerprint: made by another spec of the stack."""
+
+
+def _vpc_id() -> str:
+    return str(
+        client("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["pacs-vpc"]}])["Vpcs"][0][
+            "VpcId"
+        ]
+    )
+
+
+def _group_id(name: str) -> str:
+    filters = [{"Name": "group-name", "Values": [name]}, {"Name": "vpc-id", "Values": [_vpc_id()]}]
+    return str(client("ec2").describe_security_groups(Filters=filters)["SecurityGroups"][0]["GroupId"])
+
+
+def _their_function() -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("index.py", "def handler(event, context):\n    return 'theirs'\n")
+    client("lambda").create_function(
+        FunctionName="pacs-lost-collector",
+        Runtime="python3.12",
+        Handler="index.handler",
+        Role=client("iam").get_role(RoleName="pacs-ecs-task")["Role"]["Arn"],
+        Code={"ZipFile": archive.getvalue()},
+        Tags={"pacs-reconcile:stack": "other"},
+    )
+
+
+def _their_mount_target() -> None:
+    efs = client("efs")
+    (fs,) = efs.describe_file_systems(CreationToken="pacs-lost-data")["FileSystems"]
+    subnet = client("ec2").describe_subnets(Filters=[{"Name": "tag:Name", "Values": ["pacs-private-a"]}])
+    efs.create_mount_target(
+        FileSystemId=fs["FileSystemId"],
+        SubnetId=subnet["Subnets"][0]["SubnetId"],
+        SecurityGroups=[_group_id("default")],
+    )
+
+
+def _their_ingress_rule() -> None:
+    rule = {"IpProtocol": "tcp", "FromPort": 2049, "ToPort": 2049}
+    cidr = client("ec2").describe_vpcs(VpcIds=[_vpc_id()])["Vpcs"][0]["CidrBlock"]
+    client("ec2").authorize_security_group_ingress(
+        GroupId=_group_id("pacs-lost-efs"),
+        IpPermissions=[{**rule, "IpRanges": [{"CidrIp": cidr, "Description": "theirs"}]}],
+    )
+
+
+class SomeoneElse:
+    """Just before the first attempt of `operation`, someone else makes the same thing."""
+
+    def __init__(self, operation: str, make: Callable[[], Any]) -> None:
+        self.operation, self.make, self.done = operation, make, False
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        if event_name.endswith(f".{self.operation}") and not self.done:
+            self.done = True
+            self.make()
+
+
 @pytest.mark.parametrize(
-    ("name", "kind", "make"),
+    ("name", "kind", "when", "make"),
     [
         (
             "logs",
             "log group /pacs/app",
-            lambda ctx: ctx.client("logs").create_log_group(logGroupName="/pacs/app"),
+            None,
+            lambda: client("logs").create_log_group(logGroupName="/pacs/app"),
         ),
         (
             "iam",
             "IAM role pacs-collector",
-            lambda ctx: ctx.client("iam").create_role(
-                RoleName="pacs-collector",
-                AssumeRolePolicyDocument="{}",
-                Tags=[{"Key": "pacs-reconcile:stack", "Value": "pacs-lost"}],  # ours, another spec
+            None,
+            lambda: client("iam").create_role(
+                RoleName="pacs-collector", AssumeRolePolicyDocument="{}", Tags=OURS_ANOTHER_SPEC
             ),
         ),
         (
             "iam",
             "IAM policy pacs-publish",
-            lambda ctx: ctx.client("iam").create_policy(
+            None,
+            lambda: client("iam").create_policy(
                 PolicyName="pacs-publish",
                 PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
                 '"Action": "s3:ListAllMyBuckets", "Resource": "*"}]}',
                 Tags=[{"Key": "pacs-reconcile:stack", "Value": "other"}],
             ),
         ),
+        (
+            "messages",
+            "SSM parameter /pacs-lost/setting",
+            None,
+            lambda: client("ssm").put_parameter(
+                Name="/pacs-lost/setting", Value="theirs", Type="String", Tags=OURS_ANOTHER_SPEC
+            ),
+        ),
+        ("functions", "Lambda function pacs-lost-collector", None, _their_function),
+        (
+            "functions",
+            "permission AllowExecutionFromEventBridge of Lambda function pacs-lost-collector",
+            "AddPermission",
+            lambda: client("lambda").add_permission(
+                FunctionName="pacs-lost-collector",
+                StatementId="AllowExecutionFromEventBridge",
+                Action="lambda:InvokeFunction",
+                Principal="s3.amazonaws.com",
+            ),
+        ),
+        (
+            "network",
+            "security group pacs-lost-efs",
+            None,
+            lambda: client("ec2").create_security_group(
+                GroupName="pacs-lost-efs",
+                Description="theirs",
+                VpcId=_vpc_id(),
+                TagSpecifications=[{"ResourceType": "security-group", "Tags": OURS_ANOTHER_SPEC}],
+            ),
+        ),
+        ("network", "ingress rule of security group", "AuthorizeSecurityGroupIngress", _their_ingress_rule),
+        (
+            "network",
+            "EFS file system pacs-lost-data",
+            None,
+            lambda: client("efs").create_file_system(CreationToken="pacs-lost-data", Tags=OURS_ANOTHER_SPEC),
+        ),
+        (
+            "network",
+            "EFS mount target of pacs-lost-data in ap-northeast-2a",
+            "CreateMountTarget",
+            _their_mount_target,
+        ),
     ],
 )
 def test_what_someone_else_made_meanwhile_is_never_adopted(
-    seeded_moto: None, tmp_path: Path, name: str, kind: str, make: Any
+    seeded_moto: None, tmp_path: Path, name: str, kind: str, when: str | None, make: Callable[[], Any]
 ) -> None:
+    """Made after the plan (or just before the create itself): the create meets it as "already
+    exists", and it is not this apply's own first attempt."""
     spec_file = _write(tmp_path, STACKS[name])
     ctx = _context()
+    if when is not None:  # (the hook goes in before the plan makes the clients)
+        ctx._session.events.register_first(f"before-send.*.{when}", SomeoneElse(when, make))
     plan = _plan(spec_file, ctx)  # nothing exists yet
-    make(ctx)  # then someone else makes one of the same name
+    if when is None:
+        make()  # then someone else makes one of the same name
     assert plan.values is not None
     problems = failures(apply_plan(plan, plan.values, ctx))
     assert any(kind in p and "not this apply's" in p for p in problems), problems
+
+
+def test_a_same_content_revision_someone_else_registered_is_never_taken_for_ours(
+    seeded_moto: None, tmp_path: Path
+) -> None:
+    """RegisterTaskDefinition's attempt fails in a way that may have landed (it did not), and
+    meanwhile someone else registered the very same content under other tags: the look before the
+    retry does not take their revision for the lost one; the retry registers this apply's own."""
+    spec_file = _write(tmp_path, STACKS["tasks"])
+
+    def theirs_then_drop(request: Any, event_name: str, **_: Any) -> None:
+        if not event_name.endswith(".RegisterTaskDefinition") or theirs:
+            return
+        body = json.loads(request.body)
+        body["tags"] = [{"key": "pacs-reconcile:stack", "value": "other"}]
+        theirs.append(client("ecs").register_task_definition(**body)["taskDefinition"]["taskDefinitionArn"])
+        raise ConnectionClosedError(endpoint_url=str(request.url))  # ours never got there
+
+    theirs: list[str] = []
+    ctx = _context()
+    ctx._session.events.register_first("before-send.ecs.RegisterTaskDefinition", theirs_then_drop)
+    plan = _plan(spec_file, ctx)
+    assert plan.values is not None
+    assert failures(apply_plan(plan, plan.values, ctx)) == []
+    ecs = client("ecs")
+    latest = ecs.describe_task_definition(taskDefinition="pacs-lost-worker", include=["TAGS"])
+    assert latest["taskDefinition"]["taskDefinitionArn"] != theirs[0]
+    assert {t["key"]: t["value"] for t in latest["tags"]}["pacs-reconcile:stack"] == STACK
