@@ -169,9 +169,7 @@ def test_a_change_is_made_in_place_and_converges(
 
 def _resolve(value: Any, infra: dict[str, Any]) -> Any:
     names = {"REVISION_2": infra["revisions"][1], "SUBNETS": infra["subnets"], "GROUPS": infra["groups"]}
-    if isinstance(value, dict):
-        return {k: _resolve(v, infra) for k, v in value.items()}
-    return names.get(value, value) if isinstance(value, str) else value
+    return _by_name(value, names)
 
 
 def test_registries_and_load_balancers_can_be_removed(aws: AwsContext, infra: dict[str, Any]) -> None:
@@ -227,6 +225,84 @@ def test_a_service_on_another_launch_type_is_replaced(infra: dict[str, Any]) -> 
         state = service_state(answer)
         found = diff_states(SERVICES.canonical(spec(infra)), SERVICES.canonical(state))
         assert SERVICES.replacing_paths(found) == ["launch_type"]
+
+
+# Changed by hand (out of band): read at its exact path, then repaired -------------------------------
+
+OUT_OF_BAND: dict[str, tuple[dict[str, Any], str]] = {
+    "desired count": ({"desiredCount": 3}, "desired_count"),
+    "task definition rolled back": ({"taskDefinition": "prometheus:1"}, "task_definition"),
+    "security group swapped": (
+        {
+            "networkConfiguration": {
+                "awsvpcConfiguration": {"subnets": "SUBNETS", "securityGroups": "GROUP_2"}
+            }
+        },
+        "network.security_groups",
+    ),
+    "public IP turned on": (
+        {
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": "SUBNETS",
+                    "securityGroups": "GROUP_1",
+                    "assignPublicIp": "ENABLED",
+                }
+            }
+        },
+        "network.assign_public_ip",
+    ),
+    "circuit breaker turned off": (
+        {"deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100}},
+        "deployment.circuit_breaker",
+    ),
+    "minimum healthy percent": (
+        {
+            "deploymentConfiguration": {
+                "maximumPercent": 200,
+                "minimumHealthyPercent": 50,
+                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            }
+        },
+        "deployment.minimum_healthy_percent",
+    ),
+    "ECS Exec turned on": ({"enableExecuteCommand": True}, "enable_execute_command"),
+    "tags propagated": ({"propagateTags": "SERVICE"}, "propagate_tags"),
+    "Cloud Map registration removed": ({"serviceRegistries": []}, "service_registries"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUT_OF_BAND))
+def test_a_change_by_hand_is_read_at_its_path_and_repaired(
+    aws: AwsContext, infra: dict[str, Any], case: str
+) -> None:
+    body = {
+        "task_definition": infra["revisions"][1],
+        "deployment": {"circuit_breaker": {"enable": True, "rollback": True}},
+        "service_registries": [{"registry_arn": REGISTRY}],
+    }
+    want = desired(aws, spec(infra, **body))
+    SERVICES.create(aws, want)
+    params, path = OUT_OF_BAND[case]
+    names = {"SUBNETS": infra["subnets"], "GROUP_1": infra["groups"][:1], "GROUP_2": infra["groups"][1:]}
+    aws.client("ecs").update_service(cluster=CLUSTER, service=NAME, **_by_name(params, names))
+
+    found = delta(want, read(aws)[KEY])
+    assert found.paths() and all(p.startswith(path) for p in found.paths()), found.paths()
+    SERVICES.update(aws, want, read(aws)[KEY], found)
+    assert not delta(want, read(aws)[KEY])
+
+
+def _by_name(value: Any, names: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        return {k: _by_name(v, names) for k, v in value.items()}
+    return names.get(value, value) if isinstance(value, str) else value
+
+
+def test_a_service_deleted_by_hand_is_missing(aws: AwsContext, infra: dict[str, Any]) -> None:
+    SERVICES.create(aws, desired(aws, spec(infra)))
+    aws.client("ecs").delete_service(cluster=CLUSTER, service=NAME, force=True)
+    assert read(aws) == {}
 
 
 # AWS's answers ---------------------------------------------------------------------------------
