@@ -40,6 +40,7 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from . import _retry
+from ._fields import matching
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     chunks,
@@ -78,16 +79,11 @@ _GROUP_TEXT = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*")
 
 
 def ec2_id(prefix: str, what: str) -> AfterValidator:
-    """A field holding one EC2 resource id (`prefix-` and 8 or 17 hex digits); values still
-    holding ${...} pass (checked once resolved, by AWS)."""
-    pattern = re.compile(rf"{prefix}-[0-9a-f]{{8,17}}")
-
-    def check(value: str) -> str:
-        if not is_unresolved(value) and not pattern.fullmatch(value):
-            raise ValueError(f"{value!r} is not a {what} id such as {prefix}-0123456789abcdef0")
-        return value
-
-    return AfterValidator(check)
+    """A field holding one EC2 resource id (`prefix-` and 8 or 17 hex digits)."""
+    return matching(
+        re.compile(rf"{prefix}-[0-9a-f]{{8,17}}"),
+        lambda value: f"{value!r} is not a {what} id such as {prefix}-0123456789abcdef0",
+    )
 
 
 def _check_text(value: str, what: str) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import Field, field_validator, model_validator
@@ -41,6 +41,7 @@ from ._ecs_containers import (
     container_state,
     text_values,
 )
+from ._fields import matching
 from ._look_before_retry import look_before_retrying
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
@@ -191,7 +192,7 @@ class ProxyConfigurationSpec(SpecModel):
 class TaskDefinitionSpec(SpecModel):
     """An ECS task definition for Fargate (network mode awsvpc) or EC2."""
 
-    family: str
+    family: Annotated[str, matching(_FAMILY, "a family is 1-255 letters, digits, '-' and '_'")]
     """The family name (the identity; each change registers a new revision in it)."""
     cpu: int | None = Field(default=None, ge=MIN_EC2_TASK_CPU, le=MAX_EC2_TASK_CPU)
     """Task CPU units (1024 = 1 vCPU). FARGATE: 256, 512, 1024, 2048, 4096, 8192 or 16384.
@@ -219,13 +220,6 @@ class TaskDefinitionSpec(SpecModel):
     """App Mesh proxy configuration. Unset: none (one added by hand shows as a difference)."""
     keep_revisions: int = Field(default=1, ge=0, le=MAX_KEEP_REVISIONS)
     """How many superseded ACTIVE revisions to keep for rollback; older ones are deregistered."""
-
-    @field_validator("family")
-    @classmethod
-    def _family(cls, value: str) -> str:
-        if not is_unresolved(value) and not _FAMILY.fullmatch(value):
-            raise ValueError("a family is 1-255 letters, digits, '-' and '_'")
-        return value
 
     @field_validator("containers", "volumes")
     @classmethod

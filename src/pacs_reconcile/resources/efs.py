@@ -32,6 +32,7 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, sorted_unique, tags_from_list, tags_to_list
 from ..errors import PlanRefused, ReconcileError
 from . import _retry
+from ._fields import matching
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     claim_after_lost_create,
@@ -154,7 +155,10 @@ class FileSystemSpec(SpecModel):
 class MountTargetSpec(SpecModel):
     """A mount target: the file system's NFS endpoint in one availability zone."""
 
-    availability_zone: str
+    availability_zone: Annotated[
+        str,
+        matching(_ZONE, lambda value: f"{value!r} is not an availability zone name such as ap-northeast-2a"),
+    ]
     """The zone, e.g. ap-northeast-2a: EFS allows one mount target per zone, so the zone is its
     identity (write it literally or from a variable)."""
     subnet_id: Annotated[str, ec2_id("subnet", "subnet")]
@@ -162,13 +166,6 @@ class MountTargetSpec(SpecModel):
     target (the old one is removed first: the zone holds one)."""
     security_groups: list[str] = Field(min_length=1, max_length=MAX_SECURITY_GROUPS)
     """Security group ids (1 to 5), e.g. `["${security_groups.efs.id}"]`. Changed in place."""
-
-    @field_validator("availability_zone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        if not is_unresolved(value) and not _ZONE.fullmatch(value):
-            raise ValueError(f"{value!r} is not an availability zone name such as ap-northeast-2a")
-        return value
 
 
 # File systems ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import AwsError
+from ._fields import matching
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import chunks, concurrently, error_code, names_with_prefix, read_pages
 from .registry import register
@@ -119,7 +120,7 @@ def split_rule_key(key: Key) -> tuple[str, str]:
 class RuleSpec(SpecModel):
     """An EventBridge rule: on a schedule, or when an event matches a pattern."""
 
-    name: str
+    name: Annotated[str, matching(_RULE_NAME, "rule names are 1-64 letters, digits, '.', '-' or '_'")]
     """Rule name (1-64 letters, digits, '.', '-' or '_'), unique on its bus. Changing it replaces
     the rule."""
     description: str = Field(default="", max_length=512)
@@ -135,31 +136,20 @@ class RuleSpec(SpecModel):
     Change]}`. Compared as parsed JSON."""
     state: Literal["ENABLED", "DISABLED"] = "ENABLED"
     """Whether the rule runs."""
-    event_bus: str = DEFAULT_BUS
+    event_bus: Annotated[
+        str,
+        matching(_BUS_NAME, "an event bus name is 1-256 letters, digits, '/', '.', '-' or '_' (not an ARN)"),
+    ] = DEFAULT_BUS
     """The event bus's name. Changing it replaces the rule."""
     role_arn: str | None = None
     """Role the rule uses (PutRule RoleArn), e.g. to send events to a bus of another account.
     Unset: not managed."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        if not is_unresolved(value) and not _RULE_NAME.fullmatch(value):
-            raise ValueError("rule names are 1-64 letters, digits, '.', '-' or '_'")
-        return value
 
     @field_validator("event_pattern")
     @classmethod
     def _valid_pattern(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None and not value:
             raise ValueError("an event pattern needs at least one field to match")
-        return value
-
-    @field_validator("event_bus")
-    @classmethod
-    def _valid_bus(cls, value: str) -> str:
-        if not is_unresolved(value) and not _BUS_NAME.fullmatch(value):
-            raise ValueError("an event bus name is 1-256 letters, digits, '/', '.', '-' or '_' (not an ARN)")
         return value
 
     @model_validator(mode="after")
@@ -361,7 +351,7 @@ class RetryPolicySpec(SpecModel):
 class TargetSpec(SpecModel):
     """Where a rule sends what it matches (or its scheduled event)."""
 
-    id: str
+    id: Annotated[str, matching(_TARGET_ID, "target ids are 1-64 letters, digits, '.', '-' or '_'")]
     """Target id, unique within the rule (1-64 letters, digits, '.', '-' or '_')."""
     arn: str = Field(min_length=1, max_length=1600)
     """The target's ARN, e.g. `${lambda_functions.NAME.arn}`."""
@@ -392,13 +382,6 @@ class TargetSpec(SpecModel):
         if self.input is not None and self.input_transformer is not None:
             raise ValueError("give at most one of input and input_transformer")
         return self
-
-    @field_validator("id")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        if not is_unresolved(value) and not _TARGET_ID.fullmatch(value):
-            raise ValueError("target ids are 1-64 letters, digits, '.', '-' or '_'")
-        return value
 
     @field_validator("input")
     @classmethod

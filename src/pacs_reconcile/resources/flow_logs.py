@@ -25,18 +25,20 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import ReconcileError
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from ._fields import matching
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel
 from .common import chunks, error_code, names_with_prefix, read_pages
 from .ec2 import update_ec2_tags
+from .iam import ROLE_ARN
 from .registry import register
 
 NAME_TAG = "pacs-reconcile:name"
@@ -45,7 +47,6 @@ FILTER_VALUES_MAX = 200
 """EC2 accepts at most 200 values in one filter."""
 _RESOURCE_TYPES = {"vpc": "VPC", "subnet": "Subnet", "eni": "NetworkInterface"}
 _RESOURCE_ID = re.compile(r"(vpc|subnet|eni)-[0-9a-f]{8,17}")
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 
 
 class FlowLogSpec(SpecModel):
@@ -54,14 +55,19 @@ class FlowLogSpec(SpecModel):
     name: str = Field(min_length=1, max_length=255)
     """The flow log's name in this stack (kept in the tag pacs-reconcile:name; AWS gives flow logs
     no name). Changing it replaces the flow log."""
-    resource_id: str
+    resource_id: Annotated[
+        str,
+        matching(
+            _RESOURCE_ID, "must be a VPC, subnet or network interface id (vpc-..., subnet-..., eni-...)"
+        ),
+    ]
     """What is logged: a VPC (vpc-...), subnet (subnet-...) or network interface (eni-...) id,
     e.g. `${lookups.vpc.id}`."""
     traffic_type: Literal["ACCEPT", "REJECT", "ALL"] = "ALL"
     """Which traffic is recorded: accepted, rejected or all."""
     log_group_name: str = Field(min_length=1, max_length=512)
     """The CloudWatch Logs group the records go to, e.g. `${log_groups.vpc_flow.name}`."""
-    deliver_logs_role_arn: str
+    deliver_logs_role_arn: Annotated[str, ROLE_ARN]
     """The role AWS assumes to write to the group (trusting vpc-flow-logs.amazonaws.com), e.g.
     `${iam_roles.flow_logs.arn}`."""
     max_aggregation_interval: Literal[60, 600] = 600
@@ -69,20 +75,6 @@ class FlowLogSpec(SpecModel):
     log_format: str | None = None
     """The record format, e.g. `${version} ${srcaddr} ...` (write `$${` for a literal `${`). Unset:
     AWS's default format (not managed)."""
-
-    @field_validator("resource_id")
-    @classmethod
-    def _valid_resource(cls, value: str) -> str:
-        if not is_unresolved(value) and not _RESOURCE_ID.fullmatch(value):
-            raise ValueError("must be a VPC, subnet or network interface id (vpc-..., subnet-..., eni-...)")
-        return value
-
-    @field_validator("deliver_logs_role_arn")
-    @classmethod
-    def _valid_role(cls, value: str) -> str:
-        if not is_unresolved(value) and not _ROLE_ARN.fullmatch(value):
-            raise ValueError("must be a role ARN (arn:aws:iam::ACCOUNT:role/NAME), e.g. ${iam_roles.X.arn}")
-        return value
 
 
 FIELDS = (

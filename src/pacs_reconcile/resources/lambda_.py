@@ -29,7 +29,7 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from botocore.exceptions import ClientError
 from pydantic import ConfigDict, Field, field_validator
@@ -37,6 +37,7 @@ from pydantic import ConfigDict, Field, field_validator
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges
 from ..errors import ReconcileError
+from ._fields import matching
 from ._retry import RetryWindow
 from ._spec_files import inside_spec_folder
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
@@ -50,6 +51,7 @@ from .common import (
     owned_of,
     read_pages,
 )
+from .iam import ROLE_ARN
 from .registry import register
 
 # Runtimes: Lambda's deprecation table (python3.9 was deprecated on 2025-12-15, python3.10 and
@@ -81,7 +83,6 @@ SKIPPED_DIRECTORIES = frozenset({"__pycache__"})
 SKIPPED_SUFFIXES = (".pyc",)
 
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
 _VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
 _STATEMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 _ACTION = re.compile(r"lambda:[A-Za-z*]+|\*")
@@ -177,7 +178,7 @@ class FunctionSpec(SpecModel):
     # Environment values may come from sensitive variables: never echo input in errors.
     model_config = ConfigDict(hide_input_in_errors=True)
 
-    name: str
+    name: Annotated[str, matching(_FUNCTION_NAME, "function names are 1-64 letters, digits, '-' or '_'")]
     """Function name (1-64 letters, digits, '-' or '_'). Changing it replaces the function."""
     runtime: str
     """A supported runtime: python3.12, python3.13 or python3.14."""
@@ -190,7 +191,7 @@ class FunctionSpec(SpecModel):
     environment: dict[str, str] = Field(default_factory=dict)
     """Environment variables, NAME -> value. A value from a sensitive variable stays masked in
     every output. `{}` (the default) means none."""
-    role: str
+    role: Annotated[str, ROLE_ARN]
     """ARN of the execution role, usually `${iam_roles.NAME.arn}`."""
     description: str = Field(default="", max_length=256)
     """What the function does."""
@@ -201,13 +202,6 @@ class FunctionSpec(SpecModel):
     attempt (by default the first and two retries): an SNS topic or SQS queue ARN, e.g.
     `${sns_topics.NAME.arn}`. The function's role needs sns:Publish or sqs:SendMessage on it.
     `""` removes it; unset: not managed."""
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        if not is_unresolved(value) and not _FUNCTION_NAME.fullmatch(value):
-            raise ValueError("function names are 1-64 letters, digits, '-' or '_'")
-        return value
 
     @field_validator("runtime")
     @classmethod
@@ -239,13 +233,6 @@ class FunctionSpec(SpecModel):
         size = sum(len(k.encode()) + len(v.encode()) for k, v in value.items())
         if size > MAX_ENVIRONMENT_BYTES:  # the message never quotes a value: it may be a secret
             raise ValueError(f"the variables take {size} bytes; Lambda allows {MAX_ENVIRONMENT_BYTES} in all")
-        return value
-
-    @field_validator("role")
-    @classmethod
-    def _valid_role(cls, value: str) -> str:
-        if not is_unresolved(value) and not _ROLE_ARN.fullmatch(value):
-            raise ValueError("must be a role ARN (arn:aws:iam::ACCOUNT:role/NAME), e.g. ${iam_roles.X.arn}")
         return value
 
     @field_validator("dead_letter_target_arn")
@@ -475,9 +462,13 @@ class PermissionSpec(SpecModel):
     """A statement of the function's resource policy letting a principal invoke it. Lambda cannot
     change a statement: any change replaces it (removed, then added again)."""
 
-    statement_id: str
+    statement_id: Annotated[
+        str, matching(_STATEMENT_ID, "statement ids are 1-100 letters, digits, '-' or '_'")
+    ]
     """Statement id, unique within the function (1-100 letters, digits, '-' or '_')."""
-    action: str = "lambda:InvokeFunction"
+    action: Annotated[str, matching(_ACTION, "must be a Lambda action such as lambda:InvokeFunction")] = (
+        "lambda:InvokeFunction"
+    )
     """The action allowed, e.g. lambda:InvokeFunction."""
     principal: str
     """Who may: a service principal (events.amazonaws.com), an account id, or `*`."""
@@ -486,20 +477,6 @@ class PermissionSpec(SpecModel):
     service principals). Unset: any."""
     source_account: str | None = None
     """Only on behalf of resources of this account id. Unset: any."""
-
-    @field_validator("statement_id")
-    @classmethod
-    def _valid_statement_id(cls, value: str) -> str:
-        if not is_unresolved(value) and not _STATEMENT_ID.fullmatch(value):
-            raise ValueError("statement ids are 1-100 letters, digits, '-' or '_'")
-        return value
-
-    @field_validator("action")
-    @classmethod
-    def _valid_action(cls, value: str) -> str:
-        if not is_unresolved(value) and not _ACTION.fullmatch(value):
-            raise ValueError("must be a Lambda action such as lambda:InvokeFunction")
-        return value
 
     @field_validator("principal")
     @classmethod

@@ -13,12 +13,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
 from botocore.exceptions import ClientError
-from pydantic import AfterValidator, model_validator
+from pydantic import model_validator
 
 from ..aws import AwsContext
 from ..diff import tags_from_list
 from ..errors import LookupFailed
-from .base import Lookup, LookupMeta, SpecModel, is_unresolved
+from ._fields import matching
+from .base import Lookup, LookupMeta, SpecModel
 from .common import error_code, memo_until_write, read_pages
 from .registry import register_lookup
 
@@ -35,17 +36,6 @@ def _ec2_filters(tags: Mapping[str, str] | None, **fields: str | None) -> list[d
     filters = [{"Name": name.replace("_", "-"), "Values": [v]} for name, v in fields.items() if v]
     filters += [{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted((tags or {}).items())]
     return filters
-
-
-def _name_matching(pattern: re.Pattern[str], rule: str) -> AfterValidator:
-    """A name field's check against its AWS pattern (values still holding ${...} pass)."""
-
-    def check(name: str) -> str:
-        if not is_unresolved(name) and not pattern.fullmatch(name):
-            raise ValueError(rule)
-        return name
-
-    return AfterValidator(check)
 
 
 Spec = TypeVar("Spec", bound=SpecModel)
@@ -328,7 +318,7 @@ class S3BucketLookupSpec(SpecModel):
     kind: Literal["s3_bucket"]
     """Always `s3_bucket`."""
     name: Annotated[
-        str, _name_matching(_BUCKET_NAME, "a bucket name is 3-63 lowercase letters, digits, '.' or '-'")
+        str, matching(_BUCKET_NAME, "a bucket name is 3-63 lowercase letters, digits, '.' or '-'")
     ]
     """The bucket name, e.g. `pacs-storage`."""
 
@@ -578,7 +568,7 @@ class KmsKeyLookupSpec(SpecModel):
 
     kind: Literal["kms_key"]
     """Always `kms_key`."""
-    alias: Annotated[str, _name_matching(_KEY_ALIAS, _KEY_ALIAS_RULE)] | None = None
+    alias: Annotated[str, matching(_KEY_ALIAS, _KEY_ALIAS_RULE)] | None = None
     """The key's alias, with or without the `alias/` prefix, e.g. `alias/pacs-logs`."""
     id: str | None = None
     """The key id (`1234abcd-...`) or key ARN. Exactly one of alias and id."""
@@ -651,7 +641,7 @@ class SqsQueueLookupSpec(SpecModel):
 
     kind: Literal["sqs_queue"]
     """Always `sqs_queue`."""
-    name: Annotated[str, _name_matching(_QUEUE_NAME, _QUEUE_NAME_RULE)]
+    name: Annotated[str, matching(_QUEUE_NAME, _QUEUE_NAME_RULE)]
     """The queue name, e.g. `pacs-alerts-dlq` (a FIFO queue's ends in `.fifo`)."""
 
 
@@ -691,9 +681,7 @@ class EventBusLookupSpec(SpecModel):
 
     kind: Literal["event_bus"]
     """Always `event_bus`."""
-    name: Annotated[
-        str, _name_matching(_BUS_NAME, "a bus name is 1-256 letters, digits, '/', '.', '-' or '_'")
-    ]
+    name: Annotated[str, matching(_BUS_NAME, "a bus name is 1-256 letters, digits, '/', '.', '-' or '_'")]
     """The bus name, e.g. `pacs-events` or `default`."""
 
 
@@ -750,9 +738,7 @@ class FirehoseStreamLookupSpec(SpecModel):
 
     kind: Literal["firehose_stream"]
     """Always `firehose_stream`."""
-    name: Annotated[
-        str, _name_matching(_STREAM_NAME, "a stream name is 1-64 letters, digits, '_', '.' or '-'")
-    ]
+    name: Annotated[str, matching(_STREAM_NAME, "a stream name is 1-64 letters, digits, '_', '.' or '-'")]
     """The stream name, e.g. `pacs-log-archive`."""
 
 

@@ -1,0 +1,25 @@
+"""Checks of spec fields against the forms AWS accepts, for `Annotated[str, ...]` fields.
+
+Not a kind module (the leading underscore keeps registry.load_all from treating it as one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from pydantic import AfterValidator
+
+from .base import is_unresolved
+
+
+def matching(pattern: re.Pattern[str], rule: str | Callable[[str], str]) -> AfterValidator:
+    """A text field's check against the form AWS accepts: `rule` (or `rule(value)`) is the error.
+    Values still holding ${...} pass (checked once resolved)."""
+
+    def check(value: str) -> str:
+        if not is_unresolved(value) and not pattern.fullmatch(value):
+            raise ValueError(rule if isinstance(rule, str) else rule(value))
+        return value
+
+    return AfterValidator(check)
