@@ -452,6 +452,14 @@ class SomeoneElse:
         ("functions", "Lambda function pacs-lost-collector", None, _their_function),
         (
             "functions",
+            "EventBridge rule pacs-lost-collector",
+            None,
+            lambda: client("events").put_rule(
+                Name="pacs-lost-collector", ScheduleExpression="rate(1 hour)", Tags=OURS_ANOTHER_SPEC
+            ),
+        ),
+        (
+            "functions",
             "permission AllowExecutionFromEventBridge of Lambda function pacs-lost-collector",
             "AddPermission",
             lambda: client("lambda").add_permission(

@@ -27,7 +27,7 @@ from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import AwsError
 from ._fields import matching
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import chunks, concurrently, error_code, names_with_prefix, read_pages
+from .common import chunks, claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
 from .registry import register
 
 DEFAULT_BUS = "default"
@@ -210,6 +210,13 @@ class Rules(Reconciler):
         return out
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
+        # PutRule creates or replaces: it would silently take over a rule of the same name someone
+        # else made since the plan (and a repeat after a lost response is harmless). Look first.
+        bus, name = split_rule_key(desired.key)
+        path = name if bus == DEFAULT_BUS else f"{bus}/{name}"
+        existing = self._tags(ctx, f"arn:{ctx.partition}:events:{ctx.region}:{ctx.account_id}:rule/{path}")
+        if existing is not None:
+            claim_after_lost_create(f"EventBridge rule {desired.key}", existing, desired.tags)
         request = {**_put_rule_request(desired.state), "Tags": tags_to_list(desired.tags)}
         arn = ctx.client("events").put_rule(**request)["RuleArn"]
         attrs = _rule_attrs(desired.state["name"], arn)
