@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
@@ -210,6 +211,33 @@ def test_a_declared_role_the_sweep_does_not_list_yet_is_still_read(aws: AwsConte
     desired, _ = make_role(aws)
     found = Roles().read(aws, [ROLE], ReadScope(aws.stack))  # no forget: the sweep is stale
     assert not delta_of(Roles(), desired, found[ROLE])
+
+
+def test_roles_are_read_from_the_account_lists_without_a_get_role_each(aws: AwsContext) -> None:
+    names = [f"{ROLE}-{i}" for i in range(3)]
+    wanted = {}
+    for i, name in enumerate(names):
+        spec = {"name": name, "assume_role_policy": TRUST, "description": f"role {i}"}
+        wanted[name] = desired_of(Roles(), spec, tags=owner(aws, Name=name))
+        Roles().create(aws, wanted[name])
+    before = Counter(aws.stats.calls)
+
+    found = read(Roles(), aws, names)
+
+    calls = Counter(aws.stats.calls) - before
+    assert calls == {"iam.GetAccountAuthorizationDetails": 1, "iam.ListRoles": 1}  # not a GetRole each
+    for name in names:
+        assert not delta_of(Roles(), wanted[name], found[name]), name
+        assert found[name].tags == owner(aws, Name=name)
+
+
+def test_roles_are_read_one_by_one_when_list_roles_is_denied(aws: AwsContext) -> None:
+    desired, _ = make_role(aws, description="Runs the collector")
+    fail(iam(aws), "ListRoles", "AccessDenied", "not allowed", status=403)
+    before = aws.stats.calls["iam.GetRole"]
+    live = read_one(Roles(), aws, ROLE)
+    assert aws.stats.calls["iam.GetRole"] - before == 1
+    assert not delta_of(Roles(), desired, live)
 
 
 def test_deleting_a_role_empties_it_first(aws: AwsContext) -> None:

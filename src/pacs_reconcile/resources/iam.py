@@ -4,7 +4,8 @@ IAM is global and the Resource Groups Tagging API lists neither roles nor polici
 GetAccountAuthorizationDetails sweep per run (Filter Role + LocalManagedPolicy) gives every role's
 trust policy, tags, inline policies and attachments, and every local policy with all its versions;
 the four kinds share it (ctx.memo). What a RoleDetail lacks (description, maximum session duration)
-comes from GetRole for the few roles that matter (declared or owned). Policy tags are not in the
+comes from the run's one ListRoles (shared with the role lookups), and from GetRole for a role only
+one of the two lists holds (IAM's lists lag behind its writes). Policy tags are not in the
 sweep either: ListPolicyTags runs for the policies that could be this stack's, i.e. declared ones,
 ones attached to an owned role, and unattached ones (a policy attached only to others' roles could
 not be deleted by this stack anyway).
@@ -42,6 +43,7 @@ from ._look_before_retry import look_before_retrying
 from ._retry import RetryWindow
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
+from .lookups import account_roles
 from .registry import register
 
 ACCOUNT_SWEEP = "iam:authorization-details"
@@ -332,8 +334,7 @@ class Roles(Reconciler):
         force_new=frozenset({"name", "path"}),
         lister=_list_roles,
         actions=KindActions(
-            listing=frozenset({"iam:ListRoles"}),
-            read=frozenset({"iam:GetAccountAuthorizationDetails", "iam:GetRole"}),
+            read=frozenset({"iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:GetRole"}),
             write=frozenset(
                 {
                     "iam:CreateRole",
@@ -366,7 +367,19 @@ class Roles(Reconciler):
         account = account_iam(ctx)
         # Declared roles are asked for even when the sweep lacks them (IAM's lists lag behind).
         names = sorted({str(k) for k in keys} | account.owned_roles(scope.stack))
-        roles = concurrently(lambda name: self._get(ctx, name), names)
+        # ListRoles (made once per run, shared with the role lookups) has every field a role's state
+        # needs but its tags, which the sweep's RoleDetail has ("This operation does not return
+        # ... PermissionsBoundary, RoleLastUsed, Tags": IAM API reference, ListRoles). GetRole
+        # only for a role that either list lacks (or when ListRoles is not granted).
+        listed = account_roles(ctx) if names else {}
+
+        def role_of(name: str) -> dict[str, Any] | None:
+            listing, detail = listed.get(name), account.roles.get(name)
+            if listing is None or detail is None:
+                return self._get(ctx, name)
+            return {**listing, "Tags": detail.get("Tags") or []}
+
+        roles = concurrently(role_of, names)
         return {name: self._live(role) for name, role in zip(names, roles, strict=True) if role is not None}
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:

@@ -521,7 +521,7 @@ class IamRoleLookup(_ModelLookup[IamRoleLookupSpec]):
     )
 
     def find(self, ctx: AwsContext, spec: IamRoleLookupSpec) -> dict[str, Any]:
-        role = _account_roles(ctx).get(spec.name)
+        role = account_roles(ctx).get(spec.name)
         if role is None:  # not listed (IAM's lists lag; ListRoles not granted): ask for it alone
             try:
                 role = ctx.client("iam").get_role(RoleName=spec.name)["Role"]
@@ -536,9 +536,10 @@ ROLES_PAGE_SIZE = 1000
 """ListRoles' maximum MaxItems: an account's default quota is 1,000 roles, so one page."""
 
 
-def _account_roles(ctx: AwsContext) -> dict[str, dict[str, Any]]:
+def account_roles(ctx: AwsContext) -> dict[str, dict[str, Any]]:
     """The account's roles by name, listed once per run (until the run writes) and shared by every
-    role lookup (a spec looks up several: task and execution roles), instead of one GetRole each.
+    role lookup (a spec looks up several: task and execution roles) and the iam_roles kind's read,
+    instead of one GetRole each.
     Empty when ListRoles is not granted (a policy may allow GetRole on named roles only)."""
 
     def listing() -> dict[str, dict[str, Any]]:
