@@ -356,3 +356,13 @@ def test_the_repository_spec_files_name_their_schema_for_editors() -> None:
         expected = spec_schema.ROOT_FILE if path.name == "monitoring.yaml" else spec_schema.INCLUDED_FILE
         target = (path.parent / modeline.group(1)).resolve()
         assert target == (SCHEMA_DIR / expected).resolve(), path.name
+
+
+def test_a_promql_alarm_needs_no_comparison_nor_evaluation_periods(included_schema: Schema) -> None:
+    """comparison and evaluation_periods are required unless the alarm evaluates PromQL."""
+    promql = {"name": "a", "promql": {"query": "up == 0"}, "evaluation_interval": 60}
+    assert check(included_schema, {"alarms": {"x": promql}}, included_schema) == []
+    problems = check(
+        included_schema, {"alarms": {"x": {"name": "a", "evaluation_interval": 60}}}, included_schema
+    )
+    assert any("missing required key 'evaluation_periods'" in p for p in problems), problems

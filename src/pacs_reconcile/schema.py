@@ -310,6 +310,9 @@ class Definitions:
         }
         if model_schema.get("required"):
             entry["required"] = model_schema["required"]
+        for keyword in ("if", "then"):  # a requirement that depends on another field (alarms)
+            if keyword in model_schema:
+                entry[keyword] = model_schema[keyword]
         return entry
 
     def _lookup_dispatch(self) -> Schema:

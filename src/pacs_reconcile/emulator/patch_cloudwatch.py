@@ -21,6 +21,11 @@ their tags (a resource re-created under the same name would inherit them). After
   moto drops, and DescribeAlarms returns them as sent; each PutMetricAlarm replaces them, as it
   replaces the whole alarm (MetricAlarm in the CloudWatch API reference lists all three; "If you
   omit [EvaluationWindow], the alarm uses a sliding window", so an omitted one is left out).
+- PutMetricAlarm keeps a PromQL alarm's EvaluationCriteria and EvaluationInterval, and refuses
+  what CloudWatch refuses with them: any of Namespace, MetricName, Dimensions, Period, Unit,
+  Statistic, ExtendedStatistic, Metrics, Threshold, ComparisonOperator, ThresholdMetricId,
+  EvaluationPeriods, DatapointsToAlarm or EvaluationWindow beside EvaluationCriteria, and
+  EvaluationInterval without it or missing from it (PutMetricAlarm, CloudWatch API reference).
 The patches replace methods on moto's backend and response classes, so they work in-process
 (mock_aws) and in server mode alike, as long as install() runs in the process serving requests.
 """
@@ -163,12 +168,42 @@ NEWER_ALARM_SETTINGS = {
     "EvaluationWindow": "evaluation_window",
     "WarmUpConfiguration": "warm_up_configuration",
     "ActionConfiguration": "action_configuration",
+    "EvaluationCriteria": "evaluation_criteria",
+    "EvaluationInterval": "evaluation_interval",
 }
+NOT_WITH_EVALUATION_CRITERIA = (
+    "Namespace",
+    "MetricName",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "Statistic",
+    "ExtendedStatistic",
+    "Metrics",
+    "Threshold",
+    "ComparisonOperator",
+    "ThresholdMetricId",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "EvaluationWindow",
+)
 """PutMetricAlarm parameters moto ignores, and the alarm attribute moto serializes each from."""
 
 
 def _keeping_newer_settings(original: Callable[..., Any]) -> Callable[..., Any]:
+    from moto.cloudwatch.exceptions import InvalidParameterCombination
+
     def put_metric_alarm(self: Any) -> Any:
+        if self._get_param("EvaluationCriteria"):
+            given = [p for p in NOT_WITH_EVALUATION_CRITERIA if self._get_param(p) not in (None, [], "")]
+            if given:
+                raise InvalidParameterCombination(
+                    f"EvaluationCriteria cannot be used with {', '.join(given)}"
+                )
+            if self._get_param("EvaluationInterval") is None:
+                raise InvalidParameterCombination("EvaluationInterval is required with EvaluationCriteria")
+        elif self._get_param("EvaluationInterval") is not None:
+            raise InvalidParameterCombination("EvaluationInterval can be used only with EvaluationCriteria")
         result = original(self)
         alarm = self.cloudwatch_backend.alarms[self._get_param("AlarmName")]
         for parameter, attribute in NEWER_ALARM_SETTINGS.items():

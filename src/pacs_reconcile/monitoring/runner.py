@@ -126,6 +126,9 @@ def _check_chain(spec: Spec, group: ResourceNode, example: ChainExample) -> str 
         if alarm is None:
             problems.append(f"no alarm {name!r} in the spec's alarms")
             continue
+        if alarm.config.get("promql") is not None:
+            problems.append(f"{name} is a PromQL alarm: its state cannot be simulated from log lines")
+            continue
         period = alarm_period(alarm.config)
         last = max(at for at, _ in lines)
         until = example.until if example.until is not None else (last // period + 1) * period

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
@@ -50,6 +50,8 @@ class SpecModel(BaseModel):
 def _numeric_only(annotation: Any) -> bool:
     """Whether a field's type accepts numbers but not booleans (int, float, their optionals)."""
     args = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
+    # An optional constrained number (`Annotated[int, Field(ge=1)] | None`) is a number too.
+    args = [get_args(a)[0] if get_origin(a) is Annotated else a for a in args]
     return bool(args) and all(a in (int, float) for a in args)
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
@@ -279,8 +279,53 @@ class TagPropagation(SpecModel):
         return self
 
 
+class PromQLCriteria(SpecModel):
+    """A PromQL alarm's evaluation (PutMetricAlarm EvaluationCriteria.PromQLCriteria): each entry
+    of the query's vector result is a contributor with a state of its own."""
+
+    query: Annotated[str, Field(min_length=1, max_length=10000)]
+    """The PromQL query; it must return a vector (an instant query with a condition), e.g.
+    `avg by (instance) (rate(http_errors_total[5m])) > 5`."""
+    pending_period: Annotated[int, Field(ge=0, le=86400)] | None = None
+    """Seconds a contributor must breach without a break before it goes to ALARM (0-86400)."""
+    recovery_period: Annotated[int, Field(ge=0, le=86400)] | None = None
+    """Seconds a contributor must not breach before it returns to OK (0-86400)."""
+
+
+PROMQL_EXCLUDES = (
+    "metric",
+    "metrics",
+    "threshold",
+    "threshold_metric_id",
+    "comparison",
+    "evaluation_periods",
+    "datapoints_to_alarm",
+    "evaluation_window",
+)
+"""What a PromQL alarm cannot say: "If you use the EvaluationCriteria parameter, you cannot include
+the Namespace, MetricName, Dimensions, Period, Unit, Statistic, ExtendedStatistic, Metrics,
+Threshold, ComparisonOperator, ThresholdMetricId, EvaluationPeriods, or DatapointsToAlarm
+parameters", and EvaluationWindow applies to "any type of metric alarm except alarms that are based
+on a PromQL query" (PutMetricAlarm, CloudWatch API reference)."""
+
+
+def _check_evaluation_interval(value: int) -> int:
+    # PutMetricAlarm EvaluationInterval: "Valid values are 10, 20, 30, and any multiple of 60", 10-3600.
+    if value in (10, 20, 30) or (60 <= value <= 3600 and value % 60 == 0):
+        return value
+    raise ValueError("must be 10, 20, 30 or a multiple of 60 up to 3600 seconds")
+
+
 class AlarmSpec(SpecModel):
-    """A CloudWatch metric alarm on one metric or on metric math."""
+    """A CloudWatch metric alarm on one metric, on metric math, or on a PromQL query."""
+
+    # comparison and evaluation_periods are required unless the alarm evaluates PromQL.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"not": {"required": ["promql"]}},
+            "then": {"required": ["comparison", "evaluation_periods"]},
+        }
+    )
 
     name: Annotated[str, Field(min_length=1, max_length=255)]
     """Alarm name, unique in the region."""
@@ -295,10 +340,12 @@ class AlarmSpec(SpecModel):
     """Static threshold the value is compared against."""
     threshold_metric_id: str | None = None
     """Instead of threshold: the id of the ANOMALY_DETECTION_BAND item in metrics."""
-    comparison: Comparison
-    """How the value is compared; the three band comparisons need threshold_metric_id."""
-    evaluation_periods: Annotated[int, Field(ge=1)]
-    """Number of most recent periods evaluated (the N of "M out of N")."""
+    comparison: Comparison | None = None
+    """How the value is compared; the three band comparisons need threshold_metric_id. Required,
+    except on a PromQL alarm (which refuses it)."""
+    evaluation_periods: Annotated[int, Field(ge=1)] | None = None
+    """Number of most recent periods evaluated (the N of "M out of N"). Required, except on a
+    PromQL alarm (which refuses it)."""
     datapoints_to_alarm: int | None = None
     """Breaching datapoints needed to alarm (the M), 1 to evaluation_periods; unset means all."""
     treat_missing_data: TreatMissingData = "missing"
@@ -319,6 +366,13 @@ class AlarmSpec(SpecModel):
     """A warm-up period after each create or update. Unset: not managed."""
     tag_propagation: TagPropagation | None = None
     """The alarm's tags in its notifications and events. Unset: not managed."""
+    promql: PromQLCriteria | None = None
+    """Instead of metric or metrics: a PromQL alarm (on metrics CloudWatch ingests over OTLP or
+    Prometheus remote write). It takes no threshold, comparison, evaluation_periods,
+    datapoints_to_alarm or evaluation_window, and needs evaluation_interval."""
+    evaluation_interval: Annotated[int, AfterValidator(_check_evaluation_interval)] | None = None
+    """PromQL alarms only (and required there): seconds between evaluations, 10, 20, 30 or a
+    multiple of 60 up to 3600."""
     tests: list[AlarmExample] = Field(default_factory=list, exclude=True)
     """Offline examples: datapoint series and the state the alarm must be in after each period.
     Checked by `validate` and `test`; never sent to AWS."""
@@ -379,8 +433,8 @@ class AlarmSpec(SpecModel):
 
     @field_validator("comparison")
     @classmethod
-    def _comparison_matches_threshold(cls, value: str, info: ValidationInfo) -> str:
-        if "threshold_metric_id" not in info.data:
+    def _comparison_matches_threshold(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or "threshold_metric_id" not in info.data:
             return value
         uses_band = info.data["threshold_metric_id"] is not None
         if value in BAND_COMPARISONS and not uses_band:
@@ -394,7 +448,9 @@ class AlarmSpec(SpecModel):
 
     @field_validator("evaluation_periods")
     @classmethod
-    def _total_evaluation_time(cls, value: int, info: ValidationInfo) -> int:
+    def _total_evaluation_time(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None:
+            return value
         for period in _periods(info.data.get("metric"), info.data.get("metrics")):
             short = period < 3600
             limit, span = (86400, "one day for periods under an hour") if short else (604800, "seven days")
@@ -420,8 +476,15 @@ class AlarmSpec(SpecModel):
 
     @model_validator(mode="after")
     def _complete(self) -> AlarmSpec:
+        if self.promql is not None:
+            return self._promql_complete()
+        if self.evaluation_interval is not None:
+            raise ValueError("evaluation_interval applies only to a PromQL alarm (promql)")
         if self.metric is None and self.metrics is None:
             raise ValueError("set metric (one metric) or metrics (metric math)")
+        unset = [f for f in ("comparison", "evaluation_periods") if getattr(self, f) is None]
+        if unset:
+            raise ValueError(f"set {' and '.join(unset)}")
         if self.threshold is None and self.threshold_metric_id is None:
             raise ValueError("set threshold (or threshold_metric_id for an anomaly detection alarm)")
         returning = sum(query.return_data for query in self.metrics or ())
@@ -434,6 +497,16 @@ class AlarmSpec(SpecModel):
             raise ValueError(
                 "an anomaly detection alarm (threshold_metric_id) cannot have Auto Scaling actions"
             )
+        return self
+
+    def _promql_complete(self) -> AlarmSpec:
+        conflicting = [f for f in PROMQL_EXCLUDES if getattr(self, f) is not None]
+        if conflicting:
+            raise ValueError(f"a PromQL alarm (promql) takes no {', '.join(conflicting)}")
+        if self.evaluation_interval is None:
+            raise ValueError("a PromQL alarm (promql) needs evaluation_interval")
+        if self.tests:
+            raise ValueError("tests simulate metric alarms; a PromQL alarm's state cannot be simulated")
         return self
 
 
@@ -512,6 +585,22 @@ def _query_state(query: Mapping[str, Any]) -> dict[str, Any]:
 
 def alarm_state(alarm: Mapping[str, Any]) -> dict[str, Any]:
     """DescribeAlarms' MetricAlarm onto the spec's shape (an allow-list of fields)."""
+    criteria = (alarm.get("EvaluationCriteria") or {}).get("PromQLCriteria")
+    if criteria:  # a PromQL alarm: whatever else AWS reports, it can say none of these
+        return {
+            **_metric_alarm_state(alarm),
+            **dict.fromkeys(PROMQL_EXCLUDES),
+            "promql": {
+                "query": criteria["Query"],
+                "pending_period": criteria.get("PendingPeriod"),
+                "recovery_period": criteria.get("RecoveryPeriod"),
+            },
+            "evaluation_interval": alarm.get("EvaluationInterval"),
+        }
+    return {**_metric_alarm_state(alarm), "promql": None, "evaluation_interval": None}
+
+
+def _metric_alarm_state(alarm: Mapping[str, Any]) -> dict[str, Any]:
     threshold = alarm.get("Threshold")
     return {
         "name": alarm["AlarmName"],
@@ -614,6 +703,9 @@ _OPTIONAL_REQUEST_FIELDS = {
     "evaluate_low_sample_count_percentile": "EvaluateLowSampleCountPercentile",
     "threshold": "Threshold",
     "threshold_metric_id": "ThresholdMetricId",
+    "comparison": "ComparisonOperator",
+    "evaluation_periods": "EvaluationPeriods",
+    "evaluation_interval": "EvaluationInterval",
 }
 
 
@@ -621,8 +713,6 @@ def put_metric_alarm_request(state: Mapping[str, Any]) -> dict[str, Any]:
     """The complete PutMetricAlarm configuration (it replaces everything not sent)."""
     request: dict[str, Any] = {
         "AlarmName": state["name"],
-        "ComparisonOperator": state["comparison"],
-        "EvaluationPeriods": state["evaluation_periods"],
         "TreatMissingData": state["treat_missing_data"],
         "ActionsEnabled": state["actions_enabled"],
         "AlarmActions": list(state["alarm_actions"]),
@@ -634,10 +724,21 @@ def put_metric_alarm_request(state: Mapping[str, Any]) -> dict[str, Any]:
             request[parameter] = state[field]
     if state.get("metric") is not None:
         request.update(_metric_request(state["metric"]))
-    else:
+    elif state.get("metrics") is not None:
         request["Metrics"] = [_query_request(query) for query in state["metrics"]]
+    else:
+        request["EvaluationCriteria"] = {"PromQLCriteria": _promql_request(state["promql"])}
     request.update(_newer_settings_request(state))
     return request
+
+
+def _promql_request(promql: Mapping[str, Any]) -> dict[str, Any]:
+    criteria: dict[str, Any] = {"Query": promql["query"]}
+    if promql.get("pending_period") is not None:
+        criteria["PendingPeriod"] = promql["pending_period"]
+    if promql.get("recovery_period") is not None:
+        criteria["RecoveryPeriod"] = promql["recovery_period"]
+    return criteria
 
 
 def _newer_settings_request(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -681,8 +782,9 @@ UNMANAGED_WHEN_UNSET = (
 def keep_unmanaged(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
     """Desired state with what the spec leaves unset taken from live (None means "not managed")."""
     merged = dict(desired)
+    refused = PROMQL_EXCLUDES if desired.get("promql") is not None else ()  # never sent with PromQL
     for field in UNMANAGED_WHEN_UNSET:
-        if merged.get(field) is None:
+        if field not in refused and merged.get(field) is None:
             merged[field] = live.get(field)
     metric, live_metric = merged.get("metric"), live.get("metric")
     if metric is not None and metric.get("unit") is None and live_metric:
