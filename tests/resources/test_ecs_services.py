@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from pacs_reconcile import OWNER_TAG
@@ -620,3 +621,19 @@ def test_the_stack_converges_and_a_new_revision_rolls_out(
     assert renamed[f'ecs_services["{KEY}"]'][0] == "delete"
     assert list(read(aws, f"{CLUSTER}/prometheus-2")) == [f"{CLUSTER}/prometheus-2"]
     assert KEY not in read(aws), "the old service is deleted"
+
+
+def test_a_refused_read_is_an_error_never_an_absent_service(aws: AwsContext) -> None:
+    from botocore.stub import Stubber
+
+    with Stubber(aws.client("ecs")) as ecs, Stubber(aws.client("resourcegroupstaggingapi")) as tagging:
+        tagging.add_response("get_resources", {"ResourceTagMappingList": []})
+        ecs.add_client_error("describe_services", "AccessDeniedException", http_status_code=400)
+        with pytest.raises(ClientError, match="AccessDenied"):
+            read(aws)
+
+
+def test_a_missing_service_or_cluster_is_absent(aws: AwsContext, infra: dict[str, Any]) -> None:
+    """DescribeServices answers an unknown name with a failure (reason MISSING), an unknown cluster
+    with ClusterNotFoundException: both mean the service does not exist."""
+    assert read(aws, KEY, "no-such-cluster/prometheus") == {}
