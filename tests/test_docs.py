@@ -14,6 +14,7 @@ from pacs_reconcile import docs_gen
 from pacs_reconcile.resources.registry import KINDS, LOOKUPS, load_all
 from pacs_reconcile.schema import Definitions
 from pacs_reconcile.spec.loader import load_spec
+from pacs_reconcile.spec.wording import inner_model
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -82,7 +83,7 @@ def test_every_field_of_every_model_has_a_description() -> None:
         for name, info in model.model_fields.items():
             if not (info.description or "").strip():
                 missing.append(prefix + name)
-            nested = docs_gen._nested_model(info.annotation)
+            nested = inner_model(info.annotation)
             if nested is not None:
                 walk(nested, f"{prefix}{name}.")
 

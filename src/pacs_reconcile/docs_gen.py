@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel
@@ -28,6 +28,7 @@ from .schema import (
     Schema,
     top_level_kinds_sorted,
 )
+from .spec.wording import inner_model
 
 if TYPE_CHECKING:
     from .commands import Session
@@ -253,7 +254,7 @@ def _rows(
             _replaces(path, force_new | identity),
             _paragraph(info.description or ""),
         )
-        nested = _nested_model(info.annotation)
+        nested = inner_model(info.annotation)
         nested_def = _first_model_ref(schema)
         if nested is not None and nested_def is not None:
             yield from _rows(nested, definitions, nested_def, path + _nesting(schema), force_new)
@@ -382,16 +383,6 @@ def _literal(value: Any) -> str:
     """A value as written in YAML: words bare, everything else as JSON."""
     bare = isinstance(value, str) and value.isprintable() and value.strip() == value
     return str(value) if bare else json.dumps(value)
-
-
-def _nested_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _nested_model(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _nesting(schema: Schema) -> str:

@@ -112,15 +112,16 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
             continue  # an item of a list: same model as the list's items
         if current is None or part not in current.model_fields:
             return None
-        current = _inner_model(current.model_fields[part].annotation)
+        current = inner_model(current.model_fields[part].annotation)
     return current
 
 
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
+def inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (itself, or inside `X | None`, `list[X]`, ...)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in get_args(annotation):
-        found = _inner_model(arg)
+        found = inner_model(arg)
         if found is not None:
             return found
     return None
