@@ -58,7 +58,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import Field, field_validator
@@ -68,6 +68,7 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges
 from ..errors import ReconcileError
 from . import _retry
+from ._fields import matching
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import arn_resource, batched, claim_after_lost_create, error_code, owned_of, read_pages
 from .registry import register
@@ -92,7 +93,10 @@ _CLUSTER_ARN = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/([A-Za-
 _TASK_DEFINITION_ARN = re.compile(
     r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/([A-Za-z0-9_-]+:\d+)"
 )
-_FAMILY_REVISION = re.compile(r"[A-Za-z0-9_-]{1,255}:\d+")
+_TASK_DEFINITION = re.compile(
+    r"(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?[A-Za-z0-9_-]{1,255}:\d+"
+)
+"""A task definition revision: its ARN or FAMILY:REVISION."""
 
 
 # Spec models ------------------------------------------------------------------------------------
@@ -158,13 +162,20 @@ class ServiceRegistrySpec(SpecModel):
 class ServiceSpec(SpecModel):
     """An ECS service on Fargate: keeps `desired_count` tasks of a task definition running."""
 
-    name: str
+    name: Annotated[str, matching(_NAME, "a service name is 1-255 letters, digits, '-' and '_'")]
     """The service's name, unique in its cluster (1-255 letters, digits, '-' and '_'). Changing it
     replaces the service."""
     cluster: str
     """The cluster's name or ARN, e.g. `${var.backend_cluster}`. Part of the service's identity:
     known before plan (no resource references). Changing it replaces the service."""
-    task_definition: str
+    task_definition: Annotated[
+        str,
+        matching(
+            _TASK_DEFINITION,
+            "name a revision: ${task_definitions.X.arn}, a task definition ARN or FAMILY:REVISION "
+            "(a bare family runs whatever revision is latest and could never be compared)",
+        ),
+    ]
     """The task definition revision to run: `${task_definitions.X.arn}` (or FAMILY:REVISION). A new
     revision is rolled out by a deployment."""
     desired_count: int = Field(default=1, ge=0)
@@ -192,13 +203,6 @@ class ServiceSpec(SpecModel):
     """The Cloud Map service the tasks are registered in (at most one: "Multiple service
     registries for each service isn't supported"). Empty: none."""
 
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        if not is_unresolved(value) and not _NAME.fullmatch(value):
-            raise ValueError("a service name is 1-255 letters, digits, '-' and '_'")
-        return value
-
     @field_validator("cluster")
     @classmethod
     def _valid_cluster(cls, value: str) -> str:
@@ -210,16 +214,6 @@ class ServiceSpec(SpecModel):
         if not (_NAME.fullmatch(value) or _CLUSTER_ARN.fullmatch(value)):
             raise ValueError("must be a cluster name (letters, digits, '-', '_') or a cluster ARN")
         return value
-
-    @field_validator("task_definition")
-    @classmethod
-    def _valid_task_definition(cls, value: str) -> str:
-        if is_unresolved(value) or _TASK_DEFINITION_ARN.fullmatch(value) or _FAMILY_REVISION.fullmatch(value):
-            return value
-        raise ValueError(
-            "name a revision: ${task_definitions.X.arn}, a task definition ARN or FAMILY:REVISION "
-            "(a bare family runs whatever revision is latest and could never be compared)"
-        )
 
 
 # Normal form ------------------------------------------------------------------------------------
