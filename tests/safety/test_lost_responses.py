@@ -224,8 +224,21 @@ STACKS = {
             execution_role_arn: ${lookups.task_execution_role.arn}
             containers:
               worker: {image: "public.ecr.aws/docker/library/busybox:1.36"}
+        ecs_services:
+          worker:
+            name: pacs-lost-worker
+            cluster: pacs-cluster
+            task_definition: ${task_definitions.worker.arn}
+            network: {subnets: ["${lookups.private_subnet_a.id}"]}
         """,
-        ("RegisterTaskDefinition",),
+        ("RegisterTaskDefinition", "CreateService"),
+    ),
+    "keys": Stack(
+        """\
+        kms_keys:
+          logs: {name: pacs-lost-logs, description: Encrypts the PACS logs}
+        """,
+        ("CreateKey", "CreateAlias"),
     ),
 }
 HEADER = """\
@@ -242,6 +255,7 @@ NOT_CREATES = {
     "CreateTags": "tags: update_tags sets the same values again",
     "AddTagsToResource": "tags: update_tags sets the same values again",
     "CreatePolicyVersion": "an update: test_a_lost_policy_version_leaves_no_extra_version",
+    "PutKeyPolicy": "an update that replaces the key's whole policy: a repeat sets the same",
 }
 """Operations named like creates that make nothing new, and why."""
 CREATE_VERBS = ("Create", "Put", "Register", "Authorize", "Subscribe", "Add", "Attach")
@@ -266,7 +280,7 @@ def _plan(spec_file: Path, ctx: AwsContext) -> Plan:
 
 def _made_twice() -> dict[str, list[str]]:
     """What exists more than once, beyond helpers.duplicates: query definitions by name, flow logs
-    by resource, task definition revisions and security group rules."""
+    by resource, task definition revisions, KMS keys."""
     found = duplicates()
     definitions = client("logs").describe_query_definitions()["queryDefinitions"]
     names = Counter(d["name"] for d in definitions)
@@ -280,6 +294,12 @@ def _made_twice() -> dict[str, list[str]]:
         extra = sorted(n for n, count in counts.items() if count > 1)
         if extra:
             found[what] = extra
+    kms = client("kms")
+    aliased = {a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
+    keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
+    unaliased = [k["KeyId"] for k in keys if k["KeyId"] not in aliased and k["KeyState"] != "PendingDeletion"]
+    if unaliased:  # a key is known by its alias: one without is a second one made for it
+        found["keys without an alias"] = unaliased
     return found
 
 

@@ -42,8 +42,17 @@ from ..aws import AwsContext
 from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from ..policy import canonical_policy
+from ._look_before_retry import look_before_retrying
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import arn_resource, concurrently, error_code, names_with_prefix, owned_of, read_pages
+from .common import (
+    arn_resource,
+    concurrently,
+    error_code,
+    made_by_this_apply,
+    names_with_prefix,
+    owned_of,
+    read_pages,
+)
 from .registry import register
 
 WINDOW_TAG = "pacs-reconcile:deletion-window"
@@ -220,6 +229,7 @@ class KmsKeys(Reconciler):
                     "kms:TagResource",
                     "kms:UntagResource",
                     "kms:ScheduleKeyDeletion",  # a key whose alias was taken meanwhile is not left behind
+                    "kms:ListKeys",  # a lost CreateKey response: the key it made, found by its tags
                 }
             ),
             delete=frozenset({"kms:DeleteAlias", "kms:ScheduleKeyDeletion"}),
@@ -280,19 +290,28 @@ class KmsKeys(Reconciler):
         }
         if state.get("policy"):
             request["Policy"] = json.dumps(state["policy"])
-        metadata = kms.create_key(**request)["KeyMetadata"]
+        # Every CreateKey makes a key, a repeated one too: a retry after a lost response first looks
+        # for the key the lost attempt made (this apply's tags, no alias yet).
+        metadata = look_before_retrying(
+            kms,
+            "CreateKey",
+            lambda: kms.create_key(**request),
+            lambda: _key_made_by_this_apply(ctx, desired.tags),
+        )["KeyMetadata"]
         key_id = metadata["KeyId"]
+        alias = ALIAS_PREFIX + state["name"]
         try:
-            kms.create_alias(AliasName=ALIAS_PREFIX + state["name"], TargetKeyId=key_id)
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
         except ClientError as error:
             if error_code(error) != "AlreadyExistsException":
                 raise
-            # The alias was made meanwhile by someone else: the new key must not stay behind.
-            kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=state["deletion_window_in_days"])
-            raise ReconcileError(
-                f"KMS alias {ALIAS_PREFIX + state['name']} was created meanwhile by someone else; the key "
-                f"made for it ({key_id}) is scheduled for deletion. Plan again"
-            ) from error
+            if _aliases(ctx).get(state["name"]) != key_id:  # not our own first attempt (response lost)
+                # The alias was made meanwhile by someone else: the new key must not stay behind.
+                kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=state["deletion_window_in_days"])
+                raise ReconcileError(
+                    f"KMS alias {alias} was created meanwhile by someone else; the key "
+                    f"made for it ({key_id}) is scheduled for deletion. Plan again"
+                ) from error
         if state["enable_key_rotation"]:
             kms.enable_key_rotation(KeyId=key_id, **_rotation_period(state))
         if not state["enabled"]:
@@ -434,6 +453,21 @@ def _rotation(ctx: AwsContext, metadata: Mapping[str, Any]) -> dict[str, Any] | 
         if error_code(error) in ("KMSInvalidStateException", "UnsupportedOperationException"):
             return None
         raise
+
+
+def _key_made_by_this_apply(ctx: AwsContext, tags: Mapping[str, str]) -> dict[str, Any] | None:
+    """A key with this apply's owner and fingerprint tags that no alias points to yet and is not
+    pending deletion: what a CreateKey of this apply made before its response was lost (a key
+    gets its alias right after it is made). None when there is none."""
+    aliased = set(_aliases(ctx).values())
+    for listed in read_pages(ctx.client("kms"), "list_keys", "Keys"):
+        key_id = listed["KeyId"]
+        if key_id in aliased or not made_by_this_apply(_tags(ctx, key_id), tags):
+            continue
+        metadata = ctx.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
+        if metadata.get("KeyState") != "PendingDeletion":
+            return {"KeyMetadata": metadata}
+    return None
 
 
 def _tags(ctx: AwsContext, key_id: str) -> dict[str, str]:
