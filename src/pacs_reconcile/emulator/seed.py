@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +21,8 @@ from ..resources.common import error_code
 
 if TYPE_CHECKING:
     import boto3
+
+T = TypeVar("T")
 
 PROJECT_TAGS = {"Project": "pacs", "Environment": "dev"}
 
@@ -108,6 +111,17 @@ def _tag_list(name: str, **extra: str) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
+def _existing(read: Callable[[], T], *missing: str) -> T | None:
+    """`read()`, or None when AWS answers with one of the `missing` codes (it does not exist yet);
+    any other error propagates."""
+    try:
+        return read()
+    except ClientError as error:
+        if error_code(error) not in missing:
+            raise
+        return None
+
+
 class _Seeder:
     def __init__(self, session: boto3.Session, region: str, endpoint_url: str | None) -> None:
         # Typed loosely: boto3's stubs only accept literal service names.
@@ -140,11 +154,9 @@ class _Seeder:
     # IAM ----------------------------------------------------------------------------------------
     def _role(self, name: str, inline_policy: dict[str, Any] | None) -> str:
         iam = self.client("iam")
-        try:
-            return str(iam.get_role(RoleName=name)["Role"]["Arn"])
-        except ClientError as error:
-            if error_code(error) != "NoSuchEntity":
-                raise
+        found = _existing(lambda: iam.get_role(RoleName=name)["Role"], "NoSuchEntity")
+        if found is not None:
+            return str(found["Arn"])
         role = iam.create_role(
             RoleName=name, AssumeRolePolicyDocument=json.dumps(ECS_TASKS_TRUST), Tags=_tag_list(name)
         )["Role"]
@@ -213,24 +225,19 @@ class _Seeder:
     # S3 and RDS ---------------------------------------------------------------------------------
     def _bucket(self) -> str:
         s3 = self.client("s3")
-        try:
-            s3.head_bucket(Bucket=S3_BUCKET)
+        if _existing(lambda: s3.head_bucket(Bucket=S3_BUCKET), "404", "NoSuchBucket", "NotFound") is not None:
             return S3_BUCKET
-        except ClientError as error:
-            if error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
-                raise
         location = {} if self._region == "us-east-1" else {"LocationConstraint": self._region}
         s3.create_bucket(Bucket=S3_BUCKET, **({"CreateBucketConfiguration": location} if location else {}))
         return S3_BUCKET
 
     def _database(self) -> str:
         rds = self.client("rds")
-        try:
-            rds.describe_db_instances(DBInstanceIdentifier=RDS_INSTANCE)
+        found = _existing(
+            lambda: rds.describe_db_instances(DBInstanceIdentifier=RDS_INSTANCE), "DBInstanceNotFound"
+        )
+        if found is not None:
             return RDS_INSTANCE
-        except ClientError as error:
-            if error_code(error) != "DBInstanceNotFound":
-                raise
         self._db_subnet_group()
         rds.create_db_instance(
             DBInstanceIdentifier=RDS_INSTANCE,
@@ -246,12 +253,12 @@ class _Seeder:
 
     def _db_subnet_group(self) -> None:
         rds = self.client("rds")
-        try:
-            rds.describe_db_subnet_groups(DBSubnetGroupName=DB_SUBNET_GROUP)
+        found = _existing(
+            lambda: rds.describe_db_subnet_groups(DBSubnetGroupName=DB_SUBNET_GROUP),
+            "DBSubnetGroupNotFoundFault",
+        )
+        if found is not None:
             return
-        except ClientError as error:
-            if error_code(error) != "DBSubnetGroupNotFoundFault":
-                raise
         rds.create_db_subnet_group(
             DBSubnetGroupName=DB_SUBNET_GROUP,
             DBSubnetGroupDescription="PACS database in the private subnets",
@@ -261,12 +268,11 @@ class _Seeder:
     # ALB and EC2 Auto Scaling -------------------------------------------------------------------
     def _load_balancer(self) -> str:
         elbv2 = self.client("elbv2")
-        try:
-            found = elbv2.describe_load_balancers(Names=[LOAD_BALANCER])["LoadBalancers"]
-            return str(found[0]["LoadBalancerArn"])
-        except ClientError as error:
-            if error_code(error) != "LoadBalancerNotFound":
-                raise
+        found = _existing(
+            lambda: elbv2.describe_load_balancers(Names=[LOAD_BALANCER]), "LoadBalancerNotFound"
+        )
+        if found is not None:
+            return str(found["LoadBalancers"][0]["LoadBalancerArn"])
         created = elbv2.create_load_balancer(
             Name=LOAD_BALANCER,
             Subnets=self._subnet_ids("public"),
@@ -295,12 +301,12 @@ class _Seeder:
 
     def _launch_template(self) -> None:
         ec2 = self.client("ec2")
-        try:
-            ec2.describe_launch_templates(LaunchTemplateNames=[LAUNCH_TEMPLATE])
+        found = _existing(
+            lambda: ec2.describe_launch_templates(LaunchTemplateNames=[LAUNCH_TEMPLATE]),
+            "InvalidLaunchTemplateName.NotFoundException",
+        )
+        if found is not None:
             return
-        except ClientError as error:
-            if error_code(error) != "InvalidLaunchTemplateName.NotFoundException":
-                raise
         ec2.create_launch_template(
             LaunchTemplateName=LAUNCH_TEMPLATE,
             LaunchTemplateData={"ImageId": EMULATOR_AMI, "InstanceType": "t3.medium"},
@@ -354,13 +360,9 @@ class _Seeder:
 
     def _task_definition(self) -> str:
         ecs = self.client("ecs")
-        try:
-            found = ecs.describe_task_definition(taskDefinition=TASK_FAMILY)["taskDefinition"]
-            if found["status"] == "ACTIVE":
-                return str(found["taskDefinitionArn"])
-        except ClientError as error:
-            if error_code(error) != "ClientException":
-                raise
+        found = _existing(lambda: ecs.describe_task_definition(taskDefinition=TASK_FAMILY), "ClientException")
+        if found is not None and found["taskDefinition"]["status"] == "ACTIVE":
+            return str(found["taskDefinition"]["taskDefinitionArn"])
         registered = ecs.register_task_definition(
             family=TASK_FAMILY,
             requiresCompatibilities=["FARGATE"],
