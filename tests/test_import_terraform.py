@@ -328,3 +328,40 @@ def test_a_function_on_a_supported_runtime_and_its_permission_are_mapped() -> No
     [child] = entry.children["permissions"]
     assert child.config["principal"] == "events.amazonaws.com"
     assert child.live.key == ("pacs-collector", "AllowExecutionFromEventBridge")
+
+
+def test_keys_and_instances_outside_the_state_become_lookups() -> None:
+    """A KMS key or an EC2 instance the state does not manage is looked up, not written as a
+    literal; a key of another region stays as written (a lookup searches the stack's region)."""
+    key = "arn:aws:kms:ap-northeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    elsewhere = "arn:aws:kms:us-east-1:123456789012:key/9999abcd-12ab-34cd-56ef-1234567890ab"
+    groups = [
+        ("aws_cloudwatch_log_group", name, {"name": f"/pacs/{name}", "kms_key_id": kms, "tags": {}})
+        for name, kms in (("local", key), ("remote", elsewhere))
+    ]
+    alarm = {
+        "alarm_name": "orthanc-cpu",
+        "metric_name": "CPUUtilization",
+        "namespace": "AWS/EC2",
+        "statistic": "Average",
+        "period": 300,
+        "dimensions": {"InstanceId": "i-0123456789abcdef0"},
+        "threshold": 80,
+        "comparison_operator": "GreaterThanThreshold",
+        "evaluation_periods": 3,
+        "tags": {},
+    }
+    result = import_state(
+        _state(*groups, ("aws_cloudwatch_metric_alarm", "cpu", alarm)), "pacs-monitoring", "ap-northeast-2"
+    )
+    local, remote = sorted(result.export.entries["log_groups"], key=lambda e: e.config["name"])
+    [lookup_name] = [n for n, spec in result.export.lookups.items() if spec["kind"] == "kms_key"]
+    assert local.config["kms_key_id"] == f"${{lookups.{lookup_name}.arn}}"
+    assert result.export.lookups[lookup_name] == {
+        "kind": "kms_key",
+        "id": "1234abcd-12ab-34cd-56ef-1234567890ab",
+    }
+    assert remote.config["kms_key_id"] == elsewhere
+    [entry] = result.export.entries["alarms"]
+    [instance] = [n for n, spec in result.export.lookups.items() if spec["kind"] == "ec2_instance"]
+    assert entry.config["metric"]["dimensions"] == {"InstanceId": f"${{lookups.{instance}.id}}"}

@@ -515,7 +515,7 @@ def import_state(resources: list[TfResource], stack: str, region: str) -> Import
                 if isinstance(alias, str):
                     parents[(item.kind, alias)] = entry
     finish(result.export)
-    _outside_ids_to_lookups(result.export)
+    _outside_ids_to_lookups(result.export, region)
     return result
 
 
@@ -525,6 +525,36 @@ _OUTSIDE: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
     (
         re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)"),
         "iam_role",
+        "name",
+        "arn",
+    ),
+    (re.compile(r"i-[0-9a-f]{8,17}"), "ec2_instance", "id", "id"),
+    # Regional ARNs: looked up in the stack's region (one of another region stays a literal).
+    (
+        re.compile(r"arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):\d{12}:key/((?:mrk-)?[0-9a-f-]{32,36})"),
+        "kms_key",
+        "id",
+        "arn",
+    ),
+    (
+        re.compile(r"arn:aws[a-z-]*:sqs:(?P<region>[a-z0-9-]+):\d{12}:([A-Za-z0-9_-]{1,80}(?:\.fifo)?)"),
+        "sqs_queue",
+        "name",
+        "arn",
+    ),
+    (
+        re.compile(
+            r"arn:aws[a-z-]*:events:(?P<region>[a-z0-9-]+):\d{12}:event-bus/([/.\-_A-Za-z0-9]{1,256})"
+        ),
+        "event_bus",
+        "name",
+        "arn",
+    ),
+    (
+        re.compile(
+            r"arn:aws[a-z-]*:firehose:(?P<region>[a-z0-9-]+):\d{12}:deliverystream/([a-zA-Z0-9_.-]{1,64})"
+        ),
+        "firehose_stream",
         "name",
         "arn",
     ),
@@ -542,10 +572,11 @@ DIMENSION_LOOKUPS: dict[str, tuple[str, str, str]] = {
 attribute the dimension's value is)."""
 
 
-def _outside_ids_to_lookups(result: Export) -> None:
-    """Values naming a VPC, subnet or role the state does not manage, and alarm dimensions naming
-    a database, bucket or Auto Scaling group, become `${lookups.X.attr}` (values naming an
-    imported resource are references already: finish() linked them)."""
+def _outside_ids_to_lookups(result: Export, region: str) -> None:
+    """Values naming a VPC, subnet, role, EC2 instance, KMS key, SQS queue, event bus or Firehose
+    stream the state does not manage (the regional ones in the stack's region), and alarm
+    dimensions naming a database, bucket or Auto Scaling group, become `${lookups.X.attr}` (values
+    naming an imported resource are references already: finish() linked them)."""
     names: dict[tuple[str, str], str] = {}
 
     def lookup(kind: str, key_field: str, key: str, attribute: str) -> str:
@@ -565,8 +596,10 @@ def _outside_ids_to_lookups(result: Export) -> None:
             return value
         for pattern, kind, key_field, attribute in _OUTSIDE:
             match = pattern.fullmatch(value)
-            if match is not None:
-                return lookup(kind, key_field, match.group(1) if match.groups() else value, attribute)
+            if match is None or match.groupdict().get("region", region) != region:
+                continue
+            key = match.group(match.lastindex) if match.lastindex else value  # the name is the last group
+            return lookup(kind, key_field, key, attribute)
         return value
 
     for entry in result.all_entries():
