@@ -324,6 +324,11 @@ def _make(ctx: AwsContext, kind: str, name: str) -> None:
         client("ssm").put_parameter(Name=name, Value="v", Type="String")
     elif kind == "sqs_queues":
         client("sqs").create_queue(QueueName=name)
+    elif kind == "efs_access_points":
+        system = client("efs").create_file_system(CreationToken=f"{name}-fs")["FileSystemId"]
+        client("efs").create_access_point(
+            FileSystemId=system, Tags=[{"Key": "pacs-reconcile:name", "Value": name}]
+        )
     elif kind == "kms_keys":
         key = client("kms").create_key()["KeyMetadata"]["KeyId"]
         client("kms").create_alias(AliasName=f"alias/{name}", TargetKeyId=key)

@@ -47,6 +47,7 @@ _UNDECLARED_KINDS_READS = {
         "sqs:GetQueueAttributes",
         "sqs:ListQueueTags",
         "kms:ListAliases",
+        "elasticfilesystem:DescribeAccessPoints",
         "kms:DescribeKey",
         "kms:GetKeyPolicy",
         "kms:GetKeyRotationStatus",
@@ -57,6 +58,7 @@ _UNDECLARED_KINDS_DELETES = {
     "sqs:DeleteQueue": f"{_UNDECLARED_KIND} (a queue the stack owns, named)",
     "kms:DeleteAlias": f"{_UNDECLARED_KIND} (a key the stack owns, named)",
     "kms:ScheduleKeyDeletion": f"{_UNDECLARED_KIND} (a key the stack owns, named)",
+    "elasticfilesystem:DeleteAccessPoint": f"{_UNDECLARED_KIND} (an access point the stack owns)",
 }
 NOT_EXERCISED: dict[str, str] = {
     **_UNDECLARED_KINDS_READS,
@@ -95,6 +97,13 @@ DYNAMIC_CALLS = {
         f"ec2:{verb}SecurityGroup{what}{direction}"
         for verb, what in (("Authorize", ""), ("Revoke", ""), ("Update", "RuleDescriptions"))
         for direction in ("Ingress", "Egress")
+    },
+    # access points are listed per file system of efs.describe_file_systems, and tagged by
+    # efs.FileSystems.update_tags (both by id)
+    "pacs_reconcile.resources.efs_access_points": {
+        "elasticfilesystem:DescribeFileSystems",
+        "elasticfilesystem:TagResource",
+        "elasticfilesystem:UntagResource",
     },
     # flow logs are tagged through ec2.update_ec2_tags, shared with security groups
     "pacs_reconcile.resources.flow_logs": {"ec2:CreateTags", "ec2:DeleteTags"},
