@@ -20,7 +20,7 @@ target never meets the old one, and a file system is deleted only once its mount
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
@@ -272,7 +272,12 @@ class FileSystems(Reconciler):
             # This stack's: its own first attempt (response lost) only if of this very spec.
             what = f"EFS file system {state['creation_token']} ({fs['FileSystemId']})"
             claim_after_lost_create(what, tags_from_list(fs.get("Tags")), desired.tags)
-        fs = self._available(ctx, fs)
+        fs_id = fs["FileSystemId"]
+        fs = available(
+            f"EFS file system {fs['CreationToken']} to become available",
+            fs,
+            lambda: efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0],
+        )
         policies = state.get("lifecycle_policies")
         if policies:
             efs.put_lifecycle_configuration(
@@ -339,23 +344,6 @@ class FileSystems(Reconciler):
         return fs
 
     @staticmethod
-    def _available(ctx: AwsContext, fs: dict[str, Any]) -> dict[str, Any]:
-        """The file system once AWS has finished creating it (mount targets need that)."""
-        if fs.get("LifeCycleState") == _AVAILABLE:
-            return fs
-        latest = dict(fs)
-
-        def is_available() -> bool:
-            efs = ctx.client("efs")
-            latest.update(efs.describe_file_systems(FileSystemId=fs["FileSystemId"])["FileSystems"][0])
-            return bool(latest.get("LifeCycleState") == _AVAILABLE)
-
-        _retry.wait_until(
-            f"EFS file system {fs['CreationToken']} to become available", is_available, STATE_TIMEOUT
-        )
-        return latest
-
-    @staticmethod
     def _live(fs: Mapping[str, Any], policies: Sequence[Mapping[str, str]]) -> Live:
         provisioned = fs.get("ThroughputMode") == "provisioned"
         state = {
@@ -384,6 +372,24 @@ class FileSystems(Reconciler):
             fs["FileSystemId"],
             pending=pending,
         )
+
+
+def available(
+    what: str, described: dict[str, Any], describe: Callable[[], Mapping[str, Any]]
+) -> dict[str, Any]:
+    """A file system or mount target once AWS has finished creating it (a mount target needs its
+    file system available; its own security groups can be set only then): `described` as it is
+    when already available, else described again until it is."""
+    if described.get("LifeCycleState") == _AVAILABLE:
+        return described
+    latest = dict(described)
+
+    def is_available() -> bool:
+        latest.update(describe())
+        return bool(latest.get("LifeCycleState") == _AVAILABLE)
+
+    _retry.wait_until(what, is_available, STATE_TIMEOUT)
+    return latest
 
 
 def describe_file_systems(ctx: AwsContext) -> list[dict[str, Any]]:
@@ -579,7 +585,12 @@ class MountTargets(Reconciler):
         target = _retry.retry_while(  # a file system just created may still be getting ready
             {"IncorrectFileSystemLifeCycleState"}, create_mount_target, STATE_TIMEOUT
         )
-        target = self._available(ctx, target)
+        target_id = target["MountTargetId"]
+        target = available(
+            f"mount target {target_id} to become available",
+            target,
+            lambda: efs.describe_mount_targets(MountTargetId=target_id)["MountTargets"][0],
+        )
         return self._live(token, target, list(state["security_groups"]))
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
@@ -615,24 +626,6 @@ class MountTargets(Reconciler):
                 f"subnet {subnet_id} is in {actual}, not in {zone}: a mount target's availability_zone "
                 "must be its subnet's zone"
             )
-
-    @staticmethod
-    def _available(ctx: AwsContext, target: dict[str, Any]) -> dict[str, Any]:
-        if target.get("LifeCycleState") == _AVAILABLE:
-            return target
-        latest = dict(target)
-
-        def is_available() -> bool:
-            efs = ctx.client("efs")
-            latest.update(
-                efs.describe_mount_targets(MountTargetId=target["MountTargetId"])["MountTargets"][0]
-            )
-            return bool(latest.get("LifeCycleState") == _AVAILABLE)
-
-        _retry.wait_until(
-            f"mount target {target['MountTargetId']} to become available", is_available, STATE_TIMEOUT
-        )
-        return latest
 
     @staticmethod
     def _live(token: str, target: Mapping[str, Any], security_groups: list[str]) -> Live:
