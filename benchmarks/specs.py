@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SPEC_FOLDERS = ("specs", "functions")
+SPEC_FOLDERS = ("specs", "functions", "configs")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def write_scenario(scenario: Scenario, into: Path) -> Path:
     """A spec folder for `scenario` under `into`; returns its monitoring.yaml."""
     into.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "monitoring.yaml", into / "monitoring.yaml")
-    for folder in SPEC_FOLDERS:  # the spec and what it refers to (Lambda code)
+    for folder in SPEC_FOLDERS:  # the spec and what it refers to (Lambda code, config files)
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, into / folder, dirs_exist_ok=True)
     sections = _generated_sections(scenario)

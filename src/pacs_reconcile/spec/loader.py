@@ -6,9 +6,10 @@ SpecError; nothing here talks to AWS.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,11 @@ def load_every_environment(
     without --env. A problem only an environment has names it (and the overlay line behind it);
     one the base spec has too is reported once. Returns the base spec and the environments."""
     load_all()
-    base = _Loader(path, None, dict(cli_vars or {}), dict(environ or {}))
+    # Each file is parsed once, and each entry that resolves alike in several environments is
+    # validated once, for the base spec and every environment (nothing outlives this call).
+    parsed: ParsedFiles = {}
+    validations = Validations()
+    base = _Loader(path, None, dict(cli_vars or {}), dict(environ or {}), parsed, validations)
     problems: list[Diagnostic] = []
     spec: Spec | None = None
     try:
@@ -101,7 +106,7 @@ def load_every_environment(
     seen: set[tuple[object, ...]] = set()
     for environment in base.environment_names:
         try:
-            _Loader(path, environment, dict(cli_vars or {}), dict(environ or {})).load()
+            _Loader(path, environment, dict(cli_vars or {}), dict(environ or {}), parsed, validations).load()
         except SpecError as exc:
             for diagnostic in exc.diagnostics:
                 key = (diagnostic.identity, diagnostic.notes)
@@ -114,11 +119,57 @@ def load_every_environment(
     return spec, list(base.environment_names)
 
 
+ParsedFiles = dict[tuple[Path, str], "SourceFile | YamlProblem"]
+"""The files one command has parsed, by (path, display name): the loads of one `validate` (the base
+spec and each environment) read the same files in the same instant; nothing outlives the command."""
+
+
+@dataclass(frozen=True)
+class _Validated:
+    dump: str | None
+    """The validated model's JSON dump (None when invalid): each caller gets a fresh copy."""
+    tests: tuple[Any, ...]
+    errors: list[Any] | None
+
+
+class Validations:
+    """A model's validation of one configuration, shared by the loads of one command: the base spec
+    and each environment mostly resolve an entry to the same values (a model validates the same
+    input the same way), and validating 1,700 entries three times was most of `validate`."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[type[BaseModel], str], _Validated] = {}
+
+    def of(self, model: type[BaseModel], config: Any) -> _Validated:
+        key = (model, json.dumps(config, sort_keys=True, default=repr))
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = self._validate(model, config)
+        return found
+
+    @staticmethod
+    def _validate(model: type[BaseModel], config: Any) -> _Validated:
+        try:
+            validated = model.model_validate(config)
+        except ValidationError as exc:
+            return _Validated(None, (), exc.errors())
+        tests = tuple(getattr(validated, "tests", None) or ())
+        return _Validated(json.dumps(validated.model_dump(mode="json")), tests, None)
+
+
 class _Loader:
     def __init__(
-        self, path: Path, environment: str | None, cli_vars: dict[str, str], environ: dict[str, str]
+        self,
+        path: Path,
+        environment: str | None,
+        cli_vars: dict[str, str],
+        environ: dict[str, str],
+        parsed: ParsedFiles | None = None,
+        validations: Validations | None = None,
     ):
         self.path = path
+        self.parsed: ParsedFiles = {} if parsed is None else parsed
+        self.validations = validations
         self.root_dir = path.resolve().parent
         self.environment = environment
         self.cli_vars = cli_vars
@@ -235,11 +286,16 @@ class _Loader:
         return lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
 
     def _read(self, path: Path, display: str) -> SourceFile | None:
-        try:
-            source = read_yaml(path, display)
-        except YamlProblem as exc:
-            self.problems.append(exc.diagnostic)
-            self.texts[display] = exc.lines
+        key = (path.resolve(), display)
+        if key not in self.parsed:
+            try:
+                self.parsed[key] = read_yaml(path, display)
+            except YamlProblem as exc:
+                self.parsed[key] = exc
+        source = self.parsed[key]
+        if isinstance(source, YamlProblem):
+            self.problems.append(source.diagnostic)
+            self.texts[display] = source.lines
             return None
         self.files.append(source)
         self.texts[display] = source.lines
@@ -911,27 +967,24 @@ class _Loader:
     def _references(
         self, source: SourceFile, path: PathKey, address: str, value: Any
     ) -> list[LocatedReference]:
-        """Every ${...} still in `value` (resource or lookup references), with where it was written."""
-        if self._has_failed(source, path):
-            return []
-        if isinstance(value, dict):
-            return [
-                r for k, v in value.items() for r in self._references(source, (*path, k), f"{address}.{k}", v)
-            ]
-        if isinstance(value, list):
-            return [
-                r
-                for i, v in enumerate(value)
-                for r in self._references(source, (*path, i), f"{address}[{i}]", v)
-            ]
-        try:
-            found = references_in(value)
-        except ExpressionError as exc:
-            self._problem(source, path, address, str(exc))
-            return []
-        return [
-            LocatedReference(ref.text, address, self._location(source, path, value=True)) for ref in found
-        ]
+        """Every ${...} still in `value` (resource or lookup references), with where it was written.
+        Only the strings holding "${" are looked at, and only their addresses are spelled out (most
+        of a spec holds none: spelling every nested path's address out cost a fifth of `validate`)."""
+        out: list[LocatedReference] = []
+        for rel, in_list, text in _templated_strings(value):
+            where = (*path, *rel)
+            if self._has_failed(source, where):  # or an enclosing value: `where` starts with it
+                continue
+            parts = zip(rel, in_list, strict=True)
+            field = address + "".join(f"[{part}]" if item else f".{part}" for part, item in parts)
+            try:
+                found = references_in(text)
+            except ExpressionError as exc:
+                self._problem(source, where, field, str(exc))
+                continue
+            location = self._location(source, where, value=True)
+            out += [LocatedReference(ref.text, field, location) for ref in found]
+        return out
 
     def _depends_on(
         self, source: SourceFile, path: PathKey, address: str, raw: Any
@@ -1012,7 +1065,10 @@ class _Loader:
         sensitive: set[str],
         rel: str = "",
     ) -> Any:
-        """Put variable and each.* values in; resource/lookup references stay as text."""
+        """Put variable and each.* values in; resource/lookup references stay as text. A mapping or
+        list without any "${" is returned as it is (nothing to put in, nothing sensitive)."""
+        if isinstance(value, dict | list) and not _holds_template(value):
+            return value
         if isinstance(value, dict):
             return {
                 k: self._substitute(
@@ -1092,10 +1148,20 @@ class _Loader:
         config: Any,
         examples: list[LocatedExample] | None = None,
     ) -> dict[str, Any] | None:
-        try:
-            validated = model.model_validate(config)
-        except ValidationError as exc:
-            for error in exc.errors():
+        if self.validations is not None:
+            outcome = self.validations.of(model, config)
+            errors, tests = outcome.errors, outcome.tests
+            dump = json.loads(outcome.dump) if outcome.dump is not None else None
+        else:
+            try:
+                validated = model.model_validate(config)
+            except ValidationError as exc:
+                errors, tests, dump = exc.errors(), (), None
+            else:
+                errors, dump = None, validated.model_dump(mode="json")
+                tests = tuple(getattr(validated, "tests", None) or ())
+        if errors is not None:
+            for error in errors:
                 loc = tuple(error["loc"])
                 if self._has_failed(source, (*path, *loc)):
                     continue
@@ -1105,14 +1171,40 @@ class _Loader:
                 )
             return None
         if examples is not None:  # `tests:` are kept aside: the dump (config) leaves them out
-            for index, example in enumerate(getattr(validated, "tests", None) or ()):
+            for index, example in enumerate(tests):
                 where = self._location(source, (*path, "tests", index))
                 examples.append(LocatedExample(f"{field}.tests[{index}]", where, example))
-        return validated.model_dump(mode="json")
+        return dump
 
     def _has_failed(self, source: SourceFile, path: PathKey) -> bool:
         """Whether `path` is, or is inside, a value whose substitution failed (and was reported)."""
         return any(file == source.display and path[: len(failed)] == failed for file, failed in self.failed)
+
+
+def _holds_template(value: Any) -> bool:
+    """Whether a (nested) value has a string with "${" in it."""
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(_holds_template(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_template(item) for item in value)
+    return False
+
+
+def _templated_strings(
+    value: Any, rel: PathKey = (), in_list: tuple[bool, ...] = ()
+) -> Iterator[tuple[PathKey, tuple[bool, ...], str]]:
+    """(path under `value`, which of its parts are list indexes, text) of every string holding "${"."""
+    if isinstance(value, str):
+        if "${" in value:
+            yield rel, in_list, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _templated_strings(item, (*rel, key), (*in_list, False))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _templated_strings(item, (*rel, index), (*in_list, True))
 
 
 def _plain(value: Any) -> str:

@@ -1,0 +1,106 @@
+"""`validate` loads the base spec and every environment: the work they share is done once per
+command (each file parsed once, an entry that resolves alike validated once), and nothing is kept
+from one command to the next."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pacs_reconcile.errors import SpecError
+from pacs_reconcile.resources.cloudwatch import AlarmSpec
+from pacs_reconcile.spec import loader
+
+ROOT = """\
+version: 1
+stack: work-test
+region: ap-northeast-2
+include: [specs/*.yaml]
+variables:
+  suffix: {default: ""}
+environments:
+  dev: {variables: {suffix: ""}}
+  prod: {variables: {suffix: -prod}}
+"""
+
+ALARMS = """\
+alarms:
+  same_everywhere:
+    name: same-everywhere
+    metric: {name: Errors, namespace: Work, statistic: Sum, period: 300}
+    threshold: 1
+    comparison: GreaterThanThreshold
+    evaluation_periods: 1
+  named_per_environment:
+    name: per-environment${var.suffix}
+    metric: {name: Errors, namespace: Work, statistic: Sum, period: 300}
+    threshold: 1
+    comparison: GreaterThanThreshold
+    evaluation_periods: 1
+"""
+
+
+@pytest.fixture
+def spec_file(tmp_path: Path) -> Path:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "alarms.yaml").write_text(ALARMS, encoding="utf-8")
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(ROOT, encoding="utf-8")
+    return path
+
+
+def test_each_file_is_parsed_once_for_the_base_spec_and_every_environment(
+    spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: Counter[str] = Counter()
+    original = loader.read_yaml
+
+    def counting(path: Path, display: str) -> Any:
+        parsed[path.name] += 1
+        return original(path, display)
+
+    monkeypatch.setattr(loader, "read_yaml", counting)
+    _, environments = loader.load_every_environment(spec_file)
+    assert environments == ["dev", "prod"]
+    assert parsed == {"monitoring.yaml": 1, "alarms.yaml": 1}  # three loads, one parse each
+
+
+def test_an_entry_that_resolves_alike_is_validated_once(
+    spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names: Counter[str] = Counter()
+    original = loader.Validations._validate
+
+    def counting(model: Any, config: Any) -> Any:
+        if model is AlarmSpec:
+            names[config["name"]] += 1
+        return original(model, config)
+
+    monkeypatch.setattr(loader.Validations, "_validate", staticmethod(counting))
+    loader.load_every_environment(spec_file)
+    # base, dev and prod: one configuration of the first alarm, two of the second
+    assert names == {"same-everywhere": 1, "per-environment": 1, "per-environment-prod": 1}
+
+
+def test_nothing_is_kept_from_one_load_to_the_next(spec_file: Path) -> None:
+    loader.load_every_environment(spec_file)
+    alarms = spec_file.parent / "specs" / "alarms.yaml"
+    alarms.write_text(ALARMS.replace("evaluation_periods: 1", "evaluation_periods: 0", 1), encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        loader.load_every_environment(spec_file)
+    assert [d.field for d in raised.value.diagnostics] == ["alarms.same_everywhere.evaluation_periods"]
+
+
+def test_an_invalid_entry_is_reported_from_the_shared_validation_with_its_location(spec_file: Path) -> None:
+    alarms = spec_file.parent / "specs" / "alarms.yaml"
+    alarms.write_text(ALARMS.replace("threshold: 1", "threshold: many"), encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        loader.load_every_environment(spec_file)
+    found = sorted((d.field, d.line, d.environment) for d in raised.value.diagnostics)
+    assert found == [
+        ("alarms.named_per_environment.threshold", 11, None),
+        ("alarms.same_everywhere.threshold", 5, None),
+    ]
