@@ -63,10 +63,16 @@ MISSING = {
 @pytest.fixture
 def seeded(aws: AwsContext) -> dict[str, str]:
     made = seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION)
-    return {**made, **_seed_dependencies(made)}
+    return {**made, **_seed_dependencies(made["private_subnet_a"])}
 
 
-def _seed_dependencies(made: dict[str, str]) -> dict[str, str]:
+@pytest.fixture
+def dependencies(aws: AwsContext) -> dict[str, str]:
+    """Only what the dependency lookups find (seconds cheaper than the whole seeded deployment)."""
+    return _seed_dependencies(None)
+
+
+def _seed_dependencies(subnet_id: str | None) -> dict[str, str]:
     """What a spec points at without owning it: a KMS key by alias, a dead-letter queue, a custom
     event bus, a Firehose stream and an EC2 instance."""
     kms = boto3.client("kms", region_name=REGION)
@@ -77,11 +83,11 @@ def _seed_dependencies(made: dict[str, str]) -> dict[str, str]:
     stream_arn = boto3.client("firehose", region_name=REGION).create_delivery_stream(
         DeliveryStreamName="pacs-log-archive",
         ExtendedS3DestinationConfiguration={
-            "RoleARN": made["task_role_arn"],
+            "RoleARN": "arn:aws:iam::123456789012:role/pacs-firehose",
             "BucketARN": "arn:aws:s3:::pacs-storage",
         },
     )["DeliveryStreamARN"]
-    instance = _run_instance(made["private_subnet_a"], "pacs-orthanc")
+    instance = _run_instance(subnet_id, "pacs-orthanc")
     return {
         "key_id": key["KeyId"],
         "key_arn": key["Arn"],
@@ -93,14 +99,15 @@ def _seed_dependencies(made: dict[str, str]) -> dict[str, str]:
     }
 
 
-def _run_instance(subnet_id: str, name: str) -> dict[str, Any]:
+def _run_instance(subnet_id: str | None, name: str) -> dict[str, Any]:
+    placement = {"SubnetId": subnet_id} if subnet_id else {}
     return dict(
         boto3.client("ec2", region_name=REGION).run_instances(
             ImageId="ami-03cf127a",
             MinCount=1,
             MaxCount=1,
-            SubnetId=subnet_id,
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+            **placement,
         )["Instances"][0]
     )
 
@@ -264,27 +271,29 @@ def test_unresolved_references_pass_validation() -> None:
     assert model.model_validate({"kind": "s3_bucket", "name": "${var.bucket}"})
 
 
-def test_dependency_lookups_by_other_criteria(aws: AwsContext, seeded: dict[str, str]) -> None:
+def test_dependency_lookups_by_other_criteria(aws: AwsContext, dependencies: dict[str, str]) -> None:
     by_short_alias = resolve(aws, "kms_key", alias="pacs-logs")
-    by_id = resolve(aws, "kms_key", alias=None, id=seeded["key_id"])
-    by_arn = resolve(aws, "kms_key", alias=None, id=seeded["key_arn"])
-    assert by_short_alias == by_id == by_arn == {"id": seeded["key_id"], "arn": seeded["key_arn"]}
+    by_id = resolve(aws, "kms_key", alias=None, id=dependencies["key_id"])
+    by_arn = resolve(aws, "kms_key", alias=None, id=dependencies["key_arn"])
+    assert by_short_alias == by_id == by_arn == {"id": dependencies["key_id"], "arn": dependencies["key_arn"]}
     assert (
         resolve(aws, "event_bus", name="default")["arn"]
         == f"arn:aws:events:{REGION}:123456789012:event-bus/default"
     )
-    instance = resolve(aws, "ec2_instance", tags=None, id=seeded["instance_id"])
-    assert instance["id"] == seeded["instance_id"]
-    assert resolve(aws, "ec2_instance", tags={"Name": "pacs-orth*"})["id"] == seeded["instance_id"]
+    instance = resolve(aws, "ec2_instance", tags=None, id=dependencies["instance_id"])
+    assert instance["id"] == dependencies["instance_id"]
+    assert resolve(aws, "ec2_instance", tags={"Name": "pacs-orth*"})["id"] == dependencies["instance_id"]
 
 
-def test_dependency_lookups_share_one_listing_per_service(aws: AwsContext, seeded: dict[str, str]) -> None:
+def test_dependency_lookups_share_one_listing_per_service(
+    aws: AwsContext, dependencies: dict[str, str]
+) -> None:
     """Alias, bus and instance lookups of one run read one listing each, however many there are."""
     kms = aws.client("kms")
     other = kms.create_key(Description="pacs topics")["KeyMetadata"]
     kms.create_alias(AliasName="alias/pacs-topics", TargetKeyId=other["KeyId"])
     aws.client("events").create_event_bus(Name="pacs-audit")
-    second = _run_instance(seeded["private_subnet_b"], "pacs-viewer")["InstanceId"]
+    second = _run_instance(None, "pacs-viewer")["InstanceId"]
     aws.forget_all()
     before = Counter(aws.stats.calls)
     keys = [resolve(aws, "kms_key"), resolve(aws, "kms_key", alias="pacs-topics")]
@@ -295,12 +304,14 @@ def test_dependency_lookups_share_one_listing_per_service(aws: AwsContext, seede
         "events.ListEventBuses": 1,
         "ec2.DescribeInstances": 1,
     }
-    assert [k["id"] for k in keys] == [seeded["key_id"], other["KeyId"]]
+    assert [k["id"] for k in keys] == [dependencies["key_id"], other["KeyId"]]
     assert [b["name"] for b in buses] == ["pacs-events", "pacs-audit"]
-    assert [i["id"] for i in instances] == [seeded["instance_id"], second]
+    assert [i["id"] for i in instances] == [dependencies["instance_id"], second]
 
 
-def test_a_bus_made_after_the_listing_is_asked_for_alone(aws: AwsContext, seeded: dict[str, str]) -> None:
+def test_a_bus_made_after_the_listing_is_asked_for_alone(
+    aws: AwsContext, dependencies: dict[str, str]
+) -> None:
     assert resolve(aws, "event_bus")["name"] == "pacs-events"
     someone_else = boto3.client("events", region_name=REGION)
     arn = someone_else.create_event_bus(Name="made-later")["EventBusArn"]
@@ -310,9 +321,9 @@ def test_a_bus_made_after_the_listing_is_asked_for_alone(aws: AwsContext, seeded
 
 
 def test_an_instance_name_on_two_live_instances_is_ambiguous_and_terminated_ones_do_not_count(
-    aws: AwsContext, seeded: dict[str, str]
+    aws: AwsContext, dependencies: dict[str, str]
 ) -> None:
-    twin = _run_instance(seeded["private_subnet_b"], "pacs-orthanc")["InstanceId"]
+    twin = _run_instance(None, "pacs-orthanc")["InstanceId"]
     aws.forget_all()
     with pytest.raises(LookupFailed) as caught:
         resolve(aws, "ec2_instance")
@@ -320,9 +331,9 @@ def test_an_instance_name_on_two_live_instances_is_ambiguous_and_terminated_ones
     assert message.startswith(
         "EC2 instance with tags Name=pacs-orthanc is ambiguous in ap-northeast-2: 2 match ("
     )
-    assert twin in message and seeded["instance_id"] in message
+    assert twin in message and dependencies["instance_id"] in message
     aws.client("ec2").terminate_instances(InstanceIds=[twin])  # a write: the next lookup reads again
-    assert resolve(aws, "ec2_instance")["id"] == seeded["instance_id"]
+    assert resolve(aws, "ec2_instance")["id"] == dependencies["instance_id"]
 
 
 def test_a_missing_key_by_id_and_an_alias_without_a_key(aws: AwsContext) -> None:
