@@ -105,7 +105,7 @@ DYNAMIC_CALLS = {
         "elasticfilesystem:TagResource",
         "elasticfilesystem:UntagResource",
     },
-    # flow logs are tagged through ec2.update_ec2_tags, shared with security groups
+    # flow logs are tagged through ec2.EC2_TAGS, shared with security groups
     "pacs_reconcile.resources.flow_logs": {"ec2:CreateTags", "ec2:DeleteTags"},
     # the dashboards' ownership index, an SSM parameter kept through resources/dashboard_index.py
     "pacs_reconcile.resources.cloudwatch": {"ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameter"},

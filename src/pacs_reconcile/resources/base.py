@@ -11,12 +11,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges
+from ..diff import Delta, TagChanges, tags_to_list
 
 Key = Hashable
 """AWS identity of a resource: a str for top-level kinds, (parent_key, child_name) for children."""
@@ -90,6 +90,49 @@ how `export --prefix` finds them."""
 
 
 @dataclass(frozen=True)
+class TagApi:
+    """How a kind's tags are set and removed: the one generic `Reconciler.update_tags` makes these
+    calls (tag `to_set`, then untag `to_unset`), e.g. CloudWatch's
+    `TagResource(ResourceARN=arn, Tags=[{Key, Value}])` / `UntagResource(ResourceARN=arn, TagKeys=[...])`."""
+
+    service: str
+    """The boto3 client (`ctx.client(service)`)."""
+    tag_operation: str
+    """The client method that sets tags, e.g. "tag_resource"."""
+    untag_operation: str
+    """The client method that removes tags by key, e.g. "untag_resource"."""
+    resource_param: str
+    """The request parameter naming the resource, e.g. "ResourceARN"."""
+    resource_attribute: str | None = None
+    """Where the resource's id comes from: `Live.attrs[resource_attribute]`, or `Live.handle` (None)."""
+    resource_in_list: bool = False
+    """The parameter takes a list of resources (EC2's `Resources=[id]`)."""
+    tags_param: str = "Tags"
+    tags_shape: Literal["list", "map"] = "list"
+    """"list": `[{Key: k, Value: v}]` (field names in `tag_fields`); "map": `{k: v}`."""
+    tag_fields: tuple[str, str] = ("Key", "Value")
+    keys_param: str = "TagKeys"
+    keys_shape: Literal["keys", "tags"] = "keys"
+    """"keys": `[k, ...]`; "tags": `[{Key: k}]` (EC2's DeleteTags, which removes a tag of any value)."""
+    fixed_params: Mapping[str, str] = field(default_factory=dict)
+    """Parameters every call carries, e.g. SSM's `ResourceType="Parameter"`."""
+
+    def target(self, live: Live) -> dict[str, Any]:
+        resource = str(
+            live.handle if self.resource_attribute is None else live.attrs[self.resource_attribute]
+        )
+        return {self.resource_param: [resource] if self.resource_in_list else resource, **self.fixed_params}
+
+    def tags(self, tags: Mapping[str, str]) -> dict[str, Any]:
+        shaped = tags_to_list(tags, *self.tag_fields) if self.tags_shape == "list" else dict(tags)
+        return {self.tags_param: shaped}
+
+    def keys(self, keys: Sequence[str]) -> dict[str, Any]:
+        shaped = [{self.tag_fields[0]: k} for k in keys] if self.keys_shape == "tags" else list(keys)
+        return {self.keys_param: shaped}
+
+
+@dataclass(frozen=True)
 class KindMeta:
     """Declarative facts about a kind; the engine, docs and schema are driven by these."""
 
@@ -110,6 +153,8 @@ class KindMeta:
     force_new: frozenset[str] = frozenset()
     """Attribute paths whose change needs a replacement (delete + create)."""
     taggable: bool = True
+    tag_api: TagApi | None = None
+    """How tags are set and removed (every taggable kind has one; see TagApi)."""
     stateful: bool = False
     """Holds data: never deleted unless the command names it."""
     stateful_when: str | None = None
@@ -257,7 +302,15 @@ class Reconciler(ABC):
         return self.create(ctx, desired)
 
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        raise NotImplementedError(f"{self.meta.kind} is not taggable")
+        """Set and remove tags as the kind's `tag_api` describes."""
+        api = self.meta.tag_api
+        if api is None:
+            raise NotImplementedError(f"{self.meta.kind} is not taggable")
+        client = ctx.client(api.service)
+        if changes.to_set:
+            getattr(client, api.tag_operation)(**api.target(live), **api.tags(changes.to_set))
+        if changes.to_unset:
+            getattr(client, api.untag_operation)(**api.target(live), **api.keys(changes.to_unset))
 
     def shape_export(self, config: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
         """What `export` writes for a resource whose live state cannot say everything the spec

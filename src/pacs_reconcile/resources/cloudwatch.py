@@ -30,7 +30,18 @@ from ..errors import AwsError
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import AlarmExample
 from . import dashboard_index
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import batched, both, concurrently, error_code, names_with_prefix, owned_of, read_pages
 from .dashboard_body import validate_dashboard_body
 from .registry import register
@@ -527,12 +538,8 @@ def _list_tags(ctx: AwsContext, arn: str) -> dict[str, str]:
     return tags_from_list(ctx.client("cloudwatch").list_tags_for_resource(ResourceARN=arn).get("Tags"))
 
 
-def _update_tags(ctx: AwsContext, arn: str, changes: TagChanges) -> None:
-    client = ctx.client("cloudwatch")
-    if changes.to_set:
-        client.tag_resource(ResourceARN=arn, Tags=tags_to_list(changes.to_set))
-    if changes.to_unset:
-        client.untag_resource(ResourceARN=arn, TagKeys=list(changes.to_unset))
+TAGS = TagApi("cloudwatch", "tag_resource", "untag_resource", "ResourceARN", resource_attribute="arn")
+"""Alarms and dashboards are tagged by ARN."""
 
 
 # Alarms ---------------------------------------------------------------------------------------
@@ -819,6 +826,7 @@ class Alarms(Reconciler):
         title="CloudWatch metric alarm",
         attributes=("name", "arn"),
         lister=_list_alarms,
+        tag_api=TAGS,
         actions=KindActions(
             read=frozenset({"cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"}),
             write=frozenset(
@@ -877,9 +885,6 @@ class Alarms(Reconciler):
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         ctx.client("cloudwatch").delete_alarms(AlarmNames=[live.attrs["name"]])
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        _update_tags(ctx, live.attrs["arn"], changes)
 
     # helpers ----------------------------------------------------------------------------------
     def _describe(self, ctx: AwsContext, names: Sequence[str]) -> list[dict[str, Any]]:
@@ -949,6 +954,7 @@ class Dashboards(Reconciler):
         title="CloudWatch dashboard",
         attributes=("name", "arn"),
         lister=_list_dashboards,
+        tag_api=TAGS,
         # The stack's ownership index (dashboard_index) is an SSM parameter: read by every plan,
         # written ahead of creates and after deletions (deleted when it outgrows 4 KB).
         actions=KindActions(
@@ -1094,7 +1100,8 @@ class Dashboards(Reconciler):
         self._note(ctx, (live.tags or {}).get(OWNER_TAG), live.attrs["name"], owned=False)
 
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        _update_tags(ctx, live.attrs["arn"], changes)
+        # Kept as an override: the ownership index follows a change of the owner tag.
+        super().update_tags(ctx, live, changes)
         name, owner = live.attrs["name"], (live.tags or {}).get(OWNER_TAG)
         if OWNER_TAG in changes.to_unset or OWNER_TAG in changes.to_set:
             self._note(ctx, owner, name, owned=False)  # released, or taken by another stack

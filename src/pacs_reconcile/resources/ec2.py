@@ -37,11 +37,22 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from . import _retry
 from ._fields import matching
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import (
     chunks,
     claim_after_lost_create,
@@ -73,6 +84,17 @@ _GROUP_ID = re.compile(r"sg-[0-9a-f]{8,17}")
 _PREFIX_LIST_ID = re.compile(r"pl-[0-9a-f]{8,17}")
 _GROUP_TEXT = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*")
 """Characters AWS allows in group names and descriptions (and rule descriptions) in a VPC."""
+
+EC2_TAGS = TagApi(
+    "ec2",
+    "create_tags",
+    "delete_tags",
+    "Resources",
+    resource_in_list=True,
+    keys_param="Tags",
+    keys_shape="tags",
+)
+"""EC2 tags resources by id (`Live.handle`): CreateTags sets, DeleteTags removes by key."""
 
 
 # Spec models ----------------------------------------------------------------------------------
@@ -361,6 +383,7 @@ class SecurityGroups(Reconciler):
         taggable=True,
         create_before_destroy=True,
         lister=_list_security_groups,
+        tag_api=EC2_TAGS,
         actions=KindActions(
             read=frozenset({"ec2:DescribeSecurityGroups"}),
             write=frozenset(
@@ -477,9 +500,6 @@ class SecurityGroups(Reconciler):
             if error_code(error) != "InvalidGroup.NotFound":
                 raise
 
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        update_ec2_tags(ctx, str(live.handle), changes)
-
     # helpers ----------------------------------------------------------------------------------
     @staticmethod
     def _next_generation(ec2: Any, name: str, stack: str) -> int:
@@ -516,15 +536,6 @@ class SecurityGroups(Reconciler):
             )
         claim_after_lost_create(f"security group {group_name} in {state['vpc_id']}", found, tags)
         return str(groups[0]["GroupId"])
-
-
-def update_ec2_tags(ctx: AwsContext, resource_id: str, changes: TagChanges) -> None:
-    """EC2 tags one resource by id: CreateTags sets, DeleteTags removes by key."""
-    ec2 = ctx.client("ec2")
-    if changes.to_set:
-        ec2.create_tags(Resources=[resource_id], Tags=tags_to_list(changes.to_set))
-    if changes.to_unset:
-        ec2.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in changes.to_unset])
 
 
 def _describe(ec2: Any, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -43,7 +43,18 @@ from ._ecs_containers import (
 )
 from ._fields import matching
 from ._look_before_retry import look_before_retrying
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import (
     arn_resource,
     concurrently,
@@ -459,6 +470,15 @@ class TaskDefinitions(Reconciler):
         force_new=frozenset({"family"}),
         taggable=True,
         lister=_list_task_definitions,
+        tag_api=TagApi(
+            "ecs",
+            "tag_resource",
+            "untag_resource",
+            "resourceArn",
+            tags_param="tags",
+            tag_fields=("key", "value"),
+            keys_param="tagKeys",
+        ),
         actions=KindActions(
             listing=frozenset({"ecs:ListTaskDefinitionFamilies"}),
             read=frozenset({"ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"}),
@@ -556,15 +576,17 @@ class TaskDefinitions(Reconciler):
             _deregister(ctx, arn)
 
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        # After a new revision `live` is that revision, registered with the spec's tags already.
+        # Kept as an override: after a new revision `live` is that revision, registered with the
+        # spec's tags already, so only what it lacks is tagged.
         have = live.tags or {}
-        to_set = {k: v for k, v in changes.to_set.items() if have.get(k) != v}
-        to_unset = [k for k in changes.to_unset if k in have]
-        ecs = ctx.client("ecs")
-        if to_set:
-            ecs.tag_resource(resourceArn=live.handle, tags=_ecs_tags(to_set))
-        if to_unset:
-            ecs.untag_resource(resourceArn=live.handle, tagKeys=to_unset)
+        super().update_tags(
+            ctx,
+            live,
+            TagChanges(
+                {k: v for k, v in changes.to_set.items() if have.get(k) != v},
+                [k for k in changes.to_unset if k in have],
+            ),
+        )
 
     # helpers ----------------------------------------------------------------------------------
     def _register(self, ctx: AwsContext, desired: Desired, carried: Mapping[str, str]) -> Live:

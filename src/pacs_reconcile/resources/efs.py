@@ -29,11 +29,22 @@ from pydantic import Field, field_validator, model_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, sorted_unique, tags_from_list, tags_to_list
+from ..diff import Delta, sorted_unique, tags_from_list, tags_to_list
 from ..errors import PlanRefused, ReconcileError
 from . import _retry
 from ._fields import matching
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import (
     claim_after_lost_create,
     claim_identical_after_lost_create,
@@ -202,6 +213,7 @@ class FileSystems(Reconciler):
         taggable=True,
         stateful=True,
         lister=_list_file_systems,
+        tag_api=TagApi("efs", "tag_resource", "untag_resource", "ResourceId"),
         actions=KindActions(
             read=frozenset(
                 {"elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DescribeLifecycleConfiguration"}
@@ -318,13 +330,6 @@ class FileSystems(Reconciler):
         except ClientError as error:
             if error_code(error) != "FileSystemNotFound":
                 raise
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        efs = ctx.client("efs")
-        if changes.to_set:
-            efs.tag_resource(ResourceId=live.handle, Tags=tags_to_list(changes.to_set))
-        if changes.to_unset:
-            efs.untag_resource(ResourceId=live.handle, TagKeys=changes.to_unset)
 
     # helpers ----------------------------------------------------------------------------------
     @staticmethod

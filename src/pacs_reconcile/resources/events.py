@@ -23,10 +23,21 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import AwsError
 from ._fields import matching
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import chunks, claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
 from .registry import register
 
@@ -177,6 +188,7 @@ class Rules(Reconciler):
         attributes=("name", "arn"),
         force_new=frozenset({"name", "event_bus"}),
         lister=_list_rules,
+        tag_api=TagApi("events", "tag_resource", "untag_resource", "ResourceARN", resource_attribute="arn"),
         actions=KindActions(
             read=frozenset({"events:ListRules", "events:ListTagsForResource"}),
             write=frozenset({"events:PutRule", "events:TagResource", "events:UntagResource"}),
@@ -242,14 +254,6 @@ class Rules(Reconciler):
         except ClientError as error:
             if error_code(error) != "ResourceNotFoundException":  # already gone: fine
                 raise
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        events = ctx.client("events")
-        arn = str(live.attrs["arn"])
-        if changes.to_set:
-            events.tag_resource(ResourceARN=arn, Tags=tags_to_list(changes.to_set))
-        if changes.to_unset:
-            events.untag_resource(ResourceARN=arn, TagKeys=list(changes.to_unset))
 
     @staticmethod
     def _list(ctx: AwsContext, bus: str) -> list[dict[str, Any]]:

@@ -32,12 +32,12 @@ from pydantic import Field
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from ._fields import matching
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel
 from .common import chunks, error_code, names_with_prefix, read_pages
-from .ec2 import update_ec2_tags
+from .ec2 import EC2_TAGS
 from .iam import ROLE_ARN
 from .registry import register
 
@@ -104,6 +104,7 @@ class FlowLogs(Reconciler):
         force_new=frozenset({"name", *FIELDS, "log_format"}),
         taggable=True,
         lister=_list_flow_logs,
+        tag_api=EC2_TAGS,
         actions=KindActions(
             read=frozenset({"ec2:DescribeFlowLogs"}),
             write=frozenset({"ec2:CreateFlowLogs", "ec2:CreateTags", "ec2:DeleteTags"}),
@@ -202,9 +203,6 @@ class FlowLogs(Reconciler):
         failed = [f for f in answer.get("Unsuccessful") or [] if "NotFound" not in str(f.get("Error"))]
         if failed:
             raise ReconcileError(f"DeleteFlowLogs did not delete {live.handle}: {failed[0].get('Error')}")
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        update_ec2_tags(ctx, str(live.handle), changes)
 
 
 def _describe(ec2: Any, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:

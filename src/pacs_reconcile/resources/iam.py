@@ -35,13 +35,24 @@ from pydantic import AfterValidator, Field, field_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import AwsError
 from ..policy import canonical_policy
 from ._fields import matching
 from ._look_before_retry import look_before_retrying
 from ._retry import RetryWindow
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
 from .lookups import account_roles
 from .registry import register
@@ -333,6 +344,7 @@ class Roles(Reconciler):
         attributes=("name", "arn"),
         force_new=frozenset({"name", "path"}),
         lister=_list_roles,
+        tag_api=TagApi("iam", "tag_role", "untag_role", "RoleName"),
         actions=KindActions(
             read=frozenset({"iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:GetRole"}),
             write=frozenset(
@@ -435,13 +447,6 @@ class Roles(Reconciler):
         except ClientError as error:
             if not _missing(error):  # already gone: fine
                 raise
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        iam = ctx.client("iam")
-        if changes.to_set:
-            iam.tag_role(RoleName=str(live.handle), Tags=tags_to_list(changes.to_set))
-        if changes.to_unset:
-            iam.untag_role(RoleName=str(live.handle), TagKeys=list(changes.to_unset))
 
     @staticmethod
     def _get(ctx: AwsContext, name: str) -> dict[str, Any] | None:
@@ -654,6 +659,7 @@ class ManagedPolicies(Reconciler):
         attributes=("name", "arn"),
         force_new=frozenset({"name", "path", "description"}),
         lister=_list_policies,
+        tag_api=TagApi("iam", "tag_policy", "untag_policy", "PolicyArn"),
         actions=KindActions(
             listing=frozenset({"iam:ListPolicies"}),
             read=frozenset({"iam:GetAccountAuthorizationDetails", "iam:ListPolicyTags"}),
@@ -774,13 +780,6 @@ class ManagedPolicies(Reconciler):
                 raise AwsError("DeletePolicy", f"policy {live.key}", problem) from error
             raise
         return detached
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        iam = ctx.client("iam")
-        if changes.to_set:
-            iam.tag_policy(PolicyArn=str(live.handle), Tags=tags_to_list(changes.to_set))
-        if changes.to_unset:
-            iam.untag_policy(PolicyArn=str(live.handle), TagKeys=list(changes.to_unset))
 
     @staticmethod
     def _detach_from_owned_roles(ctx: AwsContext, arn: str, stack: str | None) -> list[str]:

@@ -35,12 +35,23 @@ from botocore.exceptions import ClientError
 from pydantic import ConfigDict, Field, field_validator
 
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges
+from ..diff import Delta
 from ..errors import ReconcileError
 from ._fields import matching
 from ._retry import RetryWindow
 from ._spec_files import inside_spec_folder
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import (
     arn_resource,
     claim_after_lost_create,
@@ -302,6 +313,9 @@ class Functions(Reconciler):
         attributes=("name", "arn"),
         force_new=frozenset({"name"}),
         lister=_list_functions,
+        tag_api=TagApi(
+            "lambda", "tag_resource", "untag_resource", "Resource", resource_attribute="arn", tags_shape="map"
+        ),
         actions=KindActions(
             listing=frozenset({"lambda:ListFunctions"}),
             read=frozenset({"lambda:GetFunction"}),
@@ -407,14 +421,6 @@ class Functions(Reconciler):
         except ClientError as error:
             if error_code(error) != "ResourceNotFoundException":  # already gone: fine
                 raise
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        lam = ctx.client("lambda")
-        arn = str(live.attrs["arn"])
-        if changes.to_set:
-            lam.tag_resource(Resource=arn, Tags=dict(changes.to_set))
-        if changes.to_unset:
-            lam.untag_resource(Resource=arn, TagKeys=list(changes.to_unset))
 
     def _wait(self, ctx: AwsContext, name: str, waiter: str) -> None:
         ctx.client("lambda").get_waiter(waiter).wait(FunctionName=name, WaiterConfig=dict(self.waiter_config))

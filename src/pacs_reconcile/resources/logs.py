@@ -20,11 +20,22 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, Field, field_validator
 
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, sorted_unique
+from ..diff import Delta, sorted_unique
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import ChainExample, FilterExample
 from ..monitoring.filter_pattern import compile_pattern
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import (
     batched,
     both,
@@ -570,6 +581,16 @@ class LogGroups(Reconciler):
         taggable=True,
         stateful=True,
         lister=_list_log_groups,
+        tag_api=TagApi(
+            "logs",
+            "tag_resource",
+            "untag_resource",
+            "resourceArn",
+            resource_attribute="arn",
+            tags_param="tags",
+            tags_shape="map",
+            keys_param="tagKeys",
+        ),
         actions=KindActions(
             read=frozenset({"logs:DescribeLogGroups", "logs:ListTagsForResource"}),
             write=frozenset(
@@ -659,14 +680,6 @@ class LogGroups(Reconciler):
         logs = ctx.client("logs")
         with suppress(logs.exceptions.ResourceNotFoundException):  # already gone: fine
             logs.delete_log_group(logGroupName=live.state["name"])
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        logs = ctx.client("logs")
-        arn = live.attrs["arn"]
-        if changes.to_set:
-            logs.tag_resource(resourceArn=arn, tags=changes.to_set)
-        if changes.to_unset:
-            logs.untag_resource(resourceArn=arn, tagKeys=changes.to_unset)
 
     @staticmethod
     def _tags(ctx: AwsContext, arn: str) -> dict[str, str]:

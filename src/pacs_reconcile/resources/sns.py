@@ -26,13 +26,23 @@ from ..aws import AwsContext
 from ..diff import (
     UNKNOWN,
     Delta,
-    TagChanges,
     contains_unknown,
     tags_from_list,
     tags_to_list,
 )
 from ..policy import canonical_policy
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import both, concurrently, error_code, names_with_prefix, owned_of, read_pages
 from .registry import register
 
@@ -296,6 +306,7 @@ class Topics(Reconciler):
         attributes=("name", "arn"),
         force_new=frozenset({"name", "fifo"}),
         lister=_list_topics,
+        tag_api=TagApi("sns", "tag_resource", "untag_resource", "ResourceArn"),
         actions=KindActions(
             listing=frozenset({"sns:ListTopics"}),
             read=frozenset({"sns:GetTopicAttributes", "sns:ListTagsForResource"}),
@@ -375,13 +386,6 @@ class Topics(Reconciler):
     def delete(self, ctx: AwsContext, live: Live) -> None:
         # AWS deletes the topic's subscriptions with it; DeleteTopic on a gone topic succeeds.
         ctx.client("sns").delete_topic(TopicArn=live.handle)
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        sns = ctx.client("sns")
-        if changes.to_set:
-            sns.tag_resource(ResourceArn=live.handle, Tags=tags_to_list(changes.to_set))
-        if changes.to_unset:
-            sns.untag_resource(ResourceArn=live.handle, TagKeys=changes.to_unset)
 
     # reading ----------------------------------------------------------------------------------
     @staticmethod

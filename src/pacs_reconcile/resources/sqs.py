@@ -27,10 +27,21 @@ from botocore.exceptions import ClientError
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges
+from ..diff import Delta
 from ..errors import ReconcileError
 from ..policy import canonical_policy
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import arn_resource, both, concurrently, error_code, names_with_prefix, owned_of, read_pages
 from .registry import register
 from .sns import attribute_value, check_fifo_name, is_true, parsed_json
@@ -231,6 +242,7 @@ class Queues(Reconciler):
         force_new=frozenset({"name", "fifo"}),
         stateful=True,
         lister=_list_queues,
+        tag_api=TagApi("sqs", "tag_queue", "untag_queue", "QueueUrl", tags_shape="map"),
         actions=KindActions(
             read=frozenset({"sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ListQueueTags"}),
             write=frozenset({"sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"}),
@@ -307,13 +319,6 @@ class Queues(Reconciler):
         except ClientError as error:
             if error_code(error) not in _MISSING:
                 raise
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        sqs = ctx.client("sqs")
-        if changes.to_set:
-            sqs.tag_queue(QueueUrl=live.handle, Tags=dict(changes.to_set))
-        if changes.to_unset:
-            sqs.untag_queue(QueueUrl=live.handle, TagKeys=list(changes.to_unset))
 
     @staticmethod
     def _default_allow(field: str, value: Any) -> bool:

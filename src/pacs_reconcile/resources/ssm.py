@@ -23,9 +23,20 @@ from botocore.exceptions import ClientError
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from ..diff import Delta, tags_from_list, tags_to_list
 from ._spec_files import inside_spec_folder
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import (
     chunks,
     claim_after_lost_create,
@@ -185,6 +196,13 @@ class Parameters(Reconciler):
         sensitive_fields=frozenset({"value"}),
         stateful_when="its type is SecureString",
         lister=_list_parameters,
+        tag_api=TagApi(
+            "ssm",
+            "add_tags_to_resource",
+            "remove_tags_from_resource",
+            "ResourceId",
+            fixed_params={"ResourceType": "Parameter"},
+        ),
         actions=KindActions(
             read=frozenset({"ssm:GetParameters", "ssm:DescribeParameters", "ssm:ListTagsForResource"}),
             write=frozenset({"ssm:PutParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"}),
@@ -272,17 +290,6 @@ class Parameters(Reconciler):
         except ClientError as error:
             if error_code(error) != "ParameterNotFound":
                 raise
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        ssm = ctx.client("ssm")
-        if changes.to_set:
-            ssm.add_tags_to_resource(
-                ResourceType="Parameter", ResourceId=live.handle, Tags=tags_to_list(changes.to_set)
-            )
-        if changes.to_unset:
-            ssm.remove_tags_from_resource(
-                ResourceType="Parameter", ResourceId=live.handle, TagKeys=changes.to_unset
-            )
 
     @staticmethod
     def _created_state(state: Mapping[str, Any], tier: str | None) -> dict[str, Any]:
