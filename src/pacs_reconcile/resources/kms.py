@@ -39,11 +39,11 @@ from botocore.exceptions import ClientError
 from pydantic import Field, field_validator, model_validator
 
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges, tags_from_list, tags_to_list
+from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from ..policy import canonical_policy
 from ._look_before_retry import look_before_retrying
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, TagApi, is_unresolved
 from .common import (
     arn_resource,
     concurrently,
@@ -205,6 +205,14 @@ class KmsKeys(Reconciler):
         force_new=frozenset({"key_usage", "key_spec", "multi_region"}),
         stateful=True,
         lister=_list_keys,
+        tag_api=TagApi(
+            "kms",
+            "tag_resource",
+            "untag_resource",
+            "KeyId",
+            resource_attribute="id",
+            tag_fields=("TagKey", "TagValue"),
+        ),
         actions=KindActions(
             read=frozenset(
                 {
@@ -363,13 +371,6 @@ class KmsKeys(Reconciler):
         except ClientError as error:
             if error_code(error) not in _MISSING:
                 raise
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        kms = ctx.client("kms")
-        if changes.to_set:
-            kms.tag_resource(KeyId=live.handle.key_id, Tags=_kms_tags(changes.to_set))
-        if changes.to_unset:
-            kms.untag_resource(KeyId=live.handle.key_id, TagKeys=list(changes.to_unset))
 
     def _live(
         self,
