@@ -25,6 +25,7 @@ from botocore import xform_name
 from botocore.client import BaseClient
 
 from pacs_reconcile import permissions
+from pacs_reconcile.resources.base import TagApi
 from pacs_reconcile.resources.registry import KINDS, LOOKUPS, load_all
 
 from .conftest import Cli, Server
@@ -105,13 +106,12 @@ DYNAMIC_CALLS = {
         "elasticfilesystem:TagResource",
         "elasticfilesystem:UntagResource",
     },
-    # flow logs are tagged through ec2.EC2_TAGS, shared with security groups
-    "pacs_reconcile.resources.flow_logs": {"ec2:CreateTags", "ec2:DeleteTags"},
     # the dashboards' ownership index, an SSM parameter kept through resources/dashboard_index.py
     "pacs_reconcile.resources.cloudwatch": {"ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameter"},
 }
 """Operations a module calls through getattr(client, f"..._{direction}") (ec2._sync_rules), or
-through a helper of another module."""
+through a helper of another module. What a kind's TagApi names is counted as called by that kind's
+module (the generic update_tags calls it)."""
 NOT_CALLS = {"pacs_reconcile.resources.lookups": {"autoscaling:DescribeLoadBalancers"}}
 """Names the scan matches for the wrong client (describe_load_balancers is called on elbv2's)."""
 
@@ -232,16 +232,32 @@ def _module_operations(path: Path) -> set[str]:
     return found
 
 
+def _tag_api_actions(api: TagApi | None) -> set[str]:
+    """What the generic update_tags calls for a kind (its TagApi names the operations)."""
+    if api is None:
+        return set()
+    model = botocore.session.get_session().get_service_model(api.service)
+    operations = {xform_name(o): o for o in model.operation_names}
+    return {
+        permissions.iam_action(api.service, model.signing_name, operations[name])
+        for name in (api.tag_operation, api.untag_operation)
+    }
+
+
 def test_each_kind_modules_table_is_what_its_code_can_call() -> None:
     modules: dict[str, set[str]] = {}
+    tagging: dict[str, set[str]] = {}
     load_all()
     for reconciler in KINDS.values():
-        modules.setdefault(type(reconciler).__module__, set()).update(reconciler.meta.actions.all())
+        module = type(reconciler).__module__
+        modules.setdefault(module, set()).update(reconciler.meta.actions.all())
+        tagging.setdefault(module, set()).update(_tag_api_actions(reconciler.meta.tag_api))
     for lookup in LOOKUPS.values():
         modules.setdefault(type(lookup).__module__, set()).update(lookup.meta.actions)
     for module, table in sorted(modules.items()):
         path = REPO / "src" / (module.replace(".", "/") + ".py")
-        code = (_module_operations(path) | DYNAMIC_CALLS.get(module, set())) - NOT_CALLS.get(module, set())
+        code = _module_operations(path) | DYNAMIC_CALLS.get(module, set()) | tagging.get(module, set())
+        code -= NOT_CALLS.get(module, set())
         assert table - code == set(), f"{module}: in the table, never called: {sorted(table - code)}"
         assert code - table == set(), f"{module}: called, missing from the table: {sorted(code - table)}"
 

@@ -451,6 +451,19 @@ def family_of(arn: str) -> tuple[str, int]:
 # The reconciler --------------------------------------------------------------------------------
 
 
+ECS_TAGS = TagApi(
+    "ecs",
+    "tag_resource",
+    "untag_resource",
+    "resourceArn",
+    tags_param="tags",
+    tag_fields=("key", "value"),
+    keys_param="tagKeys",
+)
+"""ECS resources (task definitions, services) are tagged by ARN (`Live.handle`), with lower-case
+key/value fields."""
+
+
 def _list_task_definitions(ctx: AwsContext, prefix: str) -> list[str]:
     params = {"familyPrefix": prefix} if prefix else {}
     families = read_pages(
@@ -470,15 +483,7 @@ class TaskDefinitions(Reconciler):
         force_new=frozenset({"family"}),
         taggable=True,
         lister=_list_task_definitions,
-        tag_api=TagApi(
-            "ecs",
-            "tag_resource",
-            "untag_resource",
-            "resourceArn",
-            tags_param="tags",
-            tag_fields=("key", "value"),
-            keys_param="tagKeys",
-        ),
+        tag_api=ECS_TAGS,
         actions=KindActions(
             listing=frozenset({"ecs:ListTaskDefinitionFamilies"}),
             read=frozenset({"ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"}),

@@ -65,12 +65,13 @@ from pydantic import Field, field_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
-from ..diff import Delta, TagChanges
+from ..diff import Delta
 from ..errors import ReconcileError
 from . import _retry
 from ._fields import matching
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import arn_resource, batched, claim_after_lost_create, error_code, owned_of, read_pages
+from .ecs import ECS_TAGS
 from .registry import register
 
 DESCRIBE_BATCH = 10
@@ -480,6 +481,7 @@ class Services(Reconciler):
         force_new=frozenset({"name", "cluster", "launch_type"}),
         taggable=True,
         lister=list_services,
+        tag_api=ECS_TAGS,
         actions=KindActions(
             listing=frozenset({"ecs:ListClusters", "ecs:ListServices"}),
             read=frozenset({"ecs:DescribeServices"}),
@@ -591,13 +593,6 @@ class Services(Reconciler):
                 return
             raise
         self._wait_until_inactive(ctx, cluster, name)
-
-    def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:
-        ecs = ctx.client("ecs")
-        if changes.to_set:
-            ecs.tag_resource(resourceArn=live.handle, tags=ecs_tags(changes.to_set))
-        if changes.to_unset:
-            ecs.untag_resource(resourceArn=live.handle, tagKeys=list(changes.to_unset))
 
     # helpers ----------------------------------------------------------------------------------
     def _result(self, desired: Desired, arn: str, tags: Mapping[str, str] | None = None) -> Live:
