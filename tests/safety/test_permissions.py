@@ -99,13 +99,8 @@ DYNAMIC_CALLS = {
         for verb, what in (("Authorize", ""), ("Revoke", ""), ("Update", "RuleDescriptions"))
         for direction in ("Ingress", "Egress")
     },
-    # access points are listed per file system of efs.describe_file_systems, and tagged by
-    # efs.FileSystems.update_tags (both by id)
-    "pacs_reconcile.resources.efs_access_points": {
-        "elasticfilesystem:DescribeFileSystems",
-        "elasticfilesystem:TagResource",
-        "elasticfilesystem:UntagResource",
-    },
+    # access points are listed per file system of efs.describe_file_systems
+    "pacs_reconcile.resources.efs_access_points": {"elasticfilesystem:DescribeFileSystems"},
     # the dashboards' ownership index, an SSM parameter kept through resources/dashboard_index.py
     "pacs_reconcile.resources.cloudwatch": {"ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameter"},
 }

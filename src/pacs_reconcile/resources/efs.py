@@ -193,6 +193,10 @@ def lifecycle_request(policies: Mapping[str, Any]) -> list[dict[str, str]]:
     return [{_TRANSITIONS[k]: v} for k, v in sorted(policies.items()) if v is not None]
 
 
+EFS_TAGS = TagApi("efs", "tag_resource", "untag_resource", "ResourceId")
+"""EFS tags file systems and access points alike, by id (`Live.handle`)."""
+
+
 def _list_file_systems(ctx: AwsContext, prefix: str) -> list[str]:
     systems = read_pages(ctx.client("efs"), "describe_file_systems", "FileSystems")
     return names_with_prefix([fs["CreationToken"] for fs in systems], prefix)
@@ -213,7 +217,7 @@ class FileSystems(Reconciler):
         taggable=True,
         stateful=True,
         lister=_list_file_systems,
-        tag_api=TagApi("efs", "tag_resource", "untag_resource", "ResourceId"),
+        tag_api=EFS_TAGS,
         actions=KindActions(
             read=frozenset(
                 {"elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DescribeLifecycleConfiguration"}

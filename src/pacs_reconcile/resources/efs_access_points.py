@@ -31,7 +31,7 @@ from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import concurrently, error_code, names_with_prefix, owned_of, read_pages
-from .efs import DESCRIBE_PAGE_SIZE, FileSystems, describe_file_systems
+from .efs import DESCRIBE_PAGE_SIZE, EFS_TAGS, describe_file_systems
 from .registry import register
 
 NAME_TAG = "pacs-reconcile:name"
@@ -138,6 +138,7 @@ class AccessPoints(Reconciler):
         attributes=("id", "arn", "name"),
         force_new=frozenset({"name", "file_system_id", "posix_user", "root_directory"}),
         lister=_list_access_points,
+        tag_api=EFS_TAGS,
         actions=KindActions(
             read=frozenset(
                 {"elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DescribeAccessPoints"}
@@ -217,9 +218,6 @@ class AccessPoints(Reconciler):
         except ClientError as error:
             if error_code(error) not in _GONE:
                 raise
-
-    # EFS tags an access point as it tags a file system: by its id (the handle of both).
-    update_tags = FileSystems.update_tags
 
     def _live(self, access_point: Mapping[str, Any]) -> Live:
         all_tags = tags_from_list(access_point.get("Tags"))

@@ -43,7 +43,18 @@ from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from ..policy import canonical_policy
 from ._look_before_retry import look_before_retrying
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, TagApi, is_unresolved
+from .base import (
+    Desired,
+    Key,
+    KindActions,
+    KindMeta,
+    Live,
+    ReadScope,
+    Reconciler,
+    SpecModel,
+    TagApi,
+    is_unresolved,
+)
 from .common import (
     arn_resource,
     concurrently,
