@@ -557,6 +557,13 @@ def _managed(desired: Mapping[str, Any], live: Mapping[str, Any], field: str) ->
     return live[field] if desired.get(field) is None else desired[field]
 
 
+def _rule_atoms_now(ec2: Any, group_id: str, direction: str) -> dict[Atom, str]:
+    """The group's rules in `direction` as AWS holds them now."""
+    group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
+    return rule_atoms(rules_from_permissions(group.get(key, []), group_id))
+
+
 def _sync_rules(
     ec2: Any,
     group_id: str,
@@ -580,9 +587,7 @@ def _sync_rules(
                 raise
             # Our own first attempt, its response lost? Only if the group now holds exactly the
             # rules asked for (the request is all or nothing), descriptions included.
-            group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
-            key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
-            now = rule_atoms(rules_from_permissions(group.get(key, []), group_id))
+            now = _rule_atoms_now(ec2, group_id, direction)
             claim_identical_after_lost_create(
                 f"{direction} rule of security group {group_id}",
                 {atom: now.get(atom) for atom in missing},
@@ -593,6 +598,17 @@ def _sync_rules(
             GroupId=group_id, IpPermissions=permissions_for(redescribed, want, group_id)
         )
     if extra:
-        getattr(ec2, f"revoke_security_group_{suffix}")(
-            GroupId=group_id, IpPermissions=permissions_for(extra, have, group_id)
-        )
+        try:
+            getattr(ec2, f"revoke_security_group_{suffix}")(
+                GroupId=group_id, IpPermissions=permissions_for(extra, have, group_id)
+            )
+        except ClientError as error:
+            if error_code(error) != "InvalidPermission.NotFound":
+                raise
+            # Our own first attempt, its response lost? Then none of the rules is left.
+            left = set(_rule_atoms_now(ec2, group_id, direction)) & set(extra)
+            if left:
+                raise ReconcileError(
+                    f"{direction} rules of security group {group_id} changed meanwhile: "
+                    f"{len(left)} of those to remove are still there; plan again"
+                ) from error
