@@ -1,14 +1,21 @@
-"""Every kind: a change made by hand with boto3 is shown by plan at its exact path, and apply restores it."""
+"""Every kind: a change made by hand with boto3 is shown by plan at its exact path, and apply restores it.
+
+The matrix is keyed by the registry: each case's address names its kind, and every kind the
+repository spec declares must have a case (test_every_declared_kind_has_an_out_of_band_case names
+the kinds without one). tests/e2e/test_drift.py classifies the same cases."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pacs_reconcile.emulator.demo import alarm_put_arguments
+from pacs_reconcile.resources.registry import KINDS, load_all
 
 from .conftest import Cli, Server
 
@@ -402,6 +409,49 @@ CASES: dict[str, tuple[Mutation, str, str]] = {
         "value",
     ),
 }
+
+
+_ADDRESS_PARTS = re.compile(r"[.\[]")
+
+
+def kind_of(address: str) -> str | None:
+    """The registered kind an address (or address prefix) of a case names: its innermost kind
+    (children are addressed under their parent, e.g. log_groups.X.metric_filters.Y)."""
+    load_all()
+    kinds = [part for part in _ADDRESS_PARTS.split(address) if part in KINDS]
+    return kinds[-1] if kinds else None
+
+
+def missing_cases(declared_kinds: Iterable[str], cases: Mapping[str, tuple[Mutation, str, str]]) -> list[str]:
+    """What the matrix lacks for the kinds a spec declares: one line per kind without a case."""
+    covered = {kind_of(address) for _, address, _ in cases.values()}
+    return [
+        f"{kind}: add an out-of-band case (a change made by hand with boto3, the address plan shows "
+        "and the difference path) to CASES in tests/e2e/test_out_of_band.py"
+        for kind in sorted(set(declared_kinds) - covered)
+    ]
+
+
+def repository_kinds() -> set[str]:
+    """The kinds the repository's own spec declares (what the converged stack holds)."""
+    from pacs_reconcile.spec.loader import load_spec
+
+    root = Path(__file__).resolve().parents[2]
+    spec = load_spec(root / "monitoring.yaml", environment=None, cli_vars={}, environ={})
+    return {node.kind for node in spec.resources.values()}
+
+
+def test_every_case_names_a_registered_kind() -> None:
+    unknown = sorted(case for case, (_, address, _) in CASES.items() if kind_of(address) is None)
+    assert unknown == [], "these cases' addresses name no registered kind"
+
+
+def test_every_declared_kind_has_an_out_of_band_case() -> None:
+    declared = repository_kinds()
+    assert missing_cases(declared, CASES) == []
+    without_parameters = {c: case for c, case in CASES.items() if kind_of(case[1]) != "ssm_parameters"}
+    (gap,) = missing_cases(declared, without_parameters)
+    assert gap.startswith("ssm_parameters: add an out-of-band case")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
