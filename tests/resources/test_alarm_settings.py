@@ -135,3 +135,17 @@ def test_export_writes_the_settings_back(aws: AwsContext) -> None:
 def test_domains(settings: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         AlarmSpec.model_validate({**simple_alarm(), **settings})
+
+
+def test_an_update_of_an_alarm_on_the_default_window_sends_no_window(aws: AwsContext) -> None:
+    """Omitted means sliding: an unrelated update does not start sending EvaluationWindow (a
+    partition where the setting is not launched yet would refuse the parameter)."""
+    ALARMS.create(aws, desired(simple_alarm()))
+    changed = desired(simple_alarm(threshold=20))
+    live = read_one(aws, changed.key)
+    sent: list[dict[str, Any]] = []
+    aws.client("cloudwatch").meta.events.register(
+        "provide-client-params.monitoring.PutMetricAlarm", lambda params, **_: sent.append(dict(params))
+    )
+    ALARMS.update(aws, changed, live, diff_states(changed.state, live.state))
+    assert [("EvaluationWindow" in request) for request in sent] == [False]

@@ -631,12 +631,15 @@ def _metric_alarm_state(alarm: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+DEFAULT_WINDOW = {"type": "sliding", "timezone": None}
+
+
 def _window_state(window: Mapping[str, Any] | None) -> dict[str, Any]:
     """EvaluationWindow, absent when never set: "If you omit this parameter, the alarm uses a
     sliding window" (PutMetricAlarm, CloudWatch API reference)."""
     wall_clock = (window or {}).get("WallClockWindow")
     if wall_clock is None:
-        return {"type": "sliding", "timezone": None}
+        return dict(DEFAULT_WINDOW)
     return {"type": "wall_clock", "timezone": wall_clock.get("Timezone")}
 
 
@@ -793,6 +796,8 @@ def keep_unmanaged(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[
     for field in UNMANAGED_WHEN_UNSET:
         if field not in refused and merged.get(field) is None:
             merged[field] = live.get(field)
+    if merged.get("evaluation_window") == DEFAULT_WINDOW and desired.get("evaluation_window") is None:
+        merged["evaluation_window"] = None  # omitted means sliding: an update sends nothing new
     metric, live_metric = merged.get("metric"), live.get("metric")
     if metric is not None and metric.get("unit") is None and live_metric:
         merged["metric"] = {**metric, "unit": live_metric.get("unit")}
