@@ -185,3 +185,15 @@ def test_a_subscription_delivery_policy_is_for_http_and_https_only() -> None:
                 "delivery_policy": {"healthyRetryPolicy": {"numRetries": 5}},
             }
         )
+
+
+def test_the_emulator_refuses_a_namesake_topic_with_other_tags_as_sns_does(aws: AwsContext) -> None:
+    """SNS answers CreateTopic of an existing name with its ARN (idempotent), but "Invalid
+    parameter: Tags Reason: Topic already exists with different tags" when the tags differ
+    (localstack/localstack#2405, #3928 report the real service's answer)."""
+    sns = aws.client("sns")
+    tags = [{"Key": OWNER_TAG, "Value": "someone"}]
+    arn = sns.create_topic(Name="pacs-namesake", Tags=tags)["TopicArn"]
+    assert sns.create_topic(Name="pacs-namesake", Tags=tags)["TopicArn"] == arn
+    with pytest.raises(sns.exceptions.InvalidParameterException, match="already exists with different tags"):
+        sns.create_topic(Name="pacs-namesake", Tags=[{"Key": OWNER_TAG, "Value": "pacs"}])

@@ -471,6 +471,12 @@ class SomeoneElse:
         ),
         ("functions", "Lambda function pacs-lost-collector", None, _their_function),
         (
+            "messages",
+            "SNS topic pacs-lost-alerts",
+            None,
+            lambda: client("sns").create_topic(Name="pacs-lost-alerts", Tags=OURS_ANOTHER_SPEC),
+        ),
+        (
             "functions",
             "EventBridge rule pacs-lost-collector",
             None,

@@ -7,6 +7,9 @@ install(), GetTopicAttributes also returns each of these that was set (SetTopicA
 GetTopicAttributes in the SNS API reference; an attribute never set is left out, as SNS leaves
 out SignatureVersion for a topic on the default version 1). Works in-process and in server mode.
 
+Topics: CreateTopic of an existing name with other tags is refused, as SNS refuses it (moto
+answers the existing topic's ARN).
+
 Subscriptions: moto refuses the ReplayPolicy attribute. After install(), Subscribe and
 SetSubscriptionAttributes take it on a FIFO topic's subscription, and refuse it on a standard
 topic's ("The following attributes apply only to FIFO topics: ReplayPolicy ... ReplayStatus",
@@ -45,6 +48,7 @@ def install() -> None:
 
     SNSResponse.get_topic_attributes = _with_stored_attributes(SNSResponse.get_topic_attributes)  # type: ignore[method-assign]
     SNSBackend.set_subscription_attributes = _accepting_replay_policy(SNSBackend.set_subscription_attributes)  # type: ignore[method-assign]
+    SNSBackend.create_topic = _refusing_other_tags(SNSBackend.create_topic)  # type: ignore[method-assign]
     setattr(SNSResponse, _PATCHED_MARK, True)
 
 
@@ -85,3 +89,26 @@ def _accepting_replay_policy(original: Callable[..., Any]) -> Callable[..., Any]
         return None
 
     return set_subscription_attributes
+
+
+def _refusing_other_tags(original: Callable[..., Any]) -> Callable[..., Any]:
+    """CreateTopic of an existing name answers that topic's ARN ("This action is idempotent, so if
+    the requester already owns a topic with the specified name, that topic's ARN is returned
+    without creating a new topic", SNS API reference, CreateTopic), but refuses tags other than
+    the topic's: "Invalid parameter: Tags Reason: Topic already exists with different tags" (the
+    real service's answer, localstack/localstack#2405 and #3928). moto returns the ARN and keeps
+    the old tags, so a create would silently take over a namesake someone else made."""
+
+    def create_topic(
+        self: Any, name: str, attributes: dict[str, str] | None = None, tags: dict[str, str] | None = None
+    ) -> Any:
+        from moto.sns.exceptions import SNSInvalidParameter
+
+        existing = next((t for t in self.topics.values() if t.name == name), None)
+        if existing is not None and tags and dict(tags) != dict(self.list_tags_for_resource(existing.arn)):
+            raise SNSInvalidParameter(
+                "Invalid parameter: Tags Reason: Topic already exists with different tags"
+            )
+        return original(self, name, attributes, tags)
+
+    return create_topic

@@ -43,7 +43,15 @@ from .base import (
     TagApi,
     is_unresolved,
 )
-from .common import both, concurrently, error_code, names_with_prefix, owned_of, read_pages
+from .common import (
+    both,
+    claim_after_lost_create,
+    concurrently,
+    error_code,
+    names_with_prefix,
+    owned_of,
+    read_pages,
+)
 from .registry import register
 
 AWS_DEFAULT_TOPIC_STATEMENT = "__default_statement_ID"
@@ -363,9 +371,17 @@ class Topics(Reconciler):
         if state["fifo"]:
             attributes["FifoTopic"] = "true"
         attributes.update(feedback_attributes(state.get("delivery_status_logging") or {}, {}))
-        arn = ctx.client("sns").create_topic(
-            Name=state["name"], Attributes=attributes, Tags=tags_to_list(desired.tags)
-        )["TopicArn"]
+        try:
+            arn = ctx.client("sns").create_topic(
+                Name=state["name"], Attributes=attributes, Tags=tags_to_list(desired.tags)
+            )["TopicArn"]
+        except ClientError as error:
+            # A namesake with other tags (SNS: "Topic already exists with different tags"); the
+            # same request again, e.g. after a lost response, is answered with the topic's ARN.
+            if error_code(error) != "InvalidParameter" or "already exists" not in str(error):
+                raise
+            arn = topic_arn(ctx, state["name"])
+            claim_after_lost_create(f"SNS topic {state['name']}", self._tags(ctx, arn), desired.tags)
         return Live(desired.key, dict(state), self._attrs(state["name"], arn), dict(desired.tags), arn)
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
