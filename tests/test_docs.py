@@ -157,7 +157,9 @@ def test_links_between_pages_resolve() -> None:
     assert dead == []
 
 
-@pytest.mark.parametrize("page", ["tutorial.md", "migrating-from-terraform.md", "spec-language.md"])
+@pytest.mark.parametrize(
+    "page", ["tutorial.md", "migrating-from-terraform.md", "spec-language.md", "adding-a-kind.md"]
+)
 def test_hand_written_pages_exist(page: str) -> None:
     text = (DOCS / page).read_text(encoding="utf-8")
     assert text.startswith("# ") and len(text) > 2000
