@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 
+import pytest
 from moto.awslambda.models import lambda_backends
 
 from pacs_reconcile.aws import AwsContext
@@ -51,3 +52,19 @@ def test_an_sns_message_to_a_function_is_recorded_not_run(aws: AwsContext) -> No
     sns.publish(TopicArn=topic, Message="hello", Subject="test")
     backend = lambda_backends["123456789012"]["ap-northeast-2"]
     assert backend.__dict__[SNS_EVENTS] == {"notifier": [{"Message": "hello", "Subject": "test"}]}
+
+
+def test_a_statement_id_the_policy_has_is_refused_as_aws_refuses_it(aws: AwsContext) -> None:
+    make_function(aws)
+    lam = aws.client("lambda")
+    permission = {
+        "FunctionName": "notifier",
+        "StatementId": "AllowSns",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "sns.amazonaws.com",
+    }
+    lam.add_permission(**permission)
+    with pytest.raises(lam.exceptions.ResourceConflictException, match=r"statement id \(AllowSns\)"):
+        lam.add_permission(**{**permission, "Principal": "events.amazonaws.com"})
+    (statement,) = json.loads(lam.get_policy(FunctionName="notifier")["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}

@@ -25,10 +25,6 @@ from e2e.conftest import (  # noqa: F401
 from moto_snapshot import SeededState
 from pacs_reconcile.emulator.seed import seed_existing_infrastructure
 
-from . import moto_fixes
-
-moto_fixes.install()
-
 REGION = "ap-northeast-2"
 REPO = Path(__file__).resolve().parents[2]
 

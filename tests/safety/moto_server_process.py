@@ -1,4 +1,4 @@
-"""A moto server in its own process, patched like the emulator (and moto_fixes), for the crash
+"""A moto server in its own process, patched like the emulator, for the crash
 tests: `python tests/safety/moto_server_process.py PORT` prints "ready" once it listens and
 runs until its stdin closes."""
 
@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import sys
 
-import moto_fixes  # type: ignore[import-not-found]
 from moto.server import ThreadedMotoServer
 
 from pacs_reconcile.emulator import install_moto_patches
@@ -16,7 +15,6 @@ from pacs_reconcile.emulator.server import use_fake_credentials
 if __name__ == "__main__":
     use_fake_credentials()
     install_moto_patches()
-    moto_fixes.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
     server.start()

@@ -9,10 +9,16 @@
   (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html): the publish never waits for it.
   The emulator cannot run the code; it keeps the events it would have delivered, per function,
   in the backend (`sns_events`), which moto's reset wipes.
+- AddPermission with a statement id the function's policy already has appends a second statement
+  with that id. AWS refuses it with ResourceConflictException (409), "The statement id (X)
+  provided already exists. Please provide a new statement id, or remove the existing statement."
+  (hashicorp/terraform-provider-aws#3312, cloud-custodian/cloud-custodian#9563): a retry after a
+  lost response meets its own first attempt, and a policy never holds one id twice.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -61,4 +67,31 @@ def install() -> None:
     LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
     LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
     LambdaBackend.send_sns_message = send_sns_message  # type: ignore[method-assign]
+    _refuse_taken_statement_ids()
     setattr(LambdaFunction, _PATCHED_MARK, True)
+
+
+def _refuse_taken_statement_ids() -> None:
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.policy import Policy
+
+    original = Policy.add_statement
+
+    class StatementIdTaken(LambdaClientError):
+        code = 409
+
+        def __init__(self, sid: str) -> None:
+            super().__init__(
+                "ResourceConflictException",
+                f"The statement id ({sid}) provided already exists. "
+                "Please provide a new statement id, or remove the existing statement.",
+            )
+
+    def add_statement(self: Policy, raw: str, qualifier: str | None = None) -> Any:
+        request = json.loads(raw)
+        sid = request.get("Sid") or request.get("StatementId")
+        if sid and any(s.get("Sid") == sid for s in self.statements):
+            raise StatementIdTaken(sid)
+        return original(self, raw, qualifier)
+
+    Policy.add_statement = add_statement  # type: ignore[method-assign]
