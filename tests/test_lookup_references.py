@@ -1,7 +1,8 @@
 """What a stack points at but does not own, found by lookups instead of literal ARNs: a log group
 encrypted with a KMS key found by alias, an alarm on an EC2 instance found by its Name tag, an
-EventBridge target whose dead-letter queue is found by name. Plan resolves them, apply converges,
-and the next plan is empty (moto in-process)."""
+EventBridge target whose dead-letter queue is found by name, and an SNS subscription whose endpoint
+(its identity) is a queue found by name. Plan resolves them, apply converges, and the next plan is
+empty (moto in-process)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ log_groups:
 sns_topics:
   alerts:
     name: lookup-refs-alerts
+    subscriptions:
+      audit_queue:
+        protocol: sqs
+        endpoint: ${lookups.events_dlq.arn}
+        raw_message_delivery: true
 alarms:
   orthanc_cpu:
     name: lookup-refs-orthanc-cpu
@@ -93,6 +99,24 @@ def test_looked_up_dependencies_are_resolved_applied_and_converge(
     assert alarm["Dimensions"] == [{"Name": "InstanceId", "Value": dependencies["instance_id"]}]
     (target,) = aws.client("events").list_targets_by_rule(Rule="lookup-refs-studies")["Targets"]
     assert target["DeadLetterConfig"] == {"Arn": dependencies["queue_arn"]}
+    sns = aws.client("sns")
+    (topic,) = sns.list_topics()["Topics"]
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic["TopicArn"])["Subscriptions"]
+    assert (subscription["Protocol"], subscription["Endpoint"]) == ("sqs", dependencies["queue_arn"])
+
+
+def test_an_identity_may_name_a_lookup_but_not_a_resource(tmp_path: Path) -> None:
+    """A subscription's endpoint is its identity: a lookup's value is known before anything is read,
+    a resource's attribute may not be (it could be created by this very apply)."""
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(
+        SPEC.replace("${lookups.events_dlq.arn}\n", "${sns_topics.alerts.arn}\n", 1), encoding="utf-8"
+    )
+    with pytest.raises(api.SpecError) as refused:
+        api.load(path)
+    (problem,) = refused.value.diagnostics
+    assert problem.field == "sns_topics.alerts.subscriptions.audit_queue.endpoint"
+    assert "no resource references (a lookup's attribute is fine)" in problem.message
 
 
 def test_a_missing_dependency_fails_the_plan_naming_what_was_searched(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..errors import AwsError, LookupFailed, UsageError
 from ..hints import did_you_mean
 from ..resources.base import Key, Live, ReadScope, Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
+from ..spec.expressions import Reference, references_in, render
 from ..spec.model import ResourceNode, Spec
 from ..spec.references import normalize_address
 from .addresses import AddressPattern, check_all_match, identity_address, names_of, parse_all
@@ -137,8 +138,15 @@ class Plan:
 
 def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -> Plan:
     options = options or PlanOptions()
+    fingerprint = spec.fingerprint()  # of the spec as written (saved plans are checked against it)
     selected = _selection(spec, options)
-    lookups, live = read_lookups_and_live(spec, ctx, options.adopt_all, options.full_scan)
+    if identities_use_lookups(spec):
+        # Keys come from identities: the lookups one names are resolved before anything is read.
+        lookups = resolve_lookups(spec, ctx)
+        spec = with_lookups_resolved(spec, lookups)
+        live = read_live(spec, ctx, options.adopt_all, options.full_scan)
+    else:
+        lookups, live = read_lookups_and_live(spec, ctx, options.adopt_all, options.full_scan)
     planner = _Planner(spec, ctx, options, selected, lookups, live)
     changes = planner.changes()
     repairs = ((kind, reconciler.records_to_repair(ctx, spec.stack)) for kind, reconciler in KINDS.items())
@@ -146,7 +154,7 @@ def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -
     return Plan(
         spec.stack,
         ctx.region,
-        spec.fingerprint(),
+        fingerprint,
         changes,
         options,
         lookups,
@@ -175,6 +183,31 @@ def _selection(spec: Spec, options: PlanOptions) -> set[str]:
         excluded = normalize_address(address)
         selected -= {a for a in selected if a == excluded or a.startswith(excluded + ".")}
     return selected
+
+
+def identities_use_lookups(spec: Spec) -> bool:
+    """Whether a resource's identity (its key: e.g. an SNS subscription's endpoint) names a lookup,
+    e.g. a subscription to an SQS queue found by name."""
+    return any(
+        references_in(node.config.get(KINDS[node.kind].meta.identity)) for node in spec.resources.values()
+    )
+
+
+def with_lookups_resolved(spec: Spec, lookups: Mapping[str, Mapping[str, Any]]) -> Spec:
+    """`spec` with every lookup reference replaced by its value (a lookup's value is fixed for the
+    run); references to resources stay for apply to resolve."""
+    known = Values(lookups)
+
+    def resolve(ref: Reference) -> Any:
+        if ref.root != "lookups":
+            raise KeyError(ref.text)  # left in place
+        return known.resolve(ref)
+
+    resources = {
+        address: replace(node, config=render(node.config, resolve))
+        for address, node in spec.resources.items()
+    }
+    return replace(spec, resources=resources)
 
 
 def read_lookups_and_live(

@@ -909,12 +909,13 @@ class _Loader:
         identity = validated.get(reconciler.meta.identity)
         if self._has_failed(source, (*path, reconciler.meta.identity)):
             return None
-        if has_references(identity):
+        if any(ref.root != "lookups" for ref in references_in(identity)):
             self._problem(
                 source,
                 (*path, reconciler.meta.identity),
                 f"{address}.{reconciler.meta.identity}",
-                "the identity of a resource must be known before plan: no resource references",
+                "the identity of a resource must be known before plan: no resource references "
+                "(a lookup's attribute is fine)",
             )
             return None
         node = ResourceNode(
