@@ -5,11 +5,12 @@ the idempotent create, batched reads and validation."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError
 from pydantic import ValidationError
 
 from pacs_reconcile import OWNER_TAG
@@ -417,12 +418,28 @@ def test_delete_gives_up_on_a_service_draining_past_its_bound(
 def test_a_retried_create_gets_the_first_ones_service(
     aws: AwsContext, infra: dict[str, Any], calls: list[tuple[str, dict[str, Any]]]
 ) -> None:
+    """botocore retries a call whose response was lost with the same clientToken (AWS answers with
+    the first attempt's service); a later call carries a new token ("You should not reuse the same
+    client token for other API requests", ECS API reference) and meets the service as its own
+    namesake, this stack's, of this spec."""
+    sent: list[str] = []
+
+    def lose_the_first_answer(request: Any, event_name: str, **_: Any) -> None:
+        from moto.core.models import botocore_stubber
+
+        sent.append(json.loads(request.body)["clientToken"])
+        if len(sent) == 1:
+            botocore_stubber(event_name=event_name, request=request)  # AWS acts, the answer is lost
+            raise ConnectionClosedError(endpoint_url=str(request.url))
+
+    aws.client("ecs").meta.events.register_first("before-send.ecs.CreateService", lose_the_first_answer)
     want = desired(aws, spec(infra))
     first = SERVICES.create(aws, want)
-    again = SERVICES.create(aws, want)  # the same clientToken: AWS answers with the same service
+    assert len(sent) == 2 and sent[0] == sent[1] and 0 < len(sent[0]) <= 36
+    again = SERVICES.create(aws, want)
     assert again.handle == first.handle
     tokens = [params["clientToken"] for name, params in calls if name == "CreateService"]
-    assert len(tokens) == 2 and tokens[0] == tokens[1] and 0 < len(tokens[0]) <= 36
+    assert len(tokens) == 2 and tokens[0] != tokens[1]
 
 
 def test_a_namesake_of_another_stack_is_never_taken(aws: AwsContext, infra: dict[str, Any]) -> None:

@@ -53,9 +53,9 @@ services and those the owner-tag sweep lists; DRAINING and INACTIVE services are
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -63,7 +63,6 @@ from typing import Annotated, Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import Field, field_validator
 
-from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta
 from ..errors import ReconcileError
@@ -427,13 +426,12 @@ def ecs_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in sorted(tags.items())]
 
 
-def client_token(desired: Desired) -> str:
-    """The same service (stack, attributes) always carries the same token: a create retried after a
-    lost response gets the first one's service instead of an error."""
-    what = {"stack": desired.tags.get(OWNER_TAG, ""), **desired.state}
-    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[
-        :CLIENT_TOKEN_LENGTH
-    ]
+def client_token() -> str:
+    """A new token for each CreateService call, kept by botocore for every retry of it: a retry
+    after a lost response gets the first attempt's service. Never the same token for a later call
+    ("You should not reuse the same client token for other API requests", Amazon ECS API
+    reference, Ensuring idempotency): a create after the service was deleted would meet the old one."""
+    return str(uuid.uuid4())[:CLIENT_TOKEN_LENGTH]
 
 
 # Waiting ----------------------------------------------------------------------------------------
@@ -554,7 +552,7 @@ class Services(Reconciler):
         ecs = ctx.client("ecs")
         request = create_request(desired.state, desired.tags)
         try:
-            service = ecs.create_service(**request, clientToken=client_token(desired))["service"]
+            service = ecs.create_service(**request, clientToken=client_token())["service"]
         except ClientError as error:
             if error_code(error) != "InvalidParameterException" or "idempotent" not in str(error):
                 raise
@@ -570,7 +568,7 @@ class Services(Reconciler):
                 service = existing
             else:
                 self._wait_until_inactive(ctx, desired.state["cluster"], desired.state["name"])
-                service = ecs.create_service(**request, clientToken=client_token(desired))["service"]
+                service = ecs.create_service(**request, clientToken=client_token())["service"]
         self._wait_until_steady(ctx, desired.state["cluster"], desired.state["name"])
         return self._result(desired, str(service["serviceArn"]))
 
