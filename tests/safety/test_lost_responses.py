@@ -23,11 +23,17 @@ from typing import Any
 
 import pytest
 import yaml
-from botocore.exceptions import ConnectionClosedError
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from pacs_reconcile.aws import AwsContext, AwsSettings
 from pacs_reconcile.engine.apply import apply_plan
 from pacs_reconcile.engine.plan import Plan, make_plan
+from pacs_reconcile.resources._look_before_retry import may_have_landed
 from pacs_reconcile.resources.registry import KINDS, load_all
 from pacs_reconcile.spec.loader import load_spec
 
@@ -564,3 +570,23 @@ def test_a_same_content_revision_someone_else_registered_is_never_taken_for_ours
     latest = ecs.describe_task_definition(taskDefinition="pacs-lost-worker", include=["TAGS"])
     assert latest["taskDefinition"]["taskDefinitionArn"] != theirs[0]
     assert {t["key"]: t["value"] for t in latest["tags"]}["pacs-reconcile:stack"] == STACK
+
+
+@pytest.mark.parametrize(
+    ("caught", "status", "landed"),
+    [
+        (ConnectionClosedError(endpoint_url="u"), 0, True),  # sent, the answer lost
+        (ReadTimeoutError(endpoint_url="u"), 0, True),
+        (EndpointConnectionError(endpoint_url="u"), 0, False),  # never reached AWS
+        (ConnectTimeoutError(endpoint_url="u"), 0, False),
+        (None, 503, True),  # a 5xx may come after AWS acted
+        (None, 500, True),
+        (None, 400, False),  # AWS refused it (throttling included)
+        (None, 200, False),
+    ],
+)
+def test_only_an_attempt_that_may_have_reached_aws_is_looked_for(
+    caught: BaseException | None, status: int, landed: bool
+) -> None:
+    response = None if caught is not None else (type("Http", (), {"status_code": status})(), {})
+    assert may_have_landed(caught, response) is landed
