@@ -1,6 +1,7 @@
 """What a stack points at but does not own, found by lookups instead of literal ARNs: a log group
 encrypted with a KMS key found by alias, an alarm on an EC2 instance found by its Name tag, an
-EventBridge target whose dead-letter queue is found by name, and an SNS subscription whose endpoint
+EventBridge rule on a bus found by name (the bus is part of the rule's key) whose target's
+dead-letter queue is found by name, and an SNS subscription whose endpoint
 (its identity) is a queue found by name. Plan resolves them, apply converges, and the next plan is
 empty (moto in-process)."""
 
@@ -23,6 +24,7 @@ region: ap-northeast-2
 lookups:
   logs_key: {kind: kms_key, alias: pacs-logs}
   events_dlq: {kind: sqs_queue, name: pacs-events-dlq}
+  bus: {kind: event_bus, name: pacs-events}
   orthanc: {kind: ec2_instance, tags: {Name: pacs-orthanc}}
 log_groups:
   app:
@@ -51,6 +53,7 @@ alarms:
 event_rules:
   studies:
     name: lookup-refs-studies
+    event_bus: ${lookups.bus.name}
     event_pattern: {source: [pacs.orthanc]}
     targets:
       alerts:
@@ -67,6 +70,7 @@ def dependencies(aws: AwsContext) -> dict[str, str]:
     kms.create_alias(AliasName="alias/pacs-logs", TargetKeyId=key["KeyId"])
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = sqs.create_queue(QueueName="pacs-events-dlq")["QueueUrl"]
+    boto3.client("events", region_name=REGION).create_event_bus(Name="pacs-events")
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
@@ -97,7 +101,8 @@ def test_looked_up_dependencies_are_resolved_applied_and_converge(
         0
     ]
     assert alarm["Dimensions"] == [{"Name": "InstanceId", "Value": dependencies["instance_id"]}]
-    (target,) = aws.client("events").list_targets_by_rule(Rule="lookup-refs-studies")["Targets"]
+    events = aws.client("events")
+    (target,) = events.list_targets_by_rule(Rule="lookup-refs-studies", EventBusName="pacs-events")["Targets"]
     assert target["DeadLetterConfig"] == {"Arn": dependencies["queue_arn"]}
     sns = aws.client("sns")
     (topic,) = sns.list_topics()["Topics"]
@@ -130,3 +135,34 @@ def test_a_missing_dependency_fails_the_plan_naming_what_was_searched(
     assert "KMS key with alias 'alias/pacs-logs' not found" in message
     assert "SQS queue 'pacs-events-dlq' not found" in message
     assert "EC2 instance with tags Name=pacs-orthanc not found" in message
+
+
+BUS_ONLY = """\
+version: 1
+stack: lookup-bus
+region: ap-northeast-2
+lookups:
+  bus: {kind: event_bus, name: pacs-events}
+sns_topics:
+  alerts:
+    name: lookup-bus-alerts
+event_rules:
+  studies:
+    name: lookup-bus-studies
+    event_bus: ${lookups.bus.name}
+    event_pattern: {source: [pacs.orthanc]}
+    targets:
+      alerts: {id: alerts, arn: "${sns_topics.alerts.arn}"}
+"""
+
+
+def test_a_rule_on_a_looked_up_bus_converges(aws: AwsContext, tmp_path: Path) -> None:
+    """The bus is part of a rule's key, not its identity: a lookup there is resolved first too."""
+    boto3.client("events", region_name=REGION).create_event_bus(Name="pacs-events")
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(BUS_ONLY, encoding="utf-8")
+    spec = api.load(path)
+    assert api.apply(spec, aws=aws).ok
+    assert not api.plan(spec, aws=aws).has_changes
+    rules = aws.client("events").list_rules(EventBusName="pacs-events")["Rules"]
+    assert [r["Name"] for r in rules] == ["lookup-bus-studies"]

@@ -186,10 +186,12 @@ def _selection(spec: Spec, options: PlanOptions) -> set[str]:
 
 
 def identities_use_lookups(spec: Spec) -> bool:
-    """Whether a resource's identity (its key: e.g. an SNS subscription's endpoint) names a lookup,
-    e.g. a subscription to an SQS queue found by name."""
+    """Whether a resource's key names a lookup: its identity (an SNS subscription to an SQS queue
+    found by name) or another field its key holds (an EventBridge rule's bus found by name)."""
     return any(
-        references_in(node.config.get(KINDS[node.kind].meta.identity)) for node in spec.resources.values()
+        references_in(node.config.get(KINDS[node.kind].meta.identity))
+        or "${lookups." in repr(KINDS[node.kind].key(node.config, None))
+        for node in spec.resources.values()
     )
 
 
