@@ -38,6 +38,14 @@ def canonical_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def with_canonical_policy(state: Mapping[str, Any], field: str = "policy") -> dict[str, Any]:
+    """A copy of a spec-shaped state whose policy document (if it holds one) is in canonical form."""
+    out = dict(state)
+    if isinstance(out.get(field), Mapping):
+        out[field] = canonical_policy(out[field])
+    return out
+
+
 def _sort_key(value: Any) -> str:
     # default=str: a value may still be UNKNOWN ("known after apply") when planning.
     return json.dumps(value, sort_keys=True, default=str)

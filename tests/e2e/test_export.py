@@ -329,6 +329,8 @@ def _make(ctx: AwsContext, kind: str, name: str) -> None:
         client("efs").create_access_point(
             FileSystemId=system, Tags=[{"Key": "pacs-reconcile:name", "Value": name}]
         )
+    elif kind == "event_buses":
+        client("events").create_event_bus(Name=name)
     elif kind == "kms_keys":
         key = client("kms").create_key()["KeyMetadata"]["KeyId"]
         client("kms").create_alias(AliasName=f"alias/{name}", TargetKeyId=key)

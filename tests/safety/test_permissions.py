@@ -49,6 +49,7 @@ _UNDECLARED_KINDS_READS = {
         "sqs:ListQueueTags",
         "kms:ListAliases",
         "elasticfilesystem:DescribeAccessPoints",
+        "events:DescribeEventBus",
         "kms:DescribeKey",
         "kms:GetKeyPolicy",
         "kms:GetKeyRotationStatus",
@@ -60,6 +61,7 @@ _UNDECLARED_KINDS_DELETES = {
     "kms:DeleteAlias": f"{_UNDECLARED_KIND} (a key the stack owns, named)",
     "kms:ScheduleKeyDeletion": f"{_UNDECLARED_KIND} (a key the stack owns, named)",
     "elasticfilesystem:DeleteAccessPoint": f"{_UNDECLARED_KIND} (an access point the stack owns)",
+    "events:DeleteEventBus": f"{_UNDECLARED_KIND} (an event bus the stack owns)",
 }
 NOT_EXERCISED: dict[str, str] = {
     **_UNDECLARED_KINDS_READS,

@@ -18,6 +18,7 @@ def install_moto_patches() -> None:
         patch_ec2,
         patch_ecs,
         patch_efs,
+        patch_events,
         patch_kms,
         patch_lambda,
         patch_logs,
@@ -36,4 +37,5 @@ def install_moto_patches() -> None:
     patch_sqs.install()
     patch_ssm.install()
     patch_kms.install()
+    patch_events.install()
     _installed = True

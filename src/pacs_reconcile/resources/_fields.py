@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
@@ -23,3 +24,13 @@ def matching(pattern: re.Pattern[str], rule: str | Callable[[str], str]) -> Afte
         return value
 
     return AfterValidator(check)
+
+
+def _has_statements(document: dict[str, Any]) -> dict[str, Any]:
+    if document and "Statement" not in document:
+        raise ValueError("a policy document needs a 'Statement' ({} for no policy)")
+    return document
+
+
+PolicyDocument = Annotated[dict[str, Any], AfterValidator(_has_statements)]
+"""A resource policy as a mapping (an IAM policy document); `{}` for none."""

@@ -41,7 +41,7 @@ from pydantic import Field, field_validator, model_validator
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
-from ..policy import canonical_policy
+from ..policy import with_canonical_policy
 from ._look_before_retry import look_before_retrying
 from .base import (
     Desired,
@@ -263,9 +263,7 @@ class KmsKeys(Reconciler):
         )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
-        out = dict(state)
-        if isinstance(out.get("policy"), Mapping):
-            out["policy"] = canonical_policy(out["policy"])
+        out = with_canonical_policy(state)
         return out
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:

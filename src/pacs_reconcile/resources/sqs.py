@@ -29,7 +29,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from ..aws import AwsContext
 from ..diff import Delta
 from ..errors import ReconcileError
-from ..policy import canonical_policy
+from ..policy import with_canonical_policy
+from ._fields import PolicyDocument
 from .base import (
     Desired,
     Key,
@@ -169,7 +170,7 @@ class QueueSpec(SpecModel):
     kms_data_key_reuse_period: int | None = Field(default=None, ge=60, le=86_400)
     """With a KMS key: seconds a data key is reused before SQS calls KMS again (60-86400;
     AWS's default 300). Unset: not managed."""
-    policy: dict[str, Any] | None = None
+    policy: PolicyDocument | None = None
     """The queue's access policy as a mapping (an IAM policy document), compared by meaning;
     `{}` for none. Unset: not managed."""
     redrive_policy: RedrivePolicySpec | None = None
@@ -193,13 +194,6 @@ class QueueSpec(SpecModel):
     def _name_matches_fifo(cls, fifo: bool, info: ValidationInfo) -> bool:
         check_fifo_name(info.data.get("name"), fifo, "queue")
         return fifo
-
-    @field_validator("policy")
-    @classmethod
-    def _policy_has_statements(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value and "Statement" not in value:
-            raise ValueError("a policy document needs a 'Statement' ({} for no policy)")
-        return value
 
     @model_validator(mode="after")
     def _options_fit_the_queue(self) -> QueueSpec:
@@ -252,9 +246,7 @@ class Queues(Reconciler):
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
-        out = dict(state)
-        if isinstance(out.get("policy"), Mapping):
-            out["policy"] = canonical_policy(out["policy"])
+        out = with_canonical_policy(state)
         if "redrive_policy" in out and out["redrive_policy"] is None:
             out["redrive_policy"] = {}  # none: a dead-letter queue set by hand shows
         allow = out.get("redrive_allow_policy")
