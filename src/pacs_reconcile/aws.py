@@ -289,8 +289,12 @@ class AwsContext:
 
     @property
     def account_id(self) -> str:
+        """The credentials' account, asked of STS once per context: reads running side by side
+        (several kinds build ARNs) wait for the one GetCallerIdentity instead of each making one."""
         if self._account_id is None:
-            self._account_id = str(self.client("sts").get_caller_identity()["Account"])
+            self._account_id = self.memo(
+                "sts:account-id", lambda: str(self.client("sts").get_caller_identity()["Account"])
+            )
         return self._account_id
 
     @property
