@@ -92,3 +92,14 @@ def test_throughput_changes_converge(aws: AwsContext, before: dict[str, Any], af
 def desired(aws: AwsContext, spec: dict[str, Any]) -> Desired:
     state = FILE_SYSTEMS.canonical(FileSystemSpec.model_validate(spec).model_dump(mode="json"))
     return Desired("efs_file_systems.test", TOKEN, state, {OWNER_TAG: aws.stack})
+
+
+def test_a_repeated_access_point_client_token_answers_with_the_first_access_point(aws: AwsContext) -> None:
+    """CreateAccessPoint's ClientToken "ensures idempotent creation" (EFS API reference): the
+    retries of one call (botocore keeps its token) make one access point; another call another."""
+    fs = efs(aws).create_file_system(CreationToken=TOKEN)["FileSystemId"]
+    first = efs(aws).create_access_point(FileSystemId=fs, ClientToken="retry-of-one-call")
+    again = efs(aws).create_access_point(FileSystemId=fs, ClientToken="retry-of-one-call")
+    assert again["AccessPointId"] == first["AccessPointId"]
+    efs(aws).create_access_point(FileSystemId=fs)
+    assert len(efs(aws).describe_access_points(FileSystemId=fs)["AccessPoints"]) == 2

@@ -176,6 +176,11 @@ STACKS = {
                 availability_zone: ap-northeast-2a
                 subnet_id: ${lookups.private_subnet_a.id}
                 security_groups: ["${security_groups.efs.id}"]
+        efs_access_points:
+          grafana:
+            name: pacs-lost-grafana
+            file_system_id: ${efs_file_systems.data.id}
+            root_directory: {path: /grafana}
         log_groups:
           flow: {name: /pacs-lost/flow}
         ec2_flow_logs:
@@ -193,6 +198,7 @@ STACKS = {
             "CreateFileSystem",
             "PutLifecycleConfiguration",
             "CreateMountTarget",
+            "CreateAccessPoint",
             "CreateFlowLogs",
         ),
     ),
@@ -286,7 +292,7 @@ def _plan(spec_file: Path, ctx: AwsContext) -> Plan:
 
 def _made_twice() -> dict[str, list[str]]:
     """What exists more than once, beyond helpers.duplicates: query definitions by name, flow logs
-    by resource, task definition revisions, KMS keys."""
+    by resource, task definition revisions, access points, KMS keys."""
     found = duplicates()
     definitions = client("logs").describe_query_definitions()["queryDefinitions"]
     names = Counter(d["name"] for d in definitions)
@@ -296,7 +302,12 @@ def _made_twice() -> dict[str, list[str]]:
         arn.rsplit("/", 1)[1].split(":")[0]
         for arn in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
     )
-    for what, counts in (("query definitions", names), ("flow logs", flow_logs), ("revisions", revisions)):
+    access_points = Counter(
+        json.dumps(sorted((t["Key"], t["Value"]) for t in point.get("Tags", [])))
+        for point in client("efs").describe_access_points()["AccessPoints"]
+    )
+    counted = {"query definitions": names, "flow logs": flow_logs, "revisions": revisions}
+    for what, counts in {**counted, "access points by tags": access_points}.items():
         extra = sorted(n for n, count in counts.items() if count > 1)
         if extra:
             found[what] = extra

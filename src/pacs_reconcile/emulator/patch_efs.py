@@ -11,6 +11,12 @@ InsufficientThroughputCapacity, which depend on time and capacity.
 
 moto routes a REST-JSON request to the EFSResponse method named after the operation, in-process
 (mock_aws) and in server mode alike, so adding the method covers both.
+
+CreateAccessPoint's ClientToken, "a string of up to 64 ASCII characters that Amazon EFS uses to
+ensure idempotent creation" (EFS API reference, CreateAccessPoint; botocore fills it in once per
+call, the same for its retries), is ignored by moto, which makes a second access point when a
+call is retried after its response was lost. After install(), a token seen before is answered with
+the access point it made, as EFS answers it.
 """
 
 from __future__ import annotations
@@ -30,7 +36,19 @@ def install() -> None:
         return
     EFSBackend.update_file_system = _update_file_system  # type: ignore[attr-defined]
     EFSResponse.update_file_system = _update_file_system_response  # type: ignore[attr-defined]
+    EFSBackend.create_access_point = _honouring_client_token(EFSBackend.create_access_point)  # type: ignore[method-assign]
     setattr(EFSBackend, _PATCHED_MARK, True)
+
+
+def _honouring_client_token(original: Any) -> Any:
+    def create_access_point(self: Any, client_token: str, *args: Any, **kwargs: Any) -> Any:
+        if client_token:
+            made = [p for p in self.access_points.values() if p.client_token == client_token]
+            if made:
+                return made[0]
+        return original(self, client_token, *args, **kwargs)
+
+    return create_access_point
 
 
 def _update_file_system(
