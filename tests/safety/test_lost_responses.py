@@ -216,6 +216,17 @@ STACKS = {
                 statement_id: AllowExecutionFromEventBridge
                 principal: events.amazonaws.com
                 source_arn: ${event_rules.collector.arn}
+        event_buses:
+          audit:
+            name: pacs-lost-audit
+            policy:
+              Version: "2012-10-17"
+              Statement:
+                - Sid: AccountPutsEvents
+                  Effect: Allow
+                  Principal: {AWS: "arn:aws:iam::123456789012:root"}
+                  Action: "events:PutEvents"
+                  Resource: "arn:aws:events:ap-northeast-2:123456789012:event-bus/pacs-lost-audit"
         event_rules:
           collector:
             name: pacs-lost-collector
@@ -223,7 +234,7 @@ STACKS = {
             targets:
               collector: {id: CollectorTarget, arn: "${lambda_functions.collector.arn}"}
         """,
-        ("CreateFunction", "AddPermission", "PutRule", "PutTargets"),
+        ("CreateFunction", "AddPermission", "PutRule", "PutTargets", "CreateEventBus", "PutPermission"),
         {"function/index.py": "def handler(event, context):\n    return None\n"},
     ),
     "tasks": Stack(

@@ -31,7 +31,15 @@ from ..diff import Delta, tags_from_list, tags_to_list
 from ..policy import with_canonical_policy
 from ._fields import PolicyDocument, matching
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, TagApi
-from .common import arn_resource, both, concurrently, error_code, names_with_prefix, owned_of
+from .common import (
+    arn_resource,
+    both,
+    claim_after_lost_create,
+    concurrently,
+    error_code,
+    names_with_prefix,
+    owned_of,
+)
 from .events import DEFAULT_BUS
 from .registry import register
 
@@ -169,7 +177,11 @@ class EventBuses(Reconciler):
         if state.get("log_config"):
             request["LogConfig"] = _log_request(state["log_config"])
         events = ctx.client("events")
-        arn = events.create_event_bus(**request)["EventBusArn"]
+        try:
+            arn = events.create_event_bus(**request)["EventBusArn"]
+        except events.exceptions.ResourceAlreadyExistsException:  # our own first attempt, response lost?
+            arn = events.describe_event_bus(Name=state["name"])["Arn"]
+            claim_after_lost_create(f"EventBridge event bus {state['name']}", _tags(ctx, arn), desired.tags)
         if state.get("policy"):
             events.put_permission(EventBusName=state["name"], Policy=json.dumps(state["policy"]))
         live_state = {
