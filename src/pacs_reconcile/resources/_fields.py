@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator
 
@@ -34,3 +34,14 @@ def _has_statements(document: dict[str, Any]) -> dict[str, Any]:
 
 PolicyDocument = Annotated[dict[str, Any], AfterValidator(_has_statements)]
 """A resource policy as a mapping (an IAM policy document); `{}` for none."""
+
+
+StandardUnit = Literal[
+    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
+    "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
+    "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
+    "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second",
+    "Count/Second", "None",
+]  # fmt: skip
+"""CloudWatch's StandardUnit: the units a metric's datapoints carry (an alarm's metric, a metric
+filter's metric transformation)."""

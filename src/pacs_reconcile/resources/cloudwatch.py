@@ -30,6 +30,7 @@ from ..errors import AwsError
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import AlarmExample
 from . import dashboard_index
+from ._fields import StandardUnit
 from .base import (
     Desired,
     Key,
@@ -67,13 +68,6 @@ BAND_COMPARISONS = frozenset(
     {"LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"}
 )
 """Comparisons against an anomaly detection band (threshold_metric_id), not a static threshold."""
-Unit = Literal[
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
-    "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
-    "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
-    "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second",
-    "Count/Second", "None",
-]  # fmt: skip
 TreatMissingData = Literal["missing", "notBreaching", "breaching", "ignore"]
 
 _NUMBER = r"-?\d+(?:\.\d+)?"
@@ -178,7 +172,7 @@ class AlarmMetric(SpecModel):
     """Seconds per datapoint: 10, 20, 30 (high resolution) or a multiple of 60."""
     dimensions: Dimensions = Field(default_factory=dict)
     """Dimension name to value (at most 30); `{}` for a metric without dimensions."""
-    unit: Unit | None = None
+    unit: StandardUnit | None = None
     """Only datapoints with this unit are evaluated; unset leaves the unit as it is."""
 
     @field_validator("statistic", mode="before")
@@ -208,7 +202,7 @@ class QueryMetric(SpecModel):
     """Statistic: SampleCount, Average, Sum, Minimum, Maximum or an extended one such as p99."""
     period: Period
     """Seconds per datapoint: 10, 20, 30 or a multiple of 60."""
-    unit: Unit | None = None
+    unit: StandardUnit | None = None
     """Only datapoints with this unit are used."""
 
 

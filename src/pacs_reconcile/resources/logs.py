@@ -24,6 +24,7 @@ from ..diff import Delta, sorted_unique
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import ChainExample, FilterExample
 from ..monitoring.filter_pattern import compile_pattern
+from ._fields import StandardUnit
 from .base import (
     Desired,
     Key,
@@ -69,15 +70,6 @@ METRIC_FILTERS_PAGE_SIZE = 50
 MAX_DIMENSIONS = 3
 MAX_FILTER_PATTERN = 1024
 
-# fmt: off
-StandardUnit = Literal[
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
-    "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
-    "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
-    "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second",
-    "Count/Second", "None",
-]
-# fmt: on
 
 _LOG_GROUP_NAME_CHAR = re.compile(r"[.\-_/#A-Za-z0-9]")
 _KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
