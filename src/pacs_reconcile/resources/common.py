@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from botocore.exceptions import ClientError
 
 from .. import FINGERPRINT_TAG, OWNER_TAG
 from ..aws import AwsContext, is_mutating
@@ -62,6 +65,17 @@ def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore ClientError ("" for anything else)."""
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def gone_is_fine(*codes: str) -> Iterator[None]:
+    """Around a delete: an AWS error whose code is one of `codes` (the service's "no such ...")
+    says the resource is already gone, which is what the delete wanted; any other error propagates."""
+    try:
+        yield
+    except ClientError as error:
+        if error_code(error) not in codes:
+            raise
 
 
 def made_by_this_apply(live_tags: Mapping[str, str] | None, desired_tags: Mapping[str, str]) -> bool:

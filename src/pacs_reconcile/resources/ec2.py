@@ -58,6 +58,7 @@ from .common import (
     claim_after_lost_create,
     claim_identical_after_lost_create,
     error_code,
+    gone_is_fine,
     names_with_prefix,
     read_pages,
 )
@@ -489,16 +490,13 @@ class SecurityGroups(Reconciler):
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         ec2 = ctx.client("ec2")
-        try:
+        with gone_is_fine("InvalidGroup.NotFound"):
             # A network interface can hold on to the group for a moment after its owner moved on.
             _retry.retry_while(
                 {"DependencyViolation"},
                 lambda: ec2.delete_security_group(GroupId=live.handle),
                 DELETE_TIMEOUT,
             )
-        except ClientError as error:
-            if error_code(error) != "InvalidGroup.NotFound":
-                raise
 
     # helpers ----------------------------------------------------------------------------------
     @staticmethod

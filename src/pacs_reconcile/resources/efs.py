@@ -50,6 +50,7 @@ from .common import (
     claim_identical_after_lost_create,
     concurrently,
     error_code,
+    gone_is_fine,
     names_with_prefix,
     read_pages,
 )
@@ -327,13 +328,10 @@ class FileSystems(Reconciler):
         efs = ctx.client("efs")
         for target in _mount_targets(ctx, live.handle):
             _delete_mount_target(ctx, target["MountTargetId"])
-        try:
+        with gone_is_fine("FileSystemNotFound"):
             _retry.retry_while(
                 {"FileSystemInUse"}, lambda: efs.delete_file_system(FileSystemId=live.handle), STATE_TIMEOUT
             )
-        except ClientError as error:
-            if error_code(error) != "FileSystemNotFound":
-                raise
 
     # helpers ----------------------------------------------------------------------------------
     @staticmethod

@@ -37,6 +37,7 @@ from .common import (
     claim_after_lost_create,
     concurrently,
     error_code,
+    gone_is_fine,
     names_with_prefix,
     owned_of,
 )
@@ -219,11 +220,8 @@ class EventBuses(Reconciler):
     def delete(self, ctx: AwsContext, live: Live) -> None:
         # DeleteEventBus on a bus that is gone succeeds; its rules must be deleted first (the
         # engine deletes rules, which name the bus, before it).
-        try:
+        with gone_is_fine("ResourceNotFoundException"):
             ctx.client("events").delete_event_bus(Name=live.state["name"])
-        except ClientError as error:
-            if error_code(error) != "ResourceNotFoundException":
-                raise
 
     @staticmethod
     def _describe(ctx: AwsContext, names: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -38,7 +38,15 @@ from .base import (
     TagApi,
     is_unresolved,
 )
-from .common import chunks, claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
+from .common import (
+    chunks,
+    claim_after_lost_create,
+    concurrently,
+    error_code,
+    gone_is_fine,
+    names_with_prefix,
+    read_pages,
+)
 from .registry import register
 
 DEFAULT_BUS = "default"
@@ -256,16 +264,13 @@ class Rules(Reconciler):
         """Remove the rule's targets (AWS refuses to delete a rule that has some), then the rule."""
         events = ctx.client("events")
         bus, name = split_rule_key(live.key)
-        try:
+        with gone_is_fine("ResourceNotFoundException"):
             targets = read_pages(events, "list_targets_by_rule", "Targets", Rule=name, EventBusName=bus)
             ids = [t["Id"] for t in targets]
             for batch in chunks(ids, TARGETS_PER_CALL):
                 response = events.remove_targets(Rule=name, EventBusName=bus, Ids=list(batch))
                 check_failed_entries(response, "RemoveTargets", str(live.key))
             events.delete_rule(Name=name, EventBusName=bus)
-        except ClientError as error:
-            if error_code(error) != "ResourceNotFoundException":  # already gone: fine
-                raise
 
     @staticmethod
     def _list(ctx: AwsContext, bus: str) -> list[dict[str, Any]]:

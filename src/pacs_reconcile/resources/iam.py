@@ -53,7 +53,14 @@ from .base import (
     TagApi,
     is_unresolved,
 )
-from .common import claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
+from .common import (
+    claim_after_lost_create,
+    concurrently,
+    error_code,
+    gone_is_fine,
+    names_with_prefix,
+    read_pages,
+)
 from .lookups import account_roles
 from .registry import register
 
@@ -299,8 +306,12 @@ def _child_key(key: Key) -> tuple[str, str]:
     return str(key[0]), str(key[1])
 
 
+NO_SUCH_ENTITY = "NoSuchEntity"
+"""IAM's error code for a role, policy or attachment that does not exist."""
+
+
 def _missing(error: ClientError) -> bool:
-    return error_code(error) == "NoSuchEntity"
+    return error_code(error) == NO_SUCH_ENTITY
 
 
 # Roles ----------------------------------------------------------------------------------------
@@ -433,7 +444,7 @@ class Roles(Reconciler):
         """Empty the role (inline policies, attachments, instance profiles), then delete it."""
         iam = ctx.client("iam")
         name = str(live.handle)
-        try:
+        with gone_is_fine(NO_SUCH_ENTITY):
             for policy in read_pages(iam, "list_role_policies", "PolicyNames", RoleName=name):
                 iam.delete_role_policy(RoleName=name, PolicyName=policy)
             for attached in read_pages(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name):
@@ -444,9 +455,6 @@ class Roles(Reconciler):
                     InstanceProfileName=profile["InstanceProfileName"], RoleName=name
                 )
             iam.delete_role(RoleName=name)
-        except ClientError as error:
-            if not _missing(error):  # already gone: fine
-                raise
 
     @staticmethod
     def _get(ctx: AwsContext, name: str) -> dict[str, Any] | None:
@@ -534,11 +542,8 @@ class InlinePolicies(Reconciler):
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         role, name = _child_key(live.key)
-        try:
+        with gone_is_fine(NO_SUCH_ENTITY):  # already gone, or its role
             ctx.client("iam").delete_role_policy(RoleName=role, PolicyName=name)
-        except ClientError as error:
-            if not _missing(error):  # already gone, or its role
-                raise
 
     def _put(self, ctx: AwsContext, desired: Desired) -> Live:
         role, name = _child_key(desired.key)
@@ -617,11 +622,8 @@ class PolicyAttachments(Reconciler):
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         role, _ = _child_key(live.key)
-        try:
+        with gone_is_fine(NO_SUCH_ENTITY):  # already detached, or the role or policy is gone
             ctx.client("iam").detach_role_policy(RoleName=role, PolicyArn=str(live.handle))
-        except ClientError as error:
-            if not _missing(error):  # already detached, or the role or policy is gone
-                raise
 
 
 # Customer managed policies ----------------------------------------------------------------------------
@@ -789,11 +791,8 @@ class ManagedPolicies(Reconciler):
         roles = [role["RoleName"] for page in pages for role in page.get("PolicyRoles", [])]
         owned = [role for role in roles if stack and _role_tags(ctx, role).get(OWNER_TAG) == stack]
         for role in owned:
-            try:
+            with gone_is_fine(NO_SUCH_ENTITY):  # detached meanwhile (its attachment's own deletion)
                 iam.detach_role_policy(RoleName=role, PolicyArn=arn)
-            except ClientError as error:
-                if not _missing(error):  # detached meanwhile (its attachment's own deletion)
-                    raise
         return owned
 
     @staticmethod

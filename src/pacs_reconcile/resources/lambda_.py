@@ -58,6 +58,7 @@ from .common import (
     claim_identical_after_lost_create,
     concurrently,
     error_code,
+    gone_is_fine,
     names_with_prefix,
     owned_of,
     read_pages,
@@ -416,11 +417,8 @@ class Functions(Reconciler):
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         lam = ctx.client("lambda")
-        try:
+        with gone_is_fine("ResourceNotFoundException"):
             lam.delete_function(FunctionName=str(live.attrs["name"]))
-        except ClientError as error:
-            if error_code(error) != "ResourceNotFoundException":  # already gone: fine
-                raise
 
     def _wait(self, ctx: AwsContext, name: str, waiter: str) -> None:
         ctx.client("lambda").get_waiter(waiter).wait(FunctionName=name, WaiterConfig=dict(self.waiter_config))
@@ -570,11 +568,8 @@ class Permissions(Reconciler):
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         function, statement_id = _permission_key(live.key)
-        try:
+        with gone_is_fine("ResourceNotFoundException"):  # already gone, or its function
             ctx.client("lambda").remove_permission(FunctionName=function, StatementId=statement_id)
-        except ClientError as error:
-            if error_code(error) != "ResourceNotFoundException":  # already gone, or its function
-                raise
 
     def _live(self, key: tuple[str, str], statement: Mapping[str, Any]) -> Live:
         condition = statement.get("Condition") or {}

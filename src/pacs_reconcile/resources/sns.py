@@ -48,6 +48,7 @@ from .common import (
     claim_after_lost_create,
     concurrently,
     error_code,
+    gone_is_fine,
     names_with_prefix,
     owned_of,
     read_pages,
@@ -723,11 +724,8 @@ class Subscriptions(Reconciler):
     def delete(self, ctx: AwsContext, live: Live) -> None:
         if live.pending:  # AWS refuses to remove it and drops it after 48 hours itself
             return
-        try:
+        with gone_is_fine("NotFound"):  # already gone, e.g. with its topic
             ctx.client("sns").unsubscribe(SubscriptionArn=live.handle)
-        except ClientError as error:
-            if error_code(error) != "NotFound":  # already gone, e.g. with its topic
-                raise
 
     # reading ----------------------------------------------------------------------------------
     @staticmethod

@@ -19,7 +19,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from ..aws import AwsContext
@@ -41,7 +40,7 @@ from .common import (
     chunks,
     claim_after_lost_create,
     concurrently,
-    error_code,
+    gone_is_fine,
     names_with_prefix,
     owned_of,
     read_pages,
@@ -285,11 +284,8 @@ class Parameters(Reconciler):
         return replace(live, state=state, attrs=attrs)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
-        try:
+        with gone_is_fine("ParameterNotFound"):
             ctx.client("ssm").delete_parameter(Name=live.handle)
-        except ClientError as error:
-            if error_code(error) != "ParameterNotFound":
-                raise
 
     @staticmethod
     def _created_state(state: Mapping[str, Any], tier: str | None) -> dict[str, Any]:
