@@ -30,7 +30,14 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import concurrently, error_code, names_with_prefix, owned_of, read_pages
+from .common import (
+    concurrently,
+    error_code,
+    gone_is_fine,
+    names_with_prefix,
+    owned_of,
+    read_pages,
+)
 from .efs import DESCRIBE_PAGE_SIZE, EFS_TAGS, describe_file_systems
 from .registry import register
 
@@ -213,11 +220,8 @@ class AccessPoints(Reconciler):
         return live
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
-        try:
+        with gone_is_fine(*_GONE):
             ctx.client("efs").delete_access_point(AccessPointId=live.handle)
-        except ClientError as error:
-            if error_code(error) not in _GONE:
-                raise
 
     def _live(self, access_point: Mapping[str, Any]) -> Live:
         all_tags = tags_from_list(access_point.get("Tags"))

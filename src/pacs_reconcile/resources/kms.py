@@ -59,6 +59,7 @@ from .common import (
     arn_resource,
     concurrently,
     error_code,
+    gone_is_fine,
     made_by_this_apply,
     names_with_prefix,
     owned_of,
@@ -366,20 +367,14 @@ class KmsKeys(Reconciler):
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         kms = ctx.client("kms")
-        try:
+        with gone_is_fine(*_MISSING):
             if live.state.get("name"):
                 kms.delete_alias(AliasName=ALIAS_PREFIX + live.state["name"])
-        except ClientError as error:
-            if error_code(error) not in _MISSING:
-                raise
         if live.handle.pending_deletion:
             return  # scheduled already
         window = live.state.get("deletion_window_in_days") or DEFAULT_DELETION_WINDOW
-        try:
+        with gone_is_fine(*_MISSING):
             kms.schedule_key_deletion(KeyId=live.handle.key_id, PendingWindowInDays=window)
-        except ClientError as error:
-            if error_code(error) not in _MISSING:
-                raise
 
     def _live(
         self,

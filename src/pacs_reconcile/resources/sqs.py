@@ -43,7 +43,16 @@ from .base import (
     TagApi,
     is_unresolved,
 )
-from .common import arn_resource, both, concurrently, error_code, names_with_prefix, owned_of, read_pages
+from .common import (
+    arn_resource,
+    both,
+    concurrently,
+    error_code,
+    gone_is_fine,
+    names_with_prefix,
+    owned_of,
+    read_pages,
+)
 from .registry import register
 from .sns import attribute_value, check_fifo_name, is_true, parsed_json
 
@@ -306,11 +315,8 @@ class Queues(Reconciler):
     def delete(self, ctx: AwsContext, live: Live) -> None:
         # DeleteQueue drops the messages it holds: the engine calls it only when the command names
         # the queue (the kind is stateful).
-        try:
+        with gone_is_fine(*_MISSING):
             ctx.client("sqs").delete_queue(QueueUrl=live.handle)
-        except ClientError as error:
-            if error_code(error) not in _MISSING:
-                raise
 
     @staticmethod
     def _default_allow(field: str, value: Any) -> bool:
