@@ -212,6 +212,8 @@ def test_key_order_and_whitespace_make_no_difference(aws: AwsContext) -> None:
 def test_validation_messages_from_put_dashboard_fail_the_write(aws: AwsContext) -> None:
     want = desired()
     with Stubber(aws.client("cloudwatch")) as stub:
+        # none of the name yet (a create first looks: PutDashboard would take one over)
+        stub.add_client_error("list_tags_for_resource", "ResourceNotFoundException", http_status_code=404)
         stub.add_response(
             "put_dashboard",
             {

@@ -499,6 +499,30 @@ class SomeoneElse:
         ),
         ("functions", "Lambda function pacs-lost-collector", None, _their_function),
         (
+            "alarms",
+            "alarm pacs-app-errors",
+            None,
+            lambda: client("cloudwatch").put_metric_alarm(
+                AlarmName="pacs-app-errors",
+                MetricName="Theirs",
+                Namespace="Other",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1,
+                ComparisonOperator="GreaterThanThreshold",
+                Tags=[{"Key": "pacs-reconcile:stack", "Value": "other"}],
+            ),
+        ),
+        (
+            "alarms",
+            "dashboard PACS-Lost",
+            None,
+            lambda: client("cloudwatch").put_dashboard(
+                DashboardName="PACS-Lost", DashboardBody='{"widgets": []}'
+            ),
+        ),
+        (
             "messages",
             "SNS topic pacs-lost-alerts",
             None,

@@ -43,7 +43,16 @@ from .base import (
     TagApi,
     is_unresolved,
 )
-from .common import batched, both, concurrently, error_code, names_with_prefix, owned_of, read_pages
+from .common import (
+    batched,
+    both,
+    claim_after_lost_create,
+    concurrently,
+    error_code,
+    names_with_prefix,
+    owned_of,
+    read_pages,
+)
 from .dashboard_body import validate_dashboard_body
 from .registry import register
 
@@ -532,6 +541,18 @@ def _list_tags(ctx: AwsContext, arn: str) -> dict[str, str]:
     return tags_from_list(ctx.client("cloudwatch").list_tags_for_resource(ResourceARN=arn).get("Tags"))
 
 
+def _not_taken_over(ctx: AwsContext, what: str, arn: str, tags: Mapping[str, str]) -> None:
+    """PutMetricAlarm and PutDashboard create or replace, and ignore Tags when they replace: before
+    a create, one of the name someone else made since the plan would be silently taken over (a
+    repeat of our own after a lost response is harmless). Refused unless it is this apply's."""
+    client = ctx.client("cloudwatch")
+    try:
+        found = _list_tags(ctx, arn)
+    except client.exceptions.ResourceNotFoundException:
+        return
+    claim_after_lost_create(what, found, tags)
+
+
 TAGS = TagApi("cloudwatch", "tag_resource", "untag_resource", "ResourceARN", resource_attribute="arn")
 """Alarms and dashboards are tagged by ARN."""
 
@@ -873,6 +894,8 @@ class Alarms(Reconciler):
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         request = put_metric_alarm_request(desired.state)
+        arn = f"arn:{ctx.partition}:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:{request['AlarmName']}"
+        _not_taken_over(ctx, f"alarm {request['AlarmName']}", arn, desired.tags)
         ctx.client("cloudwatch").put_metric_alarm(**request, Tags=tags_to_list(desired.tags))
         return self._reread(ctx, desired.state["name"], dict(desired.tags))
 
@@ -1079,6 +1102,7 @@ class Dashboards(Reconciler):
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         name = desired.state["name"]
+        _not_taken_over(ctx, f"dashboard {name}", _dashboard_arn(ctx, name), desired.tags)
         # PutDashboard takes Tags when it creates a dashboard (and ignores them on updates).
         self._put(ctx, name, desired.state["body"], Tags=tags_to_list(desired.tags))
         self._note(ctx, desired.tags.get(OWNER_TAG), name, owned=True)
