@@ -26,6 +26,12 @@ def matching(pattern: re.Pattern[str], rule: str | Callable[[str], str]) -> Afte
     return AfterValidator(check)
 
 
+def matching_or_empty(pattern: re.Pattern[str], rule: str | Callable[[str], str]) -> AfterValidator:
+    """`matching`, where "" passes too: the field's way of saying none (no dead-letter target, a
+    Regional file system's zone)."""
+    return matching(re.compile(f"(?:{pattern.pattern})?", pattern.flags), rule)
+
+
 def _has_statements(document: dict[str, Any]) -> dict[str, Any]:
     if document and "Statement" not in document:
         raise ValueError("a policy document needs a 'Statement' ({} for no policy)")

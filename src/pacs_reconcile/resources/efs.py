@@ -25,14 +25,14 @@ from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, sorted_unique, tags_from_list, tags_to_list
 from ..errors import PlanRefused, ReconcileError
 from . import _retry
-from ._fields import matching
+from ._fields import matching, matching_or_empty
 from .base import (
     Desired,
     Key,
@@ -43,7 +43,6 @@ from .base import (
     Reconciler,
     SpecModel,
     TagApi,
-    is_unresolved,
 )
 from .common import (
     claim_after_lost_create,
@@ -90,6 +89,20 @@ _KMS_KEY = re.compile(
     r"(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/)?"
     r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )
+KeyIdOrArn = Annotated[
+    str,
+    matching_or_empty(
+        _KMS_KEY,
+        "give the key's id or key ARN (DescribeFileSystems reports the key ARN, so an alias could "
+        "never be compared)",
+    ),
+]
+ZoneOrRegional = Annotated[
+    str,
+    matching_or_empty(
+        _ZONE, 'an availability zone name, e.g. ap-northeast-2a ("" for a Regional file system)'
+    ),
+]
 
 
 # Spec models ----------------------------------------------------------------------------------
@@ -121,31 +134,12 @@ class FileSystemSpec(SpecModel):
     """Throughput in MiB/s for throughput_mode: provisioned (only then)."""
     lifecycle_policies: LifecyclePoliciesSpec | None = None
     """Storage class transitions. Unset: not managed; `{}`: none."""
-    kms_key_id: str | None = None
+    kms_key_id: KeyIdOrArn | None = None
     """Customer managed KMS key encrypting the data, as a key id or key ARN (needs encrypted: true).
     A change replaces the file system. Unset: not managed (the AWS managed key by default)."""
-    availability_zone_name: str | None = None
+    availability_zone_name: ZoneOrRegional | None = None
     """One Zone file system in this zone, e.g. ap-northeast-2a; "" for a Regional one. A change
     replaces the file system. Unset: not managed."""
-
-    @field_validator("kms_key_id")
-    @classmethod
-    def _key(cls, value: str | None) -> str | None:
-        if value and not is_unresolved(value) and not _KMS_KEY.fullmatch(value):
-            raise ValueError(
-                "give the key's id or key ARN (DescribeFileSystems reports the key ARN, so an alias "
-                "could never be compared)"
-            )
-        return value
-
-    @field_validator("availability_zone_name")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        if value and not is_unresolved(value) and not _ZONE.fullmatch(value):
-            raise ValueError(
-                'an availability zone name, e.g. ap-northeast-2a ("" for a Regional file system)'
-            )
-        return value
 
     @model_validator(mode="after")
     def _consistent_modes(self) -> FileSystemSpec:

@@ -25,7 +25,7 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import AwsError
-from ._fields import matching
+from ._fields import matching, matching_or_empty
 from .base import (
     Desired,
     Key,
@@ -61,6 +61,12 @@ _RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 _BUS_NAME = re.compile(r"[/.\-_A-Za-z0-9]{1,256}")
 _TARGET_ID = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 _QUEUE_ARN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?")
+DeadLetterQueueArn = Annotated[
+    str,
+    matching_or_empty(
+        _QUEUE_ARN, "a dead-letter target is an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)"
+    ),
+]
 _RATE = re.compile(r"rate\((\d+) ([a-z]+)\)")
 _RATE_UNITS = {"minute": "minutes", "hour": "hours", "day": "days"}
 _CRON = re.compile(r"cron\(([^()]*)\)")
@@ -390,19 +396,12 @@ class TargetSpec(SpecModel):
     input_transformer: InputTransformerSpec | None = None
     """Send a document built from the event instead of the event (not with `input`). Unset: not
     managed."""
-    dead_letter_arn: str | None = None
+    dead_letter_arn: DeadLetterQueueArn | None = None
     """SQS queue receiving the events that could not be delivered, e.g.
     `arn:aws:sqs:ap-northeast-2:123456789012:pacs-events-dlq`. Unset: not managed; "" for none."""
     retry_policy: RetryPolicySpec | None = None
     """How long and how often delivery is retried. Unset: not managed (AWS's default is 185
     attempts within 24 hours)."""
-
-    @field_validator("dead_letter_arn")
-    @classmethod
-    def _queue(cls, value: str | None) -> str | None:
-        if value and not is_unresolved(value) and not _QUEUE_ARN.fullmatch(value):
-            raise ValueError("a dead-letter target is an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)")
-        return value
 
     @model_validator(mode="after")
     def _one_input(self) -> TargetSpec:

@@ -37,7 +37,7 @@ from pydantic import ConfigDict, Field, field_validator
 from ..aws import AwsContext
 from ..diff import Delta
 from ..errors import ReconcileError
-from ._fields import matching
+from ._fields import matching, matching_or_empty
 from ._retry import RetryWindow
 from ._spec_files import inside_spec_folder
 from .base import (
@@ -101,6 +101,15 @@ _ACTION = re.compile(r"lambda:[A-Za-z*]+|\*")
 _ACCOUNT = re.compile(r"\d{12}")
 _ACCOUNT_ROOT = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):root")
 _SERVICE_PRINCIPAL = re.compile(r"[a-z0-9.-]+\.amazonaws\.com(?:\.cn)?")
+_DEAD_LETTER_TARGET = re.compile(r"arn:aws[a-z-]*:(sns|sqs):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}")
+"""DeadLetterConfig.TargetArn: "The Amazon Resource Name (ARN) of an Amazon SQS queue or Amazon SNS
+topic" (Lambda API reference, DeadLetterConfig)."""
+DeadLetterTargetArn = Annotated[
+    str,
+    matching_or_empty(
+        _DEAD_LETTER_TARGET, "must be an SNS topic or SQS queue ARN, e.g. ${sns_topics.NAME.arn}"
+    ),
+]
 
 
 # Code bundles ----------------------------------------------------------------------------------
@@ -209,7 +218,7 @@ class FunctionSpec(SpecModel):
     """What the function does."""
     code: CodeSpec
     """The function's code."""
-    dead_letter_target_arn: str | None = None
+    dead_letter_target_arn: DeadLetterTargetArn | None = None
     """Where Lambda sends an asynchronous event (from SNS, EventBridge...) that failed every
     attempt (by default the first and two retries): an SNS topic or SQS queue ARN, e.g.
     `${sns_topics.NAME.arn}`. The function's role needs sns:Publish or sqs:SendMessage on it.
@@ -247,15 +256,6 @@ class FunctionSpec(SpecModel):
             raise ValueError(f"the variables take {size} bytes; Lambda allows {MAX_ENVIRONMENT_BYTES} in all")
         return value
 
-    @field_validator("dead_letter_target_arn")
-    @classmethod
-    def _valid_dead_letter_target(cls, value: str | None) -> str | None:
-        # DeadLetterConfig.TargetArn: "The Amazon Resource Name (ARN) of an Amazon SQS queue or
-        # Amazon SNS topic" (Lambda API reference, DeadLetterConfig).
-        if value and not is_unresolved(value) and not _DEAD_LETTER_TARGET.fullmatch(value):
-            raise ValueError("must be an SNS topic or SQS queue ARN, e.g. ${sns_topics.NAME.arn}")
-        return value
-
 
 def _as_text(value: Any) -> Any:
     if isinstance(value, bool):
@@ -274,7 +274,6 @@ CONFIGURATION_FIELDS = {
     "description": "Description",
     "dead_letter_target_arn": "DeadLetterConfig",
 }
-_DEAD_LETTER_TARGET = re.compile(r"arn:aws[a-z-]*:(sns|sqs):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}")
 
 
 def _configuration_value(field: str, value: Any) -> Any:
