@@ -16,11 +16,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..aws import AwsContext
 from ..diff import (
@@ -134,6 +134,17 @@ def check_fifo_name(name: Any, fifo: bool, what: str) -> None:
         raise ValueError(f"the name ends with '.fifo', which only a FIFO {what} may use: set fifo: true")
 
 
+def fifo_matches_name(what: str) -> AfterValidator:
+    """The check of a `fifo` field against the `name` field before it (check_fifo_name); `what`
+    ("topic", "queue") names the resource in the error."""
+
+    def check(fifo: bool, info: ValidationInfo) -> bool:
+        check_fifo_name(info.data.get("name"), fifo, what)
+        return fifo
+
+    return AfterValidator(check)
+
+
 def is_true(text: str | None) -> bool:
     return (text or "").lower() == "true"
 
@@ -228,7 +239,7 @@ class TopicSpec(SpecModel):
     """Topic name: 1-256 letters, digits, `-` or `_`; a FIFO topic's name ends with `.fifo`."""
     display_name: str | None = None
     """Display name (at most 100 characters), used as the sender name of SMS and email."""
-    fifo: bool = False
+    fifo: Annotated[bool, fifo_matches_name("topic")] = False
     """A FIFO topic (ordered, deduplicated). Changing it replaces the topic."""
     kms_master_key_id: str | None = None
     """KMS key (id, ARN or alias such as `alias/aws/sns`) encrypting messages at rest; `""`
@@ -279,12 +290,6 @@ class TopicSpec(SpecModel):
         if not _TOPIC_NAME.fullmatch(base) or len(name) > 256:
             raise ValueError("must be 1-256 letters, digits, '-' or '_' (a FIFO topic ends with '.fifo')")
         return name
-
-    @field_validator("fifo")
-    @classmethod
-    def _name_matches_fifo(cls, fifo: bool, info: ValidationInfo) -> bool:
-        check_fifo_name(info.data.get("name"), fifo, "topic")
-        return fifo
 
     @field_validator("display_name")
     @classmethod

@@ -21,10 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..aws import AwsContext
 from ..diff import Delta
@@ -54,7 +54,7 @@ from .common import (
     read_pages,
 )
 from .registry import register
-from .sns import attribute_value, check_fifo_name, is_true, parsed_json
+from .sns import attribute_value, fifo_matches_name, is_true, parsed_json
 
 FIFO_SUFFIX = ".fifo"
 MAX_NAME = 80
@@ -148,7 +148,7 @@ class QueueSpec(SpecModel):
     name: str
     """Queue name: 1-80 letters, digits, `-` or `_`; a FIFO queue's ends with `.fifo` (counted in
     the 80). Changing it replaces the queue."""
-    fifo: bool = False
+    fifo: Annotated[bool, fifo_matches_name("queue")] = False
     """A FIFO queue (ordered, exactly-once). AWS cannot change a queue's type: a replacement."""
     visibility_timeout: int = Field(default=DEFAULT_VISIBILITY_TIMEOUT, ge=0, le=43_200)
     """Seconds a received message stays hidden from other consumers (0-43200; AWS's default 30)."""
@@ -197,12 +197,6 @@ class QueueSpec(SpecModel):
                 f"must be 1-{MAX_NAME} letters, digits, '-' or '_' (a FIFO queue's ends with '.fifo')"
             )
         return name
-
-    @field_validator("fifo")
-    @classmethod
-    def _name_matches_fifo(cls, fifo: bool, info: ValidationInfo) -> bool:
-        check_fifo_name(info.data.get("name"), fifo, "queue")
-        return fifo
 
     @model_validator(mode="after")
     def _options_fit_the_queue(self) -> QueueSpec:
