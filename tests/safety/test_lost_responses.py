@@ -499,6 +499,12 @@ class SomeoneElse:
         ),
         ("functions", "Lambda function pacs-lost-collector", None, _their_function),
         (
+            "messages",
+            "SQS queue pacs-lost-undelivered",
+            None,
+            lambda: client("sqs").create_queue(QueueName="pacs-lost-undelivered", tags={"Team": "dba"}),
+        ),
+        (
             "alarms",
             "alarm pacs-app-errors",
             None,

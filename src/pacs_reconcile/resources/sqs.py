@@ -46,6 +46,7 @@ from .base import (
 from .common import (
     arn_resource,
     both,
+    claim_after_lost_create,
     concurrently,
     error_code,
     gone_is_fine,
@@ -282,6 +283,12 @@ class Queues(Reconciler):
             attributes["FifoQueue"] = "true"
         if state.get("kms_master_key_id"):  # both at once: "one type of SSE at one time"
             attributes.pop("SqsManagedSseEnabled", None)
+        # CreateQueue of an existing name with the same attributes answers that queue's URL: one
+        # someone else made since the plan would be taken over. Look first (a repeat of our own
+        # after a lost response is the same request, harmless).
+        existing = _url(ctx, state["name"])
+        if existing is not None:
+            claim_after_lost_create(f"SQS queue {state['name']}", _tags(ctx, existing), desired.tags)
         try:
             url = ctx.client("sqs").create_queue(
                 QueueName=state["name"], Attributes=attributes, tags=dict(desired.tags)
@@ -360,6 +367,15 @@ class Queues(Reconciler):
         }
         attrs = {"name": name, "arn": attributes.get("QueueArn", ""), "url": url}
         return Live(name, self.canonical(state), attrs, tags, url)
+
+
+def _url(ctx: AwsContext, name: str) -> str | None:
+    try:
+        return str(ctx.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+    except ClientError as error:
+        if error_code(error) in _MISSING:
+            return None
+        raise
 
 
 def _queue(ctx: AwsContext, name: str) -> tuple[str, dict[str, str]] | None:
