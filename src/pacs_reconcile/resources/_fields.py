@@ -32,13 +32,22 @@ def matching_or_empty(pattern: re.Pattern[str], rule: str | Callable[[str], str]
     return matching(re.compile(f"(?:{pattern.pattern})?", pattern.flags), rule)
 
 
-def _has_statements(document: dict[str, Any]) -> dict[str, Any]:
-    if document and "Statement" not in document:
-        raise ValueError("a policy document needs a 'Statement' ({} for no policy)")
-    return document
+def holding_statements(rule: str, *, empty_is_none: bool = False) -> AfterValidator:
+    """A policy document's check: it has a 'Statement' (`rule` is the error), unless it is `{}`
+    and `empty_is_none` (the field's way of saying no policy)."""
+
+    def check(document: dict[str, Any]) -> dict[str, Any]:
+        if (document or not empty_is_none) and "Statement" not in document:
+            raise ValueError(rule)
+        return document
+
+    return AfterValidator(check)
 
 
-PolicyDocument = Annotated[dict[str, Any], AfterValidator(_has_statements)]
+PolicyDocument = Annotated[
+    dict[str, Any],
+    holding_statements("a policy document needs a 'Statement' ({} for no policy)", empty_is_none=True),
+]
 """A resource policy as a mapping (an IAM policy document); `{}` for none."""
 
 

@@ -33,7 +33,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from botocore.exceptions import ClientError
 from pydantic import Field, field_validator, model_validator
@@ -42,6 +42,7 @@ from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from ..policy import with_canonical_policy
+from ._fields import holding_statements
 from ._look_before_retry import look_before_retrying
 from .base import (
     Desired,
@@ -153,7 +154,7 @@ class KmsKeySpec(SpecModel):
     rest take), RSA, elliptic-curve, HMAC, SM2, ML-DSA or ML-KEM. A change replaces the key."""
     multi_region: bool = False
     """A multi-Region primary key (AWS's default: single-Region). A change replaces the key."""
-    policy: dict[str, Any] | None = None
+    policy: Annotated[dict[str, Any], holding_statements("a key policy needs a 'Statement'")] | None = None
     """The key policy as a mapping (an IAM policy document), compared by meaning. Unset: not
     managed (AWS's default key policy gives the account's IAM policies control of the key). It
     must let the applying principal change it again (PutKeyPolicy's lockout check)."""
@@ -179,13 +180,6 @@ class KmsKeySpec(SpecModel):
         if name.startswith("aws/"):
             raise ValueError("alias/aws/ names AWS managed keys (reserved): choose another name")
         return name
-
-    @field_validator("policy")
-    @classmethod
-    def _policy_has_statements(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and "Statement" not in value:
-            raise ValueError("a key policy needs a 'Statement'")
-        return value
 
     @model_validator(mode="after")
     def _fits_the_key_spec(self) -> KmsKeySpec:

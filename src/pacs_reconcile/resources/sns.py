@@ -31,6 +31,7 @@ from ..diff import (
     tags_to_list,
 )
 from ..policy import canonical_policy
+from ._fields import holding_statements
 from .base import (
     Desired,
     Key,
@@ -151,6 +152,8 @@ def is_true(text: str | None) -> bool:
 
 # Topics ----------------------------------------------------------------------------------------
 
+TopicPolicy = Annotated[dict[str, Any], holding_statements("a policy document needs a 'Statement'")]
+
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _FIFO_SUFFIX = ".fifo"
 
@@ -244,7 +247,7 @@ class TopicSpec(SpecModel):
     kms_master_key_id: str | None = None
     """KMS key (id, ARN or alias such as `alias/aws/sns`) encrypting messages at rest; `""`
     turns encryption off."""
-    policy: dict[str, Any] | None = None
+    policy: TopicPolicy | None = None
     """The topic's access policy as a mapping (an IAM policy document). When not set, the
     policy is not managed (AWS's default policy stays)."""
     delivery_policy: dict[str, Any] | None = None
@@ -296,13 +299,6 @@ class TopicSpec(SpecModel):
     def _short_display_name(cls, value: str | None) -> str | None:
         if value is not None and not is_unresolved(value) and len(value) > 100:
             raise ValueError(f"at most 100 characters (got {len(value)})")
-        return value
-
-    @field_validator("policy")
-    @classmethod
-    def _policy_has_statements(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and "Statement" not in value:
-            raise ValueError("a policy document needs a 'Statement'")
         return value
 
 
