@@ -186,3 +186,14 @@ def test_export_round_trips(tmp_path: Path, aws: AwsContext) -> None:
 def test_validation(spec: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         AccessPointSpec.model_validate({"name": NAME, "file_system_id": "fs-0123abcd", **spec})
+
+
+def test_a_repeated_client_token_answers_the_same_access_point(aws: AwsContext, file_system: str) -> None:
+    """The emulator's patch: CreateAccessPoint is idempotent by ClientToken, as EFS is (a retried
+    create whose response was lost gets the access point its first attempt made)."""
+    efs = aws.client("efs")
+    first = efs.create_access_point(ClientToken="retried-call", FileSystemId=file_system)["AccessPointId"]
+    again = efs.create_access_point(ClientToken="retried-call", FileSystemId=file_system)["AccessPointId"]
+    other = efs.create_access_point(ClientToken="another-call", FileSystemId=file_system)["AccessPointId"]
+    assert first == again != other
+    assert len(efs.describe_access_points(FileSystemId=file_system)["AccessPoints"]) == 2
