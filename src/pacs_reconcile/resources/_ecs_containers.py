@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import SpecModel, is_unresolved
+from .common import set_parameters
 
 NetworkMode = Literal["awsvpc", "bridge", "host", "none"]
 """NetworkMode in the ECS API reference (RegisterTaskDefinition)."""
@@ -604,18 +605,20 @@ def _port_request(mapping: Mapping[str, Any], network_mode: str) -> dict[str, An
     return request
 
 
+_LINUX_PARAMETERS = {
+    "shared_memory_size": "sharedMemorySize",
+    "max_swap": "maxSwap",
+    "swappiness": "swappiness",
+}
+"""LinuxParameters' optional fields, sent only when set."""
+
+
 def _linux_request(params: Mapping[str, Any]) -> dict[str, Any]:
     request: dict[str, Any] = {"initProcessEnabled": params["init_process_enabled"]}
     capabilities = params["capabilities"]
     if capabilities["add"] or capabilities["drop"]:
         request["capabilities"] = {"add": list(capabilities["add"]), "drop": list(capabilities["drop"])}
-    for field, key in (
-        ("shared_memory_size", "sharedMemorySize"),
-        ("max_swap", "maxSwap"),
-        ("swappiness", "swappiness"),
-    ):
-        if params.get(field) is not None:
-            request[key] = params[field]
+    request.update(set_parameters(params, _LINUX_PARAMETERS))
     if params.get("tmpfs"):
         request["tmpfs"] = [
             {

@@ -52,6 +52,7 @@ from .common import (
     names_with_prefix,
     owned_of,
     read_pages,
+    set_parameters,
 )
 from .dashboard_body import validate_dashboard_body
 from .registry import register
@@ -744,9 +745,7 @@ def put_metric_alarm_request(state: Mapping[str, Any]) -> dict[str, Any]:
         "OKActions": list(state["ok_actions"]),
         "InsufficientDataActions": list(state["insufficient_data_actions"]),
     }
-    for field, parameter in _OPTIONAL_REQUEST_FIELDS.items():
-        if state.get(field) is not None:
-            request[parameter] = state[field]
+    request.update(set_parameters(state, _OPTIONAL_REQUEST_FIELDS))
     if state.get("metric") is not None:
         request.update(_metric_request(state["metric"]))
     elif state.get("metrics") is not None:

@@ -1,4 +1,5 @@
-"""Read helpers every kind shares: batching, bounded concurrency, the owner-tag sweep, error codes."""
+"""Helpers every kind shares: batching, bounded concurrency, the owner-tag sweep, error codes,
+optional request parameters."""
 
 from __future__ import annotations
 
@@ -76,6 +77,14 @@ def gone_is_fine(*codes: str) -> Iterator[None]:
     except ClientError as error:
         if error_code(error) not in codes:
             raise
+
+
+def set_parameters(state: Mapping[str, Any], parameters: Mapping[str, str]) -> dict[str, Any]:
+    """The request parameters (`parameters`: spec field -> parameter name) of the fields `state`
+    sets: a field that is None is left out of the request (AWS's default, or not managed)."""
+    return {
+        parameter: state[field] for field, parameter in parameters.items() if state.get(field) is not None
+    }
 
 
 def made_by_this_apply(live_tags: Mapping[str, str] | None, desired_tags: Mapping[str, str]) -> bool:

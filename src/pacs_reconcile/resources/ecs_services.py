@@ -69,7 +69,15 @@ from ..errors import ReconcileError
 from . import _retry
 from ._fields import matching
 from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
-from .common import arn_resource, batched, claim_after_lost_create, error_code, owned_of, read_pages
+from .common import (
+    arn_resource,
+    batched,
+    claim_after_lost_create,
+    error_code,
+    owned_of,
+    read_pages,
+    set_parameters,
+)
 from .ecs import ECS_TAGS
 from .registry import register
 
@@ -349,19 +357,12 @@ _REGISTRY_FIELDS = (
 )
 
 
+_REGISTRY_PARAMETERS = {"port": "port", "container_name": "containerName", "container_port": "containerPort"}
+"""A service registry's optional fields, sent only when set."""
+
+
 def service_registries_request(registries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for registry in registries:
-        item: dict[str, Any] = {"registryArn": registry["registry_arn"]}
-        for field, key in (
-            ("port", "port"),
-            ("container_name", "containerName"),
-            ("container_port", "containerPort"),
-        ):
-            if registry.get(field) is not None:
-                item[key] = registry[field]
-        out.append(item)
-    return out
+    return [{"registryArn": r["registry_arn"], **set_parameters(r, _REGISTRY_PARAMETERS)} for r in registries]
 
 
 def _grace_period(state: Mapping[str, Any]) -> dict[str, Any]:
