@@ -222,3 +222,18 @@ def test_an_index_too_long_for_a_standard_parameter_is_removed_not_truncated(aws
     assert write_index(aws, STACK, ["main"])
     assert not write_index(aws, STACK, names)
     assert read_index(aws, STACK) is None
+
+
+def test_the_apply_policy_grants_the_index_writes_on_its_path_only() -> None:
+    from fnmatch import fnmatch
+
+    from pacs_reconcile import permissions
+
+    spec_needs = permissions.needs(["dashboards"], [], ["dashboards"])
+    document = permissions.policy(STACK, REGION, spec_needs, read_only=False)
+    index_arn = f"arn:aws:ssm:{REGION}:123456789012:parameter{parameter_name(STACK)}"
+    writes = [s for s in document["Statement"] if "ssm:PutParameter" in s["Action"]]
+    granting = [s for s in writes if fnmatch(index_arn, s["Resource"])]
+    assert [s["Sid"] for s in granting] == ["ApplyLock"]  # not on every parameter of the account
+    read_only = permissions.policy(STACK, REGION, spec_needs, read_only=True)
+    assert "ssm:GetParameters" in permissions.policy_actions(read_only)  # plan reads the index

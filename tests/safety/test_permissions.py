@@ -103,8 +103,9 @@ DYNAMIC_CALLS = {
     },
     # access points are listed per file system of efs.describe_file_systems
     "pacs_reconcile.resources.efs_access_points": {"elasticfilesystem:DescribeFileSystems"},
-    # the dashboards' ownership index, an SSM parameter kept through resources/dashboard_index.py
-    "pacs_reconcile.resources.cloudwatch": {"ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameter"},
+    # the dashboards' ownership index, an SSM parameter read through resources/dashboard_index.py
+    # (its writes are on the apply lock's parameter path: permissions.LOCK_ACTIONS)
+    "pacs_reconcile.resources.cloudwatch": {"ssm:GetParameters"},
 }
 """Operations a module calls through getattr(client, f"..._{direction}") (ec2._sync_rules), or
 through a helper of another module. What a kind's TagApi names is counted as called by that kind's

@@ -976,8 +976,10 @@ class Dashboards(Reconciler):
         attributes=("name", "arn"),
         lister=_list_dashboards,
         tag_api=TAGS,
-        # The stack's ownership index (dashboard_index) is an SSM parameter: read by every plan,
-        # written ahead of creates and after deletions (deleted when it outgrows 4 KB).
+        # The stack's ownership index (dashboard_index) is an SSM parameter read by every plan.
+        # Apply writes it (PutParameter, DeleteParameter when it outgrows 4 KB) under
+        # /pacs-reconcile/<stack>/, the path the apply lock's statement already grants: no ssm
+        # write on every parameter for a spec that declares none.
         actions=KindActions(
             read=frozenset(
                 {
@@ -993,11 +995,9 @@ class Dashboards(Reconciler):
                     "cloudwatch:GetDashboard",
                     "cloudwatch:TagResource",
                     "cloudwatch:UntagResource",
-                    "ssm:PutParameter",
-                    "ssm:DeleteParameter",
                 }
             ),
-            delete=frozenset({"cloudwatch:DeleteDashboards", "ssm:PutParameter", "ssm:DeleteParameter"}),
+            delete=frozenset({"cloudwatch:DeleteDashboards"}),
         ),
     )
 
