@@ -494,6 +494,33 @@ _ENDPOINT_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
 _RAW_DELIVERY_PROTOCOLS = frozenset({"http", "https", "sqs", "firehose"})
 _DOCUMENT_FIELDS = ("filter_policy", "redrive_policy", "delivery_policy", "replay_policy")
 _DELIVERY_POLICY_PROTOCOLS = frozenset({"http", "https"})
+
+
+def _only_for_protocols(protocols: frozenset[str], rule: str) -> AfterValidator:
+    """The check of a subscription field that applies to some protocols only: "RULE, not PROTOCOL"
+    when the subscription's protocol is another."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        protocol = info.data.get("protocol")
+        if protocol is not None and protocol not in protocols:
+            raise ValueError(f"{rule}, not {protocol}")
+        return value
+
+    return AfterValidator(check)
+
+
+RawMessageDelivery = Annotated[
+    bool,
+    _only_for_protocols(
+        _RAW_DELIVERY_PROTOCOLS, "only applies to http, https, sqs and firehose subscriptions"
+    ),
+]
+DeliveryPolicy = Annotated[
+    dict[str, Any],
+    _only_for_protocols(
+        _DELIVERY_POLICY_PROTOCOLS, "a subscription's delivery policy applies to http and https"
+    ),
+]
 _PENDING_ARNS = frozenset({"PendingConfirmation", "pending confirmation"})
 _DELETED_ARN = "Deleted"  # shown for a while after a pending subscription was removed
 PENDING_NOTE = "awaiting confirmation"
@@ -574,14 +601,14 @@ class SubscriptionSpec(SpecModel):
     """Filter policy as a mapping: only matching messages are delivered; `{}` removes it."""
     filter_policy_scope: FilterPolicyScope | None = None
     """What the filter policy applies to (AWS's default: MessageAttributes)."""
-    raw_message_delivery: bool | None = None
+    raw_message_delivery: RawMessageDelivery | None = None
     """Deliver the message body without the SNS envelope (http, https, sqs and firehose only)."""
     redrive_policy: dict[str, Any] | None = None
     """Dead-letter queue for undeliverable messages, e.g. `{deadLetterTargetArn: ARN}`; `{}`
     removes it."""
     subscription_role_arn: str | None = None
     """IAM role SNS assumes to write to the delivery stream (firehose only, and required there)."""
-    delivery_policy: dict[str, Any] | None = None
+    delivery_policy: DeliveryPolicy | None = None
     """Retry policy of this HTTP/S subscription (overrides the topic's), e.g.
     `{healthyRetryPolicy: {numRetries: 5}}`; `{}` removes it. Unset: not managed."""
     replay_policy: dict[str, Any] | None = None
@@ -594,16 +621,6 @@ class SubscriptionSpec(SpecModel):
     def _replay_policy(cls, policy: dict[str, Any] | None) -> dict[str, Any] | None:
         if policy:
             check_replay_policy(policy)
-        return policy
-
-    @field_validator("delivery_policy")
-    @classmethod
-    def _delivery_policy_for_http(
-        cls, policy: dict[str, Any] | None, info: ValidationInfo
-    ) -> dict[str, Any] | None:
-        protocol = info.data.get("protocol")
-        if policy is not None and protocol is not None and protocol not in _DELIVERY_POLICY_PROTOCOLS:
-            raise ValueError(f"a subscription's delivery policy applies to http and https, not {protocol}")
         return policy
 
     @field_validator("endpoint")
@@ -623,14 +640,6 @@ class SubscriptionSpec(SpecModel):
         if scope is not None and not info.data.get("filter_policy"):
             raise ValueError("needs a non-empty filter_policy")
         return scope
-
-    @field_validator("raw_message_delivery")
-    @classmethod
-    def _raw_only_where_supported(cls, raw: bool | None, info: ValidationInfo) -> bool | None:
-        protocol = info.data.get("protocol")
-        if raw is not None and protocol is not None and protocol not in _RAW_DELIVERY_PROTOCOLS:
-            raise ValueError(f"only applies to http, https, sqs and firehose subscriptions, not {protocol}")
-        return raw
 
     @field_validator("subscription_role_arn")
     @classmethod
