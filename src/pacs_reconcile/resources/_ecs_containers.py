@@ -605,20 +605,13 @@ def _port_request(mapping: Mapping[str, Any], network_mode: str) -> dict[str, An
     return request
 
 
-_LINUX_PARAMETERS = {
-    "shared_memory_size": "sharedMemorySize",
-    "max_swap": "maxSwap",
-    "swappiness": "swappiness",
-}
-"""LinuxParameters' optional fields, sent only when set."""
-
-
 def _linux_request(params: Mapping[str, Any]) -> dict[str, Any]:
     request: dict[str, Any] = {"initProcessEnabled": params["init_process_enabled"]}
     capabilities = params["capabilities"]
     if capabilities["add"] or capabilities["drop"]:
         request["capabilities"] = {"add": list(capabilities["add"]), "drop": list(capabilities["drop"])}
-    request.update(set_parameters(params, _LINUX_PARAMETERS))
+    optional = {"shared_memory_size": "sharedMemorySize", "max_swap": "maxSwap", "swappiness": "swappiness"}
+    request.update(set_parameters(params, optional))
     if params.get("tmpfs"):
         request["tmpfs"] = [
             {
