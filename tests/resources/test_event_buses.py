@@ -21,8 +21,8 @@ from pacs_reconcile.errors import SpecError
 from pacs_reconcile.export import Selection, check, export, render
 from pacs_reconcile.resources.base import Desired, Live, ReadScope
 from pacs_reconcile.resources.event_buses import EventBuses, EventBusSpec
-from pacs_reconcile.resources.events import RuleSpec
 from pacs_reconcile.resources.registry import KINDS
+from pacs_reconcile.spec.loader import load_spec
 
 from .spec_cycle import actions, converges, plan_of, repaired_by_hand_change
 
@@ -163,17 +163,36 @@ def test_export_round_trips(tmp_path: Path, aws: AwsContext) -> None:
     assert {a: x for a, x in planned.items() if a.startswith(("event_buses", "sqs_queues"))} == {}
 
 
-def test_a_rule_names_its_bus_and_says_so_when_given_a_reference(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match=r"name the bus, e.g. pacs-audit .*depends_on"):
-        RuleSpec.model_validate(
-            {"name": "r", "event_bus": "${event_buses.audit.name}", "event_pattern": {"source": ["x"]}}
-        )
+def test_a_rule_names_its_bus_by_reference(tmp_path: Path, aws: AwsContext) -> None:
+    """The bus is part of a rule's identity, known before plan: a reference to the name the bus's
+    spec sets is resolved when the spec is loaded, and still orders the rule after the bus."""
+    by_reference = SPEC.replace(f"event_bus: {NAME}", "event_bus: ${event_buses.audit.name}").replace(
+        "    depends_on: [event_buses.audit]\n", ""
+    )
     path = tmp_path / "monitoring.yaml"
-    path.write_text(SPEC.replace(f"event_bus: {NAME}", "event_bus: ${event_buses.audit.name}"))
-    from pacs_reconcile.spec.loader import load_spec
+    path.write_text(by_reference)
+    rule = load_spec(path).resources["event_rules.logins"]
+    assert rule.config["event_bus"] == NAME and "event_buses.audit" in rule.depends_on
+    converges(tmp_path, aws, by_reference)
+    assert [r["Name"] for r in _events(aws).list_rules(EventBusName=NAME)["Rules"]] == ["pacs-logins"]
 
-    with pytest.raises(SpecError, match="name the bus"):
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        ("${event_buses.audit.arn}", "part of the resource's identity, so it must be known before plan"),
+        ("${event_buses.missing.name}", "no resource event_buses.missing"),
+    ],
+)
+def test_a_bus_reference_the_spec_cannot_resolve_is_an_error(
+    tmp_path: Path, reference: str, message: str
+) -> None:
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(SPEC.replace(f"event_bus: {NAME}", f"event_bus: {reference}"))
+    with pytest.raises(SpecError) as caught:
         load_spec(path)
+    assert [d.message for d in caught.value.diagnostics if "event_bus" in (d.field or "")] != []
+    assert message in str(caught.value)
 
 
 @pytest.mark.parametrize(

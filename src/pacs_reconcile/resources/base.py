@@ -144,6 +144,10 @@ class KindMeta:
     """The IAM actions the reconciler calls (read / write / delete)."""
     identity: str = "name"
     """Model field holding the AWS identity; it may use ${var...} but no resource references."""
+    key_fields: tuple[str, ...] = ()
+    """Other model fields the key holds (an EventBridge rule's bus): each may reference an
+    attribute another resource's spec sets itself (`${event_buses.audit.name}`), resolved when the
+    spec is loaded (a key must be known before plan); the reference still orders the two."""
     attributes: tuple[str, ...] = ("name",)
     """Attributes other resources can reference as ${KIND.NAME.ATTR}."""
     attribute_paths: Mapping[str, str] = field(default_factory=dict)

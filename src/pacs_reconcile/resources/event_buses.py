@@ -11,9 +11,9 @@ Reads: DescribeEventBus per bus (ListEventBuses lacks the key, dead-letter queue
 a few at a time; tags from the run's owner-tag sweep (ListTagsForResource for a declared bus
 outside it). A bus DescribeEventBus answers without LogConfig logs nothing (Level OFF).
 
-Rules name their bus by its name (`event_rules.X.event_bus: pacs-audit`): a rule's identity holds
-the bus name, and an identity must be known before plan, so it cannot be a `${...}` reference;
-`depends_on: [event_buses.audit]` orders the rule after the bus.
+Rules name their bus by name or by reference (`event_rules.X.event_bus: ${event_buses.audit.name}`):
+a rule's identity holds the bus name, so the reference is resolved when the spec is loaded to the
+name the bus's spec sets (KindMeta.key_fields), and it still orders the rule after the bus.
 """
 
 from __future__ import annotations

@@ -165,9 +165,9 @@ class RuleSpec(SpecModel):
         str,
         matching(_BUS_NAME, "an event bus name is 1-256 letters, digits, '/', '.', '-' or '_' (not an ARN)"),
     ] = DEFAULT_BUS
-    """The event bus's name, e.g. `pacs-audit` for a bus of `event_buses` (with `depends_on:
-    [event_buses.audit]` to create the bus first). A name, not a `${...}` reference: it is part of
-    the rule's identity, which must be known before plan. Changing it replaces the rule."""
+    """The event bus's name, e.g. `pacs-audit`, or `${event_buses.NAME.name}` for a bus of this
+    spec (resolved when the spec is loaded, as the bus is part of the rule's identity; the rule is
+    created after the bus). Changing it replaces the rule."""
     role_arn: str | None = None
     """Role the rule uses (PutRule RoleArn), e.g. to send events to a bus of another account.
     Unset: not managed."""
@@ -177,16 +177,6 @@ class RuleSpec(SpecModel):
     def _valid_pattern(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None and not value:
             raise ValueError("an event pattern needs at least one field to match")
-        return value
-
-    @field_validator("event_bus")
-    @classmethod
-    def _bus_by_name(cls, value: str) -> str:
-        if "${" in value:
-            raise ValueError(
-                "name the bus, e.g. pacs-audit (not a ${...} reference: the bus is part of the rule's "
-                "identity, known before plan); add depends_on: [event_buses.NAME] to create it first"
-            )
         return value
 
     @model_validator(mode="after")
@@ -212,6 +202,7 @@ class Rules(Reconciler):
         model=RuleSpec,
         title="EventBridge rule",
         attributes=("name", "arn"),
+        key_fields=("event_bus",),
         force_new=frozenset({"name", "event_bus"}),
         lister=_list_rules,
         tag_api=TagApi("events", "tag_resource", "untag_resource", "ResourceARN", resource_attribute="arn"),

@@ -44,7 +44,7 @@ from .model import (
     Spec,
     Variable,
 )
-from .references import check_references
+from .references import check_references, resolve_key_fields
 from .variables import Declaration, VariableProblem, check_value, parse_declaration, resolve_values
 from .wording import describe
 from .yamlsrc import PathKey, SourceFile, YamlProblem, display_path, read_yaml
@@ -235,6 +235,7 @@ class _Loader:
                 entries = source.data.get(section)
                 if entries is not None:
                     self._section(source, (section,), section, entries, parent=None)
+        self.problems.extend(resolve_key_fields(self.resources))
         self.problems.extend(
             check_references(
                 self.resources, self.lookups, self.disabled, self.expanded, self.invalid, self.invalid_lookups

@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from ..errors import Diagnostic
 from ..hints import suggestion
 from ..resources.registry import KINDS, LOOKUPS
+from .expressions import Reference, has_references, references_in, render
 from .model import LocatedReference, LookupNode, ResourceNode
 
 _INSTANCE = re.compile(r"\[\s*['\"]?([^\]'\"]*)['\"]?\s*\]")
@@ -87,6 +88,55 @@ def check_references(
     problems.extend(_cycles(resources))
     problems.extend(_duplicate_identities(resources))
     return problems
+
+
+def resolve_key_fields(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
+    """Resolve the references in key fields (KindMeta.key_fields) to what the referenced resource's
+    spec sets itself: a key must be known before plan. A reference that resolves to nothing the
+    spec sets (an ARN only AWS knows, a missing resource) is a problem here, or already one of
+    check_references."""
+    problems: list[Diagnostic] = []
+    for node in resources.values():
+        for field_name in KINDS[node.kind].meta.key_fields:
+            value = node.config.get(field_name)
+            if not has_references(value):
+                continue
+            resolved = render(value, lambda ref: _spec_set(ref, resources))
+            if any(_undeclared(ref, resources) for ref in references_in(resolved)):
+                continue  # check_references names the missing resource
+            if has_references(resolved):
+                loc = node.location
+                problems.append(
+                    Diagnostic(
+                        loc.file,
+                        loc.line,
+                        loc.column,
+                        f"{node.address}.{field_name}",
+                        f"{value}: part of the resource's identity, so it must be known before plan: a "
+                        "literal, or a reference to an attribute the referenced resource's spec sets "
+                        "itself (e.g. ${event_buses.NAME.name})",
+                    )
+                )
+            else:
+                node.config[field_name] = resolved
+    return problems
+
+
+def _undeclared(ref: Reference, resources: Mapping[str, ResourceNode]) -> bool:
+    address = split_reference(ref.text)[0]
+    return not address.startswith("lookups.") and normalize_address(address) not in resources
+
+
+def _spec_set(ref: Reference, resources: Mapping[str, ResourceNode]) -> object:
+    """The value of `ref` the referenced resource's own spec sets; KeyError leaves it in place."""
+    address, attribute = split_reference(ref.text)
+    target = resources.get(normalize_address(address))
+    if target is None:
+        raise KeyError(ref.text)
+    known = KINDS[target.kind].spec_attributes(target.config).get(attribute)
+    if known is None or has_references(known):
+        raise KeyError(ref.text)
+    return known
 
 
 Missing = tuple[str, str]
