@@ -104,3 +104,28 @@ def test_an_invalid_entry_is_reported_from_the_shared_validation_with_its_locati
         ("alarms.named_per_environment.threshold", 11, None),
         ("alarms.same_everywhere.threshold", 5, None),
     ]
+
+
+def test_an_environment_resolving_exactly_as_the_base_spec_is_not_loaded_again(
+    spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded: Counter[str | None] = Counter()
+    original = loader._Loader._node
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        loaded[self.environment] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(loader._Loader, "_node", counting)
+    _, environments = loader.load_every_environment(spec_file)
+    assert environments == ["dev", "prod"]
+    assert loaded == {None: 2, "prod": 2}  # dev sets suffix to its default: nothing differs
+
+
+def test_a_problem_only_an_environment_has_is_still_reported(spec_file: Path) -> None:
+    too_long = "x" * 300  # alarm names are at most 255 characters
+    spec_file.write_text(ROOT.replace("suffix: -prod", f"suffix: {too_long}"), encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        loader.load_every_environment(spec_file)
+    found = {(d.field, d.environment) for d in raised.value.diagnostics}
+    assert found == {("alarms.named_per_environment.name", "prod")}

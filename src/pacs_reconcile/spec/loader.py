@@ -105,8 +105,11 @@ def load_every_environment(
     in_base = {d.identity for d in problems}
     seen: set[tuple[object, ...]] = set()
     for environment in base.environment_names:
+        loader = _Loader(path, environment, dict(cli_vars or {}), dict(environ or {}), parsed, validations)
         try:
-            _Loader(path, environment, dict(cli_vars or {}), dict(environ or {}), parsed, validations).load()
+            loader.load(unless_resolving_as=base.resolved)
+        except _ResolvesAsBase:
+            continue  # everything resolves as in the base spec: its problems are the base's
         except SpecError as exc:
             for diagnostic in exc.diagnostics:
                 key = (diagnostic.identity, diagnostic.notes)
@@ -117,6 +120,11 @@ def load_every_environment(
     if problems or spec is None:
         raise SpecError(problems)
     return spec, list(base.environment_names)
+
+
+class _ResolvesAsBase(Exception):
+    """An environment whose stack, region, variables and default tags are the base spec's: its
+    resources resolve exactly as the base spec's, so loading them again finds nothing new."""
 
 
 ParsedFiles = dict[tuple[Path, str], "SourceFile | YamlProblem"]
@@ -170,6 +178,8 @@ class _Loader:
         self.path = path
         self.parsed: ParsedFiles = {} if parsed is None else parsed
         self.validations = validations
+        self.resolved: tuple[Any, ...] | None = None
+        """What the resources resolve from (stack, region, variables, default tags), once known."""
         self.root_dir = path.resolve().parent
         self.environment = environment
         self.cli_vars = cli_vars
@@ -207,7 +217,9 @@ class _Loader:
         """Variables whose value comes from the selected environment's overlay -> a note saying where."""
 
     # ------------------------------------------------------------------------------- top level
-    def load(self) -> Spec:
+    def load(self, unless_resolving_as: tuple[Any, ...] | None = None) -> Spec:
+        """The spec; with `unless_resolving_as` (a base spec's `resolved`), _ResolvesAsBase instead
+        when this one resolves from the very same values."""
         root = self._read(self.path, display_path(self.path))
         if root is None:
             raise self._error()
@@ -228,6 +240,10 @@ class _Loader:
         self._defaults(root, data.get("defaults"))
         if self.problems:  # resource checks would only repeat variable problems
             raise self._error()
+        values = {name: (v.value, v.sensitive) for name, v in self.variables.items()}
+        self.resolved = (self.stack, self.region, values, self.default_tags, self.default_sensitive)
+        if unless_resolving_as is not None and self.resolved == unless_resolving_as:
+            raise _ResolvesAsBase()
         for source in files:
             self._lookups(source)
         for source in files:
