@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from abc import abstractmethod
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Annotated, Any, Generic, Literal, TypeVar, cast
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar, cast
 
 from botocore.exceptions import ClientError
 from pydantic import model_validator
@@ -36,6 +36,22 @@ def _ec2_filters(tags: Mapping[str, str] | None, **fields: str | None) -> list[d
     filters = [{"Name": name.replace("_", "-"), "Values": [v]} for name, v in fields.items() if v]
     filters += [{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted((tags or {}).items())]
     return filters
+
+
+class _IdOrTags(Protocol):
+    id: str | None
+    tags: dict[str, str] | None
+
+
+def _needs_id_or_tags(what: str) -> Any:
+    """The check of a lookup that finds one WHAT by its id or its tags: one of them is given."""
+
+    def check(spec: _IdOrTags) -> _IdOrTags:
+        if spec.id is None and not spec.tags:
+            raise ValueError(f"give the {what}'s id or tags")
+        return spec
+
+    return model_validator(mode="after")(check)
 
 
 Spec = TypeVar("Spec", bound=SpecModel)
@@ -93,11 +109,7 @@ class VpcLookupSpec(SpecModel):
     tags: dict[str, str] | None = None
     """Tags the VPC carries (all must match), e.g. `{Name: pacs-vpc}`."""
 
-    @model_validator(mode="after")
-    def _id_or_tags(self) -> VpcLookupSpec:
-        if self.id is None and not self.tags:
-            raise ValueError("give the VPC's id or tags")
-        return self
+    _id_or_tags = _needs_id_or_tags("VPC")
 
 
 @register_lookup
@@ -180,11 +192,7 @@ class SubnetLookupSpec(SpecModel):
     availability_zone: str | None = None
     """Only a subnet in this zone."""
 
-    @model_validator(mode="after")
-    def _narrowed(self) -> SubnetLookupSpec:
-        if self.id is None and not self.tags:
-            raise ValueError("give the subnet's id or tags")
-        return self
+    _id_or_tags = _needs_id_or_tags("subnet")
 
 
 @register_lookup
@@ -788,11 +796,7 @@ class Ec2InstanceLookupSpec(SpecModel):
     """Tags the instance carries (all must match; `*` and `?` as in EC2 filters), e.g.
     `{Name: pacs-orthanc}`."""
 
-    @model_validator(mode="after")
-    def _id_or_tags(self) -> Ec2InstanceLookupSpec:
-        if self.id is None and not self.tags:
-            raise ValueError("give the instance's id or tags")
-        return self
+    _id_or_tags = _needs_id_or_tags("instance")
 
 
 @register_lookup
