@@ -280,6 +280,8 @@ def _make(ctx: AwsContext, kind: str, name: str) -> None:
             Threshold=1,
             ComparisonOperator="GreaterThanThreshold",
         )
+    elif kind == "composite_alarms":
+        client("cloudwatch").put_composite_alarm(AlarmName=name, AlarmRule="FALSE")
     elif kind == "dashboards":
         client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody='{"widgets": []}')
     elif kind == "sns_topics":

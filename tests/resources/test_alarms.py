@@ -315,18 +315,19 @@ def test_describe_alarms_pages_are_all_read(aws: AwsContext, stubbed: tuple[Stub
         {"ResourceTagMappingList": [{"ResourceARN": arn + "a3", "Tags": owner}], "PaginationToken": ""},
         {**sweep, "PaginationToken": "t1"},
     )
-    # The declared alarms are read while the sweep runs; a3 (owned, undeclared) after it.
-    request = {"AlarmNames": ["a1", "a2"], "AlarmTypes": ["MetricAlarm"], "MaxRecords": 100}
+    # The owned alarms (a1 declared, a3 not) in one read of both types, shared with composite
+    # alarms; a2 (declared, not owned) by name after it.
+    owned = {"AlarmNames": ["a1", "a3"], "AlarmTypes": ["MetricAlarm", "CompositeAlarm"], "MaxRecords": 100}
     cloudwatch.add_response(
-        "describe_alarms", {"MetricAlarms": [_alarm_item("a1", 80)], "NextToken": "n1"}, request
+        "describe_alarms", {"MetricAlarms": [_alarm_item("a1", 80)], "NextToken": "n1"}, owned
     )
     cloudwatch.add_response(
-        "describe_alarms", {"MetricAlarms": [_alarm_item("a2", 70)]}, {**request, "NextToken": "n1"}
+        "describe_alarms", {"MetricAlarms": [_alarm_item("a3", 60)]}, {**owned, "NextToken": "n1"}
     )
     cloudwatch.add_response(
         "describe_alarms",
-        {"MetricAlarms": [_alarm_item("a3", 60)]},
-        {"AlarmNames": ["a3"], "AlarmTypes": ["MetricAlarm"], "MaxRecords": 100},
+        {"MetricAlarms": [_alarm_item("a2", 70)]},
+        {"AlarmNames": ["a2"], "AlarmTypes": ["MetricAlarm"], "MaxRecords": 100},
     )
     cloudwatch.add_response(
         "list_tags_for_resource", {"Tags": [{"Key": "Owner", "Value": "ops"}]}, {"ResourceARN": arn + "a2"}

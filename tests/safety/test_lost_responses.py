@@ -128,6 +128,10 @@ STACKS = {
             comparison: GreaterThanThreshold
             threshold: 10
             evaluation_periods: 2
+        composite_alarms:
+          degraded:
+            name: pacs-app-degraded
+            alarm_rule: ALARM("${alarms.errors.name}")
         dashboards:
           main:
             name: PACS-Lost
@@ -135,7 +139,7 @@ STACKS = {
               widgets:
                 - {type: text, x: 0, y: 0, width: 6, height: 2, properties: {markdown: "# PACS"}}
         """,
-        ("PutMetricAlarm", "PutDashboard"),
+        ("PutMetricAlarm", "PutCompositeAlarm", "PutDashboard"),
     ),
     "messages": Stack(
         """\

@@ -103,6 +103,11 @@ DYNAMIC_CALLS = {
     },
     # access points are listed per file system of efs.describe_file_systems
     "pacs_reconcile.resources.efs_access_points": {"elasticfilesystem:DescribeFileSystems"},
+    # composite alarms are read and deleted through cloudwatch.AlarmKind, shared with metric alarms
+    "pacs_reconcile.resources.composite_alarms": {
+        "cloudwatch:ListTagsForResource",
+        "cloudwatch:DeleteAlarms",
+    },
     # the dashboards' ownership index, an SSM parameter read through resources/dashboard_index.py
     # (its writes are on the apply lock's parameter path: permissions.LOCK_ACTIONS)
     "pacs_reconcile.resources.cloudwatch": {"ssm:GetParameters"},

@@ -26,6 +26,11 @@ their tags (a resource re-created under the same name would inherit them). After
   Statistic, ExtendedStatistic, Metrics, Threshold, ComparisonOperator, ThresholdMetricId,
   EvaluationPeriods, DatapointsToAlarm or EvaluationWindow beside EvaluationCriteria, and
   EvaluationInterval without it or missing from it (PutMetricAlarm, CloudWatch API reference).
+- PutCompositeAlarm, which moto does not implement, stores a composite alarm (AlarmRule, actions,
+  ActionsSuppressor with its wait and extension periods, description, tags) beside the metric
+  alarms, and DescribeAlarms returns it under CompositeAlarms; DescribeAlarms honours AlarmTypes
+  ("If you omit this parameter, only metric alarms are returned", DescribeAlarms, CloudWatch API
+  reference), where moto returns both kinds whatever is asked.
 The patches replace methods on moto's backend and response classes, so they work in-process
 (mock_aws) and in server mode alike, as long as install() runs in the process serving requests.
 """
@@ -59,6 +64,8 @@ def install() -> None:
             "put_metric_alarm",
             _keeping_newer_settings(_keeping_account_ids(response.put_metric_alarm)),
         ),
+        (response, "put_composite_alarm", _put_composite_alarm(response.put_metric_alarm)),
+        (response, "describe_alarms", _describing_alarm_types(response.describe_alarms)),
     ]
     for cls, name, method in replacements:
         setattr(cls, name, method)
@@ -211,3 +218,37 @@ def _keeping_newer_settings(original: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return put_metric_alarm
+
+
+COMPOSITE_SETTINGS = {
+    "ActionsSuppressor": "actions_suppressor",
+    "ActionsSuppressorWaitPeriod": "actions_suppressor_wait_period",
+    "ActionsSuppressorExtensionPeriod": "actions_suppressor_extension_period",
+}
+"""PutCompositeAlarm parameters moto's alarm lacks, and the attribute each is serialized from."""
+
+
+def _put_composite_alarm(put_metric_alarm: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's PutMetricAlarm reads AlarmRule (an alarm with a rule is a composite one): reuse it,
+    then keep what only composite alarms have."""
+
+    def put_composite_alarm(self: Any) -> Any:
+        result = put_metric_alarm(self)
+        alarm = self.cloudwatch_backend.alarms[self._get_param("AlarmName")]
+        for parameter, attribute in COMPOSITE_SETTINGS.items():
+            setattr(alarm, attribute, self._get_param(parameter))  # replaced, like the rest
+        return result
+
+    return put_composite_alarm
+
+
+def _describing_alarm_types(original: Callable[..., Any]) -> Callable[..., Any]:
+    def describe_alarms(self: Any) -> Any:
+        result = original(self)
+        wanted = set(self._get_param("AlarmTypes") or ["MetricAlarm"])
+        for alarm_type in ("MetricAlarm", "CompositeAlarm"):
+            if alarm_type not in wanted:
+                result.result[f"{alarm_type}s"] = []
+        return result
+
+    return describe_alarms

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import re
+from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -45,10 +46,10 @@ from .base import (
 )
 from .common import (
     batched,
-    both,
     claim_after_lost_create,
     concurrently,
     error_code,
+    memo_until_write,
     names_with_prefix,
     owned_of,
     read_pages,
@@ -829,6 +830,53 @@ def owned_alarms(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
     return {_alarm_name_from_arn(arn): tags for arn, tags in owned.items()}
 
 
+METRIC_ALARM, COMPOSITE_ALARM = "MetricAlarm", "CompositeAlarm"
+"""DescribeAlarms' AlarmTypes; each type's alarms come back under its plural (MetricAlarms, ...)."""
+
+
+def describe_alarms(ctx: AwsContext, names: Sequence[str], *types: str) -> list[dict[str, Any]]:
+    """The named alarms of these types that exist: 100 names a call, a few calls at once."""
+    return batched(lambda batch: _describe_batch(ctx, batch, types), names, DESCRIBE_ALARMS_BATCH)
+
+
+def _describe_batch(ctx: AwsContext, names: Sequence[str], types: Sequence[str]) -> list[dict[str, Any]]:
+    pages = (
+        ctx.client("cloudwatch")
+        .get_paginator("describe_alarms")
+        .paginate(AlarmNames=list(names), AlarmTypes=list(types), MaxRecords=DESCRIBE_ALARMS_BATCH)
+    )
+    return [
+        {**alarm, "_type": kind} for page in pages for kind in types for alarm in page.get(f"{kind}s", [])
+    ]
+
+
+def owned_alarm_descriptions(ctx: AwsContext, stack: str) -> list[dict[str, Any]]:
+    """Every alarm this stack owns, metric and composite alike, from one DescribeAlarms (100 names a
+    call) shared by both kinds until the run writes: the sweep's ARNs do not say which type an
+    alarm is, and describing them per type would describe each owned alarm twice."""
+    return memo_until_write(
+        ctx,
+        f"cloudwatch:owned-alarms:{stack}",
+        lambda: describe_alarms(ctx, list(owned_alarms(ctx, stack)), METRIC_ALARM, COMPOSITE_ALARM),
+    )
+
+
+def read_alarms(
+    ctx: AwsContext, keys: Sequence[Key], stack: str, alarm_type: str
+) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """(alarm, tags) of the declared alarms of one type that exist and of every owned one: owned
+    alarms from the shared description, the others (unowned, or tagged too recently for the sweep)
+    by name, with their own tag read."""
+    owned = owned_alarms(ctx, stack)
+    alarms = [a for a in owned_alarm_descriptions(ctx, stack) if a["_type"] == alarm_type]
+    alarms += describe_alarms(
+        ctx, [n for n in dict.fromkeys(str(k) for k in keys) if n not in owned], alarm_type
+    )
+    untagged = [a["AlarmArn"] for a in alarms if a["AlarmName"] not in owned]
+    tags = dict(zip(untagged, concurrently(lambda arn: _list_tags(ctx, arn), untagged), strict=True))
+    return [(alarm, owned.get(alarm["AlarmName"]) or tags.get(alarm["AlarmArn"]) or {}) for alarm in alarms]
+
+
 def _list_alarms(ctx: AwsContext, prefix: str) -> list[str]:
     params = {"AlarmNamePrefix": prefix} if prefix else {}
     alarms = read_pages(
@@ -837,8 +885,66 @@ def _list_alarms(ctx: AwsContext, prefix: str) -> list[str]:
     return names_with_prefix([a["AlarmName"] for a in alarms], prefix)
 
 
+def alarm_kind_actions(put_operation: str) -> KindActions:
+    """The IAM actions of an alarm kind whose whole configuration one Put call writes."""
+    return KindActions(
+        read=frozenset({"cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"}),
+        write=frozenset(
+            {
+                f"cloudwatch:{put_operation}",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:TagResource",
+                "cloudwatch:UntagResource",
+            }
+        ),
+        delete=frozenset({"cloudwatch:DeleteAlarms"}),
+    )
+
+
+def with_action_sets(state: dict[str, Any]) -> dict[str, Any]:
+    """An alarm's action lists in canonical order: they are sets."""
+    out = dict(state)
+    for field in ACTION_FIELDS:
+        if out.get(field) is not None:
+            out[field] = sorted_unique(out[field])
+    return out
+
+
+class AlarmKind(Reconciler):
+    """What metric and composite alarms share: the read (the owned ones of both types described
+    once, see read_alarms), the read back after a Put, the deletion and the tags."""
+
+    alarm_type: ClassVar[str]
+    """DescribeAlarms' AlarmTypes value of this kind."""
+
+    @abstractmethod
+    def state_of(self, alarm: Mapping[str, Any]) -> dict[str, Any]:
+        """DescribeAlarms' description onto the spec's shape (an allow-list of fields)."""
+
+    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
+        found = read_alarms(ctx, keys, scope.stack, self.alarm_type)
+        return {alarm["AlarmName"]: self._live(alarm, tags) for alarm, tags in found}
+
+    def delete(self, ctx: AwsContext, live: Live) -> None:
+        ctx.client("cloudwatch").delete_alarms(AlarmNames=[live.attrs["name"]])
+
+    def _live(self, alarm: Mapping[str, Any], tags: dict[str, str] | None) -> Live:
+        name, arn = alarm["AlarmName"], alarm["AlarmArn"]
+        state = self.canonical(self.state_of(alarm))
+        return Live(
+            key=name, state=state, attrs={"name": name, "arn": arn}, tags=dict(tags or {}), handle=arn
+        )
+
+    def _reread(self, ctx: AwsContext, name: str, tags: dict[str, str] | None) -> Live:
+        found = describe_alarms(ctx, [name], self.alarm_type)
+        if not found:
+            what = f"{self.meta.title} {name}"
+            raise AwsError("DescribeAlarms", what, "the alarm just written cannot be read back")
+        return self._live(found[0], tags)
+
+
 @register
-class Alarms(Reconciler):
+class Alarms(AlarmKind):
     meta = KindMeta(
         kind="alarms",
         model=AlarmSpec,
@@ -846,25 +952,16 @@ class Alarms(Reconciler):
         attributes=("name", "arn"),
         lister=_list_alarms,
         tag_api=TAGS,
-        actions=KindActions(
-            read=frozenset({"cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"}),
-            write=frozenset(
-                {
-                    "cloudwatch:PutMetricAlarm",
-                    "cloudwatch:DescribeAlarms",
-                    "cloudwatch:TagResource",
-                    "cloudwatch:UntagResource",
-                }
-            ),
-            delete=frozenset({"cloudwatch:DeleteAlarms"}),
-        ),
+        actions=alarm_kind_actions("PutMetricAlarm"),
     )
 
+    alarm_type = METRIC_ALARM
+
+    def state_of(self, alarm: Mapping[str, Any]) -> dict[str, Any]:
+        return alarm_state(alarm)
+
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
-        out = dict(state)
-        for field in ACTION_FIELDS:
-            if out.get(field) is not None:
-                out[field] = sorted_unique(out[field])  # actions are a set
+        out = with_action_sets(state)
         if isinstance(out.get("threshold"), int | float) and not isinstance(out["threshold"], bool):
             out["threshold"] = float(out["threshold"])
         if isinstance(out.get("metrics"), list):
@@ -876,20 +973,6 @@ class Alarms(Reconciler):
                 for k, v in propagation.items()
             }
         return out
-
-    def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        declared = list(dict.fromkeys(str(k) for k in keys))
-        owned, alarms = both(lambda: owned_alarms(ctx, scope.stack), lambda: self._describe(ctx, declared))
-        asked = set(declared)
-        alarms += self._describe(ctx, [name for name in owned if name not in asked])  # owned, undeclared
-        # Alarms outside the sweep (unowned, or tagged too recently for it): their own tag read.
-        untagged = [a["AlarmArn"] for a in alarms if a["AlarmName"] not in owned]
-        untagged_tags = concurrently(lambda arn: _list_tags(ctx, arn), untagged)
-        tags = dict(zip(untagged, untagged_tags, strict=True))
-        return {
-            alarm["AlarmName"]: self._live(alarm, owned.get(alarm["AlarmName"], tags.get(alarm["AlarmArn"])))
-            for alarm in alarms
-        }
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         request = put_metric_alarm_request(desired.state)
@@ -903,39 +986,6 @@ class Alarms(Reconciler):
         request = put_metric_alarm_request(keep_unmanaged(desired.state, live.state))
         ctx.client("cloudwatch").put_metric_alarm(**request)
         return self._reread(ctx, desired.state["name"], live.tags)
-
-    def delete(self, ctx: AwsContext, live: Live) -> None:
-        ctx.client("cloudwatch").delete_alarms(AlarmNames=[live.attrs["name"]])
-
-    # helpers ----------------------------------------------------------------------------------
-    def _describe(self, ctx: AwsContext, names: Sequence[str]) -> list[dict[str, Any]]:
-        """The named alarms that exist: 100 names a call, a few calls at once."""
-        return batched(lambda batch: self._describe_batch(ctx, batch), names, DESCRIBE_ALARMS_BATCH)
-
-    @staticmethod
-    def _describe_batch(ctx: AwsContext, names: Sequence[str]) -> list[dict[str, Any]]:
-        pages = (
-            ctx.client("cloudwatch")
-            .get_paginator("describe_alarms")
-            .paginate(AlarmNames=list(names), AlarmTypes=["MetricAlarm"], MaxRecords=DESCRIBE_ALARMS_BATCH)
-        )
-        return [alarm for page in pages for alarm in page.get("MetricAlarms", [])]
-
-    def _live(self, alarm: Mapping[str, Any], tags: dict[str, str] | None) -> Live:
-        name, arn = alarm["AlarmName"], alarm["AlarmArn"]
-        return Live(
-            key=name,
-            state=self.canonical(alarm_state(alarm)),
-            attrs={"name": name, "arn": arn},
-            tags=dict(tags or {}),
-            handle=arn,
-        )
-
-    def _reread(self, ctx: AwsContext, name: str, tags: dict[str, str] | None) -> Live:
-        found = self._describe(ctx, [name])
-        if not found:
-            raise AwsError("DescribeAlarms", f"alarm {name}", "the alarm just written cannot be read back")
-        return self._live(found[0], tags)
 
 
 # Dashboards -----------------------------------------------------------------------------------
