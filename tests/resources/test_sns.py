@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.diff import Delta, compare_tags, diff_states
+from pacs_reconcile.policy import canonical_policy
 from pacs_reconcile.resources.base import Desired, Live, ReadScope, Reconciler
 from pacs_reconcile.resources.registry import KINDS
 from pacs_reconcile.resources.sns import (
@@ -23,7 +24,6 @@ from pacs_reconcile.resources.sns import (
     SubscriptionSpec,
     Topics,
     TopicSpec,
-    canonical_policy,
     topic_arn,
 )
 

@@ -37,7 +37,7 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import AwsError
-from ..policy import canonical_policy
+from ..policy import canonical_policy, with_canonical_policy
 from ._fields import matching
 from ._look_before_retry import look_before_retrying
 from ._retry import RetryWindow
@@ -382,9 +382,7 @@ class Roles(Reconciler):
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(state.get("assume_role_policy"), Mapping):
-            return {**state, "assume_role_policy": canonical_policy(state["assume_role_policy"])}
-        return state
+        return with_canonical_policy(state, "assume_role_policy")
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         account = account_iam(ctx)
@@ -519,9 +517,7 @@ class InlinePolicies(Reconciler):
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(state.get("document"), Mapping):
-            return {**state, "document": canonical_policy(state["document"])}
-        return state
+        return with_canonical_policy(state, "document")
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         account = account_iam(ctx)
@@ -695,9 +691,7 @@ class ManagedPolicies(Reconciler):
     """How long DeletePolicy waits for attachments being removed at the same time (by this apply)."""
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(state.get("document"), Mapping):
-            return {**state, "document": canonical_policy(state["document"])}
-        return state
+        return with_canonical_policy(state, "document")
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         account = account_iam(ctx)

@@ -30,7 +30,7 @@ from ..diff import (
     tags_from_list,
     tags_to_list,
 )
-from ..policy import canonical_policy
+from ..policy import with_canonical_policy
 from ._fields import holding_statements
 from .base import (
     Desired,
@@ -328,9 +328,7 @@ class Topics(Reconciler):
     )
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
-        out = dict(state)
-        if isinstance(out.get("policy"), Mapping):
-            out["policy"] = canonical_policy(out["policy"])
+        out = with_canonical_policy(state)
         if isinstance(out.get("delivery_status_logging"), Mapping):
             # A protocol with no role and no rate is logging turned off, as a protocol left out.
             out["delivery_status_logging"] = {
