@@ -12,18 +12,9 @@ import pytest
 from pacs_reconcile import OWNER_TAG, docs_gen, export, permissions, schema
 from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.diff import Delta
-from pacs_reconcile.resources.base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-)
+from pacs_reconcile.resources.base import Desired, Key, Live, ReadScope, Reconciler, SpecModel
 from pacs_reconcile.resources.common import names_with_prefix
+from pacs_reconcile.resources.kind import KindActions, KindMeta, TagApi
 from pacs_reconcile.resources.registry import KINDS, load_all, register
 from pacs_reconcile.spec.loader import load_spec
 

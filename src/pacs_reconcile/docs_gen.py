@@ -18,7 +18,8 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from .resources.base import KindMeta, LookupMeta
+from .resources.base import LookupMeta
+from .resources.kind import KindMeta
 from .resources.registry import KINDS, LOOKUPS, child_kinds
 from .schema import (
     META_DESCRIPTIONS,

@@ -36,7 +36,8 @@ from .aws import AwsContext
 from .engine.plan import PROTECTED_TAG
 from .errors import ReconcileError, SpecError, UsageError
 from .hints import did_you_mean
-from .resources.base import Key, Lister, Live, ReadScope, Reconciler
+from .resources.base import Key, Live, ReadScope, Reconciler
+from .resources.kind import Lister
 from .resources.registry import KINDS, child_kinds, load_all, top_level_kinds
 
 if TYPE_CHECKING:

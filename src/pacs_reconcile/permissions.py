@@ -26,7 +26,7 @@ from typing import Any
 
 from .commands import Session, SpecInputs
 from .errors import ExitStatus, UsageError
-from .resources.base import KindActions
+from .resources.kind import KindActions
 from .resources.registry import KINDS, LOOKUPS, load_all
 
 

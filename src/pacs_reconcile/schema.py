@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import OWNER_TAG, TAG_PREFIX
-from .resources.base import KindMeta
+from .resources.kind import KindMeta
 from .resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
 from .spec.loader import ENTRY_NAME, REGION, ROOT_KEYS, STACK_NAME
 from .spec.model import AssumeRole, EnvironmentSettings, Lifecycle

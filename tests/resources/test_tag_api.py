@@ -12,7 +12,8 @@ import pytest
 from botocore import xform_name
 
 from pacs_reconcile.diff import TagChanges
-from pacs_reconcile.resources.base import Live, TagApi
+from pacs_reconcile.resources.base import Live
+from pacs_reconcile.resources.kind import TagApi
 from pacs_reconcile.resources.registry import KINDS, load_all
 
 load_all()

@@ -25,7 +25,7 @@ from botocore import xform_name
 from botocore.client import BaseClient
 
 from pacs_reconcile import permissions
-from pacs_reconcile.resources.base import TagApi
+from pacs_reconcile.resources.kind import TagApi
 from pacs_reconcile.resources.registry import KINDS, LOOKUPS, load_all
 
 from .conftest import Cli, Server

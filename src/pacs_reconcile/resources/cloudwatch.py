@@ -32,18 +32,7 @@ from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import AlarmExample
 from . import dashboard_index
 from ._fields import StandardUnit
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     batched,
     claim_after_lost_create,
@@ -56,6 +45,7 @@ from .common import (
     set_parameters,
 )
 from .dashboard_body import validate_dashboard_body
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 DESCRIBE_ALARMS_BATCH = 100

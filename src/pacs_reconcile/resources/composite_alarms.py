@@ -28,9 +28,10 @@ from pydantic import Field
 
 from ..aws import AwsContext
 from ..diff import Delta, tags_to_list
-from .base import Desired, KindMeta, Live, SpecModel
+from .base import Desired, Live, SpecModel
 from .cloudwatch import COMPOSITE_ALARM, TAGS, AlarmKind, alarm_kind_actions, with_action_sets
 from .common import names_with_prefix, read_pages
+from .kind import KindMeta
 from .registry import register
 
 MAX_ACTIONS = 5

@@ -41,18 +41,7 @@ from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from . import _retry
 from ._fields import matching
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     chunks,
     claim_after_lost_create,
@@ -62,6 +51,7 @@ from .common import (
     names_with_prefix,
     read_pages,
 )
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 NAME_TAG = "pacs-reconcile:name"

@@ -43,18 +43,7 @@ from ._ecs_containers import (
 )
 from ._fields import matching
 from ._look_before_retry import look_before_retrying
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     arn_resource,
     concurrently,
@@ -64,6 +53,7 @@ from .common import (
     owned_of,
     read_pages,
 )
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 KEEP_TAG = "pacs-reconcile:keep-revisions"

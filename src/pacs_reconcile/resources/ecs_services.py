@@ -68,7 +68,7 @@ from ..diff import Delta
 from ..errors import ReconcileError
 from . import _retry
 from ._fields import matching
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     arn_resource,
     batched,
@@ -79,6 +79,7 @@ from .common import (
     set_parameters,
 )
 from .ecs import ECS_TAGS
+from .kind import KindActions, KindMeta
 from .registry import register
 
 DESCRIBE_BATCH = 10

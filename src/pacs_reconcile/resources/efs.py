@@ -33,17 +33,7 @@ from ..diff import Delta, sorted_unique, tags_from_list, tags_to_list
 from ..errors import PlanRefused, ReconcileError
 from . import _retry
 from ._fields import matching, matching_or_empty
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel
 from .common import (
     claim_after_lost_create,
     claim_identical_after_lost_create,
@@ -54,6 +44,7 @@ from .common import (
     read_pages,
 )
 from .ec2 import ec2_id
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 DESCRIBE_PAGE_SIZE = 100

@@ -29,7 +29,7 @@ from pydantic import Field, field_validator
 from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, is_unresolved
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     concurrently,
     error_code,
@@ -39,6 +39,7 @@ from .common import (
     read_pages,
 )
 from .efs import DESCRIBE_PAGE_SIZE, EFS_TAGS, describe_file_systems
+from .kind import KindActions, KindMeta
 from .registry import register
 
 NAME_TAG = "pacs-reconcile:name"

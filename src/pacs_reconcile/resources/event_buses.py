@@ -30,7 +30,7 @@ from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..policy import with_canonical_policy
 from ._fields import PolicyDocument, matching
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel, TagApi
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel
 from .common import (
     arn_resource,
     both,
@@ -42,6 +42,7 @@ from .common import (
     owned_of,
 )
 from .events import DEFAULT_BUS
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 LIST_PAGE_SIZE = 100

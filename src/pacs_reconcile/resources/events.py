@@ -26,18 +26,7 @@ from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import AwsError
 from ._fields import matching, matching_or_empty
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     chunks,
     claim_after_lost_create,
@@ -47,6 +36,7 @@ from .common import (
     names_with_prefix,
     read_pages,
 )
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 DEFAULT_BUS = "default"

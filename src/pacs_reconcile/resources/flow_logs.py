@@ -35,10 +35,11 @@ from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
 from ._fields import matching
-from .base import Desired, Key, KindActions, KindMeta, Live, ReadScope, Reconciler, SpecModel
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel
 from .common import chunks, error_code, names_with_prefix, read_pages
 from .ec2 import EC2_TAGS
 from .iam import ROLE_ARN
+from .kind import KindActions, KindMeta
 from .registry import register
 
 NAME_TAG = "pacs-reconcile:name"

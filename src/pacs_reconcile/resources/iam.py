@@ -41,18 +41,7 @@ from ..policy import canonical_policy, with_canonical_policy
 from ._fields import matching
 from ._look_before_retry import look_before_retrying
 from ._retry import RetryWindow
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     claim_after_lost_create,
     concurrently,
@@ -61,6 +50,7 @@ from .common import (
     names_with_prefix,
     read_pages,
 )
+from .kind import KindActions, KindMeta, TagApi
 from .lookups import account_roles
 from .registry import register
 

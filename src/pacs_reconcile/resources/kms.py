@@ -44,18 +44,7 @@ from ..errors import ReconcileError
 from ..policy import with_canonical_policy
 from ._fields import holding_statements
 from ._look_before_retry import look_before_retrying
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     arn_resource,
     concurrently,
@@ -66,6 +55,7 @@ from .common import (
     owned_of,
     read_pages,
 )
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 WINDOW_TAG = "pacs-reconcile:deletion-window"

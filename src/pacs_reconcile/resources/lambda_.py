@@ -40,18 +40,7 @@ from ..errors import ReconcileError
 from ._fields import matching, matching_or_empty
 from ._retry import RetryWindow
 from ._spec_files import inside_spec_folder
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     arn_resource,
     claim_after_lost_create,
@@ -64,6 +53,7 @@ from .common import (
     read_pages,
 )
 from .iam import ROLE_ARN
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 # Runtimes: Lambda's deprecation table (python3.9 was deprecated on 2025-12-15, python3.10 and

@@ -25,18 +25,7 @@ from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import ChainExample, FilterExample
 from ..monitoring.filter_pattern import compile_pattern
 from ._fields import StandardUnit
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     batched,
     both,
@@ -47,6 +36,7 @@ from .common import (
     owned_of,
     read_pages,
 )
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 # Shared limits and vocabularies ---------------------------------------------------------------

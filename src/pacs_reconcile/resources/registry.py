@@ -34,7 +34,7 @@ def child_kinds(parent: str) -> list[str]:
     return [k for k, r in KINDS.items() if r.meta.parent == parent]
 
 
-_NOT_KINDS = {"base", "registry", "common"}
+_NOT_KINDS = {"base", "kind", "registry", "common"}
 
 
 def load_all() -> None:

@@ -32,18 +32,7 @@ from ..diff import (
 )
 from ..policy import with_canonical_policy
 from ._fields import holding_statements
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     both,
     claim_after_lost_create,
@@ -54,6 +43,7 @@ from .common import (
     owned_of,
     read_pages,
 )
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 AWS_DEFAULT_TOPIC_STATEMENT = "__default_statement_ID"

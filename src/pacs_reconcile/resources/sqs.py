@@ -31,18 +31,7 @@ from ..diff import Delta
 from ..errors import ReconcileError
 from ..policy import with_canonical_policy
 from ._fields import PolicyDocument
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     arn_resource,
     both,
@@ -54,6 +43,7 @@ from .common import (
     owned_of,
     read_pages,
 )
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 from .sns import attribute_value, fifo_matches_name, is_true, parsed_json
 

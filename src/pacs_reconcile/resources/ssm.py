@@ -24,18 +24,7 @@ from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ._spec_files import inside_spec_folder
-from .base import (
-    Desired,
-    Key,
-    KindActions,
-    KindMeta,
-    Live,
-    ReadScope,
-    Reconciler,
-    SpecModel,
-    TagApi,
-    is_unresolved,
-)
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     chunks,
     claim_after_lost_create,
@@ -45,6 +34,7 @@ from .common import (
     owned_of,
     read_pages,
 )
+from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 GET_PARAMETERS_BATCH = 10
