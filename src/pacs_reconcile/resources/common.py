@@ -79,6 +79,17 @@ def gone_is_fine(*codes: str) -> Iterator[None]:
             raise
 
 
+def unless_gone(read: Callable[[], T], *codes: str) -> T | None:
+    """`read()`, or None when AWS answers one of `codes` (the service's "no such ..."): the resource
+    is absent. Any other error propagates: a failed read is never absent."""
+    try:
+        return read()
+    except ClientError as error:
+        if error_code(error) in codes:
+            return None
+        raise
+
+
 def set_parameters(state: Mapping[str, Any], parameters: Mapping[str, str]) -> dict[str, Any]:
     """The request parameters (`parameters`: spec field -> parameter name) of the fields `state`
     sets: a field that is None is left out of the request (AWS's default, or not managed)."""

@@ -26,7 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import Field, field_validator, model_validator
 
 from ..aws import AwsContext
@@ -47,11 +46,11 @@ from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unres
 from .common import (
     arn_resource,
     concurrently,
-    error_code,
     made_by_this_apply,
     names_with_prefix,
     owned_of,
     read_pages,
+    unless_gone,
 )
 from .kind import KindActions, KindMeta, TagApi
 from .registry import register
@@ -609,12 +608,12 @@ class TaskDefinitions(Reconciler):
         this apply's owner and fingerprint tags (a revision is registered only when none matches, so
         one that now does was made by this very call); else None."""
         family = desired.state["family"]
-        try:
-            described = ctx.client("ecs").describe_task_definition(taskDefinition=family, include=["TAGS"])
-        except ClientError as error:
-            if error_code(error) == "ClientException":  # no ACTIVE revision: none was made
-                return None
-            raise
+        ecs = ctx.client("ecs")
+        described = unless_gone(  # None: no ACTIVE revision, none was made
+            lambda: ecs.describe_task_definition(taskDefinition=family, include=["TAGS"]), "ClientException"
+        )
+        if described is None:
+            return None
         tags = {t["key"]: t["value"] for t in described.get("tags", [])}
         if not made_by_this_apply(tags, desired.tags):
             return None

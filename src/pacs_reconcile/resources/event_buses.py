@@ -23,7 +23,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import Field, field_validator
 
 from ..aws import AwsContext
@@ -36,10 +35,10 @@ from .common import (
     both,
     claim_after_lost_create,
     concurrently,
-    error_code,
     gone_is_fine,
     names_with_prefix,
     owned_of,
+    unless_gone,
 )
 from .events import DEFAULT_BUS
 from .kind import KindActions, KindMeta, TagApi
@@ -248,12 +247,9 @@ class EventBuses(Reconciler):
 
 
 def _bus(ctx: AwsContext, name: str) -> dict[str, Any] | None:
-    try:
-        return dict(ctx.client("events").describe_event_bus(Name=name))
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return None
-        raise
+    return unless_gone(
+        lambda: dict(ctx.client("events").describe_event_bus(Name=name)), "ResourceNotFoundException"
+    )
 
 
 def _tags(ctx: AwsContext, arn: str) -> dict[str, str]:

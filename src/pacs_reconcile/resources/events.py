@@ -35,6 +35,7 @@ from .common import (
     gone_is_fine,
     names_with_prefix,
     read_pages,
+    unless_gone,
 )
 from .kind import KindActions, KindMeta, TagApi
 from .registry import register
@@ -273,12 +274,11 @@ class Rules(Reconciler):
 
     @staticmethod
     def _tags(ctx: AwsContext, arn: str) -> dict[str, str] | None:
-        try:
-            return tags_from_list(ctx.client("events").list_tags_for_resource(ResourceARN=arn).get("Tags"))
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundException":  # deleted since it was listed
-                return None
-            raise
+        events = ctx.client("events")
+        found = unless_gone(  # None: deleted since it was listed
+            lambda: events.list_tags_for_resource(ResourceARN=arn), "ResourceNotFoundException"
+        )
+        return None if found is None else tags_from_list(found.get("Tags"))
 
     def _live(self, rule: Mapping[str, Any], tags: dict[str, str]) -> Live:
         pattern = rule.get("EventPattern")

@@ -51,6 +51,7 @@ from .common import (
     names_with_prefix,
     owned_of,
     read_pages,
+    unless_gone,
 )
 from .iam import ROLE_ARN
 from .kind import KindActions, KindMeta, TagApi
@@ -414,12 +415,9 @@ class Functions(Reconciler):
 
     @staticmethod
     def _get(ctx: AwsContext, name: str) -> dict[str, Any] | None:
-        try:
-            return dict(ctx.client("lambda").get_function(FunctionName=name))
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundException":
-                return None
-            raise
+        return unless_gone(
+            lambda: dict(ctx.client("lambda").get_function(FunctionName=name)), "ResourceNotFoundException"
+        )
 
     def _live(self, function: Mapping[str, Any]) -> Live:
         configuration = function["Configuration"]

@@ -42,6 +42,7 @@ from .common import (
     names_with_prefix,
     owned_of,
     read_pages,
+    unless_gone,
 )
 from .kind import KindActions, KindMeta, TagApi
 from .registry import register
@@ -412,12 +413,9 @@ class Topics(Reconciler):
 
     @staticmethod
     def _attributes(ctx: AwsContext, arn: str) -> dict[str, str] | None:
-        try:
-            return dict(ctx.client("sns").get_topic_attributes(TopicArn=arn)["Attributes"])
-        except ClientError as error:
-            if error_code(error) == "NotFound":
-                return None
-            raise
+        return unless_gone(
+            lambda: dict(ctx.client("sns").get_topic_attributes(TopicArn=arn)["Attributes"]), "NotFound"
+        )
 
     @staticmethod
     def _tags(ctx: AwsContext, arn: str) -> dict[str, str]:
@@ -743,12 +741,12 @@ class Subscriptions(Reconciler):
         arn = listed["SubscriptionArn"]
         if arn in _PENDING_ARNS:
             return self._pending(key, listed, None)
-        try:
-            attributes = ctx.client("sns").get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
-        except ClientError as error:
-            if error_code(error) == "NotFound":
-                return None
-            raise
+        sns = ctx.client("sns")
+        attributes = unless_gone(
+            lambda: sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"], "NotFound"
+        )
+        if attributes is None:
+            return None
         if is_true(attributes.get("PendingConfirmation")):
             return self._pending(key, listed, arn)
         return Live(key, self._state(listed, attributes), {"arn": arn}, None, arn)

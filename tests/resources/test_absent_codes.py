@@ -1,11 +1,12 @@
-"""gone_is_fine: the one "delete, and already gone is fine" of every kind."""
+"""gone_is_fine and unless_gone: the one "delete, already gone is fine" and the one "read, gone is
+absent" of every kind."""
 
 from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
 
-from pacs_reconcile.resources.common import gone_is_fine
+from pacs_reconcile.resources.common import gone_is_fine, unless_gone
 
 
 def _error(code: str) -> ClientError:
@@ -30,3 +31,19 @@ def test_any_other_error_propagates(code: str) -> None:
 def test_an_error_that_is_no_aws_answer_propagates() -> None:
     with pytest.raises(KeyError), gone_is_fine("NoSuchEntity"):
         raise KeyError("x")
+
+
+def _failing(code: str) -> dict[str, str]:
+    raise _error(code)
+
+
+def test_a_read_answered_with_a_code_it_names_is_absent() -> None:
+    assert unless_gone(lambda: _failing("NotFound"), "NoSuchEntity", "NotFound") is None
+    assert unless_gone(lambda: {"Name": "x"}, "NotFound") == {"Name": "x"}
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "Throttling", "InternalError"])
+def test_a_read_that_failed_otherwise_is_never_absent(code: str) -> None:
+    with pytest.raises(ClientError) as raised:
+        unless_gone(lambda: _failing(code), "NotFound")
+    assert raised.value.response["Error"]["Code"] == code
