@@ -94,7 +94,8 @@ def resolve_key_fields(resources: Mapping[str, ResourceNode]) -> list[Diagnostic
     """Resolve the references in key fields (KindMeta.key_fields) to what the referenced resource's
     spec sets itself: a key must be known before plan. A reference that resolves to nothing the
     spec sets (an ARN only AWS knows, a missing resource) is a problem here, or already one of
-    check_references."""
+    check_references. A lookup stays in place: plan resolves the lookups a key names before it
+    reads anything."""
     problems: list[Diagnostic] = []
     for node in resources.values():
         for field_name in KINDS[node.kind].meta.key_fields:
@@ -104,7 +105,7 @@ def resolve_key_fields(resources: Mapping[str, ResourceNode]) -> list[Diagnostic
             resolved = render(value, lambda ref: _spec_set(ref, resources))
             if any(_undeclared(ref, resources) for ref in references_in(resolved)):
                 continue  # check_references names the missing resource
-            if has_references(resolved):
+            if any(not _names_a_lookup(ref) for ref in references_in(resolved)):
                 loc = node.location
                 problems.append(
                     Diagnostic(
@@ -122,9 +123,12 @@ def resolve_key_fields(resources: Mapping[str, ResourceNode]) -> list[Diagnostic
     return problems
 
 
+def _names_a_lookup(ref: Reference) -> bool:
+    return split_reference(ref.text)[0].startswith("lookups.")
+
+
 def _undeclared(ref: Reference, resources: Mapping[str, ResourceNode]) -> bool:
-    address = split_reference(ref.text)[0]
-    return not address.startswith("lookups.") and normalize_address(address) not in resources
+    return not _names_a_lookup(ref) and normalize_address(split_reference(ref.text)[0]) not in resources
 
 
 def _spec_set(ref: Reference, resources: Mapping[str, ResourceNode]) -> object:
