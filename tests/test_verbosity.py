@@ -91,6 +91,18 @@ def test_vv_shows_the_wire_log_with_secrets_and_credentials_masked(spec: Path, f
     assert not SIGNATURE.search(result.stderr)
 
 
+def test_the_wire_log_ends_with_the_command(spec: Path) -> None:
+    """A program (or test) that runs the CLI in-process, then calls the API, gets no DEBUG lines."""
+    before = {
+        name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers)) for name in WIRE_LOGGERS
+    }
+    assert cli("-vv", "plan", "-f", str(spec)).exit_code == 0
+    after = {
+        name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers)) for name in WIRE_LOGGERS
+    }
+    assert after == before
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -247,7 +247,10 @@ def command(
                 given = ctx.get_parameter_source("spec_file") not in (None, ParameterSource.DEFAULT)
                 spec_args = SpecArgs(file, env, list(pairs or []), given)
             session = Session(options, output_format=values.pop("output_format", "text"))
-            run(session, lambda: body(Call(session, spec_args), **values))
+            try:
+                run(session, lambda: body(Call(session, spec_args), **values))
+            finally:
+                session.close()
 
         invoke.__name__ = body.__name__
         invoke.__doc__ = body.__doc__

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ExitStatus, PlanRefused, UsageError
 from .redact import Redactor
-from .verbosity import PHASES, WIRE, enable_wire_log, timed_phase
+from .verbosity import PHASES, WIRE, disable_wire_log, enable_wire_log, timed_phase
 
 if TYPE_CHECKING:  # rich, boto3 and the engine are imported when used: `--help` does without them
     from rich.console import Console
@@ -85,6 +85,11 @@ class Session:
     def __post_init__(self) -> None:
         if self.options.verbose >= WIRE:
             enable_wire_log(self.redactor)
+
+    def close(self) -> None:
+        """The command is done: stop the wire log it started."""
+        if self.options.verbose >= WIRE:
+            disable_wire_log()
 
     def phase(self, name: str, ctx: AwsContext | None = None) -> AbstractContextManager[None]:
         """With -v: say when the phase starts and how long it took (and the AWS calls of `ctx`)."""

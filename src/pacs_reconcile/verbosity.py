@@ -63,14 +63,27 @@ def enable_wire_log(redactor: Redactor) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     handler.addFilter(_Masking(redactor))
+    levels: dict[str, int] = {}
     for name in WIRE_LOGGERS:
         logger = logging.getLogger(name)
-        for old in [h for h in logger.handlers if getattr(h, _OURS, False)]:
+        levels[name] = logger.level
+        for old in [h for h in logger.handlers if getattr(h, _OURS, None) is not None]:
+            levels[name] = getattr(old, _OURS)[name]  # the level from before any run of ours
             logger.removeHandler(old)  # one run at a time writes the log (in-process runs, tests)
         logger.setLevel(logging.DEBUG)
         logger.addHandler(handler)
-    setattr(handler, _OURS, True)
+    setattr(handler, _OURS, levels)
     return handler
+
+
+def disable_wire_log() -> None:
+    """Undo enable_wire_log once the command is done: an in-process run (tests, a program calling
+    the CLI or the API after it) leaves the loggers as it found them, not printing DEBUG to stderr."""
+    for name in WIRE_LOGGERS:
+        logger = logging.getLogger(name)
+        for ours in [h for h in logger.handlers if getattr(h, _OURS, None) is not None]:
+            logger.removeHandler(ours)
+            logger.setLevel(getattr(ours, _OURS)[name])
 
 
 @contextmanager
