@@ -26,6 +26,7 @@ EXPECTED_CLASS = {
     "rule target removed": "missing",
     "task definition deregistered": "missing",
     "mount target deleted": "missing",
+    "cloud map service deleted": "missing",
     "extra metric filter": "unmanaged",
     "extra subscription": "unmanaged",
     "extra lambda permission": "unmanaged",

@@ -125,8 +125,49 @@ def _flow_log_id(server: Server) -> str:
     return str(found[0]["FlowLogId"])
 
 
+def _namespace(server: Server) -> dict[str, Any]:
+    found = server.client("servicediscovery").list_namespaces()["Namespaces"]
+    return dict(next(n for n in found if n["Name"] == "pacs-monitoring.local"))
+
+
+def _discovery_service_id(server: Server, name: str) -> str:
+    filters = [{"Name": "NAMESPACE_ID", "Values": [_namespace(server)["Id"]], "Condition": "EQ"}]
+    found = server.client("servicediscovery").list_services(Filters=filters)["Services"]
+    return str(next(s["Id"] for s in found if s["Name"] == name))
+
+
 CASES: dict[str, tuple[Mutation, str, str]] = {
     # (tag first: a whole-cycle test applies every mutation in turn without repairing)
+    "cloud map namespace tag removed": (
+        lambda s: s.client("servicediscovery").untag_resource(
+            ResourceARN=_namespace(s)["Arn"], TagKeys=["Name"]
+        ),
+        "service_discovery_namespaces.monitoring",
+        "tags.Name",
+    ),
+    "cloud map namespace description": (
+        lambda s: s.client("servicediscovery").update_private_dns_namespace(
+            Id=_namespace(s)["Id"], Namespace={"Description": "changed by hand"}
+        ),
+        "service_discovery_namespaces.monitoring",
+        "description",
+    ),
+    "cloud map service ttl": (
+        lambda s: s.client("servicediscovery").update_service(
+            Id=_discovery_service_id(s, "prometheus"),
+            Service={
+                "Description": "Prometheus tasks (HTTP API on 9090)",
+                "DnsConfig": {"DnsRecords": [{"Type": "A", "TTL": 300}]},
+            },
+        ),
+        "service_discovery_namespaces.monitoring.services.prometheus",
+        "dns_records.A",
+    ),
+    "cloud map service deleted": (
+        lambda s: s.client("servicediscovery").delete_service(Id=_discovery_service_id(s, "cadvisor")),
+        "service_discovery_namespaces.monitoring.services.cadvisor",
+        "",
+    ),
     "flow log tag removed": (
         lambda s: s.client("ec2").delete_tags(Resources=[_flow_log_id(s)], Tags=[{"Key": "Name"}]),
         "ec2_flow_logs.vpc",

@@ -86,6 +86,18 @@ EXPECTED_CREATES = {
     "iam_roles.task_execution",
     "iam_roles.task_execution.policy_attachments.task_execution",
     "iam_policies.task_execution",
+    # the groups of the Prometheus and Grafana tasks (the EFS group admits only them)
+    "security_groups.prometheus",
+    "security_groups.grafana",
+    # the Cloud Map namespace and its names: the two services and the five scrape targets
+    "service_discovery_namespaces.monitoring",
+    "service_discovery_namespaces.monitoring.services.prometheus",
+    "service_discovery_namespaces.monitoring.services.grafana",
+    "service_discovery_namespaces.monitoring.services.pacs_backend",
+    "service_discovery_namespaces.monitoring.services.postgres_exporter",
+    "service_discovery_namespaces.monitoring.services.redis_exporter",
+    "service_discovery_namespaces.monitoring.services.node_exporter",
+    "service_discovery_namespaces.monitoring.services.cadvisor",
 }
 
 
@@ -99,7 +111,7 @@ def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) 
 
     applied = cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert "Apply complete! Resources: 64 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
+    assert "Apply complete! Resources: 74 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
 
     clean = cli("plan", "--detailed-exitcode")
     assert clean.exit_code == 0, clean.stdout

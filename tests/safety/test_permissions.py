@@ -66,7 +66,6 @@ _UNDECLARED_KINDS_DELETES = {
 NOT_EXERCISED: dict[str, str] = {
     **_UNDECLARED_KINDS_READS,
     **_UNDECLARED_KINDS_DELETES,
-    "ec2:AuthorizeSecurityGroupEgress": "an egress rule added to a security group",
     "ec2:UpdateSecurityGroupRuleDescriptionsEgress": "an egress rule's description edited",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress": "an ingress rule's description edited",
     "ecs:DeleteService": "deleting an ECS service (the repository spec declares none yet)",
@@ -115,7 +114,11 @@ DYNAMIC_CALLS = {
 """Operations a module calls through getattr(client, f"..._{direction}") (ec2._sync_rules), or
 through a helper of another module. What a kind's TagApi names is counted as called by that kind's
 module (the generic update_tags calls it)."""
-NOT_CALLS = {"pacs_reconcile.resources.lookups": {"autoscaling:DescribeLoadBalancers"}}
+NOT_CALLS = {
+    "pacs_reconcile.resources.lookups": {"autoscaling:DescribeLoadBalancers"},
+    # list_tags_for_resource is called on servicediscovery's client, not route53's
+    "pacs_reconcile.resources.servicediscovery": {"route53:ListTagsForResource"},
+}
 """Names the scan matches for the wrong client (describe_load_balancers is called on elbv2's)."""
 
 

@@ -22,6 +22,7 @@ def install_moto_patches() -> None:
         patch_kms,
         patch_lambda,
         patch_logs,
+        patch_servicediscovery,
         patch_sns,
         patch_sqs,
         patch_ssm,
@@ -38,4 +39,5 @@ def install_moto_patches() -> None:
     patch_ssm.install()
     patch_kms.install()
     patch_events.install()
+    patch_servicediscovery.install()
     _installed = True
