@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
+from moto.ecs.models import ecs_backends
 from typer.testing import CliRunner
 
 from pacs_reconcile.aws import AwsContext
@@ -105,19 +106,19 @@ def checks_named(checks: list[Check], prefix: str) -> dict[str, Check]:
     return {c.name: c for c in checks if c.name.startswith(prefix)}
 
 
-def test_declared_services_are_described_and_a_missing_one_fails(
-    aws: AwsContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_declared_services_are_described_and_a_missing_one_fails(aws: AwsContext) -> None:
     ecs = aws.client("ecs")
     ecs.create_cluster(clusterName=CLUSTER)
     family = ecs.register_task_definition(
         family="prometheus",
         containerDefinitions=[{"name": "p", "image": "prom/prometheus:v2.53.0", "memory": 512}],
     )["taskDefinition"]["taskDefinitionArn"]
-    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")  # moto starts tasks only when told to
     ecs.create_service(cluster=CLUSTER, serviceName="prometheus", taskDefinition=family, desiredCount=1)
-    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "0")
     ecs.create_service(cluster=CLUSTER, serviceName="grafana", taskDefinition=family, desiredCount=1)
+    # grafana's tasks still starting: what DescribeServices shows while a rollout is under way
+    starting = ecs_backends[aws.account_id][aws.region].services[f"{CLUSTER}:grafana"]
+    starting.running_count = 0
+    starting.deployments[0].update(runningCount=0, pendingCount=1, rolloutState="IN_PROGRESS")
 
     plan = plan_of(
         declared_service("prometheus", Action.NOOP),

@@ -11,7 +11,7 @@ import pytest
 from moto.sns.models import sns_backends
 
 from .conftest import REGION, Cli, Server
-from .test_out_of_band import CASES
+from .test_out_of_band import CASES, FOLLOWERS
 
 ACCOUNT = "123456789012"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:pacs-alerts"
@@ -48,6 +48,12 @@ def test_out_of_band_changes_are_classified(cli: Cli, server: Server, case: str)
     result = cli("drift", "--format", "json")
     assert result.exit_code == 2, result.stderr
     findings = _findings(result.stdout)
+    # the resources that follow the changed one (an ECS service onto a repaired task definition)
+    followers = {str(f["address"]): f for f in findings if f["address"] in FOLLOWERS.get(case, {})}
+    assert {a: [d["path"] for d in f["differences"]] for a, f in followers.items()} == {  # type: ignore[attr-defined]
+        a: [p] for a, p in FOLLOWERS.get(case, {}).items()
+    }
+    findings = [f for f in findings if f["address"] not in followers]
     assert len(findings) == 1, findings
     finding = findings[0]
     assert str(finding["address"]).startswith(address)

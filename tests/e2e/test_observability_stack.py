@@ -255,7 +255,8 @@ def test_a_new_image_registers_one_revision_and_keeps_the_previous(
     writes.clear()
     applied = cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stdout
-    assert writes == ["ecs.RegisterTaskDefinition"], "one new revision, its tags in the same call"
+    # one new revision, its tags in the same call; the service running it rolls onto it
+    assert writes == ["ecs.RegisterTaskDefinition", "ecs.UpdateService"]
     _edit(stack_dir / "specs" / "prometheus.yaml", "prom/prometheus:v2.54.1", "prom/prometheus:v2.55.0")
     assert cli("apply", "--auto-approve").exit_code == 0
     active = server.client("ecs").list_task_definitions(familyPrefix="prometheus", status="ACTIVE")

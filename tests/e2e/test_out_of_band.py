@@ -125,6 +125,11 @@ def _flow_log_id(server: Server) -> str:
     return str(found[0]["FlowLogId"])
 
 
+def _ecs_service_arn(server: Server, name: str) -> str:
+    found = server.client("ecs").describe_services(cluster="pacs-cluster", services=[name])["services"]
+    return str(found[0]["serviceArn"])
+
+
 def _namespace(server: Server) -> dict[str, Any]:
     found = server.client("servicediscovery").list_namespaces()["Namespaces"]
     return dict(next(n for n in found if n["Name"] == "pacs-monitoring.local"))
@@ -138,6 +143,20 @@ def _discovery_service_id(server: Server, name: str) -> str:
 
 CASES: dict[str, tuple[Mutation, str, str]] = {
     # (tag first: a whole-cycle test applies every mutation in turn without repairing)
+    "ecs service tag removed": (
+        lambda s: s.client("ecs").untag_resource(
+            resourceArn=_ecs_service_arn(s, "grafana"), tagKeys=["Name"]
+        ),
+        "ecs_services.grafana",
+        "tags.Name",
+    ),
+    "ecs service desired count": (
+        lambda s: s.client("ecs").update_service(
+            cluster="pacs-cluster", service="prometheus", desiredCount=2
+        ),
+        "ecs_services.prometheus",
+        "desired_count",
+    ),
     "cloud map namespace tag removed": (
         lambda s: s.client("servicediscovery").untag_resource(
             ResourceARN=_namespace(s)["Arn"], TagKeys=["Name"]
@@ -495,6 +514,15 @@ def test_every_declared_kind_has_an_out_of_band_case() -> None:
     assert gap.startswith("ssm_parameters: add an out-of-band case")
 
 
+FOLLOWERS: dict[str, dict[str, str]] = {
+    # A repaired task definition is a new revision: the ECS service running it rolls onto it.
+    "task definition revision by hand": {"ecs_services.prometheus": "task_definition"},
+    "task definition deregistered": {"ecs_services.grafana": "task_definition"},
+}
+"""Cases whose repair also updates the resources that reference the changed one: address -> the
+one path each updates."""
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_out_of_band_change_is_planned_at_its_path_and_repaired(
     cli: Cli, converged: Server, case: str
@@ -505,6 +533,12 @@ def test_out_of_band_change_is_planned_at_its_path_and_repaired(
     drifted = cli("plan", "--detailed-exitcode", "--format", "json")
     assert drifted.exit_code == 2, drifted.stderr
     changes = [c for c in json.loads(drifted.stdout)["changes"] if c["action"] != "no-op"]
+    followers = {c["address"]: c for c in changes if c["address"] in FOLLOWERS.get(case, {})}
+    assert {a: [d["path"] for d in c["differences"]] for a, c in followers.items()} == {
+        a: [p] for a, p in FOLLOWERS.get(case, {}).items()
+    }
+    assert all(c["action"] == "update" for c in followers.values())
+    changes = [c for c in changes if c["address"] not in followers]
     assert len(changes) == 1, changes
     change = changes[0]
     assert change["address"].startswith(address)

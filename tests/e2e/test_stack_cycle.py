@@ -98,6 +98,9 @@ EXPECTED_CREATES = {
     "service_discovery_namespaces.monitoring.services.redis_exporter",
     "service_discovery_namespaces.monitoring.services.node_exporter",
     "service_discovery_namespaces.monitoring.services.cadvisor",
+    # Prometheus and Grafana running: their ECS services, registered under those names
+    "ecs_services.prometheus",
+    "ecs_services.grafana",
 }
 
 
@@ -111,7 +114,7 @@ def test_plan_apply_converges_and_second_apply_sends_no_mutating_call(cli: Cli) 
 
     applied = cli("apply", "--auto-approve")
     assert applied.exit_code == 0, applied.stdout + applied.stderr
-    assert "Apply complete! Resources: 74 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
+    assert "Apply complete! Resources: 76 added, 0 changed, 0 replaced, 0 destroyed." in applied.stdout
 
     clean = cli("plan", "--detailed-exitcode")
     assert clean.exit_code == 0, clean.stdout

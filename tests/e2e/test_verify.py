@@ -41,3 +41,25 @@ def test_verify_fails_when_a_declared_resource_is_missing(cli: Cli, server: Serv
     assert result.exit_code == 1
     assert "missing: alarms.rds_connections" in result.stdout
     assert re.search(r"^\d+ passed, \d+ warnings?, 1 failed \(\d+ checks\)\.$", result.stderr, re.M)
+
+
+@pytest.mark.usefixtures("converged")
+def test_verify_checks_the_running_services_and_warns_without_prometheus(cli: Cli, server: Server) -> None:
+    result = cli("verify", "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["service prometheus running"] == {
+        "check": "service prometheus running",
+        "outcome": "pass",
+        "detail": "1 of 1 tasks running",
+    }
+    assert checks["service grafana running"]["outcome"] == "pass"
+    # Prometheus runs in the private subnets: unreachable from here is a warning, never a failure
+    assert checks["Prometheus scrape targets up"]["outcome"] == "warn"
+
+    server.client("ecs").delete_service(cluster="pacs-cluster", service="grafana", force=True)
+    missing = cli("verify", "--format", "json")
+    assert missing.exit_code == 1
+    checks = {c["check"]: c for c in json.loads(missing.stdout)["checks"]}
+    assert checks["service grafana running"]["outcome"] == "fail"
+    assert checks["service grafana running"]["detail"] == "missing: ecs_services.grafana"

@@ -260,6 +260,17 @@ STACKS = {
         """,
         ("RegisterTaskDefinition", "CreateService"),
     ),
+    "discovery": Stack(
+        """\
+        service_discovery_namespaces:
+          lost:
+            name: pacs-lost.local
+            vpc_id: ${lookups.vpc.id}
+            services:
+              worker: {name: worker}
+        """,
+        ("CreatePrivateDnsNamespace", "CreateService"),
+    ),
     "keys": Stack(
         """\
         kms_keys:
@@ -307,7 +318,8 @@ def _plan(spec_file: Path, ctx: AwsContext) -> Plan:
 
 def _made_twice() -> dict[str, list[str]]:
     """What exists more than once, beyond helpers.duplicates: query definitions by name, flow logs
-    by resource, task definition revisions, access points, KMS keys."""
+    by resource, task definition revisions, access points, KMS keys, Cloud Map namespaces and
+    services by name."""
     found = duplicates()
     definitions = client("logs").describe_query_definitions()["queryDefinitions"]
     names = Counter(d["name"] for d in definitions)
@@ -321,7 +333,16 @@ def _made_twice() -> dict[str, list[str]]:
         json.dumps(sorted((t["Key"], t["Value"]) for t in point.get("Tags", [])))
         for point in client("efs").describe_access_points()["AccessPoints"]
     )
-    counted = {"query definitions": names, "flow logs": flow_logs, "revisions": revisions}
+    discovery = client("servicediscovery")
+    namespaces = Counter(n["Name"] for n in discovery.list_namespaces()["Namespaces"])
+    services = Counter(s["Name"] for s in discovery.list_services()["Services"])
+    counted = {
+        "query definitions": names,
+        "flow logs": flow_logs,
+        "revisions": revisions,
+        "cloud map namespaces": namespaces,
+        "cloud map services": services,
+    }
     for what, counts in {**counted, "access points by tags": access_points}.items():
         extra = sorted(n for n, count in counts.items() if count > 1)
         if extra:

@@ -7,6 +7,10 @@
   account (dev, prod) could not share it.
 - ListServices honours its NAMESPACE_ID filter (moto lists every service of the account; a
   service summary does not name its namespace, so the filter is the only way to tell).
+- A create repeated with the CreatorRequestId of one that succeeded (a retry after a lost
+  response) is NamespaceAlreadyExists / ServiceAlreadyExists naming the first one's id and
+  request id (the errors' NamespaceId, ServiceId and CreatorRequestId fields); a second service of
+  one name in a namespace is ServiceAlreadyExists too. moto makes a second one.
 - DeleteNamespace refuses a namespace that still has services (ResourceInUse: "The specified
   resource can't be deleted because it contains other resources", Cloud Map API reference,
   DeleteNamespace); moto deletes it and leaves its services behind.
@@ -41,6 +45,21 @@ def install() -> None:
 
     ServiceDiscoveryBackend.delete_namespace = delete_namespace  # type: ignore[method-assign]
     ServiceDiscoveryResponse.list_services = _list_services  # type: ignore[method-assign]
+    original_create_service = ServiceDiscoveryBackend.create_service
+
+    def create_service(
+        self: Any, name: str, namespace_id: str, creator_request_id: str, **kwargs: Any
+    ) -> Any:
+        for service in self.services.values():
+            if service.namespace_id == namespace_id and service.name == name:
+                raise _already_exists(
+                    "ServiceAlreadyExists", ServiceId=service.id, CreatorRequestId=service.creator_request_id
+                )
+        return original_create_service(
+            self, name=name, namespace_id=namespace_id, creator_request_id=creator_request_id, **kwargs
+        )
+
+    ServiceDiscoveryBackend.create_service = create_service  # type: ignore[method-assign,assignment]
     setattr(ServiceDiscoveryBackend, _PATCHED_MARK, True)
 
 
@@ -74,6 +93,11 @@ def _create_private_dns_namespace(
     from moto.servicediscovery.models import Namespace
     from moto.utilities.utils import get_partition
 
+    for existing in self.namespaces.values():
+        if creator_request_id and existing.creator_request_id == creator_request_id:
+            raise _already_exists(
+                "NamespaceAlreadyExists", NamespaceId=existing.id, CreatorRequestId=creator_request_id
+            )
     if any(n.vpc == vpc and n.name == name for n in self.namespaces.values()):
         raise ConflictingDomainExists(vpc)
     dns_properties = dict((properties or {}).get("DnsProperties", {}))
@@ -100,3 +124,11 @@ def _create_private_dns_namespace(
     if tags:
         self.tagger.tag_resource(namespace.arn, tags)
     return str(self._create_operation("CREATE_NAMESPACE", targets={"NAMESPACE": namespace.id}))
+
+
+def _already_exists(error_type: str, **fields: str) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    error = JsonRESTError(error_type, f"{error_type}: {fields}")
+    error.description = json.dumps({"__type": error_type, "message": error.message, **fields})
+    return error

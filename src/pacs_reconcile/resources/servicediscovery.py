@@ -43,7 +43,7 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
-from ._waiting import wait_until
+from ._retry import wait_until
 from .base import (
     Desired,
     Key,
@@ -56,7 +56,7 @@ from .base import (
     TagApi,
     is_unresolved,
 )
-from .common import concurrently, error_code, names_with_prefix, read_pages
+from .common import claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
 from .registry import register
 
 OPERATION_SECONDS = 300.0
@@ -141,6 +141,7 @@ class Namespaces(Reconciler):
                     "servicediscovery:UpdatePrivateDnsNamespace",
                     "servicediscovery:GetOperation",
                     "servicediscovery:GetNamespace",
+                    "servicediscovery:ListTagsForResource",
                     "servicediscovery:TagResource",
                     "servicediscovery:UntagResource",
                 }
@@ -173,22 +174,34 @@ class Namespaces(Reconciler):
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         state = desired.state
         client = ctx.client("servicediscovery")
+        request_id = _creator_request_id(desired, state["vpc_id"])
         try:
             operation = client.create_private_dns_namespace(
                 Name=state["name"],
-                CreatorRequestId=_creator_request_id(desired, state["vpc_id"]),
+                CreatorRequestId=request_id,
                 Description=state.get("description") or "",
                 Vpc=state["vpc_id"],
                 Tags=tags_to_list(desired.tags),
             )["OperationId"]
         except ClientError as error:
-            if error_code(error) != "DuplicateRequest":
+            # The same request again (a retry after a lost answer) meets its first attempt: still
+            # running (DuplicateRequest, its operation to wait for) or done (NamespaceAlreadyExists,
+            # naming it); either only when the CreatorRequestId is this request's.
+            answer: Mapping[str, Any] = error.response
+            ours = answer.get("CreatorRequestId") == request_id
+            if error_code(error) == "DuplicateRequest" and answer.get("DuplicateOperationId"):
+                operation = str(answer["DuplicateOperationId"])
+            elif error_code(error) == "NamespaceAlreadyExists" and ours:
+                return self._claimed(ctx, desired, str(answer["NamespaceId"]))
+            else:
                 raise
-            # the same request again (a retry after a lost answer): its operation is the one to wait for
-            operation = str(error.response.get("DuplicateOperationId", ""))
-        namespace_id = wait_for_operation(ctx, operation)["NAMESPACE"]
-        namespace = client.get_namespace(Id=namespace_id)["Namespace"]
-        return self._live(namespace, dict(desired.tags), state["vpc_id"])
+        return self._claimed(ctx, desired, wait_for_operation(ctx, operation)["NAMESPACE"])
+
+    def _claimed(self, ctx: AwsContext, desired: Desired, namespace_id: str) -> Live:
+        namespace = ctx.client("servicediscovery").get_namespace(Id=namespace_id)["Namespace"]
+        tags = _tags(ctx, str(namespace["Arn"]))
+        claim_after_lost_create(f"Cloud Map namespace {namespace['Name']}", tags, desired.tags)
+        return self._live(namespace, tags, desired.state["vpc_id"])
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         # Only the description changes in place (name and VPC replace the namespace).
@@ -323,7 +336,7 @@ class DiscoveryServices(Reconciler):
                     "servicediscovery:CreateService",
                     "servicediscovery:UpdateService",
                     "servicediscovery:GetOperation",
-                    "servicediscovery:ListServices",
+                    "servicediscovery:GetService",
                 }
             ),
             delete=frozenset({"servicediscovery:DeleteService"}),
@@ -373,13 +386,19 @@ class DiscoveryServices(Reconciler):
         }
         if state["custom_health_check"]:
             request["HealthCheckCustomConfig"] = {}
+        client = ctx.client("servicediscovery")
         try:
-            service = ctx.client("servicediscovery").create_service(**request)["Service"]
+            service = client.create_service(**request)["Service"]
         except ClientError as error:
-            if error_code(error) != "ServiceAlreadyExists":
+            # a retried create whose first answer was lost meets its own first attempt (the same
+            # CreatorRequestId); a namesake made otherwise is someone else's
+            answer: Mapping[str, Any] = error.response
+            if (
+                error_code(error) != "ServiceAlreadyExists"
+                or answer.get("CreatorRequestId") != request["CreatorRequestId"]
+            ):
                 raise
-            # a retried create whose first answer was lost: the service it made
-            service = next(s for s in _services_of(ctx, namespace_id) if s["Name"] == state["name"])
+            service = client.get_service(Id=answer["ServiceId"])["Service"]
         return self._live(str(desired.parent.key), service)
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
