@@ -348,6 +348,9 @@ def _make(ctx: AwsContext, kind: str, name: str) -> None:
         client("ecs").create_service(
             cluster=SERVICE_CLUSTER, serviceName=name, taskDefinition="app", desiredCount=0
         )
+    elif kind == "service_discovery_namespaces":
+        vpc = client("ec2").create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+        client("servicediscovery").create_private_dns_namespace(Name=name, Vpc=vpc)
     else:
         raise AssertionError(f"no test for listing {kind}: add one here")
 
