@@ -6,11 +6,11 @@ by staring at an empty graph."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from e2e.conftest import copy_repository_spec
 from pacs_reconcile import api
 from pacs_reconcile.engine import alerts
 from pacs_reconcile.monitoring.aws_metrics import (
@@ -160,9 +160,8 @@ def test_dashboard_shorthand_repeats_the_row_above() -> None:
 
 
 def test_widget_regions_follow_the_stacks_region(tmp_path: Path) -> None:
-    copy = tmp_path / "stack"
-    shutil.copytree(REPO / "specs", copy / "specs")
-    shutil.copytree(REPO / "functions", copy / "functions")
+    # The spec and every folder it reads (functions/, configs/), as the end-to-end tests copy it.
+    copy = copy_repository_spec(tmp_path)
     root = (REPO / "monitoring.yaml").read_text().replace("region: ap-northeast-2", "region: eu-central-1", 1)
     (copy / "monitoring.yaml").write_text(root)
     moved = api.load(copy / "monitoring.yaml")

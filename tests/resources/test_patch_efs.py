@@ -3,6 +3,7 @@ system reconciler's throughput changes converging on it (create -> change -> rea
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -103,3 +104,39 @@ def test_a_repeated_access_point_client_token_answers_with_the_first_access_poin
     assert again["AccessPointId"] == first["AccessPointId"]
     efs(aws).create_access_point(FileSystemId=fs)
     assert len(efs(aws).describe_access_points(FileSystemId=fs)["AccessPoints"]) == 2
+
+
+def test_a_mount_target_is_never_listed_half_made(aws: AwsContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto registers a mount target with its file system before giving it a zone; the emulator
+    serves one request per thread, so a listing beside a create must wait for the create."""
+    from moto.ec2.models.subnets import Subnet
+
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]
+    fs = efs(aws).create_file_system(CreationToken=TOKEN)["FileSystemId"]
+
+    halfway, go_on = threading.Event(), threading.Event()
+    take_address = Subnet.get_available_subnet_ip
+
+    def slow_address(self: Any, *args: Any) -> Any:  # the create stops after registering
+        halfway.set()
+        go_on.wait(10)
+        return take_address(self, *args)
+
+    monkeypatch.setattr(Subnet, "get_available_subnet_ip", slow_address)
+    creating = threading.Thread(
+        target=lambda: efs(aws).create_mount_target(FileSystemId=fs, SubnetId=subnet["SubnetId"])
+    )
+    creating.start()
+    assert halfway.wait(10)
+    listed: list[dict[str, Any]] = []
+    listing = threading.Thread(
+        target=lambda: listed.extend(efs(aws).describe_mount_targets(FileSystemId=fs)["MountTargets"])
+    )
+    listing.start()
+    listing.join(2)  # without the patch the listing answers now, with the mount target half made
+    go_on.set()
+    creating.join(10)
+    listing.join(10)
+    assert [t.get("AvailabilityZoneName") for t in listed] == [subnet["AvailabilityZone"]]

@@ -17,12 +17,22 @@ ensure idempotent creation" (EFS API reference, CreateAccessPoint; botocore fill
 call, the same for its retries), is ignored by moto, which makes a second access point when a
 call is retried after its response was lost. After install(), a token seen before is answered with
 the access point it made, as EFS answers it.
+
+Mount targets are made, listed and deleted one at a time: moto's MountTarget registers itself with
+its file system before it has its zone, so in server mode (one thread per request) a
+DescribeMountTargets running beside a CreateMountTarget of the same file system could answer a
+mount target without AvailabilityZoneName, which EFS always returns (EFS API reference,
+MountTargetDescription). Seen when an apply creates a file system's two mount targets at once.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from typing import Any
+
+_MOUNT_TARGETS = threading.Lock()
 
 _PATCHED_MARK = "_pacs_reconcile_patched"
 
@@ -37,7 +47,18 @@ def install() -> None:
     EFSBackend.update_file_system = _update_file_system  # type: ignore[attr-defined]
     EFSResponse.update_file_system = _update_file_system_response  # type: ignore[attr-defined]
     EFSBackend.create_access_point = _honouring_client_token(EFSBackend.create_access_point)  # type: ignore[method-assign]
+    for name in ("create_mount_target", "describe_mount_targets", "delete_mount_target"):
+        setattr(EFSBackend, name, _one_at_a_time(getattr(EFSBackend, name)))
     setattr(EFSBackend, _PATCHED_MARK, True)
+
+
+def _one_at_a_time(original: Any) -> Any:
+    @functools.wraps(original)
+    def serialized(*args: Any, **kwargs: Any) -> Any:
+        with _MOUNT_TARGETS:
+            return original(*args, **kwargs)
+
+    return serialized
 
 
 def _honouring_client_token(original: Any) -> Any:
