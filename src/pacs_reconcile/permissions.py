@@ -88,7 +88,7 @@ def needs(spec_kinds: Iterable[str], lookup_kinds: Iterable[str], all_kinds: Ite
         read |= actions.read
         change |= actions.delete
         if kind in declared:
-            change |= actions.write
+            change |= actions.write | actions.required_by_aws
             if actions.passes_role_to:
                 passes.add(actions.passes_role_to)
     for lookup in lookup_kinds:

@@ -167,6 +167,17 @@ def test_every_kind_and_lookup_has_its_actions() -> None:
         assert lookup_actions, f"lookup {lookup}: LookupMeta.actions is empty"
 
 
+def test_what_aws_checks_on_the_caller_is_granted_with_the_writes() -> None:
+    """Cloud Map makes a namespace's Route 53 hosted zone with the caller's permissions: an apply
+    policy without them fails at CreatePrivateDnsNamespace on AWS (never on the emulator)."""
+    load_all()
+    needs = permissions.needs(["service_discovery_namespaces"], [], KINDS)
+    granted = needs.read | needs.change
+    assert {"route53:CreateHostedZone", "route53:ListHostedZonesByName", "ec2:DescribeRegions"} <= granted
+    assert KINDS["service_discovery_namespaces"].meta.actions.required_by_aws <= granted
+    assert "route53:CreateHostedZone" not in permissions.needs([], [], KINDS).change, "only when declared"
+
+
 def test_the_policy_is_printed_offline_and_scoped(cli: Cli, no_aws: list[str]) -> None:
     apply_policy = _policy(cli)
     read_only = _policy(cli, "--read-only")
@@ -339,7 +350,9 @@ def test_the_policy_covers_exactly_what_a_whole_cycle_does(
     assert missing == set(), (
         f"done by plan/drift but not allowed by `permissions --read-only`: {sorted(missing)}"
     )
-    extra = apply_policy - changes.actions - reads.actions - {"iam:PassRole"}
+    required_by_aws = {a for reconciler in KINDS.values() for a in reconciler.meta.actions.required_by_aws}
+    assert required_by_aws <= apply_policy
+    extra = apply_policy - changes.actions - reads.actions - {"iam:PassRole"} - required_by_aws
     extra_reads = read_only - reads.actions - alerts.actions
     done = changes.actions | reads.actions | alerts.actions
     print(

@@ -30,6 +30,10 @@ class KindActions:
     """The service a role named in the spec is passed to (iam:PassRole, never an API call)."""
     listing: frozenset[str] = frozenset()
     """Called by the kind's `lister` (the `export` command), beyond what read() calls."""
+    required_by_aws: frozenset[str] = frozenset()
+    """Not called by this code: actions AWS checks on the caller while it carries out the kind's
+    write calls (e.g. Cloud Map making a Route 53 hosted zone for a namespace), granted with
+    `write`. Each with the AWS page that lists it."""
 
     def all(self) -> frozenset[str]:
         return self.read | self.write | self.delete | self.listing

@@ -147,6 +147,17 @@ class Namespaces(Reconciler):
                 }
             ),
             delete=frozenset({"servicediscovery:DeleteNamespace", "servicediscovery:GetOperation"}),
+            # AWS Cloud Map API permissions reference, CreatePrivateDnsNamespace's required
+            # permissions (https://docs.aws.amazon.com/cloud-map/latest/dg/cloud-map-api-permissions-ref.html)
+            required_by_aws=frozenset(
+                {
+                    "route53:CreateHostedZone",
+                    "route53:GetHostedZone",
+                    "route53:ListHostedZonesByName",
+                    "ec2:DescribeVpcs",
+                    "ec2:DescribeRegions",
+                }
+            ),
         ),
     )
 
