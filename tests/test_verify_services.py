@@ -22,7 +22,9 @@ from pacs_reconcile.engine.plan import Plan, PlanOptions
 from pacs_reconcile.spec.model import Lifecycle, Location, ResourceNode
 from pacs_reconcile.verify import Check, Outcome, prometheus_targets, run_checks, service_check
 
-CLUSTER = "pacs-cluster"
+CLUSTER = (
+    "verify-services-test"  # not the repository stack's cluster: the e2e servers share this process's moto
+)
 
 
 def deployment(

@@ -46,6 +46,13 @@ PLAN_CALLS_BY_KIND = {
     "security groups": {"ec2.DescribeSecurityGroups": 1},
     "flow logs": {"ec2.DescribeFlowLogs": 1},
     "ecs task definitions": {"ecs.ListTaskDefinitions": 2, "ecs.DescribeTaskDefinition": 2},
+    "ecs services": {"ecs.DescribeServices": 1},  # both services of the cluster, tags included
+    "cloud map": {
+        "servicediscovery.ListNamespaces": 1,
+        "servicediscovery.ListTagsForResource": 1,  # the namespace: Cloud Map's tags are in no list
+        "route53.GetHostedZone": 1,  # the namespace's VPC, held by its hosted zone
+        "servicediscovery.ListServices": 1,  # the namespace's services, one page
+    },
     "iam": {
         "iam.GetAccountAuthorizationDetails": 1,  # roles (trust, tags), policies, attachments
         "iam.ListPolicyTags": 4,  # policy tags are in no list

@@ -57,7 +57,14 @@ SERVICES = (
     "elbv2",
     "autoscaling",
     "application-autoscaling",
+    "route53",
+    "servicediscovery",
+    "kms",
+    "sqs",
+    "firehose",
 )
+"""Every service the tool makes a client of (tests/safety/test_faults.py checks the list against
+the code): a fault is written in the service's own protocol."""
 
 
 def _protocols() -> dict[str, tuple[str, str]]:
@@ -89,8 +96,12 @@ def _cbor_text(text: str) -> bytes:
     return (bytes([0x60 + len(data)]) if len(data) < 24 else bytes([0x78, len(data)])) + data
 
 
-def error_response(protocol: str, status: int, code: str, message: str, url: str = "") -> AWSResponse:
-    """An HTTP error response as the service's protocol writes it."""
+def error_response(
+    protocol: str, status: int, code: str, message: str, url: str = "", service: str = ""
+) -> AWSResponse:
+    """An HTTP error response as the service's protocol writes it (rest-xml: S3's bare <Error>,
+    the other rest-xml services, Route 53 and CloudFront, an <ErrorResponse> around it, as
+    botocore's RestXMLParser documents)."""
     headers = {"x-amzn-RequestId": "fault-injector", "x-amzn-ErrorType": code}
     if protocol in ("json", "rest-json"):
         body = json.dumps({"__type": code, "message": message}).encode()
@@ -104,8 +115,13 @@ def error_response(protocol: str, status: int, code: str, message: str, url: str
             f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
             "<RequestID>fault-injector</RequestID></Response>"
         ).encode()
-    elif protocol == "rest-xml":
+    elif protocol == "rest-xml" and service == "s3":
         body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+    elif protocol == "rest-xml":
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+            "</Error><RequestId>fault-injector</RequestId></ErrorResponse>"
+        ).encode()
     else:  # query
         body = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
@@ -200,9 +216,11 @@ class FaultInjector:
             request.url = UNROUTABLE
         if kind == "throttle":
             code = THROTTLE_CODES.get(protocol, "ThrottlingException")
-            return error_response(protocol, 503 if code == "SlowDown" else 400, code, "Rate exceeded", url)
+            return error_response(
+                protocol, 503 if code == "SlowDown" else 400, code, "Rate exceeded", url, signing
+            )
         if kind == "5xx":
-            return error_response(protocol, 503, "ServiceUnavailable", "Service is unavailable", url)
+            return error_response(protocol, 503, "ServiceUnavailable", "Service is unavailable", url, signing)
         if kind == "reset":
             raise ConnectionClosedError(endpoint_url=url)
         if kind == "connect":
@@ -230,6 +248,7 @@ class FaultInjector:
             code,
             access_denied_message(f"{prefix}:{operation}"),
             url,
+            signing,
         )
 
 

@@ -244,3 +244,19 @@ def test_a_lost_response_on_every_kind_of_write_leaves_no_duplicate_and_converge
     assert healed.exit_code == 0, healed.stdout
     assert cli("plan", "--detailed-exitcode").exit_code == 0
     assert duplicates(server.endpoint) == {}
+
+
+def test_faults_speak_the_protocol_of_every_service_the_tool_calls() -> None:
+    """A service missing from faults.SERVICES would get a JSON error body whatever its protocol,
+    which botocore cannot parse: the fault would test the parser, not the tool."""
+    import re
+
+    from .faults import SERVICES
+
+    src = Path(__file__).resolve().parents[2] / "src" / "pacs_reconcile"
+    called = {
+        name
+        for path in src.rglob("*.py")
+        for name in re.findall(r'client\("([a-z0-9-]+)"\)', path.read_text(encoding="utf-8"))
+    }
+    assert called <= set(SERVICES), sorted(called - set(SERVICES))
