@@ -1,4 +1,4 @@
-"""Benchmark: log lines through many metric filters, offline (issue 15: 10,000 lines through 300
+"""Benchmark: log lines through many metric filters, offline (target: 10,000 lines through 300
 filters in under a second). Not a test; run it and record the result in BENCHMARKS.md:
 
     .venv/bin/python -m benchmarks.filters [--lines 10000] [--filters 300] [--repeat 5]
