@@ -38,11 +38,13 @@ from .common import (
     claim_after_lost_create,
     concurrently,
     error_code,
+    gone_is_fine,
     memo_until_write,
     names_with_prefix,
     owned_of,
     read_pages,
     set_parameters,
+    unless_gone,
 )
 from .dashboard_body import validate_dashboard_body
 from .kind import KindActions, KindMeta, TagApi
@@ -537,12 +539,9 @@ def _not_taken_over(ctx: AwsContext, what: str, arn: str, tags: Mapping[str, str
     """PutMetricAlarm and PutDashboard create or replace, and ignore Tags when they replace: before
     a create, one of the name someone else made since the plan would be silently taken over (a
     repeat of our own after a lost response is harmless). Refused unless it is this apply's."""
-    client = ctx.client("cloudwatch")
-    try:
-        found = _list_tags(ctx, arn)
-    except client.exceptions.ResourceNotFoundException:
-        return
-    claim_after_lost_create(what, found, tags)
+    found = unless_gone(lambda: _list_tags(ctx, arn), "ResourceNotFoundException")
+    if found is not None:
+        claim_after_lost_create(what, found, tags)
 
 
 TAGS = TagApi("cloudwatch", "tag_resource", "untag_resource", "ResourceARN", resource_attribute="arn")
@@ -1153,12 +1152,8 @@ class Dashboards(Reconciler):
         return self._reread(ctx, name, live.tags)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
-        client = ctx.client("cloudwatch")
-        try:
-            client.delete_dashboards(DashboardNames=[live.attrs["name"]])
-        except client.exceptions.ClientError as exc:
-            if error_code(exc) not in DASHBOARD_NOT_FOUND:
-                raise  # anything but "already gone" is a real failure
+        with gone_is_fine(*DASHBOARD_NOT_FOUND):
+            ctx.client("cloudwatch").delete_dashboards(DashboardNames=[live.attrs["name"]])
         self._note(ctx, (live.tags or {}).get(OWNER_TAG), live.attrs["name"], owned=False)
 
     def update_tags(self, ctx: AwsContext, live: Live, changes: TagChanges) -> None:

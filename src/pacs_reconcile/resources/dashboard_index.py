@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..aws import AwsContext
-from .common import error_code
+from .common import gone_is_fine
 
 INDEX_FORMAT = 1
 STANDARD_VALUE_LIMIT = 4096
@@ -68,11 +68,8 @@ def write_index(ctx: AwsContext, stack: str, names: Iterable[str]) -> bool:
     """Store `names` as the index; False (and no index left behind) when they do not fit."""
     client = ctx.client("ssm")
     if not fits(names):
-        try:
+        with gone_is_fine("ParameterNotFound"):
             client.delete_parameter(Name=parameter_name(stack))
-        except client.exceptions.ClientError as exc:
-            if error_code(exc) != "ParameterNotFound":
-                raise
         return False
     client.put_parameter(
         Name=parameter_name(stack),

@@ -56,7 +56,14 @@ from .base import (
     TagApi,
     is_unresolved,
 )
-from .common import claim_after_lost_create, concurrently, error_code, names_with_prefix, read_pages
+from .common import (
+    claim_after_lost_create,
+    concurrently,
+    error_code,
+    gone_is_fine,
+    names_with_prefix,
+    read_pages,
+)
 from .registry import register
 
 OPERATION_SECONDS = 300.0
@@ -423,11 +430,8 @@ class DiscoveryServices(Reconciler):
         return replace(live, state={**live.state, **changed})
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
-        try:
+        with gone_is_fine("ServiceNotFound"):
             ctx.client("servicediscovery").delete_service(Id=live.handle)
-        except ClientError as error:
-            if error_code(error) != "ServiceNotFound":
-                raise
 
     @staticmethod
     def _live(parent: str, service: Mapping[str, Any]) -> Live:
