@@ -45,8 +45,8 @@ def lookup_actions() -> dict[str, frozenset[str]]:
 ENGINE_READ = frozenset({"tag:GetResources", "sts:GetCallerIdentity"})
 """The owner-tag sweep every kind shares, and the account id (ARNs)."""
 LOCK_ACTIONS = frozenset({"ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter"})
-"""The apply lock (engine/lock.py), and the dashboards' ownership index apply writes
-(resources/dashboard_index.py): parameters under one path per stack."""
+"""The apply lock (engine/lock.py), and the ownership indexes apply writes
+(resources/ownership_index.py): parameters under one path per stack."""
 DRIFT_METRIC = frozenset({"cloudwatch:PutMetricData"})
 DRIFT_NOTIFY = frozenset({"sns:ListTagsForResource", "sns:Publish", "sns:TagResource"})
 """drift --notify-topic: the digest of the last announcement is a tag on the topic."""

@@ -104,7 +104,7 @@ DYNAMIC_CALLS = {
         "cloudwatch:ListTagsForResource",
         "cloudwatch:DeleteAlarms",
     },
-    # the dashboards' ownership index, an SSM parameter read through resources/dashboard_index.py
+    # the dashboards' ownership index, an SSM parameter read through resources/ownership_index.py
     # (its writes are on the apply lock's parameter path: permissions.LOCK_ACTIONS)
     "pacs_reconcile.resources.cloudwatch": {"ssm:GetParameters"},
 }

@@ -16,35 +16,31 @@ what carries it, and it is no resource of the spec (plans and destroy never list
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..aws import AwsContext
-from .common import gone_is_fine
+from . import ownership_index
+from .ownership_index import STANDARD_VALUE_LIMIT as STANDARD_VALUE_LIMIT
 
 INDEX_FORMAT = 1
-STANDARD_VALUE_LIMIT = 4096
-"""PutParameter: a Standard parameter value holds at most 4 KB. A longer index is not written
-(Advanced parameters are charged): the stack's dashboards are then found by full scans."""
+# A longer index than STANDARD_VALUE_LIMIT is not written: the stack's dashboards are then found by
+# full scans.
 
 
 def parameter_name(stack: str) -> str:
-    return f"/pacs-reconcile/{stack}/dashboards"
+    return ownership_index.parameter_name(stack, "dashboards")
 
 
 def encode(names: Iterable[str]) -> str:
-    return json.dumps({"format": INDEX_FORMAT, "dashboards": sorted(set(names))}, separators=(",", ":"))
+    return ownership_index.encode({"dashboards": sorted(set(names))}, INDEX_FORMAT)
 
 
 def decode(value: str) -> frozenset[str] | None:
     """The names an index value holds; None for anything this version did not write."""
-    try:
-        document = json.loads(value)
-    except ValueError:
-        return None
-    if not isinstance(document, dict) or document.get("format") != INDEX_FORMAT:
+    document = ownership_index.decode(value, INDEX_FORMAT)
+    if document is None:
         return None
     names = document.get("dashboards")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -53,32 +49,19 @@ def decode(value: str) -> frozenset[str] | None:
 
 
 def fits(names: Iterable[str]) -> bool:
-    return len(encode(names).encode()) <= STANDARD_VALUE_LIMIT
+    return ownership_index.fits(encode(names))
 
 
 def read_index(ctx: AwsContext, stack: str) -> frozenset[str] | None:
     """The stored index (None when there is none, or it cannot be read as one)."""
-    # GetParameters, not GetParameter: a missing name is listed in InvalidParameters rather than
-    # raised as ParameterNotFound (an error response on every plan of a stack without an index).
-    found = ctx.client("ssm").get_parameters(Names=[parameter_name(stack)]).get("Parameters") or []
-    return decode(str(found[0]["Value"])) if found else None
+    value = ownership_index.read_value(ctx, parameter_name(stack))
+    return decode(value) if value is not None else None
 
 
 def write_index(ctx: AwsContext, stack: str, names: Iterable[str]) -> bool:
     """Store `names` as the index; False (and no index left behind) when they do not fit."""
-    client = ctx.client("ssm")
-    if not fits(names):
-        with gone_is_fine("ParameterNotFound"):
-            client.delete_parameter(Name=parameter_name(stack))
-        return False
-    client.put_parameter(
-        Name=parameter_name(stack),
-        Value=encode(names),
-        Type="String",
-        Overwrite=True,
-        Description="Dashboards this pacs-reconcile stack created (a hint, checked against their tags)",
-    )
-    return True
+    description = "Dashboards this pacs-reconcile stack created (a hint, checked against their tags)"
+    return ownership_index.write_value(ctx, parameter_name(stack), encode(names), description)
 
 
 @dataclass
