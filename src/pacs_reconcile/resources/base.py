@@ -137,6 +137,12 @@ class Reconciler(ABC):
         stay inside it. Raise ValueError for a problem; it is reported at the entry's location."""
         return config
 
+    def parent_problems(self, config: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, str]:
+        """Called by the loader, offline, for a child declared under its parent: what AWS refuses of
+        this child because of the parent's (validated) config, as field -> message (e.g. a replay
+        policy on a subscription of a standard topic). Values still holding ${...} are not judged."""
+        return {}
+
     def spec_attributes(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """The referenceable attributes that the (resolved) desired config sets itself: what a
         reference to them means once this resource is applied, known at plan time."""

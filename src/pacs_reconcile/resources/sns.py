@@ -662,6 +662,16 @@ class Subscriptions(Reconciler):
     def key(self, state: Mapping[str, Any], parent_key: Key | None) -> Key:
         return self._key(parent_key, state["protocol"], state["endpoint"])
 
+    def parent_problems(self, config: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, str]:
+        """SNS takes a replay policy only for a FIFO topic's subscription ("The following attributes
+        apply only to FIFO topics: ReplayPolicy", Subscribe and SetSubscriptionAttributes, SNS API
+        reference): refused here, before any call, rather than by AWS halfway through an apply."""
+        if config.get("replay_policy") is not None and parent.get("fifo") is False:
+            topic = parent.get("name")
+            why = f"SNS replays messages only to a FIFO topic's subscriptions: {topic} is not FIFO"
+            return {"replay_policy": why}
+        return {}
+
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
         documents = {f: document_text(state[f]) for f in _DOCUMENT_FIELDS if f in state}
         return {**state, **documents}

@@ -911,6 +911,11 @@ class _Loader:
             except ValueError as exc:
                 self._problem(source, path, address, str(exc))
                 validated = None
+        if validated is not None and parent is not None:
+            problems = reconciler.parent_problems(validated, parent.config)
+            for field, message in problems.items():
+                self._problem(source, (*path, field), f"{address}.{field}", message)
+            validated = None if problems else validated
         lifecycle = self._lifecycle(source, path, address, body.get("lifecycle"), reconciler)
         tags = None
         if reconciler.meta.taggable:
