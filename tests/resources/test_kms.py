@@ -138,9 +138,10 @@ OUT_OF_BAND = {
         "description",
     ),
     "disabled": (lambda aws: _kms(aws).disable_key(KeyId=key_id(aws)), "enabled"),
+    # A key pending deletion reports rotation off (GetKeyRotationStatus, KMS API reference).
     "deletion scheduled": (
         lambda aws: _kms(aws).schedule_key_deletion(KeyId=key_id(aws), PendingWindowInDays=7),
-        "enabled",
+        "enabled enable_key_rotation rotation_period_in_days",
     ),
     "rotation off": (
         lambda aws: _kms(aws).disable_key_rotation(KeyId=key_id(aws)),
@@ -174,6 +175,26 @@ def test_a_change_by_hand_shows_at_its_path_and_is_repaired(aws: AwsContext, cas
         assert changed.notes and "deletion is scheduled" in changed.notes[0]
         assert repaired.notes == ()
     assert _kms(aws).describe_key(KeyId=ALIAS)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+def test_a_key_pending_deletion_reports_rotation_off_and_gets_its_own_back(aws: AwsContext) -> None:
+    """ "Pending deletion: While a KMS key is pending deletion, its key rotation status is false and
+    KMS does not rotate the key material. If you cancel the deletion, the original key rotation
+    status returns" (GetKeyRotationStatus, KMS API reference). A key the spec wants not rotating,
+    whose rotation was turned on and deletion scheduled by hand, shows only the deletion; the apply
+    that cancels it also sets the rotation the spec wants, or the restored rotation would be a
+    difference after it."""
+    want = desired(aws)
+    KEYS.create(aws, want)
+    _kms(aws).enable_key_rotation(KeyId=key_id(aws))
+    _kms(aws).schedule_key_deletion(KeyId=key_id(aws), PendingWindowInDays=7)
+    assert _kms(aws).get_key_rotation_status(KeyId=key_id(aws))["KeyRotationEnabled"] is False
+    live = read(aws, NAME)[NAME]
+    delta = diff_states(want.state, KEYS.canonical(dict(live.state)))
+    assert delta.paths() == ["enabled"]
+    KEYS.update(aws, want, live, delta)
+    assert differences(want, read(aws, NAME)[NAME]) == []
+    assert _kms(aws).get_key_rotation_status(KeyId=key_id(aws))["KeyRotationEnabled"] is False
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,11 @@ days"; it may also change the period of a key already rotating), and GetKeyRotat
 it with KeyId (KMS API reference). moto ignores the parameter and answers KeyRotationEnabled
 alone. After install(), the period is kept on the key and returned while rotation is on. Works
 in-process and in server mode.
+
+A key pending deletion: "While a KMS key is pending deletion, its key rotation status is false and
+KMS does not rotate the key material. If you cancel the deletion, the original key rotation status
+returns" (GetKeyRotationStatus, KMS API reference). moto answers the key's own status; after
+install() it answers false until the deletion is cancelled.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ def _with_the_period(original: Callable[[Any], str]) -> Callable[[Any], str]:
         answer = json.loads(original(self))
         key = _key(self)
         answer["KeyId"] = key.id
+        if key.key_state == "PendingDeletion":
+            answer["KeyRotationEnabled"] = False
         if answer.get("KeyRotationEnabled"):
             answer["RotationPeriodInDays"] = getattr(key, "rotation_period_in_days", DEFAULT_ROTATION_PERIOD)
         return json.dumps(answer)

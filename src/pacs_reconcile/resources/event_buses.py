@@ -203,6 +203,11 @@ class EventBuses(Reconciler):
         state = {**live.state, **{f: desired.state[f] for f in (*managed, "policy") if delta.different_at(f)}}
         if any(delta.different_at(f) for f in managed):
             # UpdateEventBus is sent whole: the fields the spec does not manage keep their live values.
+            # A dead-letter queue is removed with `DeadLetterConfig={}`: the object's Arn is optional
+            # (UpdateEventBus and DeadLetterConfig, EventBridge API reference), and a field left out
+            # keeps its value (hashicorp/terraform-provider-aws internal/service/events/bus.go: "To
+            # unset the description, the only way is to explicitly set it to the empty string").
+            # AWS documents no way of clearing the queue; none was found reported either way.
             events.update_event_bus(
                 Name=name,
                 Description=state["description"],

@@ -12,7 +12,8 @@ deletes its alias and SCHEDULES the key's deletion: AWS deletes it after `deleti
 (7-30, AWS's default 30; ScheduleKeyDeletion), and until then CancelKeyDeletion restores it. The
 window is not an attribute AWS keeps, so the tool records it in the bookkeeping tag
 `pacs-reconcile:deletion-window` (never shown among the key's tags). A key whose deletion was
-scheduled by hand is shown disabled, with the date, and apply cancels the deletion; an owned key
+scheduled by hand is shown disabled, with the date, and not rotating (as AWS reports it), and apply
+cancels the deletion and sets the spec's rotation (the key's own returns on cancelling); an owned key
 pending deletion that the spec no longer declares is being deleted already and is not listed.
 
 KeyUsage, KeySpec and MultiRegion cannot change after CreateKey ("You can't change the KeyUsage /
@@ -327,15 +328,22 @@ class KmsKeys(Reconciler):
         key_id = live.handle.key_id
         want = desired.state
         state = dict(live.state)
+        cancelled = delta.different_at("enabled") and live.handle.pending_deletion
         if delta.different_at("enabled"):
-            if live.handle.pending_deletion:
+            if cancelled:
                 kms.cancel_key_deletion(KeyId=key_id)  # leaves the key disabled
             (kms.enable_key if want["enabled"] else kms.disable_key)(KeyId=key_id)
         if delta.different_at("description"):
             kms.update_key_description(KeyId=key_id, Description=want["description"])
         if delta.different_at("policy"):
             kms.put_key_policy(KeyId=key_id, PolicyName=POLICY_NAME, Policy=json.dumps(want["policy"]))
-        if delta.different_at("enable_key_rotation") or delta.different_at("rotation_period_in_days"):
+        # A key pending deletion reads as not rotating, and cancelling the deletion gives it back
+        # "the original key rotation status" (GetKeyRotationStatus, KMS API reference): whatever it
+        # was, set the rotation the spec wants.
+        rotation_changed = delta.different_at("enable_key_rotation") or delta.different_at(
+            "rotation_period_in_days"
+        )
+        if rotation_changed or cancelled:
             if want["enable_key_rotation"]:
                 kms.enable_key_rotation(KeyId=key_id, **_rotation_period(want))
             else:
@@ -345,7 +353,8 @@ class KmsKeys(Reconciler):
         for field in ("enabled", "description", "policy", "enable_key_rotation", "deletion_window_in_days"):
             if delta.different_at(field):
                 state[field] = want[field]
-        if delta.different_at("enable_key_rotation") or delta.different_at("rotation_period_in_days"):
+        if rotation_changed or cancelled:
+            state["enable_key_rotation"] = want["enable_key_rotation"]
             state["rotation_period_in_days"] = _created_period(want)
         return Live(live.key, self.canonical(state), dict(live.attrs), live.tags, KeyHandle(key_id))
 
@@ -430,7 +439,10 @@ def _key(ctx: AwsContext, key_id: str) -> tuple[dict[str, Any], str | None, dict
 
 def _rotation(ctx: AwsContext, metadata: Mapping[str, Any]) -> dict[str, Any] | None:
     """GetKeyRotationStatus of a symmetric encryption key made by KMS (the only ones that rotate);
-    None for the others, and for a key whose state does not let it answer (pending deletion)."""
+    None for the others. A key pending deletion answers, with rotation false ("While a KMS key is
+    pending deletion, its key rotation status is false", GetKeyRotationStatus, KMS API reference);
+    KMSInvalidStateException is still read as "no rotation" for a state the key-state table ("Key
+    states of AWS KMS keys", KMS developer guide) may refuse it in."""
     if metadata.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT" or metadata.get("Origin") not in (
         None,
         "AWS_KMS",
