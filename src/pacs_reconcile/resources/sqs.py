@@ -384,8 +384,13 @@ def _encryption_requests(
 ) -> list[dict[str, str]]:
     """The SetQueueAttributes calls making `attributes`, encryption included, and `state` as AWS will
     report it. A queue has one encryption at a time: setting a KMS key turns SSE-SQS off, removing it
-    turns SSE-SQS back on, and asking for both at once is refused (localstack/localstack#13780 and
-    ansible-collections/community.aws#2433 record AWS doing so)."""
+    turns SSE-SQS back on, and asking for both at once is refused. AWS documents the first only by
+    example: its SDK for Java example turns SSE-KMS on by setting KmsMasterKeyId alone ("Using
+    server-side encryption with Amazon SQS queues", SQS developer guide). The switch both ways is
+    what terraform-provider-aws's SQS encryption acceptance tests record from AWS (localstack/
+    localstack#13780, fixing #13539, makes the emulator match them), and the refusal "You can use
+    one type of server-side encryption (SSE) at one time" is quoted from the AWS CLI in
+    ansible-collections/community.aws#2433. Nothing found says otherwise."""
     key = attributes.pop("KmsMasterKeyId", None)
     sse = attributes.pop("SqsManagedSseEnabled", None)
     if sse == "true" and live["kms_master_key_id"] and key is None:
