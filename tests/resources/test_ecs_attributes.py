@@ -76,8 +76,7 @@ EC2: dict[str, Any] = {
     "containers": {
         "agent": {
             "image": "grafana/agent:v0.40.0",
-            # AWS takes memory_reservation alone (ContainerDefinition.memoryReservation); moto
-            # demands the hard limit under EC2, so both are set here.
+            # Both limits; the soft limit alone is test_an_ec2_container_with_a_memory_reservation_alone.
             "memory": 512,
             "memory_reservation": 256,
             "port_mappings": [{"container_port": 12345, "host_port": 12345}, {"container_port": 80}],
@@ -316,3 +315,14 @@ def fargate_container(**changes: Any) -> dict[str, Any]:
 def test_validation(spec: dict[str, Any], expected: str) -> None:
     with pytest.raises(ValidationError, match=expected):
         TaskDefinitionSpec.model_validate(spec)
+
+
+def test_an_ec2_container_with_a_memory_reservation_alone_converges(aws: AwsContext) -> None:
+    """The soft limit alone is enough where the task sets no memory (ContainerDefinition,
+    memoryReservation; ECS API reference)."""
+    spec = ec2_container(memory=None, memory_reservation=256)
+    desired = desired_of(aws, spec)
+    TASKS.create(aws, desired)
+    assert delta_of(desired, read(aws, "pacs-ec2-agent")).paths() == []
+    exported, _ = exported_state(aws, "task_definitions", "pacs-ec2-agent")
+    assert diff_states(exported, desired.state).paths() == []

@@ -100,3 +100,24 @@ def test_deleted_services_are_not_listed(ecs: Any) -> None:
     arns = ecs.list_services(cluster=CLUSTER)["serviceArns"]
     assert [arn.rsplit("/", 1)[-1] for arn in arns] == ["kept"]
     assert described(ecs, "deleted")["status"] == "INACTIVE", "still described"
+
+
+def test_an_ec2_container_may_set_its_memory_reservation_alone(ecs: Any) -> None:
+    """ "If a task-level memory value is not specified, you must specify a non-zero integer for one or
+    both of memory or memoryReservation in a container definition" (ContainerDefinition,
+    memoryReservation; ECS API reference): moto wanted the hard limit under EC2."""
+    registered = ecs.register_task_definition(
+        family="agent",
+        requiresCompatibilities=["EC2"],
+        networkMode="bridge",
+        containerDefinitions=[{"name": "agent", "image": "grafana/agent:v0.40.0", "memoryReservation": 256}],
+    )["taskDefinition"]
+    assert registered["containerDefinitions"][0]["memoryReservation"] == 256
+    assert "memory" not in registered["containerDefinitions"][0]
+    with pytest.raises(ClientError, match="At least one of 'memory' or 'memoryReservation'"):
+        ecs.register_task_definition(
+            family="agent",
+            requiresCompatibilities=["EC2"],
+            networkMode="bridge",
+            containerDefinitions=[{"name": "agent", "image": "grafana/agent:v0.40.0"}],
+        )

@@ -16,6 +16,9 @@
   idempotency of the request"; CreateService), which answers with that service.
 - ListServices lists deleted services. AWS: a deleted service "is no longer visible in the
   console or in the ListServices API operation" (DeleteService).
+- RegisterTaskDefinition under EC2 refuses a container setting memoryReservation without memory.
+  AWS: "If a task-level memory value is not specified, you must specify a non-zero integer for
+  one or both of memory or memoryReservation in a container definition" (ContainerDefinition).
 
 The patches are on moto's response and backend classes, so they hold in-process (mock_aws) and in
 server mode alike.
@@ -69,9 +72,29 @@ def install() -> None:
         active = {s.arn for s in self.services.values() if s.status == "ACTIVE"}
         return [arn for arn in original_list(self, *args, **kwargs) if arn in active]
 
+    EC2ContainerServiceBackend._validate_container_defs = staticmethod(_validate_container_defs)  # type: ignore[method-assign]
     EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
     EC2ContainerServiceBackend.list_services = list_services  # type: ignore[method-assign]
     setattr(EC2ContainerServiceResponse, _PATCHED_MARK, True)
+
+
+def _validate_container_defs(
+    memory: str | None,
+    container_definitions: list[dict[str, Any]],
+    requires_compatibilities: list[str] | None,
+) -> None:
+    """moto's checks of a task definition's containers, with a container's memory (hard limit or
+    reservation) needed only when the task sets none, whatever the compatibilities. The capitalised
+    keys are CloudFormation's."""
+    from moto.ecs.exceptions import TaskDefinitionMemoryError, TaskDefinitionMissingPropertyError
+
+    for container in container_definitions:
+        for key in ("name", "image"):
+            if key not in container and key.capitalize() not in container:
+                raise TaskDefinitionMissingPropertyError(key)
+        limits = ("memory", "Memory", "memoryReservation", "MemoryReservation")
+        if not memory and not any(key in container for key in limits):
+            raise TaskDefinitionMemoryError(container["name"])
 
 
 def _namesake(backend: Any, cluster: str, name: str) -> Any:
