@@ -118,6 +118,51 @@ def test_a_key_converges_and_encrypts_a_log_group_and_a_queue(tmp_path: Path, aw
     assert live.tags is not None and WINDOW_TAG not in live.tags, "bookkeeping, not shown"
 
 
+POINTED_AT = """\
+version: 1
+stack: pacs-test
+kms_keys:
+  data:
+    name: pacs-data
+    description: PACS topics, parameters and file systems
+sns_topics:
+  alerts:
+    name: pacs-alerts
+    kms_master_key_id: ${kms_keys.data.alias}
+ssm_parameters:
+  token:
+    name: /pacs/exporter/token
+    type: SecureString
+    value: not-a-real-token
+    key_id: ${kms_keys.data.arn}
+efs_file_systems:
+  grafana:
+    creation_token: pacs-grafana
+    encrypted: true
+    kms_key_id: ${kms_keys.data.arn}
+"""
+
+
+def test_a_topic_a_parameter_and_a_file_system_encrypt_with_a_key_by_reference(
+    tmp_path: Path, aws: AwsContext
+) -> None:
+    """The kinds that take a KMS key name the stack's key by reference, not by a literal ARN, and
+    converge on it."""
+    converges(tmp_path, aws, POINTED_AT)
+    arn = _kms(aws).describe_key(KeyId="alias/pacs-data")["KeyMetadata"]["Arn"]
+    topic = next(
+        t["TopicArn"] for t in aws.client("sns").list_topics()["Topics"] if "pacs-alerts" in t["TopicArn"]
+    )
+    assert (
+        aws.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
+        == "alias/pacs-data"
+    )
+    parameter = aws.client("ssm").describe_parameters()["Parameters"][0]
+    assert parameter["KeyId"] == arn
+    (system,) = aws.client("efs").describe_file_systems(CreationToken="pacs-grafana")["FileSystems"]
+    assert system["KmsKeyId"].rsplit("key/", 1)[-1] == arn.rsplit("key/", 1)[-1], "the key's id or ARN"
+
+
 def test_describe_keys_defaults_are_no_difference(aws: AwsContext) -> None:
     """A key made with nothing set: KeyUsage, KeySpec, MultiRegion (left out of some answers: CreateKey's
     defaults), rotation off, AWS's default key policy (not managed) and no window tag (30 days)."""
