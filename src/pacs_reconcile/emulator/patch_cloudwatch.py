@@ -27,7 +27,8 @@ their tags (a resource re-created under the same name would inherit them). After
   EvaluationPeriods, DatapointsToAlarm or EvaluationWindow beside EvaluationCriteria, and
   EvaluationInterval without it or missing from it (PutMetricAlarm, CloudWatch API reference).
 - PutCompositeAlarm, which moto does not implement, stores a composite alarm (AlarmRule, actions,
-  ActionsSuppressor with its wait and extension periods, description, tags) beside the metric
+  ActionsSuppressor with its wait and extension periods, ActionConfiguration, description, tags)
+  beside the metric
   alarms, and DescribeAlarms returns it under CompositeAlarms; DescribeAlarms honours AlarmTypes
   ("If you omit this parameter, only metric alarms are returned", DescribeAlarms, CloudWatch API
   reference), where moto returns both kinds whatever is asked.
@@ -224,6 +225,7 @@ COMPOSITE_SETTINGS = {
     "ActionsSuppressor": "actions_suppressor",
     "ActionsSuppressorWaitPeriod": "actions_suppressor_wait_period",
     "ActionsSuppressorExtensionPeriod": "actions_suppressor_extension_period",
+    "ActionConfiguration": "action_configuration",
 }
 """PutCompositeAlarm parameters moto's alarm lacks, and the attribute each is serialized from."""
 

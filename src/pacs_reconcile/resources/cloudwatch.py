@@ -633,7 +633,7 @@ def _metric_alarm_state(alarm: Mapping[str, Any]) -> dict[str, Any]:
         "insufficient_data_actions": list(alarm.get("InsufficientDataActions", [])),
         "evaluation_window": _window_state(alarm.get("EvaluationWindow")),
         "warm_up": _warm_up_state(alarm.get("WarmUpConfiguration")),
-        "tag_propagation": _tag_propagation_state(alarm.get("ActionConfiguration")),
+        "tag_propagation": tag_propagation_state(alarm.get("ActionConfiguration")),
     }
 
 
@@ -659,7 +659,8 @@ def _warm_up_state(warm_up: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _tag_propagation_state(configuration: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def tag_propagation_state(configuration: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A metric or composite alarm's ActionConfiguration onto the spec's `tag_propagation`."""
     propagation = (configuration or {}).get("AlarmTagsPropagation")
     if not propagation:
         return None
@@ -771,15 +772,32 @@ def _newer_settings_request(state: Mapping[str, Any]) -> dict[str, Any]:
             "WarmUpPeriodDurationInMinutes": warm_up["minutes"],
             "OnlyStartEvaluatingAfterWarmUpPeriodEnds": bool(warm_up.get("wait_full_period")),
         }
+    return {**request, **tag_propagation_request(state.get("tag_propagation"))}
+
+
+def tag_propagation_request(propagation: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ActionConfiguration parameter of PutMetricAlarm and PutCompositeAlarm ({} when unset)."""
+    if propagation is None:
+        return {}
+    tags: dict[str, Any] = {"Enabled": bool(propagation["enabled"])}
+    if propagation.get("include"):
+        tags["IncludedTagKeys"] = list(propagation["include"])
+    if propagation.get("exclude"):
+        tags["ExcludedTagKeys"] = list(propagation["exclude"])
+    return {"ActionConfiguration": {"AlarmTagsPropagation": tags}}
+
+
+def canonical_tag_propagation(state: dict[str, Any]) -> dict[str, Any]:
+    """`state` with its tag propagation's tag keys as a sorted set."""
     propagation = state.get("tag_propagation")
-    if propagation is not None:
-        tags: dict[str, Any] = {"Enabled": bool(propagation["enabled"])}
-        if propagation.get("include"):
-            tags["IncludedTagKeys"] = list(propagation["include"])
-        if propagation.get("exclude"):
-            tags["ExcludedTagKeys"] = list(propagation["exclude"])
-        request["ActionConfiguration"] = {"AlarmTagsPropagation": tags}
-    return request
+    if not isinstance(propagation, dict):
+        return state
+    keys = {
+        k: sorted_unique(v)
+        for k, v in propagation.items()
+        if k in ("include", "exclude") and isinstance(v, list)
+    }
+    return {**state, "tag_propagation": {**propagation, **keys}}
 
 
 UNMANAGED_WHEN_UNSET = (
@@ -955,13 +973,7 @@ class Alarms(AlarmKind):
             out["threshold"] = float(out["threshold"])
         if isinstance(out.get("metrics"), list):
             out["metrics"] = sorted(out["metrics"], key=lambda query: str(query.get("id")))
-        propagation = out.get("tag_propagation")
-        if isinstance(propagation, dict):
-            out["tag_propagation"] = {  # tag keys are a set
-                k: sorted_unique(v) if k in ("include", "exclude") and isinstance(v, list) else v
-                for k, v in propagation.items()
-            }
-        return out
+        return canonical_tag_propagation(out)
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         request = put_metric_alarm_request(desired.state)

@@ -9,6 +9,8 @@ DescribeAlarms):
   TagResource/UntagResource, as for metric alarms.
 - ActionsEnabled defaults to true ("The default is TRUE"); an alarm without a description has
   no AlarmDescription; the action lists come back empty, not absent.
+- ActionConfiguration (tag propagation) is taken as PutMetricAlarm takes it; unset, it is not
+  managed and an update resends the live one.
 - ActionsSuppressor names an alarm by name or ARN; ActionsSuppressorWaitPeriod and
   ActionsSuppressorExtensionPeriod are "required only when ActionsSuppressor is specified".
 - The name is the alarm's identity: a new name is a new alarm (force_new).
@@ -29,7 +31,17 @@ from pydantic import Field
 from ..aws import AwsContext
 from ..diff import Delta, tags_to_list
 from .base import Desired, Live, SpecModel
-from .cloudwatch import COMPOSITE_ALARM, TAGS, AlarmKind, alarm_kind_actions, with_action_sets
+from .cloudwatch import (
+    COMPOSITE_ALARM,
+    TAGS,
+    AlarmKind,
+    TagPropagation,
+    alarm_kind_actions,
+    canonical_tag_propagation,
+    tag_propagation_request,
+    tag_propagation_state,
+    with_action_sets,
+)
 from .common import names_with_prefix, read_pages
 from .kind import KindMeta
 from .registry import register
@@ -70,6 +82,9 @@ class CompositeAlarmSpec(SpecModel):
     """ARNs notified on entering INSUFFICIENT_DATA (at most 5)."""
     actions_suppressor: ActionsSuppressorSpec | None = None
     """Another alarm whose ALARM state suppresses this alarm's actions (unset: none)."""
+    tag_propagation: TagPropagation | None = None
+    """Whether the alarm's tags go into its notifications and state-change events
+    (PutCompositeAlarm ActionConfiguration.AlarmTagsPropagation). Unset: not managed."""
 
 
 def _list_composite_alarms(ctx: AwsContext, prefix: str) -> list[str]:
@@ -98,6 +113,7 @@ def composite_alarm_state(alarm: Mapping[str, Any]) -> dict[str, Any]:
         }
         if suppressor
         else None,
+        "tag_propagation": tag_propagation_state(alarm.get("ActionConfiguration")),
     }
 
 
@@ -118,7 +134,7 @@ def put_composite_alarm_request(state: Mapping[str, Any]) -> dict[str, Any]:
         request["ActionsSuppressor"] = suppressor["alarm"]
         request["ActionsSuppressorWaitPeriod"] = suppressor["wait_period"]
         request["ActionsSuppressorExtensionPeriod"] = suppressor["extension_period"]
-    return request
+    return {**request, **tag_propagation_request(state.get("tag_propagation"))}
 
 
 @register
@@ -140,7 +156,7 @@ class CompositeAlarms(AlarmKind):
         return composite_alarm_state(alarm)
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
-        return with_action_sets(state)
+        return canonical_tag_propagation(with_action_sets(state))
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         request = put_composite_alarm_request(desired.state)
@@ -150,7 +166,8 @@ class CompositeAlarms(AlarmKind):
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         # One call converges every path in delta: PutCompositeAlarm takes the whole configuration.
         state = dict(desired.state)
-        if state.get("description") is None:  # not managed: kept as it is
-            state["description"] = live.state.get("description")
+        for field in ("description", "tag_propagation"):
+            if state.get(field) is None:  # not managed: kept as it is
+                state[field] = live.state.get(field)
         ctx.client("cloudwatch").put_composite_alarm(**put_composite_alarm_request(state))
         return self._reread(ctx, desired.state["name"], live.tags)
