@@ -1,0 +1,92 @@
+"""How a spec load spends its work, checked without a clock (the times are in BENCHMARKS.md):
+what it pauses, what it reads, and what it leaves for the commands that need it."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pacs_reconcile.errors import SpecError
+from pacs_reconcile.spec import loader
+
+ROOT = """\
+version: 1
+stack: shape-test
+region: ap-northeast-2
+include: [specs/*.yaml]
+variables:
+  suffix: {default: ""}
+environments:
+  prod: {variables: {suffix: -prod}}
+"""
+
+ALARMS = """\
+alarms:
+  errors:
+    name: errors${var.suffix}
+    metric: {name: Errors, namespace: Shape, statistic: Sum, period: 300}
+    threshold: 1
+    comparison: GreaterThanThreshold
+    evaluation_periods: 1
+"""
+
+
+@pytest.fixture
+def spec_file(tmp_path: Path) -> Path:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "alarms.yaml").write_text(ALARMS, encoding="utf-8")
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(ROOT, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def collector_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """Whether the garbage collector ran each time a spec file was parsed."""
+    seen: list[bool] = []
+    original = loader.read_yaml
+
+    def watching(path: Path, display: str) -> Any:
+        seen.append(gc.isenabled())
+        return original(path, display)
+
+    monkeypatch.setattr(loader, "read_yaml", watching)
+    assert gc.isenabled()
+    yield seen
+    gc.enable()
+
+
+def test_the_collector_is_paused_while_a_spec_loads_and_runs_again_after(
+    spec_file: Path, collector_seen: list[bool]
+) -> None:
+    loader.load_every_environment(spec_file)
+    assert gc.isenabled()
+    loader.load_spec(spec_file, environment="prod")
+    assert gc.isenabled()
+    assert collector_seen == [False, False, False, False]  # two files, two loads
+
+
+def test_the_collector_runs_again_after_a_spec_with_problems(
+    spec_file: Path, collector_seen: list[bool]
+) -> None:
+    (spec_file.parent / "specs" / "alarms.yaml").write_text(ALARMS.replace("threshold: 1", "threshold: x"))
+    with pytest.raises(SpecError):
+        loader.load_every_environment(spec_file)
+    assert gc.isenabled()
+    with pytest.raises(SpecError):
+        loader.load_spec(spec_file)
+    assert gc.isenabled()
+    assert collector_seen and not any(collector_seen)
+
+
+def test_a_collector_paused_by_the_caller_stays_paused(spec_file: Path) -> None:
+    gc.disable()
+    try:
+        loader.load_spec(spec_file)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
