@@ -13,10 +13,9 @@ import pytest
 from pacs_reconcile.errors import SpecError
 from pacs_reconcile.spec import loader
 
+from .test_loader import make_spec
+
 ROOT = """\
-version: 1
-stack: shape-test
-region: ap-northeast-2
 include: [specs/*.yaml]
 variables:
   suffix: {default: ""}
@@ -37,11 +36,7 @@ alarms:
 
 @pytest.fixture
 def spec_file(tmp_path: Path) -> Path:
-    (tmp_path / "specs").mkdir()
-    (tmp_path / "specs" / "alarms.yaml").write_text(ALARMS, encoding="utf-8")
-    path = tmp_path / "monitoring.yaml"
-    path.write_text(ROOT, encoding="utf-8")
-    return path
+    return make_spec(tmp_path, ROOT, {"specs/alarms.yaml": ALARMS})
 
 
 @pytest.fixture
