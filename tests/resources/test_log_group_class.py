@@ -53,3 +53,50 @@ def test_export_writes_the_class(aws: AwsContext) -> None:
 def test_only_the_classes_aws_defines() -> None:
     with pytest.raises(ValidationError, match="INFREQUENT_ACCESS"):
         LogGroupSpec.model_validate({"name": NAME, "log_group_class": "COLD"})
+
+
+def test_the_classes_are_the_apis() -> None:
+    """STANDARD, INFREQUENT_ACCESS, DELIVERY and ESSENTIALS (CreateLogGroup logGroupClass, CloudWatch
+    Logs API reference, as botocore's model lists them)."""
+    from typing import get_args
+
+    import botocore.session
+
+    from pacs_reconcile.resources.logs import LogGroupClass
+
+    model = botocore.session.get_session().get_service_model("logs")
+    assert set(get_args(LogGroupClass)) == set(model.shape_for("LogGroupClass").enum)
+    LogGroupSpec.model_validate({"name": NAME, "log_group_class": "ESSENTIALS"})
+
+
+# A Delivery log group's retention is AWS's, fixed at two days and reported as retentionInDays 2; a
+# retention policy is refused (aws/aws-cdk#38703, verified against the service; go-to-k/cdk-real-
+# drift#1727; hashicorp/terraform-provider-aws#42658). CreateLogGroup: "Log events in log groups in
+# the Delivery class are kept in CloudWatch Logs for only one day."
+
+
+@pytest.mark.parametrize("retention", [30, "never"])
+def test_a_delivery_group_takes_no_retention(retention: object) -> None:
+    with pytest.raises(ValidationError, match="leave retention_days unset"):
+        LogGroupSpec.model_validate(
+            {"name": NAME, "log_group_class": "DELIVERY", "retention_days": retention}
+        )
+
+
+def test_the_emulator_fixes_a_delivery_groups_retention(aws: AwsContext) -> None:
+    logs = aws.client("logs")
+    logs.create_log_group(logGroupName=NAME, logGroupClass="DELIVERY")
+    assert logs.describe_log_groups(logGroupNamePrefix=NAME)["logGroups"][0]["retentionInDays"] == 2
+    with pytest.raises(logs.exceptions.InvalidParameterException, match="Delivery log class"):
+        logs.put_retention_policy(logGroupName=NAME, retentionInDays=30)
+
+
+def test_a_delivery_groups_fixed_retention_is_no_difference_and_not_exported(aws: AwsContext) -> None:
+    want = desired(aws, log_group_class="DELIVERY")
+    GROUPS.create(aws, want)
+    live = GROUPS.read(aws, [NAME], ReadScope(aws.stack))[NAME]
+    assert diff_states(want.state, GROUPS.canonical(dict(live.state))).paths() == []
+    result = export(aws, aws.stack, Selection(kinds=("log_groups",), prefix=NAME))
+    config = result.entries["log_groups"][0].config
+    assert "retention_days" not in config, config
+    LogGroupSpec.model_validate(config)

@@ -16,7 +16,10 @@
 - CreateLogGroup ignores logGroupClass and DescribeLogGroups returns none; AWS stores the class
   given at creation (STANDARD when omitted; it cannot change afterwards) and returns it
   (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html,
-  API_LogGroup.html).
+  API_LogGroup.html). A DELIVERY group's retention is AWS's: DescribeLogGroups reports it as 2
+  days and PutRetentionPolicy/DeleteRetentionPolicy on one are refused (aws/aws-cdk#38703, checked
+  against the service; go-to-k/cdk-real-drift#1727; CreateLogGroup: "Log events in log groups in
+  the Delivery class are kept in CloudWatch Logs for only one day").
 - PutMetricFilter appends a second filter with the same name instead of replacing it, and accepts
   a log group that does not exist; DeleteLogGroup leaves the group's metric filters and tags
   behind.
@@ -219,6 +222,10 @@ def _install_responses(response_class: Any) -> None:
     from moto.logs.models import LogGroup
 
     LogGroup.to_describe_dict = _describing_log_group_class(LogGroup.to_describe_dict)  # type: ignore[method-assign]
+    from moto.logs.models import LogsBackend
+
+    for method in ("put_retention_policy", "delete_retention_policy"):
+        setattr(LogsBackend, method, _refused_on_delivery(getattr(LogsBackend, method)))
 
 
 DEFAULT_LOG_GROUP_CLASS = "STANDARD"
@@ -234,11 +241,30 @@ def _keeping_log_group_class(original: Callable[..., str]) -> Callable[..., str]
     return create_log_group
 
 
+DELIVERY_RETENTION_DAYS = 2
+
+
 def _describing_log_group_class(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     def to_describe_dict(self: Any) -> dict[str, Any]:
-        return {**original(self), "logGroupClass": getattr(self, "log_group_class", DEFAULT_LOG_GROUP_CLASS)}
+        log_class = getattr(self, "log_group_class", DEFAULT_LOG_GROUP_CLASS)
+        described = {**original(self), "logGroupClass": log_class}
+        if log_class == "DELIVERY":
+            described["retentionInDays"] = DELIVERY_RETENTION_DAYS
+        return described
 
     return to_describe_dict
+
+
+def _refused_on_delivery(original: Callable[..., None]) -> Callable[..., None]:
+    def retention_policy(self: Any, log_group_name: str, *args: Any) -> None:
+        from moto.logs.exceptions import InvalidParameterException
+
+        group = self.groups.get(log_group_name)
+        if getattr(group, "log_group_class", None) == "DELIVERY":
+            raise InvalidParameterException("This operation is not supported for Delivery log class")
+        original(self, log_group_name, *args)
+
+    return retention_policy
 
 
 def _respond_put_query_definition(self: Any) -> str:

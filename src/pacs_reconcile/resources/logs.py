@@ -17,7 +17,7 @@ from contextlib import suppress
 from dataclasses import replace
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from ..aws import AwsContext
 from ..diff import Delta, sorted_unique
@@ -47,8 +47,14 @@ RetentionDays = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
 # fmt: on
 RETENTION_DAYS: tuple[int, ...] = get_args(RetentionDays)
 NEVER_EXPIRE = "never"
-LogGroupClass = Literal["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"]
+LogGroupClass = Literal["STANDARD", "INFREQUENT_ACCESS", "DELIVERY", "ESSENTIALS"]
 DEFAULT_LOG_GROUP_CLASS = "STANDARD"
+DELIVERY_CLASS = "DELIVERY"
+"""A Delivery log group's retention is AWS's: fixed (DescribeLogGroups reports 2 days) and never
+set ("Log events in log groups in the Delivery class are kept in CloudWatch Logs for only one
+day", CreateLogGroup, CloudWatch Logs API reference); a retention policy on one is refused
+(aws/aws-cdk#38703, verified against the service; go-to-k/cdk-real-drift#1727 records the 2 days;
+hashicorp/terraform-provider-aws#42658)."""
 """CreateLogGroup: "If you omit this parameter, the default of STANDARD is used." """
 NO_KMS_KEY = "none"
 DESCRIBE_LOG_GROUPS_BATCH = 50
@@ -314,12 +320,23 @@ class LogGroupSpec(SpecModel):
     """ARN of the KMS key that encrypts the log data, or "none" for no customer managed key.
     Unset: not managed."""
     log_group_class: LogGroupClass | None = None
-    """STANDARD (every feature), INFREQUENT_ACCESS (fewer features, lower cost) or DELIVERY (only for
-    delivering logs to S3 or Firehose). AWS cannot change it: a change replaces the log group.
-    Unset: not managed (a new group is STANDARD)."""
+    """STANDARD (every feature), INFREQUENT_ACCESS or ESSENTIALS (fewer features, lower cost) or
+    DELIVERY (only for delivering logs to S3 or Firehose; its retention is AWS's, so no
+    retention_days). AWS cannot change it: a change replaces the log group. Unset: not managed (a
+    new group is STANDARD)."""
     tests: list[ChainExample] = Field(default_factory=list, exclude=True)
     """Offline examples: log lines over time through this group's metric filters must bring the named
     alarms to the expected state. Checked by `validate` and `test`; never sent to AWS."""
+
+    @field_validator("log_group_class")
+    @classmethod
+    def _delivery_keeps_its_own_retention(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value == DELIVERY_CLASS and info.data.get("retention_days") is not None:
+            raise ValueError(
+                "AWS fixes a DELIVERY log group's retention and refuses a retention policy on one: "
+                "leave retention_days unset"
+            )
+        return value
 
     @field_validator("retention_days", mode="before")
     @classmethod
@@ -606,8 +623,11 @@ class LogGroups(Reconciler):
         out: dict[Key, Live] = {}
         for name, group in groups.items():
             retention, kms_key = group.get("retentionInDays"), group.get("kmsKeyId")
+            log_class = group.get("logGroupClass", DEFAULT_LOG_GROUP_CLASS)
             live = self._live(name, arns[name], retention, kms_key, tags[name])
-            live.state["log_group_class"] = group.get("logGroupClass", DEFAULT_LOG_GROUP_CLASS)
+            if log_class == DELIVERY_CLASS:  # AWS's fixed retention, not a setting
+                live.state["retention_days"] = None
+            live.state["log_group_class"] = log_class
             out[name] = live
         return out
 
@@ -635,6 +655,8 @@ class LogGroups(Reconciler):
         retention_days = retention if isinstance(retention, int) else None
         kms = kms_key if kms_key != NO_KMS_KEY else None
         live = self._live(name, arn, retention_days, kms, dict(desired.tags))
+        if log_class == DELIVERY_CLASS:
+            live.state["retention_days"] = None
         live.state["log_group_class"] = log_class
         return live
 
