@@ -9,12 +9,14 @@ the seeded backends can be deep-copied once and copied back after each reset.
 from __future__ import annotations
 
 import copy
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from moto.awslambda.models import LambdaStorage
 from moto.core.base_backend import BackendDict
+from moto.sqs.models import Queue
 from moto.ssm.models import ParameterDict
 
 
@@ -41,8 +43,20 @@ def _copy_lambda_storage(self: LambdaStorage, memo: dict[int, Any]) -> LambdaSto
     return clone
 
 
+def _copy_queue(self: Queue, memo: dict[int, Any]) -> Queue:
+    """An SQS queue guards its messages with a threading.Condition, which cannot be copied: the
+    copy gets a new one of its own."""
+    clone = Queue.__new__(Queue)
+    memo[id(self)] = clone
+    state = {name: value for name, value in self.__dict__.items() if name != "_messages_lock"}
+    clone.__dict__.update(copy.deepcopy(state, memo))
+    clone._messages_lock = threading.Condition()
+    return clone
+
+
 ParameterDict.__deepcopy__ = _copy_parameter_dict  # type: ignore[attr-defined]
 LambdaStorage.__deepcopy__ = _copy_lambda_storage  # type: ignore[attr-defined]
+Queue.__deepcopy__ = _copy_queue  # type: ignore[attr-defined]
 
 
 class SeededState:

@@ -70,3 +70,17 @@ def test_each_restore_gives_back_the_seeded_state_and_drops_what_a_test_changed(
             # Lambda's index by ARN points at the restored function: deleting it works
             functions.delete_function(FunctionName="seeded")
             assert functions.list_functions()["Functions"] == []
+
+
+def test_a_seeded_queue_is_restored_with_a_lock_of_its_own() -> None:
+    """An SQS queue holds a threading.Condition (deepcopy cannot copy one): the restored queue gets
+    its own, and sends and receives as the seeded one did."""
+    seeded = SeededState(lambda: boto3.client("sqs", region_name=REGION).create_queue(QueueName="seeded"))
+    with mock_aws():
+        seeded.restore()
+        seeded.restore()
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.get_queue_url(QueueName="seeded")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="hello")
+        (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+        assert message["Body"] == "hello"

@@ -1,0 +1,215 @@
+"""The coverage stack (tests/fixtures/full_coverage): every kind of the registry and every attribute
+the kinds manage beyond the repository's own stack, applied once per test process on the moto
+server. It converges (apply -> empty plan -> a second apply writes nothing), survives `export`
+(export -> validate -> plan: nothing to do), and in the drift matrix (tests/e2e/full_coverage_cases.py)
+each attribute changed by hand with boto3 is reported by `drift` and `plan` at its path and put back
+by `apply`.
+
+The repository's stack is not made to declare all this: it is the real PACS stack, whose plans'
+exact calls other tests assert."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from moto_snapshot import SeededState
+from pacs_reconcile import OWNER_TAG
+from pacs_reconcile.aws import AwsContext, AwsSettings
+from pacs_reconcile.export import Selection, export
+from pacs_reconcile.resources.registry import KINDS, load_all
+from pacs_reconcile.spec.loader import load_spec
+
+from .conftest import REGION, REPO, Cli, Server
+from .full_coverage_cases import CASES, FOLLOWERS, Case
+
+FULL_COVERAGE = REPO / "tests" / "fixtures" / "full_coverage"
+STACK = "pacs-full-coverage"
+
+
+def copy_full_coverage(folder: Path) -> Path:
+    """A private copy of the coverage stack (its spec and its function's code); returns `folder`."""
+    shutil.copytree(FULL_COVERAGE, folder, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def full_coverage_server_state(
+    moto_server: Server, seeded_server_state: SeededState, tmp_path_factory: pytest.TempPathFactory
+) -> SeededState:
+    """The seeded server after one `apply` of the coverage stack, taken once per test process."""
+
+    def seed_and_apply() -> None:
+        seeded_server_state.restore()
+        spec_dir = copy_full_coverage(tmp_path_factory.mktemp("full_coverage"))
+        applied = Cli(moto_server, spec_dir, pytest.MonkeyPatch())("apply", "--auto-approve")
+        assert applied.exit_code == 0, applied.stdout + applied.stderr
+
+    return SeededState(seed_and_apply)
+
+
+@pytest.fixture
+def full_coverage(server: Server, full_coverage_server_state: SeededState) -> Server:
+    """The server holding the coverage stack as one `apply` left it."""
+    full_coverage_server_state.restore()
+    return server
+
+
+@pytest.fixture
+def coverage_cli(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The CLI on a private copy of the coverage stack."""
+    return Cli(server, copy_full_coverage(tmp_path / "stack"), monkeypatch)
+
+
+def declared() -> dict[str, str]:
+    """Address -> kind of everything the coverage stack declares."""
+    spec = load_spec(FULL_COVERAGE / "monitoring.yaml", environ={})
+    return {node.address: node.kind for node in spec.resources.values()}
+
+
+def test_every_registered_kind_is_declared() -> None:
+    load_all()
+    missing = sorted(set(KINDS) - set(declared().values()))
+    assert missing == [], (
+        f"declare {missing} in tests/fixtures/full_coverage (with every attribute it manages) and "
+        "add its out-of-band cases to tests/e2e/full_coverage_cases.py"
+    )
+
+
+def test_every_case_names_a_declared_resource() -> None:
+    addresses = set(declared())
+    unknown = sorted(name for name, case in CASES.items() if case.address not in addresses)
+    assert unknown == []
+    followers = {a for by_case in FOLLOWERS.values() for a in by_case}
+    assert sorted(followers - addresses) == []
+
+
+def test_every_registered_kind_has_an_out_of_band_case() -> None:
+    load_all()
+    kinds = declared()
+    covered = {kinds[case.address] for case in CASES.values()}
+    assert sorted(set(KINDS) - covered) == []
+
+
+@pytest.mark.usefixtures("full_coverage")
+def test_the_stack_converges(coverage_cli: Cli) -> None:
+    clean = coverage_cli("plan", "--detailed-exitcode", "--format", "json")
+    assert clean.exit_code == 0, _changes(clean.stdout)
+    assert clean.mutating_calls == {}
+    again = coverage_cli("apply", "--auto-approve")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert again.mutating_calls == {}, "a converged stack: no write"
+    assert coverage_cli("drift").exit_code == 0
+
+
+def _changes(plan_stdout: str) -> dict[str, dict[str, Any]]:
+    """Address -> {action, paths} of every change a JSON plan (or drift report) holds."""
+    document = json.loads(plan_stdout)
+    items = document.get("changes", document.get("findings", []))
+    return {
+        c["address"]: {
+            "action": c.get("action", c.get("class")),
+            "paths": [d["path"] for d in c.get("differences") or []],
+        }
+        for c in items
+        if c.get("action", "") != "no-op" and c.get("class", "") != "info"
+    }
+
+
+def test_export_round_trips(coverage_cli: Cli, full_coverage: Server, tmp_path: Path) -> None:
+    folder = tmp_path / "exported"
+    folder.mkdir()
+    path = folder / "monitoring.yaml"
+    exported = coverage_cli("export", "--tag", f"{OWNER_TAG}={STACK}", "--out", str(path))
+    assert exported.exit_code == 0, exported.stderr
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    top_level = {kind for kind, reconciler in KINDS.items() if reconciler.meta.parent is None}
+    assert sorted(top_level - set(document)) == [], "every kind the stack declares is exported"
+    env = _exported_inputs(full_coverage, document, folder)
+    assert coverage_cli("validate", "-f", str(path), env=env).exit_code == 0
+    plan = coverage_cli("plan", "-f", str(path), "--format", "json", "--detailed-exitcode", env=env)
+    assert plan.exit_code == 0, _changes(plan.stdout)
+
+
+def _exported_inputs(server: Server, document: dict[str, Any], folder: Path) -> dict[str, str]:
+    """What a person does after exporting: give the sensitive values (exported as variables read
+    from the environment) and put the function's code where the export says."""
+    ctx = AwsContext(AwsSettings(region=REGION, endpoint_url=server.endpoint), stack=STACK)
+    secrets = export(ctx, STACK, Selection(tag=(OWNER_TAG, STACK))).secrets
+    for entry in (document.get("lambda_functions") or {}).values():
+        shutil.copytree(FULL_COVERAGE / "functions" / "noop", folder / entry["code"]["source_dir"])
+    return {document["variables"][name]["from_env"]: value for name, value in secrets.items()}
+
+
+def _replaced(cases: dict[str, Case]) -> list[str]:
+    """`--allow-destroy ADDRESS` for each resource a case makes apply replace (some hold data)."""
+    return [
+        arg
+        for a in sorted({c.address for c in cases.values() if c.action == "replace"})
+        for arg in ("--allow-destroy", a)
+    ]
+
+
+def _unexpected(cases: dict[str, Case], shown: dict[str, dict[str, Any]]) -> list[str]:
+    """What `shown` (address -> action and paths) says that the cases do not, and what it misses."""
+    problems: list[str] = []
+    for name, case in cases.items():
+        change = shown.get(case.address)
+        if change is None:
+            problems.append(f"{name}: nothing shown at {case.address}")
+        elif case.path and not any(p.startswith(case.path) for p in change["paths"]):
+            problems.append(f"{name}: {case.address} shows {change['paths']}, not {case.path}")
+    expected_paths: dict[str, list[str]] = {}
+    for case in cases.values():
+        expected_paths.setdefault(case.address, []).append(case.path)
+        for follower, path in FOLLOWERS.get(case.address, {}).items():
+            expected_paths.setdefault(follower, []).append(path)
+    for address, change in shown.items():
+        wanted = expected_paths.get(address)
+        if wanted is None:
+            problems.append(f"{address} shows {change} though no case changed it")
+        elif "" not in wanted:
+            stray = [p for p in change["paths"] if not any(p.startswith(w) for w in wanted)]
+            if stray:
+                problems.append(f"{address} also shows {stray}")
+    return problems
+
+
+@pytest.mark.usefixtures("full_coverage")
+def test_out_of_band_changes_are_reported_at_their_paths_and_repaired(
+    coverage_cli: Cli, server: Server
+) -> None:
+    """Every case at once (each on its own attribute): drift and plan report each at its path, and
+    nothing else; apply puts all back; then the plan is empty and another apply writes nothing."""
+    for case in CASES.values():
+        case.mutate(server)
+
+    drift = coverage_cli("drift", "--format", "json")
+    assert drift.exit_code == 2, drift.stderr
+    assert drift.mutating_calls == {}, "drift only reads"
+    problems = _unexpected(CASES, _changes(drift.stdout))
+    assert problems == [], "\n".join(problems)
+
+    plan = coverage_cli("plan", "--format", "json", "--detailed-exitcode", *_replaced(CASES))
+    assert plan.exit_code == 2, plan.stderr
+    shown = _changes(plan.stdout)
+    problems = _unexpected(CASES, shown)
+    assert problems == [], "\n".join(problems)
+    # (a resource some case makes AWS unable to change in place is replaced, whatever else changed)
+    expected: dict[str, str] = {}
+    for case in CASES.values():
+        if expected.get(case.address) != "replace":
+            expected[case.address] = case.action
+    assert {a: shown[a]["action"] for a in expected if shown[a]["action"] != expected[a]} == {}
+
+    repaired = coverage_cli("apply", "--auto-approve", *_replaced(CASES))
+    assert repaired.exit_code == 0, repaired.stdout + repaired.stderr
+    clean = coverage_cli("plan", "--detailed-exitcode", "--format", "json")
+    assert clean.exit_code == 0, _changes(clean.stdout)
+    again = coverage_cli("apply", "--auto-approve")
+    assert again.exit_code == 0 and again.mutating_calls == {}
