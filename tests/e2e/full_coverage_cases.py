@@ -535,6 +535,11 @@ CASES: dict[str, Case] = {
         "composite_alarms.degraded",
         "actions_suppressor.wait_period",
     ),
+    "composite alarm tag propagation": Case(
+        lambda s: _composite(s, "pacs-fc-degraded", ActionConfiguration={}),
+        "composite_alarms.degraded",
+        "tag_propagation",
+    ),
     "composite alarm description": Case(
         lambda s: _composite(s, "pacs-fc-degraded", AlarmDescription="hand edit"),
         "composite_alarms.degraded",
