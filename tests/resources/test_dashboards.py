@@ -213,7 +213,7 @@ def test_validation_messages_from_put_dashboard_fail_the_write(aws: AwsContext) 
     want = desired()
     with Stubber(aws.client("cloudwatch")) as stub:
         # none of the name yet (a create first looks: PutDashboard would take one over)
-        stub.add_client_error("list_tags_for_resource", "ResourceNotFoundException", http_status_code=404)
+        stub.add_response("list_dashboards", {"DashboardEntries": []})
         stub.add_response(
             "put_dashboard",
             {

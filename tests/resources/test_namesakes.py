@@ -1,0 +1,119 @@
+"""The shared look for a namesake before a create (resources/_namesakes.py), without AWS: threads,
+and a read that can be held while others ask. What must hold is the per-create look's safety: a
+create is answered only by a read that started after it asked."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from pacs_reconcile.resources._namesakes import NamesakeLooks
+
+WAIT = 10.0
+"""Seconds a test waits for a thread to reach a point before failing (never reached when it works)."""
+
+
+class World:
+    """Names that exist now, and a read of them that can be held at its start."""
+
+    def __init__(self) -> None:
+        self.existing: dict[str, str] = {}
+        self.reads: list[list[str]] = []
+        self.hold = threading.Event()
+        self.hold.set()
+        self.reading = threading.Event()
+
+    def read(self, names: Sequence[str]) -> Mapping[str, str]:
+        self.reads.append(list(names))
+        self.reading.set()
+        assert self.hold.wait(WAIT)
+        return {name: self.existing[name] for name in names if name in self.existing}
+
+
+def behind_a_held_read(
+    world: World, looks: NamesakeLooks[str], first: str, rest: list[str]
+) -> list[str | None]:
+    """`first` is looked for and its read held at its start; the `rest` ask meanwhile and wait;
+    then the read goes on. The answers, in that order."""
+    world.hold.clear()
+    with ThreadPoolExecutor(1 + len(rest)) as pool:
+        asked = [pool.submit(looks.look, first)]
+        assert world.reading.wait(WAIT)
+        asked += [pool.submit(looks.look, name) for name in rest]
+        until(lambda: looks.waiting() == len(rest))
+        world.hold.set()
+        return [future.result(WAIT) for future in asked]
+
+
+def until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, "the looks never reached the expected state"
+        time.sleep(0.001)
+
+
+def test_a_look_asked_while_a_read_is_under_way_waits_for_the_next_read() -> None:
+    """The namesake appears after the first read looked and before the second create asked: the
+    second create sees it (a read made before it asked would have answered "none")."""
+    world = World()
+    looks = NamesakeLooks(world.read, batch_size=100)
+    world.hold.clear()
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(looks.look, "a")
+        assert world.reading.wait(WAIT)  # the read of ["a"] is under way
+        world.existing["b"] = "someone else's"
+        second = pool.submit(looks.look, "b")
+        until(lambda: looks.waiting() == 1)
+        world.hold.set()
+        assert first.result(WAIT) is None
+        assert second.result(WAIT) == "someone else's"
+    assert world.reads == [["a"], ["b"]]
+
+
+def test_looks_asked_while_a_read_is_under_way_share_the_next_read() -> None:
+    world = World()
+    looks = NamesakeLooks(world.read, batch_size=100)
+    world.existing["n3"] = "theirs"
+    answers = behind_a_held_read(world, looks, "n0", [f"n{i}" for i in range(1, 8)])
+    assert answers == [None, None, None, "theirs", None, None, None, None]
+    assert looks.reads == 2
+    assert [sorted(read) for read in world.reads] == [["n0"], [f"n{i}" for i in range(1, 8)]]
+
+
+def test_a_read_takes_at_most_batch_size_names() -> None:
+    world = World()
+    looks = NamesakeLooks(world.read, batch_size=3)
+    assert behind_a_held_read(world, looks, "n0", [f"n{i}" for i in range(1, 8)]) == [None] * 8
+    assert [len(read) for read in world.reads] == [1, 3, 3, 1]
+    assert sorted(name for read in world.reads for name in read) == [f"n{i}" for i in range(8)]
+
+
+def test_a_failed_read_fails_every_look_of_it_and_the_next_look_reads_again() -> None:
+    class Denied(Exception):
+        pass
+
+    world = World()
+    calls: list[Sequence[str]] = []
+
+    def read(names: Sequence[str]) -> Mapping[str, str]:
+        calls.append(list(names))
+        if len(calls) == 1:
+            raise Denied("AccessDenied")
+        return world.read(names)
+
+    looks = NamesakeLooks(read, batch_size=100)
+    with pytest.raises(Denied):
+        looks.look("a")
+    assert looks.look("a") is None  # a failed read is never "absent", and is not kept
+    assert calls == [["a"], ["a"]]
+
+
+def test_a_name_asked_twice_at_once_is_read_once() -> None:
+    world = World()
+    looks = NamesakeLooks(world.read, batch_size=100)
+    assert behind_a_held_read(world, looks, "x", ["y", "y"]) == [None, None, None]
+    assert world.reads == [["x"], ["y"]]

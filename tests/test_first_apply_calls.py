@@ -1,0 +1,150 @@
+"""A first apply's AWS calls per kind, exactly, and the look for namesakes it shares between creates.
+
+Alarms and dashboards are created by calls that replace one of the same name (PutMetricAlarm,
+PutDashboard), so each create first looks for one (resources/_namesakes.py). The creates waiting at
+the same moment share one look; here the first look of each kind is held until the kind's other
+creates wait behind it, which makes the number of looks exact (in a real apply it depends on timing:
+between one read per 100 creates and one per create). Nothing is read back after a create.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from moto import mock_aws
+
+from pacs_reconcile.aws import AwsContext, AwsSettings
+from pacs_reconcile.engine.apply import apply_plan
+from pacs_reconcile.engine.plan import Plan, make_plan
+from pacs_reconcile.resources._namesakes import NamesakeLooks
+from pacs_reconcile.resources.cloudwatch import _alarm_looks, _dashboard_looks
+from pacs_reconcile.spec.loader import load_spec
+
+REGION = "ap-northeast-2"
+STACK = "pacs-calls"
+ALARMS = 5
+DASHBOARDS = 2
+WAIT = 10.0
+
+
+def _spec(folder: Path) -> Path:
+    alarm = {
+        "metric": {"name": "Errors", "namespace": "PACS/Calls", "statistic": "Sum", "period": 60},
+        "comparison": "GreaterThanThreshold",
+        "threshold": 1,
+        "evaluation_periods": 1,
+    }
+    widget = {"type": "text", "x": 0, "y": 0, "width": 6, "height": 2, "properties": {"markdown": "#"}}
+    document = {
+        "version": 1,
+        "stack": STACK,
+        "region": REGION,
+        "alarms": {f"a{i}": {**alarm, "name": f"pacs-calls-{i}"} for i in range(ALARMS)},
+        "dashboards": {
+            f"d{i}": {"name": f"PACS-Calls-{i}", "body": {"widgets": [widget]}} for i in range(DASHBOARDS)
+        },
+    }
+    path = folder / "monitoring.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def ctx() -> Iterator[AwsContext]:
+    with mock_aws():
+        yield AwsContext(AwsSettings(region=REGION, max_attempts=2), stack=STACK)
+
+
+def _plan(spec_file: Path, ctx: AwsContext) -> Plan:
+    plan = make_plan(load_spec(spec_file, environ={}), ctx)
+    assert plan.values is not None and not plan.refused
+    return plan
+
+
+class HoldFirstLook:
+    """Holds the first sending of `operation` until `others` more creates wait for the next look."""
+
+    def __init__(self, operation: str, looks: Callable[[], NamesakeLooks[Any]], others: int) -> None:
+        self.operation, self.looks, self.others = operation, looks, others
+        self.held = False
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        if not event_name.endswith(f".{self.operation}") or self.held:
+            return
+        self.held = True
+        deadline = time.monotonic() + WAIT
+        while self.looks().waiting() < self.others:
+            assert time.monotonic() < deadline, f"{self.others} creates never waited for a look"
+            time.sleep(0.001)
+
+
+def test_a_first_apply_makes_exactly_these_calls(tmp_path: Path, ctx: AwsContext) -> None:
+    plan = _plan(_spec(tmp_path), ctx)
+    before = Counter(ctx.stats.calls)
+    events = ctx.client("cloudwatch").meta.events
+    events.register(
+        "before-send.cloudwatch.DescribeAlarms",
+        HoldFirstLook("DescribeAlarms", lambda: _alarm_looks(ctx), ALARMS - 1),
+    )
+    events.register(
+        "before-send.cloudwatch.ListDashboards",
+        HoldFirstLook("ListDashboards", lambda: _dashboard_looks(ctx), DASHBOARDS - 1),
+    )
+    result = apply_plan(plan, plan.values, ctx)  # type: ignore[arg-type]  # checked in _plan
+    assert result.ok, [(o.address, o.message) for o in result.outcomes]
+    calls = dict(Counter(ctx.stats.calls) - before)
+    assert calls == {
+        # alarms: one look for the first create, one shared by the four that waited behind it
+        "cloudwatch.DescribeAlarms": 2,
+        "cloudwatch.PutMetricAlarm": ALARMS,
+        # dashboards: the same, by listing the names' prefix (there is no describe by names)
+        "cloudwatch.ListDashboards": 2,
+        "cloudwatch.PutDashboard": DASHBOARDS,
+        # the stack's dashboards index, written ahead of the creates
+        "ssm.PutParameter": 1,
+        # the account in the ARNs of what was created (nothing existed for the plan to ask it for)
+        "sts.GetCallerIdentity": 1,
+    }
+    assert _plan(tmp_path / "monitoring.yaml", ctx).has_changes is False
+
+
+def test_a_namesake_made_after_other_creates_looked_is_never_replaced(
+    tmp_path: Path, ctx: AwsContext
+) -> None:
+    """Someone else makes pacs-calls-3 while the apply creates the others (after their looks): its
+    create still refuses it, and their alarm keeps its configuration. A look made once for the whole
+    apply, before the first create, would have found nothing and PutMetricAlarm would have replaced it."""
+    plan = _plan(_spec(tmp_path), ctx)
+    cloudwatch = ctx.client("cloudwatch")
+    made = threading.Event()
+
+    def theirs_after_the_first_create(event_name: str, **_: Any) -> None:
+        if made.is_set():
+            return
+        made.set()
+        cloudwatch.put_metric_alarm(
+            AlarmName="pacs-calls-3",
+            MetricName="Theirs",
+            Namespace="Other",
+            Statistic="Average",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=5,
+            ComparisonOperator="LessThanThreshold",
+            Tags=[{"Key": "pacs-reconcile:stack", "Value": "other"}],
+        )
+
+    cloudwatch.meta.events.register("after-call.cloudwatch.PutMetricAlarm", theirs_after_the_first_create)
+    result = apply_plan(plan, plan.values, ctx, parallelism=1)  # type: ignore[arg-type]  # checked in _plan
+    problems = {o.address: o.message for o in result.outcomes if o.message}
+    assert list(problems) == ["alarms.a3"]
+    assert "alarm pacs-calls-3 was created meanwhile by someone else" in problems["alarms.a3"]
+    (theirs,) = cloudwatch.describe_alarms(AlarmNames=["pacs-calls-3"])["MetricAlarms"]
+    assert (theirs["MetricName"], theirs["Namespace"]) == ("Theirs", "Other")
