@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pacs_reconcile import docs_gen
 from pacs_reconcile.resources.registry import KINDS, LOOKUPS, load_all
 from pacs_reconcile.schema import Definitions
+from pacs_reconcile.spec.field_docs import document
 from pacs_reconcile.spec.loader import load_spec
 from pacs_reconcile.spec.wording import inner_model
 
@@ -77,6 +78,7 @@ def test_every_example_loads_with_the_real_loader(tmp_path: Path) -> None:
 
 def test_every_field_of_every_model_has_a_description() -> None:
     load_all()
+    document(*(r.meta.model for r in KINDS.values()), *(r.meta.model for r in LOOKUPS.values()))
     missing: list[str] = []
 
     def walk(model: type[BaseModel], prefix: str) -> None:

@@ -25,6 +25,7 @@ from pydantic.json_schema import models_json_schema
 from . import OWNER_TAG, TAG_PREFIX
 from .resources.kind import KindMeta
 from .resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
+from .spec.field_docs import document
 from .spec.loader import ENTRY_NAME, REGION, ROOT_KEYS, STACK_NAME
 from .spec.model import AssumeRole, EnvironmentSettings, Lifecycle
 from .spec.variables import NAME as VARIABLE_NAME
@@ -40,6 +41,8 @@ ROOT_FILE = "monitoring.schema.json"
 INCLUDED_FILE = "include.schema.json"
 REFERENCE_DEF = "reference"
 LOOKUP_DEF = "lookup"
+
+document(Lifecycle, EnvironmentSettings)  # their field descriptions are quoted below and by the docs
 
 # Descriptions of what the loader (not a model) defines; the docs quote them too.
 ROOT_DESCRIPTIONS: dict[str, str] = {
@@ -231,6 +234,7 @@ class Definitions:
         models: list[type[BaseModel]] = [KINDS[k].meta.model for k in self.kinds]
         models += [LOOKUPS[k].meta.model for k in self.lookups]
         models.append(Lifecycle)
+        document(*models)  # the descriptions every field's JSON schema and docs row carries
         refs, top = models_json_schema(
             [(m, "validation") for m in dict.fromkeys(models)], ref_template="#/definitions/{model}"
         )

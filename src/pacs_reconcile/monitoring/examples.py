@@ -12,7 +12,7 @@ AlarmState = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
 
 
 class _Example(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class FilterExample(_Example):

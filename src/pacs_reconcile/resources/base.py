@@ -32,15 +32,14 @@ def is_unresolved(value: Any) -> bool:
 
 
 class SpecModel(BaseModel):
-    """Base of every kind's spec model: unknown keys are errors, field docs feed the schema.
+    """Base of every kind's spec model: unknown keys are errors; the docstring under each field is
+    its description in the JSON schema and the docs (read only for them: spec/field_docs.py).
 
     Numbers are strict: NaN and infinities are refused (no AWS API takes them, and a plan holding
     one never converges and cannot be written as JSON), and true/false is not a number (pydantic
     would read `evaluation_periods: true` as 1)."""
 
-    model_config = ConfigDict(
-        extra="forbid", validate_default=True, use_attribute_docstrings=True, allow_inf_nan=False
-    )
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 class Lifecycle(BaseModel):
     """Per-resource safety and ownership options."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     prevent_destroy: bool = False
     """Refuse to delete or replace this resource unless the command names it explicitly."""
@@ -27,7 +27,7 @@ class Lifecycle(BaseModel):
 class AssumeRole(BaseModel):
     """The IAM role every AWS call of an environment is made as (STS AssumeRole)."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Limits and patterns: the STS API model (botocore sts/2011-06-15, roleSessionNameType,
     # externalIdType); the ARN shape is IAM's arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
@@ -42,7 +42,7 @@ class AssumeRole(BaseModel):
 class EnvironmentSettings(BaseModel):
     """What an environment overlay sets besides variables."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     variables: dict[str, Any] = Field(default_factory=dict)
     """Variable values in this environment: NAME: VALUE (checked against their declarations)."""
