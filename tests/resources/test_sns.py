@@ -31,6 +31,7 @@ TOPIC = "pacs-alerts"
 EMAIL = "oncall@pacs.example.com"
 WEBHOOK = "https://hooks.slack.com/services/T000/B000/s3cr3tT0k3n"
 QUEUE_ARN = "arn:aws:sqs:ap-northeast-2:123456789012:pacs-alerts-queue"
+ROLE_ARN = "arn:aws:iam::123456789012:role/r"
 
 TOPICS = Topics()
 SUBSCRIPTIONS = Subscriptions()
@@ -589,7 +590,7 @@ def test_invalid_endpoints_are_rejected_without_showing_them(
             "needs",
         ),
         (
-            {"protocol": "sqs", "endpoint": QUEUE_ARN, "subscription_role_arn": "arn:aws:iam::1:role/r"},
+            {"protocol": "sqs", "endpoint": QUEUE_ARN, "subscription_role_arn": ROLE_ARN},
             "subscription_role_arn",
             "only",
         ),

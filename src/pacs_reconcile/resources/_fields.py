@@ -32,6 +32,14 @@ def matching_or_empty(pattern: re.Pattern[str], rule: str | Callable[[str], str]
     return matching(re.compile(f"(?:{pattern.pattern})?", pattern.flags), rule)
 
 
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
+_ROLE_RULE = "must be a role ARN (arn:aws:iam::ACCOUNT:role/NAME), e.g. ${iam_roles.X.arn}"
+ROLE_ARN = matching(_ROLE_ARN, _ROLE_RULE)
+"""A field naming an IAM role by ARN (an execution or delivery role)."""
+ROLE_ARN_OR_EMPTY = matching_or_empty(_ROLE_ARN, _ROLE_RULE + ', or "" for none')
+"""ROLE_ARN for a field where "" says no role."""
+
+
 def holding_statements(rule: str, *, empty_is_none: bool = False) -> AfterValidator:
     """A policy document's check: it has a 'Statement' (`rule` is the error), unless it is `{}`
     and `empty_is_none` (the field's way of saying no policy)."""

@@ -40,7 +40,7 @@ from ._ecs_containers import (
     container_state,
     text_values,
 )
-from ._fields import matching
+from ._fields import ROLE_ARN_OR_EMPTY, matching
 from ._look_before_retry import look_before_retrying
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
@@ -208,9 +208,9 @@ class TaskDefinitionSpec(SpecModel):
     """CPU architecture and operating system family (e.g. ARM64 for Graviton)."""
     ephemeral_storage: int = Field(default=DEFAULT_EPHEMERAL_GIB, ge=DEFAULT_EPHEMERAL_GIB, le=200)
     """Ephemeral storage of a Fargate task in GiB, 21 (AWS's default) to 200."""
-    execution_role_arn: str = ""
+    execution_role_arn: Annotated[str, ROLE_ARN_OR_EMPTY] = ""
     """Role ECS uses to pull images, read `secrets` and write logs (needed for both). Empty: none."""
-    task_role_arn: str = ""
+    task_role_arn: Annotated[str, ROLE_ARN_OR_EMPTY] = ""
     """Role the containers' code runs as. Empty: none."""
     containers: dict[str, ContainerSpec] = Field(min_length=1)
     """The containers, by name."""

@@ -25,7 +25,7 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import AwsError
-from ._fields import matching, matching_or_empty
+from ._fields import ROLE_ARN_OR_EMPTY, matching, matching_or_empty
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     chunks,
@@ -159,7 +159,7 @@ class RuleSpec(SpecModel):
     """The event bus's name, e.g. `pacs-audit`, or `${event_buses.NAME.name}` for a bus of this
     spec (resolved when the spec is loaded, as the bus is part of the rule's identity; the rule is
     created after the bus). Changing it replaces the rule."""
-    role_arn: str | None = None
+    role_arn: Annotated[str, ROLE_ARN_OR_EMPTY] | None = None
     """Role the rule uses (PutRule RoleArn), e.g. to send events to a bus of another account.
     Unset: not managed."""
 
@@ -372,7 +372,7 @@ class TargetSpec(SpecModel):
     """The target's ARN, e.g. `${lambda_functions.NAME.arn}`."""
     input: dict[str, Any] | None = None
     """A constant JSON document sent instead of the event, as a mapping. Unset: the event itself."""
-    role_arn: str | None = None
+    role_arn: Annotated[str, ROLE_ARN_OR_EMPTY] | None = None
     """Role EventBridge assumes to reach the target (needed by some target types, not Lambda)."""
     input_transformer: InputTransformerSpec | None = None
     """Send a document built from the event instead of the event (not with `input`). Unset: not

@@ -34,11 +34,10 @@ from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
-from ._fields import matching
+from ._fields import ROLE_ARN, matching
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel
 from .common import chunks, error_code, names_with_prefix, read_pages
 from .ec2 import EC2_TAGS
-from .iam import ROLE_ARN
 from .kind import KindActions, KindMeta
 from .registry import register
 

@@ -38,7 +38,6 @@ from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import AwsError
 from ..policy import canonical_policy, with_canonical_policy
-from ._fields import matching
 from ._look_before_retry import look_before_retrying
 from ._retry import RetryWindow
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
@@ -71,11 +70,6 @@ _NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
 _PATH = re.compile(r"/(?:[\x21-\x7e]*/)?")
 _AWS_MANAGED_POLICY = re.compile(r"arn:aws[a-z-]*:iam::aws:policy/[\x21-\x7e]+")
 _ACCOUNT_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:")
-ROLE_ARN = matching(
-    re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII),
-    "must be a role ARN (arn:aws:iam::ACCOUNT:role/NAME), e.g. ${iam_roles.X.arn}",
-)
-"""A field naming an IAM role by ARN (an execution or delivery role)."""
 
 
 # Validators (plain ValueErrors: the loader adds file, line and field) ---------------------------

@@ -37,7 +37,7 @@ from pydantic import ConfigDict, Field, field_validator
 from ..aws import AwsContext
 from ..diff import Delta
 from ..errors import ReconcileError
-from ._fields import matching, matching_or_empty
+from ._fields import ROLE_ARN, matching, matching_or_empty
 from ._retry import RetryWindow
 from ._spec_files import inside_spec_folder
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
@@ -53,7 +53,6 @@ from .common import (
     read_pages,
     unless_gone,
 )
-from .iam import ROLE_ARN
 from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 

@@ -31,7 +31,7 @@ from ..diff import (
     tags_to_list,
 )
 from ..policy import with_canonical_policy
-from ._fields import holding_statements
+from ._fields import ROLE_ARN, ROLE_ARN_OR_EMPTY, holding_statements
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     both,
@@ -184,9 +184,9 @@ FeedbackProtocol = Literal["http", "firehose", "lambda", "sqs", "application"]
 class DeliveryStatusSpec(SpecModel):
     """Delivery-status logging to CloudWatch Logs for one subscriber protocol."""
 
-    success_role_arn: str | None = None
+    success_role_arn: Annotated[str, ROLE_ARN_OR_EMPTY] | None = None
     """Role SNS uses to log successful deliveries. Unset: not managed; "" for none."""
-    failure_role_arn: str | None = None
+    failure_role_arn: Annotated[str, ROLE_ARN_OR_EMPTY] | None = None
     """Role SNS uses to log failed deliveries. Unset: not managed; "" for none."""
     success_sample_rate: int | None = Field(default=None, ge=0, le=100)
     """Percentage of successful deliveries logged (0-100). Unset: not managed."""
@@ -592,7 +592,7 @@ class SubscriptionSpec(SpecModel):
     redrive_policy: dict[str, Any] | None = None
     """Dead-letter queue for undeliverable messages, e.g. `{deadLetterTargetArn: ARN}`; `{}`
     removes it."""
-    subscription_role_arn: str | None = None
+    subscription_role_arn: Annotated[str, ROLE_ARN] | None = None
     """IAM role SNS assumes to write to the delivery stream (firehose only, and required there)."""
     delivery_policy: DeliveryPolicy | None = None
     """Retry policy of this HTTP/S subscription (overrides the topic's), e.g.
