@@ -783,7 +783,7 @@ CASES: dict[str, Case] = {
     "role policy detached": Case(
         lambda s: s.client("iam").detach_role_policy(
             RoleName="pacs-fc-task-execution",
-            PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/pacs-fc-task-execution",
+            PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/pacs-fc/pacs-fc-task-execution",
         ),
         "iam_roles.task_execution.policy_attachments.task_execution",
         "",
