@@ -33,7 +33,7 @@ from ..diff import Delta, sorted_unique, tags_from_list, tags_to_list
 from ..errors import PlanRefused, ReconcileError
 from . import _retry
 from ._fields import matching, matching_or_empty
-from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel
+from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     claim_after_lost_create,
     claim_identical_after_lost_create,
@@ -143,6 +143,11 @@ class FileSystemSpec(SpecModel):
             raise ValueError("provisioned_throughput_mibps applies only to throughput_mode: provisioned")
         if self.performance_mode == "maxIO" and self.throughput_mode == "elastic":
             raise ValueError("elastic throughput needs performance_mode: generalPurpose")
+        if self.performance_mode == "maxIO" and self.availability_zone_name:
+            # "The maxIO mode is not supported on One Zone file systems" (CreateFileSystem).
+            raise ValueError(
+                "a One Zone file system (availability_zone_name) needs performance_mode generalPurpose"
+            )
         archive = self.lifecycle_policies and self.lifecycle_policies.transition_to_archive
         if archive and self.throughput_mode != "elastic":
             raise ValueError("lifecycle_policies.transition_to_archive needs throughput_mode: elastic")
@@ -514,6 +519,17 @@ class MountTargets(Reconciler):
             ),
         ),
     )
+
+    def parent_problems(self, config: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, str]:
+        """ "You can create only one mount target for a One Zone file system. You must create that
+        mount target in the same Availability Zone in which the file system is located"
+        (CreateMountTarget, EFS API reference)."""
+        zone, own = config.get("availability_zone"), parent.get("availability_zone_name")
+        if not own or is_unresolved(own) or is_unresolved(zone) or zone == own:
+            return {}
+        return {
+            "availability_zone": f"a One Zone file system has its one mount target in its own zone, {own}"
+        }
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
         out = dict(state)
