@@ -525,6 +525,16 @@ CASES: dict[str, Case] = {
         "alarms.promql",
         "evaluation_interval",
     ),
+    "alarm low sample count percentile": Case(
+        lambda s: _alarm(s, "pacs-fc-slow-tail", _set(EvaluateLowSampleCountPercentile="evaluate")),
+        "alarms.slow_tail",
+        "evaluate_low_sample_count_percentile",
+    ),
+    "alarm actions enabled by hand": Case(
+        lambda s: s.client("cloudwatch").enable_alarm_actions(AlarmNames=["pacs-fc-slow-tail"]),
+        "alarms.slow_tail",
+        "actions_enabled",
+    ),
     "composite alarm rule": Case(
         lambda s: _composite(s, "pacs-fc-degraded", AlarmRule='ALARM("pacs-fc-latency")'),
         "composite_alarms.degraded",
@@ -539,6 +549,11 @@ CASES: dict[str, Case] = {
         lambda s: _composite(s, "pacs-fc-degraded", ActionConfiguration={}),
         "composite_alarms.degraded",
         "tag_propagation",
+    ),
+    "composite alarm insufficient-data actions": Case(
+        lambda s: _composite(s, "pacs-fc-degraded", InsufficientDataActions=[]),
+        "composite_alarms.degraded",
+        "insufficient_data_actions",
     ),
     "composite alarm description": Case(
         lambda s: _composite(s, "pacs-fc-degraded", AlarmDescription="hand edit"),
@@ -600,6 +615,21 @@ CASES: dict[str, Case] = {
         "event_rules.nightly",
         "role_arn",
     ),
+    "rule disabled on a custom bus": Case(
+        lambda s: s.client("events").disable_rule(Name="pacs-fc-task-stopped", EventBusName="pacs-fc-audit"),
+        "event_rules.task_stopped",
+        "state",
+    ),
+    "target role": Case(
+        _targets(
+            "pacs-fc-task-stopped",
+            "pacs-fc-audit",
+            "ToDefaultBus",
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/pacs-fc-flow-logs",
+        ),
+        "event_rules.task_stopped.targets.forward",
+        "role_arn",
+    ),
     "target retry policy": Case(
         _targets(
             "pacs-fc-nightly",
@@ -648,6 +678,37 @@ CASES: dict[str, Case] = {
     "topic key": Case(
         _topic("pacs-fc-alerts", "KmsMasterKeyId", "alias/aws/sns"), "sns_topics.alerts", "kms_master_key_id"
     ),
+    "topic delivery policy": Case(
+        _topic(
+            "pacs-fc-alerts",
+            "DeliveryPolicy",
+            json.dumps({"http": {"defaultHealthyRetryPolicy": {"numRetries": 10}}}),
+        ),
+        "sns_topics.alerts",
+        "delivery_policy",
+    ),
+    "topic access policy": Case(
+        _topic(
+            "pacs-fc-alerts",
+            "Policy",
+            json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "Anyone",
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "sns:Publish",
+                            "Resource": _topic_arn("pacs-fc-alerts"),
+                        }
+                    ],
+                }
+            ),
+        ),
+        "sns_topics.alerts",
+        "policy",
+    ),
     "fifo topic content-based deduplication": Case(
         _topic("pacs-fc-audit.fifo", "ContentBasedDeduplication", "false"),
         "sns_topics.audit",
@@ -670,6 +731,11 @@ CASES: dict[str, Case] = {
         "sns_topics.alerts.subscriptions.webhook",
         "delivery_policy",
     ),
+    "subscription filter policy scope": Case(
+        _subscription("pacs-fc-alerts", "sqs", "FilterPolicyScope", "MessageAttributes"),
+        "sns_topics.alerts.subscriptions.work_queue",
+        "filter_policy_scope",
+    ),
     "subscription replay policy": Case(
         _subscription("pacs-fc-audit.fifo", "sqs", "ReplayPolicy", ""),
         "sns_topics.audit.subscriptions.replica",
@@ -678,6 +744,11 @@ CASES: dict[str, Case] = {
     # SSM parameters
     "parameter data type": Case(
         _parameter("/pacs-fc/ami/orthanc", DataType="text"), "ssm_parameters.ami", "data_type"
+    ),
+    "parameter from a file changed": Case(
+        _parameter("/pacs-fc/settings", Value="retention: 1d\n"),
+        "ssm_parameters.settings",
+        "value",
     ),
     "parameter tier raised by hand": Case(
         _parameter("/pacs-fc/standard", Tier="Advanced"), "ssm_parameters.standard", "tier", "replace"
@@ -779,6 +850,15 @@ CASES: dict[str, Case] = {
         ),
         "iam_policies.events",
         "document",
+    ),
+    "role session duration": Case(
+        lambda s: s.client("iam").update_role(
+            RoleName="pacs-fc-function",
+            Description="Runs the coverage stack's function",
+            MaxSessionDuration=3600,
+        ),
+        "iam_roles.function",
+        "max_session_duration",
     ),
     "role policy detached": Case(
         lambda s: s.client("iam").detach_role_policy(
