@@ -128,6 +128,11 @@ def test_export_round_trips(aws: AwsContext, spec: dict[str, Any]) -> None:
         ({"name": "t", "content_based_deduplication": True}, "only for a FIFO topic"),
         ({"name": "t", "archive_policy": {"MessageRetentionPeriod": "30"}}, "only for a FIFO topic"),
         ({**FIFO, "tracing_config": "Active"}, "only for a standard topic"),
+        # "You can set a retention period from 1 to 365 days" (AWS::SNS::Topic ArchivePolicy).
+        ({**FIFO, "archive_policy": {"MessageRetentionPeriod": "366"}}, "1 to 365 days"),
+        ({**FIFO, "archive_policy": {"MessageRetentionPeriod": 0}}, "1 to 365 days"),
+        ({**FIFO, "archive_policy": {"MessageRetentionPeriod": "a month"}}, "1 to 365 days"),
+        ({**FIFO, "archive_policy": {"RetentionDays": "30"}}, "MessageRetentionPeriod"),
         ({"name": "t", "signature_version": 3}, "'1' or '2'"),
         ({"name": "t", "delivery_status_logging": {"smtp": {}}}, "http"),
         (

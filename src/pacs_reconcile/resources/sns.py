@@ -161,6 +161,7 @@ TOPIC_ATTRIBUTES = {
     "tracing_config": "TracingConfig",
 }
 FIFO_ONLY = ("content_based_deduplication", "fifo_throughput_scope", "archive_policy")
+MAX_ARCHIVE_DAYS = 365
 STANDARD_ONLY = (
     "tracing_config",
 )  # SetTopicAttributes: TracingConfig "is only supported on standard topics"
@@ -259,6 +260,26 @@ class TopicSpec(SpecModel):
     delivery_status_logging: dict[FeedbackProtocol, DeliveryStatusSpec] | None = None
     """Delivery-status logging by subscriber protocol (http, firehose, lambda, sqs, application);
     a protocol left out is turned off. Unset: not managed."""
+
+    @field_validator("archive_policy")
+    @classmethod
+    def _archive_retention(cls, policy: dict[str, Any] | None) -> dict[str, Any] | None:
+        """`{}`, or MessageRetentionPeriod in days: "You can set a retention period from 1 to 365
+        days" (AWS::SNS::Topic ArchivePolicy; SNS developer guide, message archiving and replay)."""
+        if not policy:
+            return policy
+        if set(policy) != {"MessageRetentionPeriod"}:
+            raise ValueError("an archive policy is {MessageRetentionPeriod: DAYS}, or {} for none")
+        days = policy["MessageRetentionPeriod"]
+        if is_unresolved(days):
+            return policy
+        text = str(days)
+        if isinstance(days, bool) or not text.isdigit() or not 1 <= int(text) <= MAX_ARCHIVE_DAYS:
+            raise ValueError(
+                f"an archive keeps messages 1 to {MAX_ARCHIVE_DAYS} days: MessageRetentionPeriod is a "
+                "whole number of days in that range"
+            )
+        return policy
 
     @field_validator("signature_version", mode="before")
     @classmethod
