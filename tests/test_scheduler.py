@@ -84,3 +84,24 @@ def test_ctrl_c_lets_running_jobs_finish_and_starts_nothing_new(monkeypatch: pyt
     assert interrupted
     assert order == ["first"] and results["first"].status is Status.DONE
     assert results["second"].status is Status.NOT_STARTED and results["third"].status is Status.NOT_STARTED
+
+
+def test_while_nothing_failed_no_ready_job_has_its_dependencies_looked_at(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large apply has a thousand ready jobs waiting for 8 workers: looking at every ready job's
+    dependencies each time one finished made the main thread's work grow with the square of the
+    jobs. Until something fails nothing ready can be broken; after a failure its dependents are
+    still skipped (the tests above)."""
+    from pacs_reconcile.engine import scheduler
+
+    looked: list[str] = []
+    broken = scheduler._Run._broken
+    monkeypatch.setattr(scheduler._Run, "_broken", lambda run, name: looked.append(name) or broken(run, name))
+    order, job = _recorder()
+    jobs = {f"job{i:03d}": job(f"job{i:03d}") for i in range(300)}
+    jobs["root"] = job("root")
+    results, _ = run_jobs(jobs, {name: {"root"} for name in jobs if name != "root"}, parallelism=4)
+    assert all(r.status is Status.DONE for r in results.values())
+    assert order[0] == "root" and sorted(order[1:]) == sorted(set(jobs) - {"root"})
+    assert looked == []
