@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from . import completion
+from . import collector, completion
 from .cli_framework import Call, Group, command, group_callback
 from .emulator.server import DEFAULT_PORT as DEFAULT_EMULATOR_PORT
 from .errors import ExitStatus, UsageError
@@ -524,6 +524,7 @@ def completion_script(
 
 
 def main() -> None:
+    collector.tune_for_one_command()
     try:
         app()
     except KeyboardInterrupt:
