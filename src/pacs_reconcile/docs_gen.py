@@ -127,7 +127,9 @@ def _facts(meta: KindMeta) -> list[str]:
             "Taggable",
             "yes: `tags:`, merged over `defaults.tags`, plus the owner tag"
             if meta.taggable
-            else "no: owned through its parent",
+            else "no: owned through its parent"
+            if meta.parent
+            else "no: owned through the stack's ownership index (what this stack created)",
         ),
         (
             "Stateful",

@@ -184,6 +184,8 @@ class _Exporter:
         if selection.tag is not None and _by_owner_tag(selection):
             owner = selection.tag[1]
             found = reconciler.read(self.ctx, [], ReadScope(owner))
+            if not reconciler.meta.taggable:
+                return found  # a top-level kind without tags reads only what its record proves owned
             return {k: v for k, v in found.items() if (v.tags or {}).get(OWNER_TAG) == owner}
         keys = listers()[kind](self.ctx, selection.prefix or "")
         if not keys:

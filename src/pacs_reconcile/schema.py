@@ -345,7 +345,8 @@ def describe_kind(meta: KindMeta) -> str:
     if meta.parent:
         facts.append(f"Declared under a `{meta.parent}` entry.")
     if not meta.taggable:
-        facts.append("Not taggable: owned through its parent.")
+        owner = "its parent" if meta.parent else "the stack's ownership index (what this stack created)"
+        facts.append(f"Not taggable: owned through {owner}.")
     if meta.stateful:
         facts.append("Holds data: never deleted unless the command names it (--allow-destroy).")
     elif meta.stateful_when:

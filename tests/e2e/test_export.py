@@ -284,6 +284,8 @@ def _make(ctx: AwsContext, kind: str, name: str) -> None:
         client("cloudwatch").put_composite_alarm(AlarmName=name, AlarmRule="FALSE")
     elif kind == "dashboards":
         client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody='{"widgets": []}')
+    elif kind == "saved_queries":
+        client("logs").put_query_definition(name=name, queryString="fields @message")
     elif kind == "sns_topics":
         client("sns").create_topic(Name=name)
     elif kind == "iam_roles":

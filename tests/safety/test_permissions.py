@@ -107,6 +107,9 @@ DYNAMIC_CALLS = {
     # the dashboards' ownership index, an SSM parameter read through resources/ownership_index.py
     # (its writes are on the apply lock's parameter path: permissions.LOCK_ACTIONS)
     "pacs_reconcile.resources.cloudwatch": {"ssm:GetParameters"},
+    # the saved queries' ownership index (the same parameter read), and the listing shared with the
+    # query_definitions kind (logs.describe_query_definitions)
+    "pacs_reconcile.resources.saved_queries": {"ssm:GetParameters", "logs:DescribeQueryDefinitions"},
 }
 """Operations a module calls through getattr(client, f"..._{direction}") (ec2._sync_rules), or
 through a helper of another module. What a kind's TagApi names is counted as called by that kind's

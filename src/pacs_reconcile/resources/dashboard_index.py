@@ -25,12 +25,13 @@ from . import ownership_index
 from .ownership_index import STANDARD_VALUE_LIMIT as STANDARD_VALUE_LIMIT
 
 INDEX_FORMAT = 1
+RECORD = "dashboards"
 # A longer index than STANDARD_VALUE_LIMIT is not written: the stack's dashboards are then found by
 # full scans.
 
 
 def parameter_name(stack: str) -> str:
-    return ownership_index.parameter_name(stack, "dashboards")
+    return ownership_index.parameter_name(stack, RECORD)
 
 
 def encode(names: Iterable[str]) -> str:
@@ -54,14 +55,14 @@ def fits(names: Iterable[str]) -> bool:
 
 def read_index(ctx: AwsContext, stack: str) -> frozenset[str] | None:
     """The stored index (None when there is none, or it cannot be read as one)."""
-    value = ownership_index.read_value(ctx, parameter_name(stack))
+    value = ownership_index.read_value(ctx, stack, RECORD)
     return decode(value) if value is not None else None
 
 
 def write_index(ctx: AwsContext, stack: str, names: Iterable[str]) -> bool:
     """Store `names` as the index; False (and no index left behind) when they do not fit."""
     description = "Dashboards this pacs-reconcile stack created (a hint, checked against their tags)"
-    return ownership_index.write_value(ctx, parameter_name(stack), encode(names), description)
+    return ownership_index.write_value(ctx, stack, RECORD, encode(names), description)
 
 
 @dataclass

@@ -407,20 +407,13 @@ class MetricFilterSpec(SpecModel):
     lines it must not. Checked by `validate` and `test`; never sent to AWS."""
 
 
-class QueryDefinitionSpec(SpecModel):
-    """A saved CloudWatch Logs Insights query over its log group (and optionally others)."""
+class QueryTextSpec(SpecModel):
+    """What every saved Logs Insights query has: its name and its text (PutQueryDefinition)."""
 
     name: str = Field(min_length=1, max_length=255)
     """Query name as shown in the Logs Insights console; folders use '/' (e.g. PACS/Errors)."""
     query: str = Field(min_length=1, max_length=10000)
     """The Logs Insights query text. Trailing whitespace and newlines are ignored."""
-    extra_log_groups: list[str] = Field(default_factory=list)
-    """Other log groups the query also reads, by name, or by ARN
-    (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME`, no `:*`) for another account's log group, as a
-    monitoring account names its source accounts' groups. Its own log group always comes first."""
-    log_group_by_arn: bool = False
-    """Name its own log group by ARN rather than by name: with extra log groups given by ARN, a
-    definition that names only log-group ARNs (PutQueryDefinition takes either form)."""
 
     @field_validator("query")
     @classmethod
@@ -428,6 +421,18 @@ class QueryDefinitionSpec(SpecModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value
+
+
+class QueryDefinitionSpec(QueryTextSpec):
+    """A saved CloudWatch Logs Insights query over its log group (and optionally others)."""
+
+    extra_log_groups: list[str] = Field(default_factory=list)
+    """Other log groups the query also reads, by name, or by ARN
+    (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME`, no `:*`) for another account's log group, as a
+    monitoring account names its source accounts' groups. Its own log group always comes first."""
+    log_group_by_arn: bool = False
+    """Name its own log group by ARN rather than by name: with extra log groups given by ARN, a
+    definition that names only log-group ARNs (PutQueryDefinition takes either form)."""
 
     @field_validator("extra_log_groups")
     @classmethod
@@ -801,7 +806,24 @@ def _from_transformation(raw: Mapping[str, Any]) -> dict[str, Any]:
 # query_definitions ----------------------------------------------------------------------------
 
 
-def _newest_first(definition: Mapping[str, Any]) -> tuple[int, str]:
+def describe_query_definitions(ctx: AwsContext, name_prefix: str = "") -> Iterator[dict[str, Any]]:
+    """Every saved query of the account and region (the query_definitions and saved_queries kinds),
+    or those whose name starts with `name_prefix`."""
+    # botocore has no paginator for DescribeQueryDefinitions: follow nextToken by hand.
+    logs = ctx.client("logs")
+    request: dict[str, Any] = {"maxResults": QUERY_DEFINITIONS_PAGE_SIZE}
+    if name_prefix:
+        request["queryDefinitionNamePrefix"] = name_prefix
+    while True:
+        page = logs.describe_query_definitions(**request)
+        yield from page.get("queryDefinitions", [])
+        token = page.get("nextToken")
+        if not token:
+            return
+        request["nextToken"] = token
+
+
+def newest_first(definition: Mapping[str, Any]) -> tuple[int, str]:
     return -int(definition.get("lastModified", 0)), str(definition["queryDefinitionId"])
 
 
@@ -833,7 +855,7 @@ class QueryDefinitions(Reconciler):
         requested = {_child_key(k) for k in keys}
         parents = set(_parents_to_read(keys, scope))
         by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for definition in self._describe_all(ctx):
+        for definition in describe_query_definitions(ctx):
             log_groups = definition.get("logGroupNames") or []
             owner = _local_log_group(ctx, log_groups[0]) if log_groups else None
             if owner in parents:
@@ -842,7 +864,7 @@ class QueryDefinitions(Reconciler):
         for key, definitions in by_key.items():
             if key not in requested and key[0] not in scope.parents:
                 continue  # undeclared, under a log group this stack does not own
-            keep, *duplicates = sorted(definitions, key=_newest_first)
+            keep, *duplicates = sorted(definitions, key=newest_first)
             out[key] = self._live(key, keep)
             if key[0] in scope.parents:  # duplicates are only pruned inside owned log groups
                 for duplicate in duplicates:
@@ -874,19 +896,6 @@ class QueryDefinitions(Reconciler):
         response = ctx.client("logs").put_query_definition(**request)
         definition = {**request, "queryDefinitionId": response["queryDefinitionId"]}
         return self._live((log_group, name), definition)
-
-    @staticmethod
-    def _describe_all(ctx: AwsContext) -> Iterator[dict[str, Any]]:
-        # botocore has no paginator for DescribeQueryDefinitions: follow nextToken by hand.
-        logs = ctx.client("logs")
-        request: dict[str, Any] = {"maxResults": QUERY_DEFINITIONS_PAGE_SIZE}
-        while True:
-            page = logs.describe_query_definitions(**request)
-            yield from page.get("queryDefinitions", [])
-            token = page.get("nextToken")
-            if not token:
-                return
-            request["nextToken"] = token
 
     def _live(self, key: tuple[str, str], definition: Mapping[str, Any], notes: tuple[str, ...] = ()) -> Live:
         log_groups = list(definition.get("logGroupNames") or [])

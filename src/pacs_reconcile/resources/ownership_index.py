@@ -47,20 +47,40 @@ def decode(value: str, index_format: int) -> dict[str, Any] | None:
     return document
 
 
-def read_value(ctx: AwsContext, name: str) -> str | None:
-    """The stored value of the index parameter `name`, None when there is none."""
-    # GetParameters, not GetParameter: a missing name is listed in InvalidParameters rather than
-    # raised as ParameterNotFound (an error response on every plan of a stack without an index).
-    found = ctx.client("ssm").get_parameters(Names=[name]).get("Parameters") or []
-    return str(found[0]["Value"]) if found else None
+RECORDS = ("dashboards", "saved-queries")
+"""Every index a stack keeps: a run reads them together, in one GetParameters call (it takes up to
+10 names), so a plan pays one read whatever number of kinds keep one."""
 
 
-def write_value(ctx: AwsContext, name: str, value: str, description: str) -> bool:
-    """Store `value` under `name`; False (and no index left behind) when it does not fit."""
-    client = ctx.client("ssm")
+def read_value(ctx: AwsContext, stack: str, record: str) -> str | None:
+    """The stored value of the stack's index `record`, None when there is none."""
+    return _stored(ctx, stack).get(record)
+
+
+def write_value(ctx: AwsContext, stack: str, record: str, value: str, description: str) -> bool:
+    """Store `value` as the stack's index `record`; False (and no index left behind) when it does
+    not fit."""
+    client, name, stored = ctx.client("ssm"), parameter_name(stack, record), _stored(ctx, stack)
     if not fits(value):
         with gone_is_fine("ParameterNotFound"):
             client.delete_parameter(Name=name)
+        stored.pop(record, None)
         return False
     client.put_parameter(Name=name, Value=value, Type="String", Overwrite=True, Description=description)
+    stored[record] = value
     return True
+
+
+def _stored(ctx: AwsContext, stack: str) -> dict[str, str]:
+    """The run's copy of the stack's indexes (read once, kept current by its own writes; planning
+    again under the apply lock forgets it with every other read)."""
+
+    def read() -> dict[str, str]:
+        names = {parameter_name(stack, record): record for record in RECORDS}
+        # GetParameters, not GetParameter: a missing name is listed in InvalidParameters rather
+        # than raised as ParameterNotFound (an error response on every plan of a stack without one).
+        found = ctx.client("ssm").get_parameters(Names=list(names)).get("Parameters") or []
+        return {names[p["Name"]]: str(p["Value"]) for p in found if p.get("Name") in names}
+
+    stored: dict[str, str] = ctx.memo(f"ownership-indexes:{stack}", read)
+    return stored

@@ -1005,12 +1005,14 @@ class _Loader:
                     suggestion(head, fields),
                 )
         if lifecycle.adopt and not reconciler.meta.taggable:
-            self._problem(
-                source,
-                (*path, "lifecycle", "adopt"),
-                f"{address}.lifecycle.adopt",
-                f"{reconciler.meta.title}s are owned through their parent; adopt the parent instead",
+            why = (
+                f"{reconciler.meta.title}s are owned through their parent; adopt the parent instead"
+                if reconciler.meta.parent
+                # e.g. saved_queries: only what the stack's ownership index records is its own
+                else f"{reconciler.meta.title}s carry no tag to adopt them by: only what this stack "
+                "created is its own"
             )
+            self._problem(source, (*path, "lifecycle", "adopt"), f"{address}.lifecycle.adopt", why)
         return lifecycle
 
     def _references(
