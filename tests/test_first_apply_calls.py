@@ -148,3 +148,31 @@ def test_a_namesake_made_after_other_creates_looked_is_never_replaced(
     assert "alarm pacs-calls-3 was created meanwhile by someone else" in problems["alarms.a3"]
     (theirs,) = cloudwatch.describe_alarms(AlarmNames=["pacs-calls-3"])["MetricAlarms"]
     assert (theirs["MetricName"], theirs["Namespace"]) == ("Theirs", "Other")
+
+
+def test_a_change_of_alarms_makes_one_call_each(tmp_path: Path, ctx: AwsContext) -> None:
+    """PutMetricAlarm takes the whole configuration: a changed alarm costs that one call, nothing
+    read back after it, and a TagResource for its new spec fingerprint (PutMetricAlarm ignores Tags
+    when it updates an alarm)."""
+    spec_file = _spec(tmp_path)
+    first = _plan(spec_file, ctx)
+    assert apply_plan(first, first.values, ctx).ok  # type: ignore[arg-type]  # checked in _plan
+    document = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    for key in ("a0", "a2", "a4"):
+        document["alarms"][key]["threshold"] = 50
+    spec_file.write_text(yaml.safe_dump(document), encoding="utf-8")
+    ctx.forget_all()
+    change = _plan(spec_file, ctx)
+    assert sorted(c.address for c in change.changes if c.action.mutates) == [
+        "alarms.a0",
+        "alarms.a2",
+        "alarms.a4",
+    ]
+    before = Counter(ctx.stats.calls)
+    assert apply_plan(change, change.values, ctx).ok  # type: ignore[arg-type]  # checked in _plan
+    assert dict(Counter(ctx.stats.calls) - before) == {
+        "cloudwatch.PutMetricAlarm": 3,
+        "cloudwatch.TagResource": 3,
+    }
+    ctx.forget_all()
+    assert _plan(spec_file, ctx).has_changes is False

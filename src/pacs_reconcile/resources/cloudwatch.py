@@ -21,6 +21,7 @@ import os
 import re
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -1015,9 +1016,9 @@ class Alarms(AlarmKind):
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         # One call converges every path in delta: PutMetricAlarm takes the whole configuration.
-        request = put_metric_alarm_request(keep_unmanaged(desired.state, live.state))
-        ctx.client("cloudwatch").put_metric_alarm(**request)
-        return self._reread(ctx, desired.state["name"], live.tags)
+        state = keep_unmanaged(desired.state, live.state)
+        ctx.client("cloudwatch").put_metric_alarm(**put_metric_alarm_request(state))
+        return replace(live, state=self.canonical(state))  # what was written, not read back
 
 
 # Dashboards -----------------------------------------------------------------------------------
