@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pacs_reconcile.errors import SpecError
+from pacs_reconcile.resources.cloudwatch import AlarmSpec
 from pacs_reconcile.spec import loader
 
 from .test_loader import make_spec
@@ -85,3 +86,19 @@ def test_a_collector_paused_by_the_caller_stays_paused(spec_file: Path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_configurations_equal_in_python_but_not_in_type_are_validated_apart() -> None:
+    """Validations shared between loads are keyed by what was written: `true` is not `1` (Python
+    holds True == 1), nor `"1"` (text) the number 1."""
+    validations = loader.Validations()
+    written = {
+        "name": "errors",
+        "metric": {"name": "Errors", "namespace": "Shape", "statistic": "Sum", "period": 300},
+        "threshold": 1,
+        "comparison": "GreaterThanThreshold",
+    }
+    one, true, text = (validations.of(AlarmSpec, written | {"evaluation_periods": v}) for v in (1, True, "1"))
+    assert one.errors is None and text.errors is None
+    assert true.errors is not None and true.errors[0]["loc"] == ("evaluation_periods",)
+    assert validations.of(AlarmSpec, written | {"evaluation_periods": 1}) is one

@@ -44,6 +44,8 @@ class SpecModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, bool | list):  # the only values it refuses (every field's every value)
+            return value
         field_info = cls.model_fields.get(info.field_name or "")
         if field_info is not None and _holds_boolean_number(field_info.annotation, value):
             raise ValueError("must be a number, not true/false")

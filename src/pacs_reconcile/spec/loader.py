@@ -175,7 +175,10 @@ class Validations:
         self._seen: dict[tuple[type[BaseModel], str], _Validated] = {}
 
     def of(self, model: type[BaseModel], config: Any) -> _Validated:
-        key = (model, json.dumps(config, sort_keys=True, default=repr))
+        # The repr of what YAML and substitution make (mappings, lists, text, numbers, booleans,
+        # null, dates) tells any two of them apart (True from 1, 1 from 1.0, "1" from 1): equal
+        # reprs are equal configurations, keys in the same order.
+        key = (model, repr(config))
         found = self._seen.get(key)
         if found is None:
             found = self._seen[key] = self._validate(model, config)
@@ -188,7 +191,7 @@ class Validations:
         except ValidationError as exc:
             return _Validated(None, (), exc.errors())
         tests = tuple(getattr(validated, "tests", None) or ())
-        return _Validated(json.dumps(validated.model_dump(mode="json")), tests, None)
+        return _Validated(validated.model_dump_json(), tests, None)
 
 
 class _Loader:
@@ -203,7 +206,7 @@ class _Loader:
     ):
         self.path = path
         self.parsed: ParsedFiles = {} if parsed is None else parsed
-        self.validations = validations
+        self.validations = Validations() if validations is None else validations
         self.resolved: tuple[Any, ...] | None = None
         """What the resources resolve from (stack, region, variables, default tags), once known."""
         self.root_dir = path.resolve().parent
@@ -1199,18 +1202,9 @@ class _Loader:
         config: Any,
         examples: list[LocatedExample] | None = None,
     ) -> dict[str, Any] | None:
-        if self.validations is not None:
-            outcome = self.validations.of(model, config)
-            errors, tests = outcome.errors, outcome.tests
-            dump = json.loads(outcome.dump) if outcome.dump is not None else None
-        else:
-            try:
-                validated = model.model_validate(config)
-            except ValidationError as exc:
-                errors, tests, dump = exc.errors(), (), None
-            else:
-                errors, dump = None, validated.model_dump(mode="json")
-                tests = tuple(getattr(validated, "tests", None) or ())
+        outcome = self.validations.of(model, config)
+        errors, tests = outcome.errors, outcome.tests
+        dump = json.loads(outcome.dump) if outcome.dump is not None else None
         if errors is not None:
             for error in errors:
                 loc = tuple(error["loc"])
