@@ -22,7 +22,7 @@ from ..resources.base import Key, Live, ReadScope, Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
 from ..spec.expressions import Reference, references_in, render
 from ..spec.model import ResourceNode, Spec
-from ..spec.references import normalize_address
+from ..spec.references import derivable, normalize_address, split_reference
 from .addresses import AddressPattern, check_all_match, identity_address, names_of, parse_all
 from .changes import Action, Change
 from .graph import topological, with_dependencies
@@ -140,6 +140,7 @@ def make_plan(spec: Spec, ctx: AwsContext, options: PlanOptions | None = None) -
     options = options or PlanOptions()
     fingerprint = spec.fingerprint()  # of the spec as written (saved plans are checked against it)
     selected = _selection(spec, options)
+    spec = with_derived_identities(spec, ctx)
     if identities_use_lookups(spec):
         # Keys come from identities: the lookups one names are resolved before anything is read.
         lookups = resolve_lookups(spec, ctx)
@@ -193,6 +194,31 @@ def identities_use_lookups(spec: Spec) -> bool:
         or "${lookups." in repr(KINDS[node.kind].key(node.config, None))
         for node in spec.resources.values()
     )
+
+
+def with_derived_identities(spec: Spec, ctx: AwsContext) -> Spec:
+    """`spec` with each identity that names a derived attribute of another resource (an SNS
+    subscription's endpoint `${sqs_queues.X.arn}`) given that attribute's value, derived from the
+    resource's spec, the account and the Region: a key must be known before anything is read. The
+    reference still orders the two (node.references)."""
+
+    def resolve(ref: Reference) -> Any:
+        address, attribute = split_reference(ref.text)
+        target = spec.resources.get(normalize_address(address))
+        if not derivable(ref) or target is None:
+            raise KeyError(ref.text)  # a lookup's: resolved with the lookups
+        value = KINDS[target.kind].derived_attributes(target.config, ctx).get(attribute)
+        if value is None:
+            raise KeyError(ref.text)
+        return value
+
+    derived: dict[str, ResourceNode] = {}
+    for address, node in spec.resources.items():
+        identity = KINDS[node.kind].meta.identity
+        value = node.config.get(identity)
+        if any(derivable(ref) for ref in references_in(value)):
+            derived[address] = replace(node, config={**node.config, identity: render(value, resolve)})
+    return replace(spec, resources={**spec.resources, **derived}) if derived else spec
 
 
 def with_lookups_resolved(spec: Spec, lookups: Mapping[str, Mapping[str, Any]]) -> Spec:

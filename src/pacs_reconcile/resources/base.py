@@ -156,6 +156,11 @@ class Reconciler(ABC):
                 out[attribute] = value
         return out
 
+    def derived_attributes(self, config: Mapping[str, Any], ctx: AwsContext) -> dict[str, Any]:
+        """The attributes `meta.derived_attributes` names, from the (resolved) desired config and
+        the account, Region and partition: what they will be once the resource exists."""
+        return {}
+
     def holds_data(self, live: Live | None) -> bool:
         """Whether deleting or replacing this resource would lose data only it holds (then it is
         kept unless the command names it). Per resource, for kinds where only some do."""

@@ -111,6 +111,10 @@ class KindMeta:
     plan time, to the spec's value; the others (ids, ARNs) come from AWS."""
     force_new: frozenset[str] = frozenset()
     """Attribute paths whose change needs a replacement (delete + create)."""
+    derived_attributes: frozenset[str] = frozenset()
+    """Attributes that follow from the resource's own spec and the account, Region and partition
+    (an SQS queue's ARN), given by the reconciler's `derived_attributes`: plan knows them before
+    the resource exists, so another resource's identity may reference them."""
     taggable: bool = True
     tag_api: TagApi | None = None
     """How tags are set and removed (every taggable kind has one; see TagApi)."""

@@ -228,6 +228,7 @@ class Queues(Reconciler):
         title="SQS queue",
         attributes=("name", "arn", "url"),
         force_new=frozenset({"name", "fifo"}),
+        derived_attributes=frozenset({"arn"}),
         stateful=True,
         lister=_list_queues,
         tag_api=TagApi("sqs", "tag_queue", "untag_queue", "QueueUrl", tags_shape="map"),
@@ -313,6 +314,12 @@ class Queues(Reconciler):
     def _default_allow(field: str, value: Any) -> bool:
         """allowAll without sources is what a queue has with no RedriveAllowPolicy: not sent."""
         return field == "redrive_allow_policy" and value == ALLOW_ALL
+
+    def derived_attributes(self, config: Mapping[str, Any], ctx: AwsContext) -> dict[str, Any]:
+        """A queue's ARN is arn:PARTITION:sqs:REGION:ACCOUNT:NAME (SQS API reference, the
+        QueueArn attribute; "Amazon SQS resource ARNs", IAM service authorization reference)."""
+        name = config.get("name")
+        return {"arn": queue_arn(ctx, name)} if isinstance(name, str) and "${" not in name else {}
 
     def _created_state(self, state: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(state)

@@ -46,7 +46,7 @@ from .model import (
     Spec,
     Variable,
 )
-from .references import check_references, resolve_key_fields
+from .references import check_references, derivable, resolve_key_fields
 from .variables import Declaration, VariableProblem, check_value, parse_declaration, resolve_values
 from .wording import describe
 from .yamlsrc import PathKey, SourceFile, YamlProblem, display_path, read_yaml
@@ -960,13 +960,14 @@ class _Loader:
         identity = validated.get(reconciler.meta.identity)
         if self._has_failed(source, (*path, reconciler.meta.identity)):
             return None
-        if any(ref.root != "lookups" for ref in references_in(identity)):
+        if any(ref.root != "lookups" and not derivable(ref) for ref in references_in(identity)):
             self._problem(
                 source,
                 (*path, reconciler.meta.identity),
                 f"{address}.{reconciler.meta.identity}",
                 "the identity of a resource must be known before plan: no resource references "
-                "(a lookup's attribute is fine)",
+                "(a lookup's attribute is fine); only an attribute plan derives from a resource's "
+                "own spec may be named, e.g. ${sqs_queues.NAME.arn}",
             )
             return None
         node = ResourceNode(

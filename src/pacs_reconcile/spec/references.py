@@ -123,6 +123,19 @@ def resolve_key_fields(resources: Mapping[str, ResourceNode]) -> list[Diagnostic
     return problems
 
 
+def derivable(ref: Reference) -> bool:
+    """Whether `ref` names an attribute plan derives from a top-level resource's own spec and the
+    account, Region and partition (KindMeta.derived_attributes, e.g. an SQS queue's ARN)."""
+    address, attribute = split_reference(ref.text)
+    kind = KINDS.get(ref.root)
+    return (
+        kind is not None
+        and kind.meta.parent is None
+        and address.count(".") == 1
+        and attribute in kind.meta.derived_attributes
+    )
+
+
 def _names_a_lookup(ref: Reference) -> bool:
     return split_reference(ref.text)[0].startswith("lookups.")
 
