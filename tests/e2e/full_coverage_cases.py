@@ -575,6 +575,14 @@ CASES: dict[str, Case] = {
     "saved query log groups by name": Case(
         lambda s: _query_by_names(s), "log_groups.app.query_definitions.by_arn_only", "log_group_by_arn"
     ),
+    "saved query text": Case(
+        lambda s: _saved_query(s, queryString="fields @message"), "saved_queries.anywhere", "query"
+    ),
+    "saved query given log groups": Case(
+        lambda s: _saved_query(s, logGroupNames=["/pacs-fc/not-the-stacks"]),
+        "saved_queries.anywhere",
+        "log_groups",
+    ),
     # EventBridge: buses, rules, targets
     "event bus description": Case(
         lambda s: s.client("events").update_event_bus(Name="pacs-fc-audit", Description="hand edit"),
@@ -968,6 +976,14 @@ def _query_by_names(server: Server) -> None:
         queryString=found["queryString"],
         logGroupNames=["/pacs-fc/app", *found["logGroupNames"][1:]],
     )
+
+
+def _saved_query(server: Server, **changes: Any) -> None:
+    """The saved query naming no log group, written back by hand with `changes` (same id: still ours)."""
+    logs = server.client("logs")
+    prefix = "PACS-FC/Errors in any log group"
+    (found,) = logs.describe_query_definitions(queryDefinitionNamePrefix=prefix)["queryDefinitions"]
+    logs.put_query_definition(**request_of(server, "logs", "PutQueryDefinition", found, **changes))
 
 
 def _recreated_log_group(server: Server, name: str, **changes: Any) -> None:
