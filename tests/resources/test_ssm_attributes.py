@@ -4,6 +4,7 @@ cannot downgrade a tier), Standard -> Advanced an update."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +13,13 @@ from pydantic import ValidationError
 from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.diff import diff_states
+from pacs_reconcile.engine.changes import Action
 from pacs_reconcile.resources.base import Desired, Live, ReadScope
 from pacs_reconcile.resources.registry import KINDS
 from pacs_reconcile.resources.ssm import ParameterSpec
 
 from .exported import exported_state
+from .spec_cycle import actions, applied, converges, plan_of
 
 PARAMETERS = KINDS["ssm_parameters"]
 NAME = "/pacs/ami/orthanc"
@@ -138,3 +141,28 @@ def test_a_value_up_to_8_kb_fits_intelligent_tiering() -> None:
         ParameterSpec.model_validate({"name": NAME, "value": "x" * 8193, "tier": "Intelligent-Tiering"})
     with pytest.raises(ValidationError, match="over the 4096-byte limit of tier Standard"):
         ParameterSpec.model_validate({"name": NAME, "value": LARGE, "tier": "Standard"})
+
+
+TIERED = """\
+version: 1
+stack: pacs-test
+ssm_parameters:
+  ami:
+    name: /pacs/ami/orthanc
+    value: ami-0123456789abcdef0
+    tier: {tier}
+"""
+
+
+def test_the_plan_says_replace_for_a_downgrade_and_the_apply_makes_a_standard_parameter(
+    tmp_path: Path, aws: AwsContext
+) -> None:
+    """PutParameter cannot move a parameter from Advanced to Standard: plan shows a replacement
+    at `tier`, not an update, and the apply converges on a Standard parameter."""
+    applied(tmp_path, aws, TIERED.format(tier="Advanced"))
+    plan = plan_of(tmp_path, aws, TIERED.format(tier="Standard"))
+    assert actions(plan) == {"ssm_parameters.ami": Action.REPLACE}
+    converges(tmp_path, aws, TIERED.format(tier="Standard"))
+    assert read(aws).state["tier"] == "Standard"
+    upgrade = plan_of(tmp_path, aws, TIERED.format(tier="Advanced"))
+    assert actions(upgrade) == {"ssm_parameters.ami": Action.UPDATE}, "an upgrade is in place"
