@@ -19,10 +19,11 @@ import pytest
 import yaml
 
 from moto_snapshot import SeededState
+from outside_resources import create_coverage_dependencies
 from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext, AwsSettings
 from pacs_reconcile.export import Selection, export
-from pacs_reconcile.resources.registry import KINDS, load_all
+from pacs_reconcile.resources.registry import KINDS, LOOKUPS, load_all
 from pacs_reconcile.spec.loader import load_spec
 
 from .conftest import REGION, REPO, Cli, Server
@@ -46,6 +47,7 @@ def full_coverage_server_state(
 
     def seed_and_apply() -> None:
         seeded_server_state.restore()
+        create_coverage_dependencies(moto_server.client)
         spec_dir = copy_full_coverage(tmp_path_factory.mktemp("full_coverage"))
         applied = Cli(moto_server, spec_dir, pytest.MonkeyPatch())("apply", "--auto-approve")
         assert applied.exit_code == 0, applied.stdout + applied.stderr
@@ -87,7 +89,6 @@ NOT_WRITTEN: dict[str, str] = {
     "metric_filters.tests": "offline examples, never sent to AWS",
     "ecs_services.load_balancers": "needs a target group, which the seeded infrastructure lacks",
     "ecs_services.health_check_grace_period_seconds": "AWS takes it only beside a load balancer",
-    "subscriptions.subscription_role_arn": "firehose subscriptions only: the seed has no delivery stream",
 }
 """kind.field -> why the coverage stack does not write it."""
 
@@ -120,6 +121,13 @@ def test_every_field_of_every_kind_is_written() -> None:
         if name not in written.get(kind, set())
     )
     assert missing == sorted(NOT_WRITTEN), "write these in tests/fixtures/full_coverage (or say why not)"
+
+
+def test_every_lookup_kind_is_used() -> None:
+    load_all()
+    spec = load_spec(FULL_COVERAGE / "monitoring.yaml", environ={})
+    used = {lookup.kind for lookup in spec.lookups.values()}
+    assert sorted(set(LOOKUPS) - used) == [], "look these up in tests/fixtures/full_coverage"
 
 
 def test_every_case_names_a_declared_resource() -> None:
