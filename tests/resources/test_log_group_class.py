@@ -3,16 +3,22 @@ export writes it, and the class is never changed in place (AWS cannot: a replace
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.diff import diff_states
+from pacs_reconcile.engine.apply import apply_plan
+from pacs_reconcile.engine.changes import Action
 from pacs_reconcile.export import Selection, export
 from pacs_reconcile.resources.base import Desired, ReadScope
 from pacs_reconcile.resources.logs import LogGroups, LogGroupSpec
 from pacs_reconcile.resources.registry import KINDS
+
+from .spec_cycle import actions, applied, plan_of
 
 GROUPS: LogGroups = KINDS["log_groups"]  # type: ignore[assignment]
 NAME = "/pacs/dicom-archive"
@@ -100,3 +106,28 @@ def test_a_delivery_groups_fixed_retention_is_no_difference_and_not_exported(aws
     config = result.entries["log_groups"][0].config
     assert "retention_days" not in config, config
     LogGroupSpec.model_validate(config)
+
+
+CLASSED = """\
+version: 1
+stack: pacs-test
+log_groups:
+  dicom:
+    name: /pacs/dicom-archive
+    log_group_class: {log_class}
+"""
+
+
+def test_the_plan_replaces_a_group_for_a_new_class_only_when_named(tmp_path: Path, aws: AwsContext) -> None:
+    """The class cannot change in place and a log group holds data: plan refuses the replacement
+    until the command names the group, then replaces it, and the new group has the new class."""
+    applied(tmp_path, aws, CLASSED.format(log_class="INFREQUENT_ACCESS"))
+    standard = CLASSED.format(log_class="STANDARD")
+    assert actions(plan_of(tmp_path, aws, standard)) == {"log_groups.dicom": Action.REFUSED}
+    named = plan_of(tmp_path, aws, standard, allow_destroy=("log_groups.dicom",))
+    assert actions(named) == {"log_groups.dicom": Action.REPLACE}
+    assert named.values is not None
+    apply_plan(named, named.values, aws)
+    described = aws.client("logs").describe_log_groups(logGroupNamePrefix=NAME)["logGroups"][0]
+    assert described["logGroupClass"] == "STANDARD"
+    assert actions(plan_of(tmp_path, aws, standard)) == {}
