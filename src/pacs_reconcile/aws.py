@@ -114,6 +114,29 @@ class _SearchPaths(list[str]):
             super().append(path)
 
 
+def _model_files() -> Any:
+    """botocore's JSON file loader, parsing into plain dicts: botocore parses its models into
+    OrderedDicts (`json.loads(..., object_pairs_hook=OrderedDict)`), which took 1.8x as long for
+    the 19 service models a plan loads (180 ms against 98 ms of CPU, best of 3). Plain dicts keep
+    the file's order (Python 3.7+), and botocore builds its own OrderedDicts from them where it
+    wants them (botocore/model.py)."""
+    import gzip
+    import json
+    import os
+
+    import botocore.loaders
+
+    class ModelFiles(botocore.loaders.JSONFileLoader):
+        def load_file(self, file_path: str) -> Any:
+            for extension, opener in ((".json", open), (".json.gz", gzip.open)):  # botocore's order
+                if os.path.isfile(file_path + extension):
+                    with opener(file_path + extension, "rb") as file:
+                        return json.loads(file.read())
+            return None
+
+    return ModelFiles()
+
+
 def _botocore_session() -> Any:
     """A new botocore session (its own credentials, events, clients and retry state) that shares the
     process's one model loader: each service's JSON model is parsed once per process, not once
@@ -127,6 +150,7 @@ def _botocore_session() -> Any:
         if _model_loader is None:
             loader = botocore.loaders.create_loader(core.get_config_variable("data_path"))
             loader._search_paths = _SearchPaths(loader.search_paths)  # type: ignore[attr-defined]
+            loader.file_loader = _model_files()
             _model_loader = loader
     core.register_component("data_loader", _model_loader)
     return core
