@@ -102,3 +102,21 @@ def test_configurations_equal_in_python_but_not_in_type_are_validated_apart() ->
     assert one.errors is None and text.errors is None
     assert true.errors is not None and true.errors[0]["loc"] == ("evaluation_periods",)
     assert validations.of(AlarmSpec, written | {"evaluation_periods": 1}) is one
+
+
+def test_validate_fingerprints_the_base_spec_alone(spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the base spec is returned: an environment is loaded for its problems alone."""
+    fingerprinted: list[int] = []
+    original = loader.add_fingerprints
+
+    def counting(resources: Any, secrets: Any = ()) -> None:
+        fingerprinted.append(len(resources))
+        original(resources, secrets)
+
+    monkeypatch.setattr(loader, "add_fingerprints", counting)
+    spec, environments = loader.load_every_environment(spec_file)
+    assert environments == ["prod"]
+    assert fingerprinted == [1]  # the base spec's one alarm; prod (resolving otherwise) is checked
+    assert spec.resources["alarms.errors"].tags is not None
+    assert loader.load_spec(spec_file, environment="prod").resources["alarms.errors"].tags is not None
+    assert fingerprinted == [1, 1]

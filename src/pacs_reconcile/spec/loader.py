@@ -7,7 +7,6 @@ SpecError; nothing here talks to AWS.
 from __future__ import annotations
 
 import gc
-import json
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -117,7 +116,7 @@ def _load_every_environment(
     for environment in base.environment_names:
         loader = _Loader(path, environment, dict(cli_vars), dict(environ), parsed, validations)
         try:
-            loader.load(unless_resolving_as=base.resolved)
+            loader.check(unless_resolving_as=base.resolved)
         except _ResolvesAsBase:
             continue  # everything resolves as in the base spec: its problems are the base's
         except SpecError as exc:
@@ -160,8 +159,8 @@ spec and each environment) read the same files in the same instant; nothing outl
 
 @dataclass(frozen=True)
 class _Validated:
-    dump: str | None
-    """The validated model's JSON dump (None when invalid): each caller gets a fresh copy."""
+    model: BaseModel | None
+    """The validated model (None when invalid): each caller takes a dump of its own."""
     tests: tuple[Any, ...]
     errors: list[Any] | None
 
@@ -191,7 +190,7 @@ class Validations:
         except ValidationError as exc:
             return _Validated(None, (), exc.errors())
         tests = tuple(getattr(validated, "tests", None) or ())
-        return _Validated(validated.model_dump_json(), tests, None)
+        return _Validated(validated, tests, None)
 
 
 class _Loader:
@@ -207,6 +206,8 @@ class _Loader:
         self.path = path
         self.parsed: ParsedFiles = {} if parsed is None else parsed
         self.validations = Validations() if validations is None else validations
+        self.child_kinds = {kind: child_kinds(kind) for kind in KINDS}
+        """Each kind's child kinds (asked for every entry)."""
         self.resolved: tuple[Any, ...] | None = None
         """What the resources resolve from (stack, region, variables, default tags), once known."""
         self.root_dir = path.resolve().parent
@@ -246,9 +247,36 @@ class _Loader:
         """Variables whose value comes from the selected environment's overlay -> a note saying where."""
 
     # ------------------------------------------------------------------------------- top level
-    def load(self, unless_resolving_as: tuple[Any, ...] | None = None) -> Spec:
-        """The spec; with `unless_resolving_as` (a base spec's `resolved`), _ResolvesAsBase instead
-        when this one resolves from the very same values."""
+    def load(self) -> Spec:
+        """The spec (raises SpecError with every problem found)."""
+        files, removed = self._checked()
+        add_fingerprints(self.resources, [t for v in self.variables.values() for t in v.secret_texts()])
+        chosen = self.environment_settings.get(self.environment or "") or EnvironmentSettings()
+        return Spec(
+            stack=self.stack,
+            region=self.region,
+            root=self.root_dir,
+            files=[f.display for f in files],
+            environment=self.environment,
+            variables=self.variables,
+            lookups=self.lookups,
+            resources=self.resources,
+            removed=removed,
+            environments=self.environment_names,
+            account_id=chosen.account_id,
+            assume_role=chosen.assume_role,
+        )
+
+    def check(self, unless_resolving_as: tuple[Any, ...] | None) -> None:
+        """Every problem the spec has (SpecError), and no Spec built: what `validate` asks of an
+        environment. _ResolvesAsBase when it resolves from the very same values as the base spec
+        (`unless_resolving_as`, the base loader's `resolved` when it got that far)."""
+        self._checked(unless_resolving_as)
+
+    def _checked(
+        self, unless_resolving_as: tuple[Any, ...] | None = None
+    ) -> tuple[list[SourceFile], list[RemovedEntry]]:
+        """Every file read and the `removed:` entries, once every check passed."""
         root = self._read(self.path, display_path(self.path))
         if root is None:
             raise self._error()
@@ -289,22 +317,7 @@ class _Loader:
         removed = self._removed(root, data.get("removed"))
         if self.problems:
             raise self._error()
-        add_fingerprints(self.resources, [t for v in self.variables.values() for t in v.secret_texts()])
-        chosen = self.environment_settings.get(self.environment or "") or EnvironmentSettings()
-        return Spec(
-            stack=self.stack,
-            region=self.region,
-            root=self.root_dir,
-            files=[f.display for f in files],
-            environment=self.environment,
-            variables=self.variables,
-            lookups=self.lookups,
-            resources=self.resources,
-            removed=removed,
-            environments=self.environment_names,
-            account_id=chosen.account_id,
-            assume_role=chosen.assume_role,
-        )
+        return files, removed
 
     def _error(self) -> SpecError:
         """Every problem found, with the values of sensitive variables masked: a validator may quote
@@ -833,7 +846,7 @@ class _Loader:
             self._problem(source, path, base_address, "must be a mapping of settings")
             self.invalid.add(base_address)
             return
-        children = {c: body[c] for c in child_kinds(kind) if c in body}
+        children = {c: body[c] for c in self.child_kinds[kind] if c in body}
         settings = {k: v for k, v in body.items() if k not in META_KEYS and k not in children}
         if "tags" in body and not reconciler.meta.taggable:
             self._problem(
@@ -1205,7 +1218,7 @@ class _Loader:
     ) -> dict[str, Any] | None:
         outcome = self.validations.of(model, config)
         errors, tests = outcome.errors, outcome.tests
-        dump = json.loads(outcome.dump) if outcome.dump is not None else None
+        dump = outcome.model.model_dump(mode="json") if outcome.model is not None else None
         if errors is not None:
             for error in errors:
                 loc = tuple(error["loc"])
