@@ -424,3 +424,20 @@ def test_export_by_prefix_lists_by_name_and_writes_only_what_the_index_proves_ou
 
     document = yaml.safe_load(render(exported, "pacs-reconcile export"))
     assert {entry["name"] for entry in document["saved_queries"].values()} == {"PACS/Errors", "PACS/Slow"}
+
+
+@pytest.mark.usefixtures("aws")
+def test_one_of_ours_given_a_stack_log_group_is_not_taken_for_its_child(tmp_path: Path) -> None:
+    spec = json.loads(json.dumps(SPEC))
+    spec["log_groups"] = {"app": {"name": "/pacs/app", "retention_days": 7}}
+    path = write_spec(tmp_path / "with-group.yaml", spec)
+    apply(path)
+    (ours,) = by_name("PACS/Errors")
+    by_hand("PACS/Errors", queryDefinitionId=ours["queryDefinitionId"], logGroupNames=["/pacs/app"])
+
+    the_plan, _ = plan(path)
+
+    assert actions(the_plan) == {ADDRESS: Action.UPDATE}  # not also pruned as /pacs/app's child
+    apply(path)
+    assert [d["queryDefinitionId"] for d in by_name("PACS/Errors")] == [ours["queryDefinitionId"]]
+    assert not by_name("PACS/Errors")[0].get("logGroupNames")

@@ -24,6 +24,7 @@ from ..diff import Delta, sorted_unique
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import ChainExample, FilterExample
 from ..monitoring.filter_pattern import compile_pattern
+from . import ownership_index
 from ._fields import StandardUnit
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
@@ -855,7 +856,10 @@ class QueryDefinitions(Reconciler):
         requested = {_child_key(k) for k in keys}
         parents = set(_parents_to_read(keys, scope))
         by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        recorded = ownership_index.claimed(ctx, scope.stack)  # saved_queries entries, read before
         for definition in describe_query_definitions(ctx):
+            if definition["queryDefinitionId"] in recorded:
+                continue  # a saved query of the stack, whatever log groups someone gave it
             log_groups = definition.get("logGroupNames") or []
             owner = _local_log_group(ctx, log_groups[0]) if log_groups else None
             if owner in parents:

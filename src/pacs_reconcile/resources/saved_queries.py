@@ -236,6 +236,8 @@ class SavedQueries(Reconciler):
         definitions = list(describe_query_definitions(ctx)) if listed else []
         by_id = {str(d["queryDefinitionId"]): d for d in definitions}
         owned = {i: name for i, name in recorded.items() if i in by_id}
+        # Ours even if someone made one name a log group of the stack: not a query_definitions child.
+        ownership_index.claimed(ctx, scope.stack).update(owned)
         namesakes: dict[str, list[str]] = {}
         for definition in definitions:
             if definition["name"] in declared and definition["queryDefinitionId"] not in owned:
