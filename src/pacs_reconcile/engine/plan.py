@@ -462,6 +462,7 @@ class _Planner:
         live = None if replaced_parent else self.live.get(node.kind, {}).get(key)
         change.live = live
         config, tags = self.values.desired(node)
+        spec_attributes = reconciler.spec_attributes(config)  # taken before canonical() sees config
         tags = with_protection(node, tags, live.tags if live else None)
         desired = reconciler.canonical(config)
         if parent_change is not None and parent_change.action is Action.REFUSED:
@@ -478,7 +479,7 @@ class _Planner:
                 change.notes.append(live.pending)
             else:
                 self._compared(change, node, reconciler, live, desired, tags)
-        return self._known(change, live, node, reconciler)
+        return self._known(change, live, node, reconciler, spec_attributes)
 
     def _ownership_refusal(self, node: ResourceNode, reconciler: Reconciler, live: Live) -> str:
         """Why an existing resource may not be managed ("" when it may): it is unowned and not
@@ -540,11 +541,19 @@ class _Planner:
             return "lifecycle.prevent_destroy is set"
         return "it holds data" if reconciler.holds_data(live) else ""
 
-    def _known(self, change: Change, live: Live | None, node: ResourceNode, reconciler: Reconciler) -> Change:
+    def _known(
+        self,
+        change: Change,
+        live: Live | None,
+        node: ResourceNode,
+        reconciler: Reconciler,
+        spec_attributes: Mapping[str, Any],
+    ) -> Change:
         """Record what dependents may reference once this change is applied: an attribute the spec
-        sets is the spec's (new) value, so a dependent follows an edit in the same apply; one that
-        only AWS knows is the live value, or "(known after apply)" for what is created or replaced.
-        A refused change keeps what exists."""
+        sets (`spec_attributes`, from the entry as resolved for this change) is the spec's (new)
+        value, so a dependent follows an edit in the same apply; one that only AWS knows is the
+        live value, or "(known after apply)" for what is created or replaced. A refused change
+        keeps what exists."""
         if live is not None and change.action is Action.REFUSED:
             self.values.set(node.address, live.attrs)
             return change
@@ -556,8 +565,7 @@ class _Planner:
         )
         if kept and change.action is Action.UPDATE:
             attrs.update(dict.fromkeys(reconciler.renewed_by_update(Delta(change.differences)), UNKNOWN))
-        config, _ = self.values.desired(node)
-        attrs.update(reconciler.spec_attributes(config))
+        attrs.update(spec_attributes)
         self.values.set(node.address, attrs)
         return change
 

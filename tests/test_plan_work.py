@@ -1,0 +1,58 @@
+"""How much work the planner does per declared entry, counted (not timed): the CPU it saves is
+measured in BENCHMARKS.md."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pacs_reconcile.diff import UNKNOWN
+from pacs_reconcile.engine import plan
+from pacs_reconcile.engine.values import Values
+from pacs_reconcile.spec.loader import load_spec
+
+SPEC = """\
+version: 1
+stack: plan-work
+region: ap-northeast-2
+sns_topics:
+  alerts:
+    name: plan-work-alerts
+alarms:
+  errors:
+    name: plan-work-errors
+    metric: {name: Errors, namespace: PACS/Application, statistic: Sum, period: 300}
+    threshold: 1
+    comparison: GreaterThanOrEqualToThreshold
+    evaluation_periods: 1
+    alarm_actions: ["${sns_topics.alerts.arn}"]
+"""
+
+
+def test_each_declared_entry_is_resolved_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolving an entry's references walks its whole config; the planner did it twice per entry
+    (to decide its change, then to record what dependents may reference)."""
+    (tmp_path / "monitoring.yaml").write_text(SPEC)
+    spec = load_spec(tmp_path / "monitoring.yaml")
+    resolved: Counter[str] = Counter()
+    resolve = Values.desired
+
+    def counting(self: Values, node: Any) -> Any:
+        resolved[node.address] += 1
+        return resolve(self, node)
+
+    monkeypatch.setattr(Values, "desired", counting)
+    planner = plan._Planner(spec, None, plan.PlanOptions(), set(spec.resources), {}, {})  # type: ignore[arg-type]
+    changes = planner.changes()
+    assert {c.address: c.action for c in changes} == {
+        "sns_topics.alerts": plan.Action.CREATE,
+        "alarms.errors": plan.Action.CREATE,
+    }
+    assert resolved == {"sns_topics.alerts": 1, "alarms.errors": 1}
+    # what dependents may reference is still recorded: the topic's name from the spec, its ARN
+    # known after apply
+    assert planner.values.resources["sns_topics.alerts"]["name"] == "plan-work-alerts"
+    assert planner.values.resources["sns_topics.alerts"]["arn"] is UNKNOWN
