@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
-
-import pytest
+from unittest import mock
 
 from pacs_reconcile.diff import UNKNOWN
 from pacs_reconcile.engine import plan
@@ -32,21 +30,15 @@ alarms:
 """
 
 
-def test_each_declared_entry_is_resolved_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_declared_entry_is_resolved_once(tmp_path: Path) -> None:
     """Resolving an entry's references walks its whole config; the planner did it twice per entry
     (to decide its change, then to record what dependents may reference)."""
     (tmp_path / "monitoring.yaml").write_text(SPEC)
     spec = load_spec(tmp_path / "monitoring.yaml")
-    resolved: Counter[str] = Counter()
-    resolve = Values.desired
-
-    def counting(self: Values, node: Any) -> Any:
-        resolved[node.address] += 1
-        return resolve(self, node)
-
-    monkeypatch.setattr(Values, "desired", counting)
-    planner = plan._Planner(spec, None, plan.PlanOptions(), set(spec.resources), {}, {})  # type: ignore[arg-type]
-    changes = planner.changes()
+    with mock.patch.object(Values, "desired", autospec=True, side_effect=Values.desired) as desired:
+        planner = plan._Planner(spec, None, plan.PlanOptions(), set(spec.resources), {}, {})  # type: ignore[arg-type]
+        changes = planner.changes()
+    resolved = Counter(call.args[1].address for call in desired.call_args_list)
     assert {c.address: c.action for c in changes} == {
         "sns_topics.alerts": plan.Action.CREATE,
         "alarms.errors": plan.Action.CREATE,
