@@ -23,9 +23,9 @@ PLAN_CALLS_BY_KIND = {
     },
     "alarms": {"cloudwatch.DescribeAlarms": 1},
     "dashboards": {
-        "ssm.GetParameters": 1,  # the stack's ownership index
+        "ssm.GetParameters": 1,  # the stack's ownership index and version record, in one call
         "cloudwatch.ListTagsForResource": 2,  # each indexed dashboard checked against its own tags
-        "cloudwatch.GetDashboard": 2,
+        "cloudwatch.ListDashboards": 1,  # the versions: both unchanged since the apply, no body read
     },
     "log groups, metric filters, queries": {
         "logs.DescribeLogGroups": 1,
@@ -95,4 +95,5 @@ def test_full_scan_reads_every_dashboards_tags_and_finds_the_index_right(cli: Cl
         scanned = cli(command, "--full-scan", "--detailed-exitcode" if command == "plan" else "--format=text")
         assert scanned.exit_code == 0, scanned.stdout + scanned.stderr
         assert scanned.calls["cloudwatch.ListDashboards"] == 1
+        assert scanned.calls["cloudwatch.GetDashboard"] == 2  # a full scan reads every body
         assert "ownership index" not in scanned.stdout + scanned.stderr  # the apply wrote it right

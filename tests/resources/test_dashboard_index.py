@@ -109,9 +109,11 @@ def test_the_apply_writes_the_index_and_plans_then_read_only_the_stacks_dashboar
 
     assert not the_plan.has_changes and the_plan.housekeeping == {}
     assert calls["ssm.GetParameters"] == 1
-    assert calls["cloudwatch.ListDashboards"] == 0  # no scan: the 20 other dashboards cost nothing
+    # No scan: the 20 other dashboards cost no tag read (one page of ListDashboards lists the
+    # versions of all 22: the bodies are unchanged since the apply, none is read).
+    assert calls["cloudwatch.ListDashboards"] == 1
     assert calls["cloudwatch.ListTagsForResource"] == 2  # each entry checked against its own tags
-    assert calls["cloudwatch.GetDashboard"] == 2
+    assert calls["cloudwatch.GetDashboard"] == 0
     assert apply(spec_file)["index writes"] == 0  # converged: the index is not written again
 
 
@@ -132,7 +134,7 @@ def test_a_deleted_index_means_a_full_scan_the_same_plan_and_apply_writes_it_bac
     repaired = apply(spec_file)  # no resource changes; the index is written in passing
     assert repaired["cloudwatch.PutDashboard"] == 0 and repaired["index writes"] == 1
     assert stored_index() == ["main", "ops"]
-    assert plan(spec_file)[1]["cloudwatch.ListDashboards"] == 0
+    assert plan(spec_file)[1]["cloudwatch.ListTagsForResource"] == 2  # no scan: the stack's own only
 
 
 @pytest.mark.usefixtures("aws")
@@ -212,7 +214,7 @@ def test_each_environment_stack_keeps_its_own_index(spec_file: Path) -> None:
     assert stored_index(STACK) == ["main", "ops"]
     assert stored_index(f"{STACK}-prod") == ["main-prod", "ops-prod"]
     prod_plan, calls = plan(spec_file, env="prod")
-    assert not prod_plan.has_changes and calls["cloudwatch.ListDashboards"] == 0
+    assert not prod_plan.has_changes and calls["cloudwatch.ListTagsForResource"] == 2  # no scan
 
 
 def test_an_index_too_long_for_a_standard_parameter_is_removed_not_truncated(aws: AwsContext) -> None:

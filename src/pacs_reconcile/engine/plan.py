@@ -302,7 +302,7 @@ def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False, full_scan: b
             raise wrapped from exc
 
     with futures.ThreadPoolExecutor(max_workers=8) as pool:
-        top_scope = ReadScope(spec.stack, full_scan=full_scan)
+        top_scope = ReadScope(spec.stack, full_scan=full_scan, completes=True)
         for kind, found in pool.map(lambda k: read_kind(k, top_scope), top_level_kinds()):
             live[kind] = found
         child_jobs = []
@@ -460,11 +460,11 @@ class _Planner:
             Action.REPLACE,
         )
         live = None if replaced_parent else self.live.get(node.kind, {}).get(key)
-        change.live = live
         config, tags = self.values.desired(node)
         spec_attributes = reconciler.spec_attributes(config)  # taken before canonical() sees config
-        tags = with_protection(node, tags, live.tags if live else None)
         desired = reconciler.canonical(config)
+        live = change.live = self._completed(node, reconciler, live, desired)
+        tags = with_protection(node, tags, live.tags if live else None)
         if parent_change is not None and parent_change.action is Action.REFUSED:
             change.action, change.reason = Action.REFUSED, f"its parent {node.parent} is refused"
         elif live is None:
@@ -480,6 +480,20 @@ class _Planner:
             else:
                 self._compared(change, node, reconciler, live, desired, tags)
         return self._known(change, live, node, reconciler, spec_attributes)
+
+    def _completed(
+        self, node: ResourceNode, reconciler: Reconciler, live: Live | None, desired: dict[str, Any] | None
+    ) -> Live | None:
+        """The live state in full (the read was told the plan completes it: ReadScope.completes)."""
+        if live is None:
+            return None
+        try:
+            return reconciler.complete(self.ctx, live, desired)
+        except Exception as exc:
+            wrapped = read_failed(f"{node.kind} (reading what exists)", exc)
+            if wrapped is None:
+                raise
+            raise wrapped from exc
 
     def _ownership_refusal(self, node: ResourceNode, reconciler: Reconciler, live: Live) -> str:
         """Why an existing resource may not be managed ("" when it may): it is unowned and not
@@ -570,7 +584,7 @@ class _Planner:
         return change
 
     def _destroy_declared(self, node: ResourceNode, reconciler: Reconciler, key: Key) -> Change:
-        live = self.live.get(node.kind, {}).get(key)
+        live = self._completed(node, reconciler, self.live.get(node.kind, {}).get(key), None)
         change = _change_of(node, key)
         change.live = live
         if live is None:

@@ -115,6 +115,11 @@ class ReadScope:
     full_scan: bool = False
     """Find owned resources by their tags alone, ignoring any record a kind keeps of what it
     created (`plan --full-scan`): e.g. the dashboards' ownership index."""
+    completes: bool = False
+    """The caller passes each declared resource's live state through `Reconciler.complete`, with
+    its desired state, before it uses that state (the plan does): a kind may then leave out of the
+    read what only a comparison with the desired state needs, e.g. a dashboard's body unchanged
+    since this stack saw it."""
 
 
 class Reconciler(ABC):
@@ -190,6 +195,13 @@ class Reconciler(ABC):
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         """Live state of every key in `keys` that exists, plus (top-level kinds) every resource
         carrying this stack's owner tag, or (child kinds) every child under `scope.parents`."""
+
+    def complete(self, ctx: AwsContext, live: Live, desired: Mapping[str, Any] | None) -> Live | None:
+        """A declared resource's live state in full, from what a read with `ReadScope.completes`
+        returned and its desired state (canonical; None when there is none to compare with, e.g. in
+        a destroy): what the read left out is read now unless the desired state shows what it is.
+        None when the resource is gone meanwhile. Kinds whose reads leave nothing out keep this."""
+        return live
 
     @abstractmethod
     def create(self, ctx: AwsContext, desired: Desired) -> Live:

@@ -8,20 +8,23 @@ updates send everything and tags go through TagResource/UntagResource.
 Dashboards are global (ARN without a region) and the tagging API does not list them (only
 CloudWatch's own ListTagsForResource reads their tags). The stack's ownership index
 (`dashboard_index`, one SSM parameter) names the dashboards it owns: the read asks the declared
-dashboards and the index's entries for their tags and bodies, 1 + 2 x (those dashboards) calls
-whatever else the account holds. Without a trustworthy index (missing, disagreeing with the tags,
+dashboards and the index's entries for their tags, and for their bodies unless the version record
+(`dashboard_versions`, read in the same GetParameters) shows a declared one unchanged since this
+stack saw it (one ListDashboards, 1,000 a page): 1 + (those dashboards) + 1 + (bodies changed)
+calls, whatever else the account holds. Without a trustworthy index (missing, disagreeing with the tags,
 or `plan --full-scan`) it lists every dashboard and asks each one for its tags: 1 + (dashboards in
 the account) + (dashboards read). Bodies compare as parsed JSON.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -32,7 +35,7 @@ from ..diff import Delta, TagChanges, canonical_json, sorted_unique, tags_from_l
 from ..errors import AwsError
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import AlarmExample
-from . import dashboard_index
+from . import dashboard_index, dashboard_versions
 from ._fields import StandardUnit
 from ._namesakes import NamesakeLooks, namesake_looks
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
@@ -1046,6 +1049,59 @@ def _dashboard_arn(ctx: AwsContext, name: str) -> str:
     return f"arn:{ctx.partition}:cloudwatch::{ctx.account_id}:dashboard/{name}"
 
 
+@dataclass(frozen=True)
+class _UnreadBody:
+    """A dashboard read without its body (its version is the recorded one): the digest of the body
+    that version holds, for `Dashboards.complete`."""
+
+    arn: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """What one ListDashboards listed: every dashboard's ARN, the versions of those that have one,
+    and whether it is the account's whole list (no prefix, every page read)."""
+
+    arns: dict[str, str]
+    versions: dict[str, dashboard_versions.Listed]
+    whole: bool
+
+
+def _list_versions(ctx: AwsContext, names: Sequence[str], max_pages: int | None = None) -> _Listing:
+    """The dashboards ListDashboards lists under the longest name prefix `names` share, 1,000 a
+    page (CloudWatch API reference, ListDashboards). A plan stops after `max_pages`, the most body
+    reads the listing can spare (in an account of many other dashboards under the same prefix): the
+    names not listed by then are read in full."""
+    wanted = set(names)
+    prefix = _common_prefix(wanted)
+    paginator = ctx.client("cloudwatch").get_paginator("list_dashboards")
+    arns: dict[str, str] = {}
+    versions: dict[str, dashboard_versions.Listed] = {}
+    whole = not prefix
+    pages = paginator.paginate(**({"DashboardNamePrefix": prefix} if prefix else {}))
+    for count, page in enumerate(pages, start=1):
+        for entry in page.get("DashboardEntries", []):
+            name = str(entry["DashboardName"])
+            arns[name] = str(entry.get("DashboardArn") or _dashboard_arn(ctx, name))
+            listed = dashboard_versions.listed(entry)
+            if listed is not None:
+                versions[name] = listed
+        if wanted <= versions.keys() or (max_pages is not None and count >= max_pages):
+            whole = whole and not page.get("NextToken")
+            break
+    return _Listing(arns, versions, whole)
+
+
+def _common_prefix(names: set[str]) -> str:
+    """The longest prefix every name shares (the first and last in sorted order bound it)."""
+    first, last = min(names), max(names)
+    shared = 0
+    while shared < len(first) and first[shared] == last[shared]:
+        shared += 1
+    return first[:shared]
+
+
 def _list_dashboards(ctx: AwsContext, prefix: str) -> list[str]:
     params = {"DashboardNamePrefix": prefix} if prefix else {}
     entries = read_pages(ctx.client("cloudwatch"), "list_dashboards", "DashboardEntries", **params)
@@ -1111,40 +1167,115 @@ class Dashboards(Reconciler):
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         declared = list(dict.fromkeys(map(str, keys)))
-        stored = dashboard_index.read_index(ctx, scope.stack)
-        found = None
+        stored = dashboard_index.read_index(ctx, scope.stack)  # the indexes: one GetParameters
+        book = dashboard_versions.new_book(ctx, scope.stack, dashboard_versions.read(ctx, scope.stack))
+        found, listing = None, None
         if stored is not None and not scope.full_scan:
-            found = self._read_indexed(ctx, declared, stored, scope.stack)
+            found, listing = self._read_indexed(ctx, declared, stored, scope, book)
         if found is None:
-            found = self._read_scanning(ctx, declared, scope.stack)
+            arns = listing.arns if listing is not None and listing.whole else self._list(ctx)
+            found = self._read_scanning(ctx, declared, scope.stack, arns)
         owned = {str(name) for name, live in found.items() if (live.tags or {}).get(OWNER_TAG) == scope.stack}
         dashboard_index.books(ctx, scope.stack)[scope.stack] = dashboard_index.IndexBook(stored, owned)
         return found
 
     def _read_indexed(
-        self, ctx: AwsContext, declared: Sequence[str], stored: frozenset[str], stack: str
-    ) -> dict[Key, Live] | None:
-        """The declared dashboards and the index's entries, each with its tags and body (2 calls a
-        dashboard, whatever else the account holds); None when the index disagrees with the tags
-        (an entry gone or not this stack's, or a declared dashboard of this stack missing from it):
-        then only a full scan can tell what the stack owns."""
+        self,
+        ctx: AwsContext,
+        declared: Sequence[str],
+        stored: frozenset[str],
+        scope: ReadScope,
+        book: dashboard_versions.VersionBook,
+    ) -> tuple[dict[Key, Live] | None, _Listing | None]:
+        """The declared dashboards and the index's entries, each with its tags, and its body unless
+        its version is the recorded one (dashboard_versions: the plan completes it); None when the
+        index disagrees with the tags (an entry gone or not this stack's, or a declared dashboard of
+        this stack missing from it): then only a full scan can tell what the stack owns (it takes
+        the account's dashboards from the listing, when that listed them all).
+
+        The tags and one ListDashboards (the versions; only when the caller completes) are read at
+        once, then the bodies: 1 + (dashboards) + (pages) + (bodies changed since recorded) calls,
+        whatever else the account holds."""
         names = list(dict.fromkeys([*declared, *sorted(stored)]))
         arns = {name: _dashboard_arn(ctx, name) for name in names}
-        tags, bodies = self._tags_and_bodies(ctx, arns, names)
+        listed_names = declared if scope.completes else []
+        tags, listing = self._tags_and_listing(ctx, arns, listed_names, book.stored)
         for name in names:
-            ours = tags.get(name, {}).get(OWNER_TAG) == stack
+            ours = tags.get(name, {}).get(OWNER_TAG) == scope.stack
             if (name in stored) != ours:
-                return None
-        return {
-            name: self._live(name, body, tags[name])
-            for name, body in bodies.items()
-            if body is not None and name in tags
+                return None, listing
+        listed = listing.versions if listing is not None else {}
+        recorded = book.stored or {}
+        unchanged = {
+            name: recorded[name]
+            for name in listed_names
+            if name in recorded and name in listed and listed[name].matches(recorded[name])
         }
+        for name in set(listed_names) & listed.keys() - unchanged.keys():
+            book.note(name, None)  # changed since recorded (or never recorded)
+        reading = [name for name in names if name not in unchanged and name in tags]
+        read = concurrently(lambda name: self._get_or_none(ctx, name), reading)
+        bodies = dict(zip(reading, read, strict=True))
+        out: dict[Key, Live] = {}
+        for name, body in bodies.items():
+            if body is None:
+                continue
+            out[name] = self._live(name, body, tags[name])
+            if name in listed and tags[name].get(OWNER_TAG) == scope.stack:
+                book.note(name, self._version_read(listed[name], body))
+        for name, version in unchanged.items():
+            arn = listed[name].arn or arns[name]
+            state = {"name": name, "body": None}  # filled in by complete()
+            attrs = {"name": name, "arn": arn}
+            out[name] = Live(name, state, attrs, tags=tags[name], handle=_UnreadBody(arn, version.digest))
+        return out, listing
 
-    def _read_scanning(self, ctx: AwsContext, declared: Sequence[str], stack: str) -> dict[Key, Live]:
-        """Every dashboard of the account asked for its tags (ListDashboards, then a tag read each),
-        the declared ones' bodies read alongside; then the bodies of owned undeclared ones."""
-        arns = self._list(ctx)
+    def _tags_and_listing(
+        self,
+        ctx: AwsContext,
+        arns: Mapping[str, str],
+        listed_names: Sequence[str],
+        recorded: Mapping[str, dashboard_versions.Version] | None,
+    ) -> tuple[dict[str, dict[str, str]], _Listing | None]:
+        """The tags of every dashboard in `arns` (those that exist) and, at the same time, the
+        listed versions of `listed_names` (none listed when there are none, or when a record exists
+        and names none of them: the listing could then spare no body read)."""
+        wanted = bool(listed_names) and (recorded is None or any(n in recorded for n in listed_names))
+        budget = max(1, sum(1 for n in listed_names if n in (recorded or {})))
+        reads: list[Callable[[], Any]] = [
+            *(functools.partial(self._tags_or_none, ctx, arn) for arn in arns.values()),
+            *([functools.partial(_list_versions, ctx, listed_names, budget)] if wanted else []),
+        ]
+        results = concurrently(lambda read: read(), reads)
+        found_tags = zip(arns, results[: len(arns)], strict=True)
+        tags = {name: found for name, found in found_tags if found is not None}
+        return tags, (results[-1] if wanted else None)
+
+    @staticmethod
+    def _version_read(
+        listing: dashboard_versions.Listed, response: Mapping[str, Any]
+    ) -> dashboard_versions.Version | None:
+        digest = dashboard_versions.body_digest(json.loads(response["DashboardBody"]))
+        read_at = dashboard_versions.answered_at(response)
+        return dashboard_versions.read_after_listing(listing, digest, read_at)
+
+    def complete(self, ctx: AwsContext, live: Live, desired: Mapping[str, Any] | None) -> Live | None:
+        unread = live.handle if isinstance(live.handle, _UnreadBody) else None
+        if unread is None:
+            return live
+        body = (desired or {}).get("body")
+        if body is not None and dashboard_versions.body_digest(body) == unread.digest:
+            # The version listed is the one recorded, whose body has the desired body's digest.
+            state = self.canonical({"name": live.key, "body": body})
+            return Live(live.key, state, dict(live.attrs), tags=live.tags, handle=unread.arn)
+        found = self._get_or_none(ctx, str(live.key))
+        return None if found is None else self._live(str(live.key), found, dict(live.tags or {}))
+
+    def _read_scanning(
+        self, ctx: AwsContext, declared: Sequence[str], stack: str, arns: Mapping[str, str]
+    ) -> dict[Key, Live]:
+        """Every dashboard of the account (`arns`, from ListDashboards) asked for its tags, the
+        declared ones' bodies read alongside; then the bodies of owned undeclared ones."""
         present = [name for name in declared if name in arns]
         tags_by_name, bodies = self._tags_and_bodies(ctx, arns, present)
         undeclared = [
@@ -1174,7 +1305,12 @@ class Dashboards(Reconciler):
 
     def records_to_repair(self, ctx: AwsContext, stack: str) -> str:
         book = self._book(ctx, stack)
-        return book.stale() if book is not None else ""
+        versions = dashboard_versions.current_book(ctx, stack)
+        reasons = [
+            book.stale() if book is not None else "",
+            versions.missing() if versions is not None else "",
+        ]
+        return "; ".join(reason for reason in reasons if reason)
 
     def before_writes(self, ctx: AwsContext, stack: str, keys: Sequence[Key]) -> None:
         book = self._book(ctx, stack) or self._read_book(ctx, stack)
@@ -1184,6 +1320,22 @@ class Dashboards(Reconciler):
         book = self._book(ctx, stack)
         if book is not None and (book.stored is not None or book.owned):
             book.store(ctx, stack, book.owned)
+        versions = dashboard_versions.current_book(ctx, stack)
+        if book is not None and versions is not None:
+            self._list_written(ctx, versions, book.owned)
+            versions.store(ctx, stack, book.owned)
+
+    def _list_written(
+        self, ctx: AwsContext, versions: dashboard_versions.VersionBook, owned: set[str]
+    ) -> None:
+        """PutDashboard answers no LastModified: one ListDashboards after the writes gives the
+        versions of the dashboards written and read back (dashboard_versions.listed_after_write)."""
+        written = {name: seen for name, seen in versions.written.items() if name in owned}
+        listed = _list_versions(ctx, sorted(written)).versions if written else {}
+        for name, (digest, read_back_at) in written.items():
+            found = listed.get(name)
+            certain = dashboard_versions.listed_after_write(found, digest, read_back_at) if found else None
+            versions.note(name, certain)
 
     def _book(self, ctx: AwsContext, stack: str) -> dashboard_index.IndexBook | None:
         return dashboard_index.books(ctx, stack).get(stack)
@@ -1279,6 +1431,11 @@ class Dashboards(Reconciler):
         if dashboard is None:
             problem = "the dashboard just written cannot be read back"
             raise AwsError("GetDashboard", f"dashboard {name}", problem)
+        owner = (tags or {}).get(OWNER_TAG)
+        versions = dashboard_versions.current_book(ctx, owner) if owner else None
+        if versions is not None:
+            digest = dashboard_versions.body_digest(json.loads(dashboard["DashboardBody"]))
+            versions.read_back(name, digest, dashboard_versions.answered_at(dashboard))
         if not dashboard.get("DashboardArn"):
             dashboard["DashboardArn"] = _dashboard_arn(ctx, name)
         return self._live(name, dashboard, dict(tags or {}))

@@ -47,7 +47,7 @@ def decode(value: str, index_format: int) -> dict[str, Any] | None:
     return document
 
 
-RECORDS = ("dashboards", "saved-queries")
+RECORDS = ("dashboards", "dashboard-versions", "saved-queries")
 """Every index a stack keeps: a run reads them together, in one GetParameters call (it takes up to
 10 names), so a plan pays one read whatever number of kinds keep one."""
 
