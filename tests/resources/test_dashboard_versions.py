@@ -180,11 +180,11 @@ def test_a_plan_read_made_after_the_second_of_the_version_is_recorded_by_the_nex
     assert plan(spec_file)[1]["cloudwatch.GetDashboard"] == 0
 
 
-def test_an_apply_does_not_record_a_version_listed_as_made_after_its_read_back(spec_file: Path) -> None:
-    # The read-back answered 3 s before the listing's LastModified: the version listed is someone
-    # else's, made after the apply read the dashboard back. Left unrecorded, the next plan reads it.
+def test_an_apply_does_not_record_a_version_listed_as_made_after_its_write(spec_file: Path) -> None:
+    # PutDashboard answered 3 s before the listing's LastModified: the version listed is someone
+    # else's, written after the apply's. Left unrecorded, the next plan reads it.
     ctx = run_context()
-    shift_answers(ctx, "GetDashboard", -3)
+    shift_answers(ctx, "PutDashboard", -3)
     assert api.apply(api.load(spec_file), aws=ctx).ok
     assert stored_versions() is None  # nothing certain to record: no record
     assert plan(spec_file)[1]["cloudwatch.GetDashboard"] == 2
@@ -196,7 +196,7 @@ def test_the_rules_of_a_certain_version() -> None:
     assert dashboard_versions.read_after_listing(listing, "d", 11_999) is None  # same second, or clocks
     assert dashboard_versions.read_after_listing(listing, None, 20_000) is None  # body not known
     assert dashboard_versions.listed_after_write(listing, "d", 9_000) == Version(10_000, 100, "d")
-    assert dashboard_versions.listed_after_write(listing, "d", 8_000) is None  # made after the read-back
+    assert dashboard_versions.listed_after_write(listing, "d", 8_000) is None  # made after the write
     assert dashboard_versions.listed_after_write(listing, "d", None) is None  # no Date: not known
 
 

@@ -1329,12 +1329,12 @@ class Dashboards(Reconciler):
         self, ctx: AwsContext, versions: dashboard_versions.VersionBook, owned: set[str]
     ) -> None:
         """PutDashboard answers no LastModified: one ListDashboards after the writes gives the
-        versions of the dashboards written and read back (dashboard_versions.listed_after_write)."""
+        versions of the dashboards written (dashboard_versions.listed_after_write)."""
         written = {name: seen for name, seen in versions.written.items() if name in owned}
         listed = _list_versions(ctx, sorted(written)).versions if written else {}
-        for name, (digest, read_back_at) in written.items():
+        for name, (digest, answered_at) in written.items():
             found = listed.get(name)
-            certain = dashboard_versions.listed_after_write(found, digest, read_back_at) if found else None
+            certain = dashboard_versions.listed_after_write(found, digest, answered_at) if found else None
             versions.note(name, certain)
 
     def _book(self, ctx: AwsContext, stack: str) -> dashboard_index.IndexBook | None:
@@ -1356,7 +1356,8 @@ class Dashboards(Reconciler):
         name = desired.state["name"]
         _not_taken_over(_dashboard_looks(ctx), f"dashboard {name}", name, desired.tags)
         # PutDashboard takes Tags when it creates a dashboard (and ignores them on updates).
-        self._put(ctx, name, desired.state["body"], Tags=tags_to_list(desired.tags))
+        written = self._put(ctx, name, desired.state["body"], Tags=tags_to_list(desired.tags))
+        self._wrote(ctx, desired.tags.get(OWNER_TAG), name, desired.state["body"], written)
         self._note(ctx, desired.tags.get(OWNER_TAG), name, owned=True)
         # What was just written, not read back (PutDashboard answered without validation messages).
         arn = _dashboard_arn(ctx, name)
@@ -1367,7 +1368,8 @@ class Dashboards(Reconciler):
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         name = desired.state["name"]
-        self._put(ctx, name, desired.state["body"])  # replaces the whole body
+        written = self._put(ctx, name, desired.state["body"])  # replaces the whole body
+        self._wrote(ctx, (live.tags or {}).get(OWNER_TAG), name, desired.state["body"], written)
         return self._reread(ctx, name, live.tags)
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
@@ -1410,7 +1412,7 @@ class Dashboards(Reconciler):
                 return None  # deleted since it was listed
             raise
 
-    def _put(self, ctx: AwsContext, name: str, body: Mapping[str, Any], **extra: Any) -> None:
+    def _put(self, ctx: AwsContext, name: str, body: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
         response = ctx.client("cloudwatch").put_dashboard(
             DashboardName=name, DashboardBody=json.dumps(body, separators=(",", ":")), **extra
         )
@@ -1419,6 +1421,16 @@ class Dashboards(Reconciler):
             # Warnings still save the dashboard, but something in it will not render: fail loudly.
             details = "; ".join(f"{m.get('DataPath', '')}: {m.get('Message', '')}" for m in messages)
             raise AwsError("PutDashboard", f"dashboard {name}", f"the body has problems: {details}")
+        return dict(response)
+
+    def _wrote(
+        self, ctx: AwsContext, stack: str | None, name: str, body: Any, response: Mapping[str, Any]
+    ) -> None:
+        """Note a PutDashboard of the stack's for its version record (listed after the writes)."""
+        versions = dashboard_versions.current_book(ctx, stack) if stack else None
+        if versions is not None:
+            answered = dashboard_versions.answered_at(response)
+            versions.wrote(name, dashboard_versions.body_digest(body), answered)
 
     def _live(self, name: str, dashboard: Mapping[str, Any], tags: dict[str, str]) -> Live:
         arn = dashboard.get("DashboardArn") or ""
@@ -1431,11 +1443,6 @@ class Dashboards(Reconciler):
         if dashboard is None:
             problem = "the dashboard just written cannot be read back"
             raise AwsError("GetDashboard", f"dashboard {name}", problem)
-        owner = (tags or {}).get(OWNER_TAG)
-        versions = dashboard_versions.current_book(ctx, owner) if owner else None
-        if versions is not None:
-            digest = dashboard_versions.body_digest(json.loads(dashboard["DashboardBody"]))
-            versions.read_back(name, digest, dashboard_versions.answered_at(dashboard))
         if not dashboard.get("DashboardArn"):
             dashboard["DashboardArn"] = _dashboard_arn(ctx, name)
         return self._live(name, dashboard, dict(tags or {}))

@@ -23,12 +23,15 @@ What the record proves and what it does not:
   - read by a plan (ListDashboards, then GetDashboard): when the GetDashboard answered (its HTTP
     `Date`, AWS's clock) at least SETTLED_MS after the listed LastModified; a later edit then shows
     another LastModified. Whatever was written between the listing and the read is what was read.
-  - written by an apply (PutDashboard, read back with GetDashboard, then one ListDashboards after
-    the writes: PutDashboard answers no LastModified): when the listed LastModified is within
-    SETTLED_MS of the read-back's `Date`, so the version listed is the one read back or one written
-    in the same second. What remains is an edit landing within those two seconds after the apply
-    read the dashboard back, of exactly the same Size: not seen until the dashboard changes again
-    or `plan --full-scan` reads it.
+  - written by an apply (PutDashboard, then one ListDashboards after the writes: PutDashboard
+    answers no LastModified, and the body digest is the one of the body sent, which GetDashboard
+    returns as the same JSON in its own key order and spacing): when the listed LastModified is
+    earlier than SETTLED_MS after the second PutDashboard answered in (its `Date`), so the version
+    listed is the apply's or one written right after it. What remains is a write by someone else
+    landing within those two seconds after the apply's own PutDashboard of the same dashboard: it
+    is not seen until the dashboard changes again or `plan --full-scan` reads it. Reading the
+    dashboard back would not close it (no read made within the same second can), and waiting out
+    the second at the end of every apply was judged the worse cost.
   The margin of one second past the second itself allows for the clocks of AWS's hosts.
 - A record written by a version of this tool whose body digests differ (another FORMAT) is not
   read. Digests cover the body as parsed JSON with sorted keys, so a spec's key order never matters.
@@ -129,10 +132,10 @@ def read_after_listing(listing: Listed, digest: str | None, read_at: int | None)
     return Version(listing.modified_ms, listing.size, digest)
 
 
-def listed_after_write(listing: Listed, digest: str | None, read_back_at: int | None) -> Version | None:
-    """An apply's version: read back after its PutDashboard, then listed as modified no later than
-    the read-back's second (plus the clocks' margin)."""
-    if digest is None or read_back_at is None or listing.modified_ms >= read_back_at + SETTLED_MS:
+def listed_after_write(listing: Listed, digest: str | None, answered_at: int | None) -> Version | None:
+    """An apply's version: written by its PutDashboard, then listed as modified no later than the
+    second PutDashboard answered in (plus the clocks' margin)."""
+    if digest is None or answered_at is None or listing.modified_ms >= answered_at + SETTLED_MS:
         return None
     return Version(listing.modified_ms, listing.size, digest)
 
@@ -181,7 +184,7 @@ class VersionBook:
     seen: dict[str, Version] = field(default_factory=dict)
     stale: set[str] = field(default_factory=set)
     written: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
-    """name -> (digest of the body read back, when AWS answered the read-back)."""
+    """name -> (digest of the body this run's PutDashboard wrote, when AWS answered it)."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def note(self, name: str, version: Version | None) -> None:
@@ -193,9 +196,9 @@ class VersionBook:
             else:
                 self.seen[name] = version
 
-    def read_back(self, name: str, digest: str | None, read_at: int | None) -> None:
+    def wrote(self, name: str, digest: str | None, answered_at: int | None) -> None:
         with self.lock:
-            self.written[name] = (digest, read_at)
+            self.written[name] = (digest, answered_at)
             self.seen.pop(name, None)
             self.stale.add(name)  # written: whatever was recorded is gone
 
