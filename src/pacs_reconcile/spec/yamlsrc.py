@@ -26,6 +26,7 @@ the time and memory an alias bomb can take (about 20 MB, well under a second).""
 MAX_DEPTH = 64
 
 PathKey = tuple[str | int, ...]
+STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -232,23 +233,25 @@ class _Builder:
             )
         if len(path) > MAX_DEPTH:  # only after libyaml composed it (the pure-Python composer stops first)
             raise _TooDeep(problem=f"nesting deeper than {MAX_DEPTH} levels", problem_mark=node.start_mark)
-        if isinstance(node, yaml.CollectionNode) and node.tag not in (MAP_TAG, SEQ_TAG):
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == STR_TAG:  # most of a spec: the text itself (what construct_yaml_str gives)
+                return node.value
+            value = self.loader.construct_object(node, deep=True)
+            problem = scalar_problem(node.tag, node.value, value)
+            if problem:
+                raise self._fail(node, problem, dotted(path))
+            return value
+        if node.tag not in (MAP_TAG, SEQ_TAG):
             raise self._fail(
                 node, f"unsupported YAML tag {node.tag!r}: use plain mappings and lists", dotted(path)
             )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            out = []
-            for index, item in enumerate(node.value):
-                self.source.locations.setdefault((*path, index), _pos(item))
-                out.append(self.build(item, (*path, index)))
-            return out
-        value = self.loader.construct_object(node, deep=True)
-        problem = scalar_problem(node.tag, node.value, value)
-        if problem:
-            raise self._fail(node, problem, dotted(path))
-        return value
+        out = []
+        for index, item in enumerate(node.value):
+            self.source.locations.setdefault((*path, index), _pos(item))
+            out.append(self.build(item, (*path, index)))
+        return out
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
         if id(node) not in self.merged:
@@ -261,7 +264,7 @@ class _Builder:
         for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self._fail(key_node, "mapping keys must be plain strings")
-            key = self.loader.construct_object(key_node)
+            key = key_node.value if key_node.tag == STR_TAG else self.loader.construct_object(key_node)
             if not isinstance(key, str):
                 key = str(key)
             if index >= merged:
@@ -274,10 +277,11 @@ class _Builder:
                     )
                 written.add(key)
             out.pop(key, None)  # a later pair overrides a merged one (and keeps the written order)
-            self.source.locations[(*path, key)] = _pos(key_node)
+            where = (*path, key)
+            self.source.locations[where] = _pos(key_node)
             if _on_one_line(value_node):
-                self.source.values[(*path, key)] = _pos(value_node)
-            out[key] = self.build(value_node, (*path, key))
+                self.source.values[where] = _pos(value_node)
+            out[key] = self.build(value_node, where)
         return out
 
 
