@@ -368,3 +368,12 @@ def test_kinds_are_registered_with_their_metadata() -> None:
     assert KINDS["targets"].meta.parent == "event_rules"
     assert {"name", "arn"} <= set(KINDS["event_rules"].meta.attributes)
     assert Rules.meta.force_new == {"name", "event_bus"}
+
+
+def test_a_rule_on_the_stacks_own_bus_is_read_without_its_key(aws: AwsContext) -> None:
+    """Listing what the stack owns (export by owner tag; pruning a rule the spec no longer declares)
+    finds a rule on a custom bus of the stack, not only those on the default bus."""
+    events(aws).create_event_bus(Name="pacs-audit", Tags=[{"Key": OWNER_TAG, "Value": aws.stack}])
+    make_rule(aws, event_bus="pacs-audit", event_pattern=PATTERN)
+    make_rule(aws)
+    assert sorted(RULES.read(aws, [], ReadScope(aws.stack))) == sorted([RULE, f"pacs-audit/{RULE}"])

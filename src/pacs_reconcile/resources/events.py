@@ -28,12 +28,14 @@ from ..errors import AwsError
 from ._fields import ROLE_ARN_OR_EMPTY, matching, matching_or_empty
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
+    arn_resource,
     chunks,
     claim_after_lost_create,
     concurrently,
     error_code,
     gone_is_fine,
     names_with_prefix,
+    owned_of,
     read_pages,
     unless_gone,
 )
@@ -218,7 +220,14 @@ class Rules(Reconciler):
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         wanted = {str(k) for k in keys}
-        buses = sorted({DEFAULT_BUS} | {split_rule_key(k)[0] for k in wanted})
+        # Besides the default bus and the buses of the declared rules, the stack's own buses: a rule
+        # on one is this stack's even when no key names it (export by owner tag; pruning a rule
+        # removed from the spec). The owned buses come from the run's one tagging sweep.
+        owned_buses = {
+            arn_resource(arn).removeprefix("event-bus/")
+            for arn in owned_of(ctx, scope.stack, "events", "event-bus/")
+        }
+        buses = sorted({DEFAULT_BUS} | {split_rule_key(k)[0] for k in wanted} | owned_buses)
         listed = [rule for bus in buses for rule in self._list(ctx, bus)]
         candidates = [r for r in listed if not r.get("ManagedBy") or _rule_key_of(r) in wanted]
         tag_sets = concurrently(lambda rule: self._tags(ctx, rule["Arn"]), candidates)
