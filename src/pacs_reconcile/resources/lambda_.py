@@ -302,6 +302,7 @@ class Functions(Reconciler):
         title="Lambda function",
         attributes=("name", "arn"),
         force_new=frozenset({"name"}),
+        derived_attributes=frozenset({"arn"}),
         lister=_list_functions,
         tag_api=TagApi(
             "lambda", "tag_resource", "untag_resource", "Resource", resource_attribute="arn", tags_shape="map"
@@ -328,6 +329,15 @@ class Functions(Reconciler):
     """How long a create/update waits for a new role to become assumable by Lambda."""
     waiter_config: Mapping[str, int] = {"Delay": 2, "MaxAttempts": 90}
     """Bound of the waits for State Active / LastUpdateStatus Successful (3 minutes)."""
+
+    def derived_attributes(self, config: Mapping[str, Any], ctx: AwsContext) -> dict[str, Any]:
+        """A function's (unqualified) ARN is arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME
+        (FunctionArn, Lambda API reference; "Resource types defined by AWS Lambda", IAM service
+        authorization reference)."""
+        name = config.get("name")
+        if not isinstance(name, str) or "${" in name:
+            return {}
+        return {"arn": f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account_id}:function:{name}"}
 
     def shape_export(self, config: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
         # AWS reports only the code's hash: the spec names a folder the code is zipped from.

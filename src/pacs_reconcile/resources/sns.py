@@ -603,8 +603,9 @@ class SubscriptionSpec(SpecModel):
     endpoint: str = Field(repr=False)
     """Where messages go, in the protocol's form: an email address (email, email-json), a URL
     (http, https), a queue ARN (sqs; `${sqs_queues.NAME.arn}` for a queue of this spec, which plan
-    derives from its name), a function ARN (lambda), an E.164 number (sms), a platform
-    endpoint ARN (application) or a delivery stream ARN (firehose). Always masked in output."""
+    derives from its name), a function ARN (lambda; `${lambda_functions.NAME.arn}` likewise), an
+    E.164 number (sms), a platform endpoint ARN (application) or a delivery stream ARN (firehose).
+    Always masked in output."""
     filter_policy: dict[str, Any] | None = None
     """Filter policy as a mapping: only matching messages are delivered; `{}` removes it."""
     filter_policy_scope: FilterPolicyScope | None = None
