@@ -210,3 +210,12 @@ def test_a_bus_reference_the_spec_cannot_resolve_is_an_error(
 def test_validation(spec: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         EventBusSpec.model_validate({"name": NAME, **spec})
+
+
+def test_a_rule_removed_from_the_spec_is_deleted_from_the_stacks_bus(tmp_path: Path, aws: AwsContext) -> None:
+    """The plan finds the stack's rules on its own buses even when the spec names none there."""
+    converges(tmp_path, aws, SPEC)
+    without_rule = SPEC[: SPEC.index("event_rules:")]
+    assert actions(plan_of(tmp_path, aws, without_rule)) == {
+        'event_rules["pacs-audit/pacs-logins"]': Action.DELETE
+    }
