@@ -8,7 +8,8 @@ grants the path. Its value is a small JSON document with a `format` number; a va
 did not write reads as no index at all. The parameters carry no owner tag on purpose: the
 ssm_parameters kind prunes what carries it, and an index is no resource of the spec (plans and
 destroy never list it). What an index's entries prove, and what its kind does without one, is
-said by the module that keeps it (`dashboard_index`).
+said by the module that keeps it (`dashboard_index`: a hint checked against tags; `saved_queries`:
+proof, for definitions that cannot be tagged).
 """
 
 from __future__ import annotations
