@@ -386,3 +386,31 @@ def test_scaling_policies_of_one_service_are_listed_once(aws: AwsContext) -> Non
         memory = lookup.resolve(aws, {"resource_id": resource_id, "name": "scale-out-memory"})
         stub.assert_no_pending_responses()
     assert (cpu["name"], memory["name"]) == ("scale-out-cpu", "scale-out-memory")
+
+
+def test_an_account_listing_stops_past_its_pages_and_when_denied() -> None:
+
+    from botocore.exceptions import ClientError
+
+    from pacs_reconcile.resources.common import account_listing
+
+    class Pages:
+        def __init__(self, pages: list[dict[str, Any]] | ClientError) -> None:
+            self.pages = pages
+
+        def get_paginator(self, operation: str) -> Any:
+            return self
+
+        def paginate(self, **params: Any) -> Any:
+            if isinstance(self.pages, ClientError):
+                raise self.pages
+            return iter(self.pages)
+
+    three = [{"items": [1], "nextToken": "a"}, {"items": [2], "nextToken": "b"}, {"items": [3]}]
+    assert account_listing(Pages(three), "op", "items", 3) == [1, 2, 3]
+    assert account_listing(Pages(three), "op", "items", 2) is None  # a third page was coming
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "op")
+    assert account_listing(Pages(denied), "op", "items", 5) is None
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "op")
+    with pytest.raises(ClientError):
+        account_listing(Pages(throttled), "op", "items", 5)

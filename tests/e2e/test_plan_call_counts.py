@@ -45,7 +45,10 @@ PLAN_CALLS_BY_KIND = {
     },
     "security groups": {"ec2.DescribeSecurityGroups": 1},
     "flow logs": {"ec2.DescribeFlowLogs": 1},
-    "ecs task definitions": {"ecs.ListTaskDefinitions": 2, "ecs.DescribeTaskDefinition": 2},
+    "ecs task definitions": {
+        "ecs.ListTaskDefinitions": 1,  # the account's ACTIVE revisions, not one listing a family
+        "ecs.DescribeTaskDefinition": 2,  # each family's latest, with its tags
+    },
     "ecs services": {"ecs.DescribeServices": 1},  # both services of the cluster, tags included
     "cloud map": {
         "servicediscovery.ListNamespaces": 1,

@@ -343,6 +343,42 @@ def test_the_latest_active_revision_is_compared(aws: AwsContext) -> None:
     assert delta_of(desired, live).paths() == []
 
 
+def test_several_families_are_listed_in_one_call_and_hand_made_revisions_still_show(aws: AwsContext) -> None:
+    desired = desired_of(aws)
+    grafana = desired_of(aws, spec_with(family="grafana"))
+    TASKS.create(aws, desired)
+    TASKS.create(aws, grafana)
+    registered_by_hand(aws, cpu="1024", memory="2048")  # a newer revision of prometheus, by hand
+    registered_by_hand(aws, family="grafana")  # one more ACTIVE grafana revision than kept
+    registered_by_hand(aws, family="grafana")
+    before = dict(aws.stats.calls)
+
+    found = read(aws, FAMILY, "grafana")
+
+    calls = {k: v - before.get(k, 0) for k, v in aws.stats.calls.items() if v != before.get(k, 0)}
+    assert calls["ecs.ListTaskDefinitions"] == 1  # the account's ACTIVE revisions, not one call a family
+    assert found[FAMILY].attrs["arn"].endswith(":2")
+    assert delta_of(desired, found[FAMILY]).paths() == ["cpu", "memory"]
+    assert found["grafana"].state["keep_revisions"] == 2
+    assert delta_of(grafana, found["grafana"]).paths() == ["keep_revisions"]
+
+
+def test_an_account_of_many_task_definitions_is_read_family_by_family(
+    aws: AwsContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # AWS lists 100 task definitions a page (moto lists all at once): more pages than families
+    # means the account listing stops and each family is listed by its name.
+    from pacs_reconcile.resources import ecs as ecs_module
+
+    TASKS.create(aws, desired_of(aws))
+    TASKS.create(aws, desired_of(aws, spec_with(family="grafana")))
+    monkeypatch.setattr(ecs_module, "account_listing", lambda *args, **kwargs: None)
+    before = dict(aws.stats.calls)
+    found = read(aws, FAMILY, "grafana")
+    assert set(found) == {FAMILY, "grafana"}
+    assert aws.stats.calls["ecs.ListTaskDefinitions"] - before.get("ecs.ListTaskDefinitions", 0) == 2
+
+
 # Validation -------------------------------------------------------------------------------------------------
 
 

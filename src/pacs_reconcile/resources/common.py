@@ -210,6 +210,31 @@ def read_pages(client: Any, operation: str, result_key: str, **params: Any) -> l
     return [item for page in paginator.paginate(**params) for item in page.get(result_key, [])]
 
 
+def account_listing(
+    client: Any, operation: str, result_key: str, max_pages: int, **params: Any
+) -> list[Any] | None:
+    """Every item of an account-wide listing, or None once `max_pages` pages did not hold them all
+    (an account full of other resources: the caller then reads its resources one by one, so the
+    read never costs more than twice that) or when the listing is denied (a policy that allows the
+    per-resource form only: those reads raise if they are denied too)."""
+    items: list[Any] = []
+    try:
+        pages = client.get_paginator(operation).paginate(**params)
+        for number, page in enumerate(pages, start=1):
+            items.extend(page.get(result_key, []))
+            if _has_more(page) and number >= max_pages:
+                return None
+    except ClientError as exc:
+        if error_code(exc) in ("AccessDenied", "AccessDeniedException"):
+            return None
+        raise
+    return items
+
+
+def _has_more(page: Mapping[str, Any]) -> bool:
+    return bool(page.get("nextToken") or page.get("NextToken"))
+
+
 def names_with_prefix(names: Sequence[str], prefix: str) -> list[str]:
     """Sorted, unique, filtered again here: an API's own prefix filter may be missing or loose
     (emulators)."""

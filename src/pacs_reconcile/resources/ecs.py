@@ -44,6 +44,7 @@ from ._fields import ROLE_ARN_OR_EMPTY, matching
 from ._look_before_retry import look_before_retrying
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
+    account_listing,
     arn_resource,
     concurrently,
     made_by_this_apply,
@@ -510,11 +511,12 @@ class TaskDefinitions(Reconciler):
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         owned = {family_of(arn)[0] for arn in owned_of(ctx, scope.stack, "ecs", "task-definition/")}
         families = sorted({str(k) for k in keys} | owned)
-        found = concurrently(lambda family: self._read_family(ctx, family), families)
+        revisions = active_revisions_of(ctx, families)
+        found = concurrently(lambda family: self._read_family(ctx, revisions[family]), families)
         return {live.key: live for live in found if live is not None}
 
-    def _read_family(self, ctx: AwsContext, family: str) -> Live | None:
-        active = active_revisions(ctx, family)
+    def _read_family(self, ctx: AwsContext, active: list[str]) -> Live | None:
+        """The family's latest ACTIVE revision (`active`: its ACTIVE revisions, newest first)."""
         if not active:
             return None
         described = ctx.client("ecs").describe_task_definition(taskDefinition=active[0], include=["TAGS"])
@@ -636,6 +638,37 @@ def _compared_container(container: Mapping[str, Any], network_mode: str) -> dict
     return out
 
 
+def active_revisions_of(ctx: AwsContext, families: Sequence[str]) -> dict[str, list[str]]:
+    """{family: its ACTIVE revisions' ARNs, newest first} for the given families.
+
+    ListTaskDefinitions filters by one full family name (familyPrefix: "the full family name",
+    ECS API reference) or lists every task definition of the account, 100 a page. For several
+    families the account's ACTIVE listing is used while it costs fewer calls than one per family;
+    past that many pages (an account of many other task definitions) it stops and lists family by
+    family (common.account_listing), so the read never costs more than twice the per-family one.
+    """
+    wanted = set(families)
+    listed = None
+    if len(wanted) > 1:
+        ecs = ctx.client("ecs")
+        listed = account_listing(
+            ecs, "list_task_definitions", "taskDefinitionArns", len(wanted), status="ACTIVE", maxResults=100
+        )  # 100: ListTaskDefinitions' largest maxResults
+    if listed is None:
+        per_family = concurrently(lambda family: active_revisions(ctx, family), families)
+        return dict(zip(families, per_family, strict=True))
+    by_family: dict[str, list[str]] = {family: [] for family in families}
+    for arn in listed:
+        family = family_of(arn)[0]
+        if family in wanted:
+            by_family[family].append(arn)
+    return {family: _newest_first(arns) for family, arns in by_family.items()}
+
+
+def _newest_first(arns: list[str]) -> list[str]:
+    return sorted(arns, key=lambda arn: family_of(arn)[1], reverse=True)
+
+
 def active_revisions(ctx: AwsContext, family: str) -> list[str]:
     """ARNs of the family's ACTIVE revisions, newest first (familyPrefix also matches longer names)."""
     arns = read_pages(
@@ -646,8 +679,7 @@ def active_revisions(ctx: AwsContext, family: str) -> list[str]:
         status="ACTIVE",
         sort="DESC",
     )
-    exact = [arn for arn in arns if family_of(arn)[0] == family]
-    return sorted(exact, key=lambda arn: family_of(arn)[1], reverse=True)
+    return _newest_first([arn for arn in arns if family_of(arn)[0] == family])
 
 
 def _deregister(ctx: AwsContext, arn: str) -> None:

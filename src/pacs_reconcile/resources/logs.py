@@ -28,11 +28,11 @@ from . import ownership_index
 from ._fields import StandardUnit
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
+    account_listing,
     batched,
     both,
     claim_after_lost_create,
     concurrently,
-    error_code,
     names_with_prefix,
     owned_of,
     read_pages,
@@ -523,20 +523,12 @@ def metric_filters_of(ctx: AwsContext, log_groups: Sequence[str]) -> dict[str, l
 
 
 def _filters_of_account(ctx: AwsContext, max_pages: int) -> list[dict[str, Any]] | None:
-    """Every metric filter of the account, or None once `max_pages` pages did not hold them all."""
+    """Every metric filter of the account, or None once `max_pages` pages did not hold them all
+    (or the listing is denied): then per group."""
     logs = ctx.client("logs")
-    filters: list[dict[str, Any]] = []
-    try:
-        pages = logs.get_paginator("describe_metric_filters").paginate(limit=METRIC_FILTERS_PAGE_SIZE)
-        for number, page in enumerate(pages, start=1):
-            filters.extend(page.get("metricFilters", []))
-            if page.get("nextToken") and number >= max_pages:
-                return None  # more pages than per-group reads would take: read per group instead
-    except logs.exceptions.ClientError as exc:
-        if error_code(exc) in ("AccessDenied", "AccessDeniedException"):
-            return None  # only allowed per log group: the per-group reads raise if those are denied too
-        raise
-    return filters
+    return account_listing(
+        logs, "describe_metric_filters", "metricFilters", max_pages, limit=METRIC_FILTERS_PAGE_SIZE
+    )
 
 
 def _filters_of_group(ctx: AwsContext, log_group: str) -> list[dict[str, Any]]:
