@@ -15,12 +15,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
 import yaml
 
 from moto_snapshot import SeededState
 from outside_resources import create_coverage_dependencies
-from pacs_reconcile import OWNER_TAG, api
+from pacs_reconcile import OWNER_TAG, api, permissions
 from pacs_reconcile.aws import AwsContext, AwsSettings
 from pacs_reconcile.diff import diff_states
 from pacs_reconcile.engine.changes import key_text
@@ -41,6 +42,10 @@ def copy_full_coverage(folder: Path) -> Path:
     return folder
 
 
+FIRST_APPLY_CALLS: dict[str, int] = {}
+"""The AWS calls of the apply that made the coverage stack in this process (service.Operation)."""
+
+
 @pytest.fixture(scope="session")
 def full_coverage_server_state(
     moto_server: Server, seeded_server_state: SeededState, tmp_path_factory: pytest.TempPathFactory
@@ -53,6 +58,7 @@ def full_coverage_server_state(
         spec_dir = copy_full_coverage(tmp_path_factory.mktemp("full_coverage"))
         applied = Cli(moto_server, spec_dir, pytest.MonkeyPatch())("apply", "--auto-approve")
         assert applied.exit_code == 0, applied.stdout + applied.stderr
+        FIRST_APPLY_CALLS.update(applied.calls)
 
     return SeededState(seed_and_apply)
 
@@ -301,3 +307,35 @@ def test_out_of_band_changes_are_reported_at_their_paths_and_repaired(
     assert clean.exit_code == 0, _changes(clean.stdout)
     again = coverage_cli("apply", "--auto-approve")
     assert again.exit_code == 0 and again.mutating_calls == {}
+
+    # What `permissions` prints for the stack allows every call all this made (the first apply's
+    # creates included); what plan and drift did, its read-only policy allows.
+    done = _iam_actions(FIRST_APPLY_CALLS, repaired.calls, again.calls)
+    read = _iam_actions(drift.calls, plan.calls, clean.calls)
+    creates = {
+        "kms:CreateKey",
+        "sqs:CreateQueue",
+        "events:CreateEventBus",
+        "elasticfilesystem:CreateAccessPoint",
+    }
+    assert creates <= done, "the first apply's calls are counted"
+    assert sorted((done | read) - _policy(coverage_cli)) == []
+    assert sorted(read - _policy(coverage_cli, "--read-only")) == []
+
+
+def _iam_actions(*calls: dict[str, int]) -> set[str]:
+    """The IAM actions of calls counted as service.Operation (boto3's service names)."""
+    models = botocore.session.get_session()
+    actions: set[str] = set()
+    for counted in calls:
+        for call in counted:
+            service, operation = call.split(".", 1)
+            signing_name = models.get_service_model(service).signing_name
+            actions.add(permissions.iam_action(service, signing_name, operation))
+    return actions
+
+
+def _policy(cli: Cli, *args: str) -> set[str]:
+    printed = cli("permissions", "-f", str(cli.spec_dir / "monitoring.yaml"), *args)
+    assert printed.exit_code == 0, printed.stderr
+    return permissions.policy_actions(json.loads(printed.stdout))
