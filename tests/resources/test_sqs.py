@@ -17,10 +17,12 @@ from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.diff import diff_states
 from pacs_reconcile.engine.changes import Action
+from pacs_reconcile.errors import SpecError
 from pacs_reconcile.export import Selection, check, export, render
 from pacs_reconcile.resources.base import Desired, Live, ReadScope
 from pacs_reconcile.resources.registry import KINDS
 from pacs_reconcile.resources.sqs import Queues, QueueSpec
+from pacs_reconcile.spec.loader import load_spec
 
 from .spec_cycle import actions, applied, converges, plan_of, repaired_by_hand_change
 
@@ -310,3 +312,47 @@ def test_set_queue_attributes_keeps_the_policy_and_returns_the_redrive_allow_pol
 def test_validation(spec: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         QueueSpec.model_validate({"name": NAME, **spec})
+
+
+def _queues_spec(tmp_path: Path, source_fifo: bool, dlq_fifo: bool) -> Path:
+    def queue(name: str, fifo: bool) -> dict[str, Any]:
+        return {"name": f"{name}.fifo", "fifo": True} if fifo else {"name": name}
+
+    spec = {
+        "version": 1,
+        "stack": "pacs-test",
+        "sqs_queues": {
+            "dlq": queue("pacs-dlq", dlq_fifo),
+            "source": {
+                **queue("pacs-source", source_fifo),
+                "redrive_policy": {"dead_letter_queue_arn": "${sqs_queues.dlq.arn}"},
+            },
+        },
+    }
+    path = tmp_path / "monitoring.yaml"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+@pytest.mark.parametrize("fifo", [True, False])
+def test_a_dead_letter_queue_named_by_reference_of_the_same_type_loads(tmp_path: Path, fifo: bool) -> None:
+    spec = load_spec(_queues_spec(tmp_path, fifo, fifo))
+    assert "sqs_queues.dlq" in spec.resources["sqs_queues.source"].depends_on
+
+
+@pytest.mark.parametrize(
+    ("source_fifo", "kind", "other"), [(True, "FIFO", "standard"), (False, "standard", "FIFO")]
+)
+def test_a_dead_letter_queue_named_by_reference_of_the_other_type_is_refused_offline(
+    tmp_path: Path, source_fifo: bool, kind: str, other: str
+) -> None:
+    """The type match AWS requires ("a FIFO queue can only use a FIFO DLQ, and a standard queue can
+    only use a standard DLQ", SQS developer guide) is checked for a declared queue named by
+    reference as for a literal ARN: at the reference, before any AWS call."""
+    with pytest.raises(SpecError) as raised:
+        load_spec(_queues_spec(tmp_path, source_fifo, not source_fifo))
+    (problem,) = raised.value.diagnostics
+    assert problem.field == "sqs_queues.source.redrive_policy.dead_letter_queue_arn"
+    assert problem.line == 1 and problem.file.endswith("monitoring.yaml")
+    assert f"the dead-letter queue of a {kind} queue is a {kind} queue" in problem.message
+    assert f"is a {other} queue" in problem.message

@@ -149,6 +149,21 @@ class Reconciler(ABC):
         policy on a subscription of a standard topic). Values still holding ${...} are not judged."""
         return {}
 
+    def reference_problem(
+        self,
+        config: Mapping[str, Any],
+        field: str,
+        target_kind: str,
+        attribute: str,
+        target: Mapping[str, Any],
+    ) -> str:
+        """Called by the loader, offline, for each reference of this entry to a declared resource:
+        what AWS refuses of this entry because of the referenced resource's (validated) config, ""
+        when nothing. `field` is where the reference is written, within the entry (e.g.
+        `redrive_policy.dead_letter_queue_arn`); `attribute` the one it names (e.g. `arn`). E.g. a
+        FIFO queue's dead-letter queue named by reference must be a FIFO queue too."""
+        return ""
+
     def spec_attributes(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """The referenceable attributes that the (resolved) desired config sets itself: what a
         reference to them means once this resource is applied, known at plan time."""

@@ -83,6 +83,7 @@ QUEUE_ATTRIBUTES = {
 }
 ALLOW_ALL: dict[str, Any] = {"permission": "allowAll", "source_queue_arns": []}
 """A queue without a RedriveAllowPolicy: any queue of its account and region may use it."""
+DEAD_LETTER_FIELD = "redrive_policy.dead_letter_queue_arn"
 FIFO_ONLY = ("content_based_deduplication", "deduplication_scope", "fifo_throughput_limit")
 
 
@@ -202,10 +203,17 @@ class QueueSpec(SpecModel):
             raise ValueError("kms_data_key_reuse_period applies only with a kms_master_key_id")
         target = self.redrive_policy.dead_letter_queue_arn if self.redrive_policy else None
         if target and not is_unresolved(target) and target.endswith(FIFO_SUFFIX) != self.fifo:
-            # CreateQueue: "The dead-letter queue of a FIFO queue must also be a FIFO queue."
-            kind = "FIFO" if self.fifo else "standard"
-            raise ValueError(f"redrive_policy: the dead-letter queue of a {kind} queue is a {kind} queue")
+            raise ValueError(f"redrive_policy: {dead_letter_type_problem(self.fifo)}")
         return self
+
+
+def dead_letter_type_problem(fifo: bool) -> str:
+    """A queue's dead-letter queue is of the queue's own type: "the queue type must match the source
+    queue type: a FIFO queue can only use a FIFO DLQ, and a standard queue can only use a standard
+    DLQ" (SQS developer guide, "Configure a dead-letter queue using the Amazon SQS console"; CreateQueue:
+    "The dead-letter queue of a FIFO queue must also be a FIFO queue")."""
+    kind = "FIFO" if fifo else "standard"
+    return f"the dead-letter queue of a {kind} queue is a {kind} queue"
 
 
 def queue_arn(ctx: AwsContext, name: str) -> str:
@@ -314,6 +322,23 @@ class Queues(Reconciler):
     def _default_allow(field: str, value: Any) -> bool:
         """allowAll without sources is what a queue has with no RedriveAllowPolicy: not sent."""
         return field == "redrive_allow_policy" and value == ALLOW_ALL
+
+    def reference_problem(
+        self,
+        config: Mapping[str, Any],
+        field: str,
+        target_kind: str,
+        attribute: str,
+        target: Mapping[str, Any],
+    ) -> str:
+        """A dead-letter queue named by reference to a declared queue: of this queue's type too (the
+        model checks a literal ARN by its name)."""
+        named_queue = target_kind == self.meta.kind and attribute == "arn"
+        same_type = bool(target.get("fifo")) == bool(config.get("fifo"))
+        if field != DEAD_LETTER_FIELD or not named_queue or same_type:
+            return ""
+        theirs = "a FIFO" if target.get("fifo") else "a standard"
+        return f"{dead_letter_type_problem(bool(config.get('fifo')))}; {target.get('name')} is {theirs} queue"
 
     def derived_attributes(self, config: Mapping[str, Any], ctx: AwsContext) -> dict[str, Any]:
         """A queue's ARN is arn:PARTITION:sqs:REGION:ACCOUNT:NAME (SQS API reference, the

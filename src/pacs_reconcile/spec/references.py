@@ -85,6 +85,15 @@ def check_references(
                 problem(ref, f"${{{ref.text}}}: a resource cannot refer to itself")
                 continue
             node.depends_on.add(address)
+            refused = KINDS[node.kind].reference_problem(
+                node.config,
+                ref.field.removeprefix(node.address + "."),
+                target_node.kind,
+                attribute,
+                target_node.config,
+            )
+            if refused:
+                problem(ref, refused)
     problems.extend(_cycles(resources))
     problems.extend(_duplicate_identities(resources))
     return problems
