@@ -1134,26 +1134,34 @@ class _Loader:
         rel: str = "",
     ) -> Any:
         """Put variable and each.* values in; resource/lookup references stay as text. A mapping or
-        list without any "${" is returned as it is (nothing to put in, nothing sensitive)."""
-        if isinstance(value, dict | list) and not _holds_template(value):
-            return value
+        list in which nothing changes is returned as it is (each value is looked at once, and only
+        the paths of the values holding a "${" are spelled out)."""
         if isinstance(value, dict):
-            return {
-                k: self._substitute(
+            changed: dict[str, Any] | None = None
+            for k, v in value.items():
+                if _holds_no_template(v):
+                    continue
+                new = self._substitute(
                     source, (*path, k), f"{field}.{k}", v, each, sensitive, f"{rel}.{k}" if rel else str(k)
                 )
-                for k, v in value.items()
-            }
+                if new is not v:
+                    changed = dict(value) if changed is None else changed
+                    changed[k] = new
+            return value if changed is None else changed
         if isinstance(value, list):
             # Lists are compared (and masked) whole: a secret in an item makes the list sensitive.
             inner: set[str] = set()
-            items = [
-                self._substitute(source, (*path, i), f"{field}[{i}]", v, each, inner, rel)
-                for i, v in enumerate(value)
-            ]
+            items: list[Any] | None = None
+            for i, v in enumerate(value):
+                if _holds_no_template(v):
+                    continue
+                new = self._substitute(source, (*path, i), f"{field}[{i}]", v, each, inner, rel)
+                if new is not v:
+                    items = list(value) if items is None else items
+                    items[i] = new
             if inner:
                 sensitive.add(rel)
-            return items
+            return value if items is None else items
         if not isinstance(value, str) or "${" not in value:
             return value
         used_sensitive = False
@@ -1240,30 +1248,30 @@ class _Loader:
         return any(file == source.display and path[: len(failed)] == failed for file, failed in self.failed)
 
 
-def _holds_template(value: Any) -> bool:
-    """Whether a (nested) value has a string with "${" in it."""
-    if isinstance(value, str):
-        return "${" in value
-    if isinstance(value, dict):
-        return any(_holds_template(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_holds_template(item) for item in value)
-    return False
+def _holds_no_template(value: Any) -> bool:
+    """Whether a value is plainly free of "${": neither a mapping, a list nor text holding one."""
+    return not isinstance(value, dict | list) and not (isinstance(value, str) and "${" in value)
 
 
-def _templated_strings(
-    value: Any, rel: PathKey = (), in_list: tuple[bool, ...] = ()
-) -> Iterator[tuple[PathKey, tuple[bool, ...], str]]:
-    """(path under `value`, which of its parts are list indexes, text) of every string holding "${"."""
+def _templated_strings(value: Any) -> list[tuple[PathKey, tuple[bool, ...], str]]:
+    """(path under `value`, which of its parts are list indexes, text) of every string holding "${",
+    in the order they are written."""
     if isinstance(value, str):
-        if "${" in value:
-            yield rel, in_list, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _templated_strings(item, (*rel, key), (*in_list, False))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _templated_strings(item, (*rel, index), (*in_list, True))
+        return [((), (), value)] if "${" in value else []
+    found: list[tuple[PathKey, tuple[bool, ...], str]] = []
+
+    def walk(value: dict[str, Any] | list[Any], rel: PathKey, in_list: tuple[bool, ...]) -> None:
+        is_list = isinstance(value, list)
+        for part, item in enumerate(value) if isinstance(value, list) else value.items():
+            if isinstance(item, str):
+                if "${" in item:
+                    found.append(((*rel, part), (*in_list, is_list), item))
+            elif isinstance(item, dict | list):
+                walk(item, (*rel, part), (*in_list, is_list))
+
+    if isinstance(value, dict | list):
+        walk(value, (), ())
+    return found
 
 
 def _plain(value: Any) -> str:
