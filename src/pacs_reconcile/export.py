@@ -247,7 +247,7 @@ def shaped_entry(
     refuses left unmanaged (noted), adopt unless this stack owns it already."""
     meta = reconciler.meta
     address = f"{parent.address}.{meta.kind}.{name}" if parent else f"{meta.kind}.{name}"
-    config, unmanaged = _valid_config(meta.model, _pruned(meta.model, live.state))
+    config, unmanaged = _valid_config(meta.model, _pruned(meta.model, live.state, meta.empty_is_a_setting))
     if unmanaged:
         result.notes.append(f"{address}: left unmanaged (not written): {', '.join(unmanaged)}")
     config = _escaped(config)
@@ -304,11 +304,14 @@ def _own_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
     }
 
 
-def _pruned(model: type[BaseModel], state: Mapping[str, Any]) -> dict[str, Any]:
+def _pruned(
+    model: type[BaseModel], state: Mapping[str, Any], empty_is_a_setting: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """`state` without what the spec need not say: unset values and values equal to the default.
 
     An empty value of a field whose default is "unset" is dropped too: it leaves the field
-    unmanaged rather than managed as empty, which plans the same against this live state.
+    unmanaged rather than managed as empty, which plans the same against this live state; but not
+    one of `empty_is_a_setting`, whose empty value a resource made from the export would not get.
     """
     out: dict[str, Any] = {}
     for name, info in model.model_fields.items():
@@ -320,7 +323,8 @@ def _pruned(model: type[BaseModel], state: Mapping[str, Any]) -> dict[str, Any]:
             default = info.get_default(call_default_factory=True)
             if isinstance(default, BaseModel):
                 default = default.model_dump(mode="json")
-            if value == default or (default is None and value in ("", {}, [])):
+            empty = default is None and value in ("", {}, []) and name not in empty_is_a_setting
+            if value == default or empty:
                 continue
         out[name] = value
     return out

@@ -208,10 +208,6 @@ EXPORT_LEAVES_OUT = {
     # AWS reports a queue without a RedriveAllowPolicy as allowAll: export cannot tell one declared
     # from none, and writes neither.
     "sqs_queues pacs-fc-dead-letters": ["redrive_allow_policy"],
-    # export leaves an empty value of a field that is unset by default unmanaged (export._pruned):
-    # a group with no egress rule is exported without `egress`, though a group created from that
-    # export gets AWS's allow-all egress rule.
-    "security_groups pacs-fc-efs": ["egress"],
 }
 """Declared settings the export writes back as unmanaged, and why."""
 

@@ -27,6 +27,8 @@ from pacs_reconcile.resources.ec2 import (
 from pacs_reconcile.resources.lookups import SubnetLookup
 from pacs_reconcile.resources.registry import KINDS, LOOKUPS
 
+from .exported import exported_state
+
 GROUPS = SecurityGroups()
 NAME = "pacs-efs"
 NFS = {
@@ -184,6 +186,15 @@ def test_empty_egress_removes_the_default_rule_at_create(aws: AwsContext, vpc: s
     assert live.state["egress"] == []
     assert delta_of(desired, live).paths() == []
     assert aws.stats.mutating()["ec2.RevokeSecurityGroupEgress"] == 1
+
+
+def test_export_writes_a_group_without_egress_rules_as_egress_empty(aws: AwsContext, vpc: str) -> None:
+    """Not unmanaged: a group made from an export without `egress` would get AWS's allow-all rule."""
+    GROUPS.create(aws, desired_of(spec_of(vpc, egress=[]), aws))
+    exported, _ = exported_state(aws, "security_groups", NAME)
+    assert exported["egress"] == []
+    GROUPS.create(aws, desired_of(spec_of(vpc, name="pacs-open"), aws))
+    assert exported_state(aws, "security_groups", "pacs-open")[0]["egress"] == [canonical_rules([ALL_OUT])[0]]
 
 
 def test_declared_egress_keeps_only_what_is_declared(aws: AwsContext, vpc: str) -> None:

@@ -373,6 +373,7 @@ class SecurityGroups(Reconciler):
         force_new=frozenset({"name", "description", "vpc_id"}),
         taggable=True,
         create_before_destroy=True,
+        empty_is_a_setting=frozenset({"egress"}),
         lister=_list_security_groups,
         tag_api=EC2_TAGS,
         actions=KindActions(

@@ -134,3 +134,7 @@ class KindMeta:
     """Replace by creating the new resource first, moving dependents to it, then deleting the old one
     (for kinds whose dependents cannot lose them, e.g. security groups in use). `create` must then
     cope with the old resource still existing (e.g. a generated name suffix)."""
+    empty_is_a_setting: frozenset[str] = frozenset()
+    """Fields unset by default whose empty value is more than "none": `export` writes them empty
+    rather than leaving them unmanaged (a security group without egress rules: AWS gives every new
+    group an allow-all one, so a spec without `egress` would not make that group again)."""
