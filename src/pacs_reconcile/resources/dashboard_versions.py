@@ -33,6 +33,8 @@ What the record proves and what it does not:
     dashboard back would not close it (no read made within the same second can), and waiting out
     the second at the end of every apply was judged the worse cost.
   The margin of one second past the second itself allows for the clocks of AWS's hosts.
+- ListDashboards is taken to list each dashboard's current LastModified (AWS documents no delay
+  for it); a plan made while it lagged behind an edit would see that edit at the next plan.
 - A record written by a version of this tool whose body digests differ (another FORMAT) is not
   read. Digests cover the body as parsed JSON with sorted keys, so a spec's key order never matters.
 - A Standard parameter holds 4 KB: the record keeps the versions of as many dashboards as fit (by
