@@ -37,9 +37,12 @@ class SpecModel(BaseModel):
 
     Numbers are strict: NaN and infinities are refused (no AWS API takes them, and a plan holding
     one never converges and cannot be written as JSON), and true/false is not a number (pydantic
-    would read `evaluation_periods: true` as 1)."""
+    would read `evaluation_periods: true` as 1).
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+    A model's validator is built when it first validates (`defer_build`): a command builds those
+    of the kinds its spec declares, not of every kind there is."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
