@@ -31,6 +31,7 @@ from ..diff import (
     tags_to_list,
 )
 from ..policy import with_canonical_policy
+from ._delivery_policy import check_subscription_delivery_policy, check_topic_delivery_policy
 from ._fields import ROLE_ARN, ROLE_ARN_OR_EMPTY, holding_statements
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
@@ -242,8 +243,10 @@ class TopicSpec(SpecModel):
     policy: TopicPolicy | None = None
     """The topic's access policy as a mapping (an IAM policy document). When not set, the
     policy is not managed (AWS's default policy stays)."""
-    delivery_policy: dict[str, Any] | None = None
-    """HTTP/S delivery retry policy as a mapping; `{}` removes it."""
+    delivery_policy: Annotated[dict[str, Any], AfterValidator(check_topic_delivery_policy)] | None = None
+    """HTTP/S delivery policy as a mapping, e.g. `{http: {defaultHealthyRetryPolicy: {numRetries: 5}}}`
+    (checked as SNS documents it: retry delays 1-3600 s, 0-100 retries, a backoff function, a
+    throttle of at least 1 a second, a Content-Type); `{}` removes it."""
     content_based_deduplication: bool | None = None
     """FIFO topics: deduplicate by a hash of the message body. Unset: not managed."""
     fifo_throughput_scope: Literal["Topic", "MessageGroup"] | None = None
@@ -527,6 +530,7 @@ DeliveryPolicy = Annotated[
     _only_for_protocols(
         _DELIVERY_POLICY_PROTOCOLS, "a subscription's delivery policy applies to http and https"
     ),
+    AfterValidator(check_subscription_delivery_policy),
 ]
 _PENDING_ARNS = frozenset({"PendingConfirmation", "pending confirmation"})
 _DELETED_ARN = "Deleted"  # shown for a while after a pending subscription was removed
@@ -618,8 +622,9 @@ class SubscriptionSpec(SpecModel):
     subscription_role_arn: Annotated[str, ROLE_ARN] | None = None
     """IAM role SNS assumes to write to the delivery stream (firehose only, and required there)."""
     delivery_policy: DeliveryPolicy | None = None
-    """Retry policy of this HTTP/S subscription (overrides the topic's), e.g.
-    `{healthyRetryPolicy: {numRetries: 5}}`; `{}` removes it. Unset: not managed."""
+    """Delivery policy of this HTTP/S subscription (overrides the topic's), e.g.
+    `{healthyRetryPolicy: {numRetries: 5}}`, checked as SNS documents it (healthyRetryPolicy,
+    throttlePolicy, requestPolicy); `{}` removes it. Unset: not managed."""
     replay_policy: dict[str, Any] | None = None
     """FIFO topics with an archive policy only: replay archived messages to this subscription, e.g.
     `{PointType: Timestamp, StartingPoint: "2026-01-31T08:00:00Z", EndingPoint: ...}` (a change
