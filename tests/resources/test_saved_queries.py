@@ -367,7 +367,7 @@ def test_a_failed_listing_is_an_error_not_absent(spec_file: Path) -> None:
 def test_a_stack_without_saved_queries_lists_none(tmp_path: Path) -> None:
     bare = write_spec(tmp_path / "bare.yaml", {k: v for k, v in SPEC.items() if k != "saved_queries"})
     _, calls = plan(bare)
-    assert calls["logs.DescribeQueryDefinitions"] <= 1  # the query_definitions kind's own, no more
+    assert calls["logs.DescribeQueryDefinitions"] == 1  # the query_definitions kind's own: none of ours
     assert calls["ssm.GetParameters"] == 1  # every index of the stack in one read
 
 

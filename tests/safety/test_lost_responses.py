@@ -93,6 +93,15 @@ STACKS = {
         """,
         ("CreateLogGroup", "PutRetentionPolicy", "PutMetricFilter", "PutQueryDefinition"),
     ),
+    "saved queries": Stack(
+        """\
+        saved_queries:
+          anywhere:
+            name: PACS errors anywhere
+            query: "fields @timestamp, @message | filter @message like /ERROR/"
+        """,
+        ("PutQueryDefinition",),
+    ),
     "iam": Stack(
         """\
         iam_policies:
