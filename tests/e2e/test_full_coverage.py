@@ -146,6 +146,18 @@ def test_every_case_names_a_declared_resource() -> None:
     assert sorted(followers - addresses) == []
 
 
+def test_every_case_changes_an_attribute_no_other_case_changes() -> None:
+    """The matrix makes every change at once: a case whose path another case's path starts with
+    (on the same resource) could pass on the other's change alone."""
+    overlapping = sorted(
+        (first, second)
+        for first, a in CASES.items()
+        for second, b in CASES.items()
+        if first != second and a.address == b.address and _under(b.path, a.path)
+    )
+    assert overlapping == []
+
+
 def test_every_registered_kind_has_an_out_of_band_case() -> None:
     load_all()
     kinds = declared()
@@ -245,6 +257,11 @@ def _replaced(cases: dict[str, Case]) -> list[str]:
     ]
 
 
+def _under(path: str, prefix: str) -> bool:
+    """Whether difference `path` is `prefix` or inside it (by path segments, not characters)."""
+    return path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
+
+
 def _unexpected(cases: dict[str, Case], shown: dict[str, dict[str, Any]]) -> list[str]:
     """What `shown` (address -> action and paths) says that the cases do not, and what it misses."""
     problems: list[str] = []
@@ -252,7 +269,7 @@ def _unexpected(cases: dict[str, Case], shown: dict[str, dict[str, Any]]) -> lis
         change = shown.get(case.address)
         if change is None:
             problems.append(f"{name}: nothing shown at {case.address}")
-        elif case.path and not any(p.startswith(case.path) for p in change["paths"]):
+        elif case.path and not any(_under(p, case.path) for p in change["paths"]):
             problems.append(f"{name}: {case.address} shows {change['paths']}, not {case.path}")
     expected_paths: dict[str, list[str]] = {}
     for case in cases.values():
@@ -264,7 +281,7 @@ def _unexpected(cases: dict[str, Case], shown: dict[str, dict[str, Any]]) -> lis
         if wanted is None:
             problems.append(f"{address} shows {change} though no case changed it")
         elif "" not in wanted:
-            stray = [p for p in change["paths"] if not any(p.startswith(w) for w in wanted)]
+            stray = [p for p in change["paths"] if not any(_under(p, w) for w in wanted)]
             if stray:
                 problems.append(f"{address} also shows {stray}")
     return problems
