@@ -64,6 +64,15 @@ def test_put_describe_update_delete_query_definition(logs: Any) -> None:
     assert all_definitions(logs) == []
 
 
+def test_a_query_definition_may_name_no_log_group(logs: Any) -> None:
+    """PutQueryDefinition requires only name and queryString: logGroupNames may be left out, and the
+    query picks its log groups when run (CloudWatch Logs API reference, API_PutQueryDefinition)."""
+    created = logs.put_query_definition(name="anywhere", queryString="fields @message")
+    [stored] = all_definitions(logs)
+    assert stored["queryDefinitionId"] == created["queryDefinitionId"]
+    assert not stored.get("logGroupNames")  # AWS: the list "appears" only when there is one
+
+
 def test_unknown_query_definition_ids_are_not_found(logs: Any) -> None:
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.delete_query_definition(queryDefinitionId="nope")

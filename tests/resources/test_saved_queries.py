@@ -441,3 +441,31 @@ def test_one_of_ours_given_a_stack_log_group_is_not_taken_for_its_child(tmp_path
     apply(path)
     assert [d["queryDefinitionId"] for d in by_name("PACS/Errors")] == [ours["queryDefinitionId"]]
     assert not by_name("PACS/Errors")[0].get("logGroupNames")
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_renamed_query_is_a_new_definition_and_the_old_is_pruned(spec_file: Path, tmp_path: Path) -> None:
+    apply(spec_file)
+    (old,) = by_name("PACS/Errors")
+    renamed = json.loads(json.dumps(SPEC))
+    renamed["saved_queries"]["errors"]["name"] = "PACS/Errors renamed"
+    path = write_spec(tmp_path / "renamed.yaml", renamed)
+
+    the_plan, _ = plan(path)
+
+    assert actions(the_plan) == {ADDRESS: Action.CREATE, 'saved_queries["PACS/Errors"]': Action.DELETE}
+    apply(path)
+    assert by_name("PACS/Errors") == [] and len(by_name("PACS/Errors renamed")) == 1
+    assert old["queryDefinitionId"] not in index().owned
+    assert not plan(path)[0].has_changes
+
+
+@pytest.mark.usefixtures("aws")
+def test_destroy_deletes_ours_only_and_leaves_an_empty_index(spec_file: Path) -> None:
+    apply(spec_file)
+    theirs = by_hand("PACS/Errors")
+    destroy = api.plan(api.load(spec_file), PlanOptions(destroy=True), aws=run_context())
+    assert set(actions(destroy).values()) == {Action.DELETE} and len(actions(destroy)) == 2
+    assert api.apply(api.load(spec_file), PlanOptions(destroy=True), aws=run_context()).ok
+    assert [d["queryDefinitionId"] for d in definitions()] == [theirs]
+    assert index() == StoredIndex({}, {})

@@ -32,6 +32,9 @@ assigned to one of our creates to the name it was declared under.
 - Two definitions the index holds under one name (an index edited by hand): the most recently
   modified one is kept, the other is listed as "NAME#ID" and pruned (it is ours).
 - Entries whose definition is gone are dropped by the next apply.
+- `--full-scan` changes nothing here: with no tag to scan by, the index is the only record.
+- Drift cannot tell a hand edit from a spec edit not yet applied (no fingerprint tag): a difference
+  is reported as drifted.
 
 A run reads the index with the others in one GetParameters, and lists the account's definitions
 (DescribeQueryDefinitions) only when the spec declares saved queries or the index holds some.
