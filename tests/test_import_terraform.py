@@ -365,3 +365,13 @@ def test_keys_and_instances_outside_the_state_become_lookups() -> None:
     [entry] = result.export.entries["alarms"]
     [instance] = [n for n, spec in result.export.lookups.items() if spec["kind"] == "ec2_instance"]
     assert entry.config["metric"]["dimensions"] == {"InstanceId": f"${{lookups.{instance}.id}}"}
+
+
+def test_a_query_definition_naming_no_log_group_is_not_imported_and_says_where_it_goes() -> None:
+    # Adopting it would need a tag; importing it as a saved query would make a second definition
+    # beside Terraform's on the first apply, unannounced. The report says what to do instead.
+    query = {"name": "PACS/Anywhere", "query_string": "fields @message"}
+    state = _state(("aws_cloudwatch_query_definition", "anywhere", query))
+    imported = import_state(state, "pacs-monitoring", "ap-northeast-2")
+    (reason,) = imported.unmapped
+    assert "aws_cloudwatch_query_definition.anywhere" in reason and "saved_queries" in reason

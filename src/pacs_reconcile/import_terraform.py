@@ -152,7 +152,10 @@ def _metric_filter(a: Mapping[str, Any]) -> Mapped:
 def _query_definition(a: Mapping[str, Any]) -> Mapped:
     groups = list(a.get("log_group_names") or [])
     if not groups:
-        raise _CannotMap("a query definition without log groups has no parent log group here")
+        raise _CannotMap(
+            "a query definition naming no log group is a `saved_queries` entry, which cannot be adopted "
+            "(it carries no tag): declare it there, and delete the Terraform-made one once apply made its own"
+        )
     state = {"name": a["name"], "query": a.get("query_string", ""), "extra_log_groups": groups[1:]}
     return Mapped("query_definitions", a["name"], state, {"name": a["name"]}, None, ("log_groups", groups[0]))
 
