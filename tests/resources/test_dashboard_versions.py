@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pacs_reconcile import api
+from pacs_reconcile import OWNER_TAG, api
 from pacs_reconcile.engine.changes import Action
 from pacs_reconcile.engine.plan import PlanOptions
 from pacs_reconcile.resources import dashboard_versions
@@ -217,3 +217,27 @@ def test_the_record_keeps_as_many_versions_as_fit_a_standard_parameter() -> None
     assert kept is not None and 0 < len(kept) < 200
     assert len(value.encode()) <= dashboard_versions.ownership_index.STANDARD_VALUE_LIMIT
     assert list(kept) == sorted(many)[: len(kept)]
+
+
+def test_a_record_naming_a_dashboard_the_stack_does_not_own_spares_no_read(spec_file: Path) -> None:
+    # Someone else's dashboard of a declared name, with a record claiming its very version and the
+    # desired body's digest: the tags say it is not the stack's, so its body is read all the same.
+    apply(spec_file)
+    cloudwatch = run_context().client("cloudwatch")
+    arn = cloudwatch.list_dashboards(DashboardNamePrefix="ops")["DashboardEntries"][0]["DashboardArn"]
+    cloudwatch.untag_resource(ResourceARN=arn, TagKeys=[OWNER_TAG])
+    cloudwatch.put_dashboard(DashboardName="ops", DashboardBody=edited_body("someone else's"))
+    listed = cloudwatch.list_dashboards(DashboardNamePrefix="ops")["DashboardEntries"][0]
+    version = dashboard_versions.listed(listed)
+    assert version is not None
+    claimed = {**(stored_versions() or {})}
+    claimed["ops"] = Version(version.modified_ms, version.size, claimed["main"].digest)  # the same body
+    ssm = run_context().client("ssm")
+    record = dashboard_versions.encode(claimed)
+    versions_name = dashboard_versions.parameter_name(STACK)
+    ssm.put_parameter(Name=versions_name, Value=record, Type="String", Overwrite=True)
+    ssm.put_parameter(Name=index_name(STACK), Value=encode_index(["main"]), Type="String", Overwrite=True)
+    the_plan, calls = plan(spec_file)
+    assert calls["cloudwatch.ListDashboards"] == 1  # the index agrees with the tags: no scan
+    assert calls["cloudwatch.GetDashboard"] == 1  # ops' body, whatever the record claims
+    assert actions(the_plan)["dashboards.ops"] is Action.REFUSED  # not owned: refused, not adopted

@@ -1206,10 +1206,13 @@ class Dashboards(Reconciler):
                 return None, listing
         listed = listing.versions if listing is not None else {}
         recorded = book.stored or {}
-        unchanged = {
+        unchanged = {  # the record is a hint for the body only: ownership is the tags' to say
             name: recorded[name]
             for name in listed_names
-            if name in recorded and name in listed and listed[name].matches(recorded[name])
+            if name in recorded
+            and name in listed
+            and listed[name].matches(recorded[name])
+            and tags.get(name, {}).get(OWNER_TAG) == scope.stack
         }
         for name in set(listed_names) & listed.keys() - unchanged.keys():
             book.note(name, None)  # changed since recorded (or never recorded)
