@@ -469,3 +469,16 @@ def test_destroy_deletes_ours_only_and_leaves_an_empty_index(spec_file: Path) ->
     assert api.apply(api.load(spec_file), PlanOptions(destroy=True), aws=run_context()).ok
     assert [d["queryDefinitionId"] for d in definitions()] == [theirs]
     assert index() == StoredIndex({}, {})
+
+
+@pytest.mark.usefixtures("aws")
+def test_an_index_that_would_outgrow_its_parameter_is_refused_before_any_create(tmp_path: Path) -> None:
+    # Unrecorded, a query could never be proven ours: every later plan would create it again.
+    spec = json.loads(json.dumps(SPEC))
+    long_name = "x" * 240
+    many = {f"q{i}": {"name": f"PACS/{i:02d}/{long_name}", "query": ERRORS} for i in range(20)}
+    spec["saved_queries"] = many
+    path = write_spec(tmp_path / "many.yaml", spec)
+    with pytest.raises(ReconcileError, match="would outgrow"):
+        api.apply(api.load(path), aws=run_context())
+    assert definitions() == []

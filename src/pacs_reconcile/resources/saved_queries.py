@@ -32,6 +32,9 @@ assigned to one of our creates to the name it was declared under.
 - Two definitions the index holds under one name (an index edited by hand): the most recently
   modified one is kept, the other is listed as "NAME#ID" and pruned (it is ours).
 - Entries whose definition is gone are dropped by the next apply.
+- The index must fit a Standard parameter (4 KB, about 50 saved queries of short names): an apply
+  that would outgrow it is refused before any create (unrecorded, a query could never be proven
+  ours, and every plan would create it again).
 - `--full-scan` changes nothing here: with no tag to scan by, the index is the only record.
 - Drift cannot tell a hand edit from a spec edit not yet applied (no fingerprint tag): a difference
   is reported as drifted.
@@ -50,6 +53,7 @@ from typing import Any
 
 from ..aws import AwsContext
 from ..diff import Delta, sorted_unique
+from ..errors import ReconcileError
 from . import ownership_index
 from .base import Desired, Key, Live, ReadScope, Reconciler
 from .common import gone_is_fine, names_with_prefix
@@ -156,8 +160,18 @@ class IndexBook:
         wanted = self.current()
         if wanted == self.stored or (self.stored is None and not wanted.owned and not wanted.pending):
             return
-        written = ownership_index.write_value(ctx, stack, RECORD, wanted.encode(), DESCRIPTION)
-        self.stored = wanted if written else None
+        value = wanted.encode()
+        if not ownership_index.fits(value):
+            # No fallback as the dashboards' tag scan: a query the index cannot hold could never be
+            # proven ours, and every later plan would create it again. Refused before any create.
+            raise ReconcileError(
+                f"the saved-queries ownership index of stack {stack!r} would outgrow a Standard SSM "
+                f"parameter ({ownership_index.STANDARD_VALUE_LIMIT} bytes) with "
+                f"{len(wanted.owned) + len(wanted.pending)} entries: declare fewer saved queries or "
+                "shorter names; nothing was created"
+            )
+        ownership_index.write_value(ctx, stack, RECORD, value, DESCRIPTION)
+        self.stored = wanted
 
     def repair(self) -> str:
         """Why apply must rewrite the index, or what the plan rests on without one ("" if neither)."""
