@@ -68,3 +68,22 @@ def test_validate_needs_no_aws_sdk_no_docstrings_and_only_its_kinds_validators(t
     assert [m for m in modules if m != "botocore" and not m.startswith(EXCEPTIONS_ONLY)] == []
     assert report["field_docs_read"] is False
     assert report["built"] == {"AlarmSpec": True, "QueueSpec": False}
+
+
+_HELP = """
+import sys
+from pacs_reconcile.cli import app
+try:
+    app(["--help"])
+except SystemExit:
+    pass
+server = ("pacs_reconcile.emulator.server", "socket")
+print(sorted(m for m in server if m in sys.modules), file=sys.__stderr__)
+"""
+
+
+def test_help_does_not_import_the_emulator_server_for_its_default_port() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _HELP], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr

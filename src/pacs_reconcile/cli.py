@@ -15,7 +15,7 @@ import typer
 
 from . import collector, completion
 from .cli_framework import Call, Group, command, group_callback
-from .emulator.server import DEFAULT_PORT as DEFAULT_EMULATOR_PORT
+from .emulator import DEFAULT_PORT as DEFAULT_EMULATOR_PORT
 from .errors import ExitStatus, UsageError
 
 OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {

@@ -5,6 +5,11 @@ Only imported by the demo, the `emulator` command and the tests; needs the `emul
 
 from __future__ import annotations
 
+DEFAULT_PORT = 4610
+"""`pacs-reconcile emulator`'s port: not LocalStack's 4566, nor its 4510-4559 range of external
+service ports (https://docs.localstack.cloud/references/external-ports), so both can run at once.
+Here, not in server.py, so the CLI names its default without importing the server's modules."""
+
 _installed = False
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..errors import ReconcileError
+from . import DEFAULT_PORT as DEFAULT_PORT
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -40,11 +41,6 @@ def use_fake_credentials() -> None:
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     # moto loads ~2,600 machine images on every EC2 reset; the seeded stack needs none
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-DEFAULT_PORT = 4610
-"""`pacs-reconcile emulator`'s port: not LocalStack's 4566, nor its 4510-4559 range of external
-service ports (https://docs.localstack.cloud/references/external-ports), so both can run at once."""
 
 
 class PortInUse(ReconcileError):
