@@ -13,7 +13,9 @@ import pytest
 from pacs_reconcile import retry_policy
 from pacs_reconcile.aws import AwsContext, AwsSettings
 from pacs_reconcile.engine import plan
+from pacs_reconcile.resources.base import ReadScope
 from pacs_reconcile.resources.lookups import LookupFailed
+from pacs_reconcile.resources.registry import KINDS, child_kinds, top_level_kinds
 from pacs_reconcile.spec.loader import load_spec
 from pacs_reconcile.spec.model import Spec
 
@@ -95,3 +97,75 @@ def test_a_client_is_not_held_up_by_another_service_s_client_being_made(
     assert fast["sts"] is first
     assert ctx.client("cloudwatch") is ctx.client("cloudwatch")
     assert sorted(made) == ["cloudwatch", "logs", "sts"]
+
+
+def _reads_replaced(monkeypatch: pytest.MonkeyPatch, read: Any) -> None:
+    """Every kind's read replaced by `read(kind, scope)`."""
+    for kind, reconciler in KINDS.items():
+        monkeypatch.setattr(reconciler, "read", lambda ctx, keys, scope, kind=kind: read(kind, scope))
+
+
+def test_every_top_level_kind_is_read_at_once(empty_spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A barrier of every top-level kind's read: with 8 workers for 20-odd kinds, the ninth kind
+    waited for one of the first eight to finish."""
+    top = top_level_kinds()
+    everyone = threading.Barrier(len(top), timeout=WAIT_S)
+
+    def read(kind: str, scope: ReadScope) -> dict[Any, Any]:
+        if kind in top:
+            everyone.wait()
+        return {}
+
+    _reads_replaced(monkeypatch, read)
+    live = plan.read_live(empty_spec, AwsContext(AwsSettings(region="ap-northeast-2")))
+    assert set(live) == set(KINDS)
+
+
+def test_a_kind_s_children_are_read_as_soon_as_it_is_read(
+    empty_spec: Spec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Children waited for the slowest top-level kind, whoever's parent it was: the slow kind here
+    can only finish once another kind's child read has started."""
+    parent = next(kind for kind in top_level_kinds() if child_kinds(kind))
+    child = child_kinds(parent)[0]
+    slow = next(kind for kind in top_level_kinds() if kind != parent)
+    child_started = threading.Event()
+    met: dict[str, bool] = {}
+
+    def read(kind: str, scope: ReadScope) -> dict[Any, Any]:
+        if kind == slow:
+            met["the child read started meanwhile"] = child_started.wait(WAIT_S)
+        if kind == child:
+            child_started.set()
+        return {}
+
+    _reads_replaced(monkeypatch, read)
+    plan.read_live(empty_spec, AwsContext(AwsSettings(region="ap-northeast-2")))
+    assert met == {"the child read started meanwhile": True}
+
+
+def test_the_first_failed_kind_in_order_is_reported_and_no_child_read_follows_a_failure(
+    empty_spec: Spec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    top = top_level_kinds()
+    first, second = top[1], top[-1]
+    second_failed = threading.Event()
+    children_read: list[str] = []
+
+    def read(kind: str, scope: ReadScope) -> dict[Any, Any]:
+        if kind == second:
+            second_failed.set()
+            raise RuntimeError(f"{kind} failed")
+        if kind == first:
+            second_failed.wait(WAIT_S)  # fails after the other, but comes first in the kinds' order
+            raise RuntimeError(f"{kind} failed")
+        if kind not in top:
+            children_read.append(kind)
+        else:
+            second_failed.wait(WAIT_S)  # every other top-level kind finishes after a failure
+        return {}
+
+    _reads_replaced(monkeypatch, read)
+    with pytest.raises(RuntimeError, match=f"^{first} failed$"):
+        plan.read_live(empty_spec, AwsContext(AwsSettings(region="ap-northeast-2")))
+    assert children_read == []

@@ -284,38 +284,44 @@ LiveByKind = dict[str, dict[Key, Live]]
 
 
 def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False, full_scan: bool = False) -> LiveByKind:
-    """Read every kind: top-level kinds concurrently, then children under the parents found."""
+    """Read every kind: all top-level kinds at once, and each kind's children as soon as that kind
+    is read, under the parents found (not once the slowest top-level kind is read: at 40 ms a call,
+    an EFS file system's mount targets waited ~0.3 s for the Cloud Map namespaces)."""
     by_kind: dict[str, list[ResourceNode]] = {}
     for node in spec.resources.values():
         by_kind.setdefault(node.kind, []).append(node)
-    live: LiveByKind = {}
 
-    def read_kind(kind: str, scope: ReadScope) -> tuple[str, dict[Key, Live]]:
+    def read_kind(kind: str, scope: ReadScope) -> dict[Key, Live]:
         reconciler = KINDS[kind]
         keys = [_key(reconciler, n, spec) for n in by_kind.get(kind, [])]
         try:
-            return kind, reconciler.read(ctx, keys, scope)
+            return reconciler.read(ctx, keys, scope)
         except Exception as exc:
             wrapped = read_failed(f"{kind} (reading what exists)", exc)
             if wrapped is None:
                 raise
             raise wrapped from exc
 
-    with futures.ThreadPoolExecutor(max_workers=8) as pool:
-        top_scope = ReadScope(spec.stack, full_scan=full_scan, completes=True)
-        for kind, found in pool.map(lambda k: read_kind(k, top_scope), top_level_kinds()):
-            live[kind] = found
-        child_jobs = []
-        for parent_kind in top_level_kinds():
+    top = top_level_kinds()
+    children = {parent: child_kinds(parent) for parent in top}
+    reads: dict[str, futures.Future[dict[Key, Live]]] = {}
+    top_scope = ReadScope(spec.stack, full_scan=full_scan, completes=True)
+    workers = len(top) + sum(map(len, children.values()))  # every kind's read at once
+    with futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as pool:
+        parent_of = {pool.submit(read_kind, kind, top_scope): kind for kind in top}
+        reads.update({kind: future for future, kind in parent_of.items()})
+        for done in futures.as_completed(parent_of):
+            if done.exception() is not None:
+                break  # no child read starts once a read has failed (its error is raised below)
+            parent_kind = parent_of[done]
             parents = {
-                k: v
-                for k, v in live[parent_kind].items()
-                if _owned_or_adopted(v, spec, parent_kind, adopt_all)
+                k: v for k, v in done.result().items() if _owned_or_adopted(v, spec, parent_kind, adopt_all)
             }
-            for child in child_kinds(parent_kind):
-                child_jobs.append((child, ReadScope(spec.stack, parents, full_scan)))
-        for kind, found in pool.map(lambda job: read_kind(*job), child_jobs):
-            live[kind] = found
+            for child in children[parent_kind]:
+                reads[child] = pool.submit(read_kind, child, ReadScope(spec.stack, parents, full_scan))
+    # the first failure in the kinds' order, as when every top-level kind was read before any child
+    live: LiveByKind = {kind: reads[kind].result() for kind in top}
+    live.update({kind: reads[kind].result() for parent in top for kind in children[parent]})
     return live
 
 
