@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pacs_reconcile import FINGERPRINT_TAG
 from pacs_reconcile.errors import SpecError
 from pacs_reconcile.resources.cloudwatch import AlarmSpec
 from pacs_reconcile.spec import loader
@@ -104,8 +105,9 @@ def test_configurations_equal_in_python_but_not_in_type_are_validated_apart() ->
     assert validations.of(AlarmSpec, written | {"evaluation_periods": 1}) is one
 
 
-def test_validate_fingerprints_the_base_spec_alone(spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the base spec is returned: an environment is loaded for its problems alone."""
+def test_validate_fingerprints_no_spec(spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """validate compares nothing with AWS: neither the base spec nor an environment is given the
+    fingerprint tags plan, apply and drift compare (a load for those still has them)."""
     fingerprinted: list[int] = []
     original = loader.add_fingerprints
 
@@ -115,8 +117,10 @@ def test_validate_fingerprints_the_base_spec_alone(spec_file: Path, monkeypatch:
 
     monkeypatch.setattr(loader, "add_fingerprints", counting)
     spec, environments = loader.load_every_environment(spec_file)
-    assert environments == ["prod"]
-    assert fingerprinted == [1]  # the base spec's one alarm; prod (resolving otherwise) is checked
+    assert environments == ["prod"]  # checked: it resolves otherwise than the base spec
+    assert fingerprinted == []
     assert spec.resources["alarms.errors"].tags is not None
-    assert loader.load_spec(spec_file, environment="prod").resources["alarms.errors"].tags is not None
-    assert fingerprinted == [1, 1]
+    assert FINGERPRINT_TAG not in spec.resources["alarms.errors"].tags
+    prod = loader.load_spec(spec_file, environment="prod").resources["alarms.errors"].tags
+    assert prod is not None and FINGERPRINT_TAG in prod
+    assert fingerprinted == [1]

@@ -91,7 +91,8 @@ def load_every_environment(
 ) -> tuple[Spec, list[str]]:
     """The base spec and every environment it declares, each validated: what `validate` does
     without --env. A problem only an environment has names it (and the overlay line behind it);
-    one the base spec has too is reported once. Returns the base spec and the environments."""
+    one the base spec has too is reported once. Returns the base spec and the environments; the
+    spec carries no fingerprint tags (only what compares a spec with AWS needs them)."""
     load_all()
     with collection_paused():
         return _load_every_environment(path, dict(cli_vars or {}), dict(environ or {}))
@@ -108,7 +109,7 @@ def _load_every_environment(
     problems: list[Diagnostic] = []
     spec: Spec | None = None
     try:
-        spec = base.load()
+        spec = base.load(fingerprinted=False)
     except SpecError as exc:
         problems.extend(exc.diagnostics)
     in_base = {d.identity for d in problems}
@@ -247,10 +248,12 @@ class _Loader:
         """Variables whose value comes from the selected environment's overlay -> a note saying where."""
 
     # ------------------------------------------------------------------------------- top level
-    def load(self) -> Spec:
-        """The spec (raises SpecError with every problem found)."""
+    def load(self, fingerprinted: bool = True) -> Spec:
+        """The spec (raises SpecError with every problem found); `fingerprinted`: each taggable
+        resource's tags carry its spec fingerprint (what plan, apply and drift compare)."""
         files, removed = self._checked()
-        add_fingerprints(self.resources, [t for v in self.variables.values() for t in v.secret_texts()])
+        if fingerprinted:
+            add_fingerprints(self.resources, [t for v in self.variables.values() for t in v.secret_texts()])
         chosen = self.environment_settings.get(self.environment or "") or EnvironmentSettings()
         return Spec(
             stack=self.stack,
