@@ -104,11 +104,12 @@ def test_a_first_apply_makes_exactly_these_calls(tmp_path: Path, ctx: AwsContext
         # alarms: one look for the first create, one shared by the four that waited behind it
         "cloudwatch.DescribeAlarms": 2,
         "cloudwatch.PutMetricAlarm": ALARMS,
-        # dashboards: the same, by listing the names' prefix (there is no describe by names)
-        "cloudwatch.ListDashboards": 2,
+        # dashboards: the same, by listing the names' prefix (there is no describe by names), and
+        # one listing after the writes for the versions written (dashboard_versions)
+        "cloudwatch.ListDashboards": 2 + 1,
         "cloudwatch.PutDashboard": DASHBOARDS,
-        # the stack's dashboards index, written ahead of the creates
-        "ssm.PutParameter": 1,
+        # the stack's dashboards index, written ahead of the creates, and with the versions after
+        "ssm.PutParameter": 2,
         # the account in the ARNs of what was created (nothing existed for the plan to ask it for)
         "sts.GetCallerIdentity": 1,
     }
