@@ -370,6 +370,11 @@ CASES: dict[str, Case] = {
         "kms_keys.data",
         "enabled",
     ),
+    "kms key further alias deleted": Case(
+        lambda s: s.client("kms").delete_alias(AliasName="alias/pacs-fc-data-archive"),
+        "kms_keys.data",
+        "aliases",
+    ),
     "kms key tag removed": Case(
         lambda s: s.client("kms").untag_resource(KeyId=_key_id(s), TagKeys=["Name"]),
         "kms_keys.data",

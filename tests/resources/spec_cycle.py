@@ -12,6 +12,7 @@ from pacs_reconcile.diff import compare_tags, diff_states
 from pacs_reconcile.engine.apply import apply_plan
 from pacs_reconcile.engine.changes import Action
 from pacs_reconcile.engine.plan import Plan, PlanOptions, make_plan
+from pacs_reconcile.export import Export, check, render
 from pacs_reconcile.resources.base import Desired, Live, ReadScope, Reconciler
 from pacs_reconcile.spec.loader import load_spec
 
@@ -47,6 +48,15 @@ def converges(folder: Path, aws: AwsContext, text: str) -> Plan:
     apply_plan(again, again.values, aws)
     assert aws.stats.mutating() == before, "a converged stack: no write"
     return again
+
+
+def exported_plans_nothing(folder: Path, aws: AwsContext, result: Export) -> None:
+    """`result` rendered as a spec checks clean and, planned from a folder of its own, changes nothing."""
+    text = render(result, "pacs-reconcile export")
+    assert check(text, result, None) == []
+    exported = folder / "exported"
+    exported.mkdir()
+    assert actions(plan_of(exported, aws, text)) == {}
 
 
 def repaired_by_hand_change(

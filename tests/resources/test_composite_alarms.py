@@ -16,12 +16,12 @@ from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.diff import diff_states
 from pacs_reconcile.engine.changes import Action
-from pacs_reconcile.export import Selection, check, export, render
+from pacs_reconcile.export import Selection, export
 from pacs_reconcile.resources.base import Desired, ReadScope
 from pacs_reconcile.resources.composite_alarms import CompositeAlarms, CompositeAlarmSpec
 from pacs_reconcile.resources.registry import KINDS
 
-from .spec_cycle import actions, applied, converges, plan_of, repaired_by_hand_change
+from .spec_cycle import actions, applied, converges, exported_plans_nothing, plan_of, repaired_by_hand_change
 
 COMPOSITE: CompositeAlarms = KINDS["composite_alarms"]  # type: ignore[assignment]
 NAME = "pacs-backend-degraded"
@@ -174,11 +174,7 @@ def test_export_round_trips(tmp_path: Path, aws: AwsContext) -> None:
     result = export(aws, aws.stack, Selection(kinds=("alarms", "composite_alarms"), prefix="pacs-"))
     (entry,) = result.entries["composite_alarms"]
     assert entry.config["actions_suppressor"]["alarm"] == "${alarms.pacs_maintenance_window.name}"
-    text = render(result, "pacs-reconcile export")
-    assert check(text, result, None) == []
-    exported = tmp_path / "exported"
-    exported.mkdir()
-    assert actions(plan_of(exported, aws, text)) == {}
+    exported_plans_nothing(tmp_path, aws, result)
 
 
 @pytest.mark.parametrize(

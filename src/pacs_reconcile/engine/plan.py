@@ -473,11 +473,11 @@ class _Planner:
         tags = with_protection(node, tags, live.tags if live else None)
         if parent_change is not None and parent_change.action is Action.REFUSED:
             change.action, change.reason = Action.REFUSED, f"its parent {node.parent} is refused"
+        elif refusal := self._refusal(node, reconciler, live, desired):
+            change.action, change.reason = Action.REFUSED, refusal
         elif live is None:
             change.action = Action.CREATE
             change.differences = _creation_differences(desired, tags)
-        elif refusal := self._ownership_refusal(node, reconciler, live):
-            change.action, change.reason = Action.REFUSED, refusal
         else:
             if _foreign(live, self.spec.stack):
                 change.notes.append("adopted: will be tagged as owned by this stack")
@@ -500,6 +500,15 @@ class _Planner:
             if wrapped is None:
                 raise
             raise wrapped from exc
+
+    def _refusal(
+        self, node: ResourceNode, reconciler: Reconciler, live: Live | None, desired: Mapping[str, Any]
+    ) -> str:
+        """Why the declared resource may not be managed ("" when it may): its ownership, or what
+        its kind refuses (Reconciler.refusal)."""
+        if live is not None and (refusal := self._ownership_refusal(node, reconciler, live)):
+            return refusal
+        return reconciler.refusal(self.ctx, desired, live, self.spec.stack)
 
     def _ownership_refusal(self, node: ResourceNode, reconciler: Reconciler, live: Live) -> str:
         """Why an existing resource may not be managed ("" when it may): it is unowned and not

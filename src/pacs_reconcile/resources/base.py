@@ -135,6 +135,11 @@ class Reconciler(ABC):
         ident = state[self.meta.identity]
         return (parent_key, ident) if self.meta.parent else ident
 
+    def further_names(self, config: Mapping[str, Any]) -> tuple[str, ...]:
+        """Names besides its identity that the resource holds in its kind's namespace (a KMS key's
+        further aliases): two entries must not declare one, as they must not share an identity."""
+        return ()
+
     def label(self, key: Key) -> str:
         """How an undeclared resource is named in output (override to hide a sensitive identity)."""
         ident = key[-1] if isinstance(key, tuple) else key
@@ -183,6 +188,12 @@ class Reconciler(ABC):
         """The attributes `meta.derived_attributes` names, from the (resolved) desired config and
         the account, Region and partition: what they will be once the resource exists."""
         return {}
+
+    def refusal(self, ctx: AwsContext, desired: Mapping[str, Any], live: Live | None, stack: str) -> str:
+        """Why plan must refuse a declared resource this stack may otherwise manage ("" when it need
+        not): something its desired state (canonical) needs is held by what is not `stack`'s, e.g. a
+        KMS alias pointing at another's key. Called after the read; reads only what the read shares."""
+        return ""
 
     def holds_data(self, live: Live | None) -> bool:
         """Whether deleting or replacing this resource would lose data only it holds (then it is

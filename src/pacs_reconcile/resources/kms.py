@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
 from botocore.exceptions import ClientError
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, tags_from_list, tags_to_list
 from ..errors import ReconcileError
@@ -52,6 +53,7 @@ from .common import (
     error_code,
     gone_is_fine,
     made_by_this_apply,
+    memo_until_write,
     names_with_prefix,
     owned_of,
     read_pages,
@@ -106,6 +108,8 @@ _USAGES_BY_SPEC_PREFIX: tuple[tuple[str, frozenset[str]], ...] = (
     ("SM2", frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"})),
 )
 ALIAS_PREFIX = "alias/"
+ALIAS_ATTEMPTS = 3
+"""CreateAlias tries for a further alias that exists when asked and is gone when looked at."""
 _ALIAS_NAME = re.compile(r"[A-Za-z0-9/_-]{1,250}")
 """CreateAlias AliasName: alias/ and a name, "1-256 characters ... alphanumeric characters,
 forward slashes (/), underscores (_), and dashes (-)"; "cannot begin with alias/aws/"."""
@@ -159,18 +163,31 @@ class KmsKeySpec(SpecModel):
     """Days between a delete and the key's actual deletion (7-30; AWS's default 30): deleting the
     key SCHEDULES its deletion, which can be cancelled until then."""
 
+    aliases: list[str] | None = None
+    """Further aliases of the key besides `name`, each by its name without alias/ (e.g.
+    `[pacs-logs-legacy]`). Unset: not managed (aliases others gave the key are left alone). Set
+    (`[]` too): exactly these point at the key besides `name`: a missing one is created, one that
+    points at another key of this stack is moved to this one (UpdateAlias, which needs keys of the
+    same type and usage), one that points at this key and is not listed is deleted. An alias has no
+    tags: one that points at a key not of this stack is not the stack's, and plan refuses the key."""
+
     @field_validator("name")
     @classmethod
     def _valid_name(cls, name: str) -> str:
-        if is_unresolved(name):
-            return name
-        if name.startswith(ALIAS_PREFIX):
-            raise ValueError(f"the alias's name without alias/: {name.removeprefix(ALIAS_PREFIX)!r}")
-        if not _ALIAS_NAME.fullmatch(name):
-            raise ValueError("must be 1-250 letters, digits, '/', '_' or '-'")
-        if name.startswith("aws/"):
-            raise ValueError("alias/aws/ names AWS managed keys (reserved): choose another name")
-        return name
+        return check_alias_name(name)
+
+    @field_validator("aliases")
+    @classmethod
+    def _valid_aliases(cls, aliases: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        for alias in aliases or []:
+            check_alias_name(alias)
+        repeated = sorted({a for a in aliases or [] if (aliases or []).count(a) > 1})
+        if repeated:
+            raise ValueError(f"{repeated[0]!r} is listed twice")
+        if info.data.get("name") in (aliases or []):
+            name = info.data["name"]
+            raise ValueError(f"{name!r} is the key's name (its first alias): list only further ones")
+        return aliases
 
     @model_validator(mode="after")
     def _fits_the_key_spec(self) -> KmsKeySpec:
@@ -185,6 +202,19 @@ class KmsKeySpec(SpecModel):
         if self.rotation_period_in_days is not None and not self.enable_key_rotation:
             raise ValueError("rotation_period_in_days applies only with enable_key_rotation: true")
         return self
+
+
+def check_alias_name(name: str) -> str:
+    """An alias's name as CreateAlias takes it, without alias/ (ValueError when it is not)."""
+    if is_unresolved(name):
+        return name
+    if name.startswith(ALIAS_PREFIX):
+        raise ValueError(f"the alias's name without alias/: {name.removeprefix(ALIAS_PREFIX)!r}")
+    if not _ALIAS_NAME.fullmatch(name):
+        raise ValueError("must be 1-250 letters, digits, '/', '_' or '-'")
+    if name.startswith("aws/"):
+        raise ValueError("alias/aws/ names AWS managed keys (reserved): choose another name")
+    return name
 
 
 def _list_keys(ctx: AwsContext, prefix: str) -> list[str]:
@@ -224,6 +254,10 @@ class KmsKeys(Reconciler):
                 {
                     "kms:CreateKey",
                     "kms:CreateAlias",
+                    "kms:UpdateAlias",  # a further alias moved from another key of the stack
+                    "kms:DeleteAlias",  # a further alias the spec no longer lists
+                    "kms:ListAliases",
+                    "kms:ListResourceTags",  # whose key an alias of a further name points at
                     "kms:EnableKey",
                     "kms:DisableKey",
                     "kms:CancelKeyDeletion",
@@ -250,13 +284,31 @@ class KmsKeys(Reconciler):
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
         out = with_canonical_policy(state)
+        if isinstance(out.get("aliases"), list):
+            out["aliases"] = sorted(out["aliases"], key=str)  # a set: AWS lists aliases by name
         return out
 
+    def further_names(self, config: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(config.get("aliases") or ())
+
+    def refusal(self, ctx: AwsContext, desired: Mapping[str, Any], live: Live | None, stack: str) -> str:
+        """A further alias the key asks for that points at a key not of this stack: an alias carries
+        no tags, so it is the stack's only while it points at one of the stack's keys (to this one,
+        or to another, from which UpdateAlias moves it)."""
+        wanted = [a for a in desired.get("aliases") or () if isinstance(a, str)]
+        if not wanted:
+            return ""
+        mine = live.handle.key_id if live is not None else None
+        aliases = _aliases(ctx)
+        ours = _owned_key_ids(ctx, stack)
+        for name in wanted:
+            target = aliases.get(name)
+            if target is not None and target != mine and target not in ours:
+                return _foreign_alias(name, target)
+        return ""
+
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        owned = {
-            arn_resource(arn).removeprefix("key/"): tags
-            for arn, tags in owned_of(ctx, scope.stack, "kms", "key/").items()
-        }
+        owned = _owned_keys(ctx, scope.stack)
         if not keys and not owned:
             return {}  # no key to look for: not even the alias listing
         aliases = _aliases(ctx)
@@ -277,7 +329,8 @@ class KmsKeys(Reconciler):
             pending = metadata.get("KeyState") == "PendingDeletion"
             if pending and name not in declared:
                 continue  # being deleted already
-            live = self._live(name, metadata, policy, rotation, tags[key_id])
+            further = [n for n in names if n != name]
+            live = self._live(name, metadata, policy, rotation, tags[key_id], further)
             out[live.key] = live
         return out
 
@@ -308,13 +361,14 @@ class KmsKeys(Reconciler):
         except ClientError as error:
             if error_code(error) != "AlreadyExistsException":
                 raise
-            if _aliases(ctx).get(state["name"]) != key_id:  # not our own first attempt (response lost)
+            if _listed_aliases(ctx).get(state["name"]) != key_id:  # not our own first attempt (response lost)
                 # The alias was made meanwhile by someone else: the new key must not stay behind.
                 kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=state["deletion_window_in_days"])
                 raise ReconcileError(
                     f"KMS alias {alias} was created meanwhile by someone else; the key "
                     f"made for it ({key_id}) is scheduled for deletion. Plan again"
                 ) from error
+        _point_aliases(ctx, key_id, state.get("aliases") or (), desired.tags.get(OWNER_TAG, ""))
         if state["enable_key_rotation"]:
             kms.enable_key_rotation(KeyId=key_id, **_rotation_period(state))
         if not state["enabled"]:
@@ -350,7 +404,18 @@ class KmsKeys(Reconciler):
                 kms.disable_key_rotation(KeyId=key_id)
         if delta.different_at("deletion_window_in_days"):
             kms.tag_resource(KeyId=key_id, Tags=_kms_tags({WINDOW_TAG: str(want["deletion_window_in_days"])}))
-        for field in ("enabled", "description", "policy", "enable_key_rotation", "deletion_window_in_days"):
+        if delta.different_at("aliases"):
+            have, wanted = set(live.state.get("aliases") or ()), set(want["aliases"])
+            _point_aliases(ctx, key_id, sorted(wanted - have), desired.tags.get(OWNER_TAG, ""))
+            _remove_aliases(ctx, key_id, have - wanted)
+        for field in (
+            "enabled",
+            "description",
+            "policy",
+            "enable_key_rotation",
+            "deletion_window_in_days",
+            "aliases",
+        ):
             if delta.different_at(field):
                 state[field] = want[field]
         if rotation_changed or cancelled:
@@ -363,6 +428,7 @@ class KmsKeys(Reconciler):
         with gone_is_fine(*_MISSING):
             if live.state.get("name"):
                 kms.delete_alias(AliasName=ALIAS_PREFIX + live.state["name"])
+        _remove_aliases(ctx, live.handle.key_id, live.state.get("aliases") or ())
         if live.handle.pending_deletion:
             return  # scheduled already
         window = live.state.get("deletion_window_in_days") or DEFAULT_DELETION_WINDOW
@@ -376,6 +442,7 @@ class KmsKeys(Reconciler):
         policy: str | None,
         rotation: Mapping[str, Any] | None,
         all_tags: dict[str, str],
+        further_aliases: Sequence[str] = (),
     ) -> Live:
         rotating = bool(rotation and rotation.get("KeyRotationEnabled"))
         pending = metadata.get("KeyState") == "PendingDeletion"
@@ -397,6 +464,7 @@ class KmsKeys(Reconciler):
                 else None
             ),
             "deletion_window_in_days": _int(all_tags.get(WINDOW_TAG), DEFAULT_DELETION_WINDOW),
+            "aliases": sorted(further_aliases),
         }
         notes: tuple[str, ...] = ()
         if pending:
@@ -409,15 +477,84 @@ class KmsKeys(Reconciler):
 
 def _aliases(ctx: AwsContext) -> dict[str, str]:
     """The name of each alias (without alias/) -> the key it points to, for every alias of the region
-    that points to a key, but AWS managed keys' (alias/aws/...: no resource of a stack)."""
+    that points to a key, but AWS managed keys' (alias/aws/...: no resource of a stack). Read once
+    per run (the read and plan's look at further aliases share it) until this context writes."""
+    return memo_until_write(ctx, "kms-aliases", lambda: _listed_aliases(ctx))
+
+
+def _listed_aliases(ctx: AwsContext, **params: Any) -> dict[str, str]:
+    """`_aliases` read now (e.g. `KeyId=...`: only the aliases of one key)."""
     listed = read_pages(
-        ctx.client("kms"), "list_aliases", "Aliases", PaginationConfig={"PageSize": ALIAS_PAGE}
+        ctx.client("kms"), "list_aliases", "Aliases", PaginationConfig={"PageSize": ALIAS_PAGE}, **params
     )
     return {
         a["AliasName"].removeprefix(ALIAS_PREFIX): a["TargetKeyId"]
         for a in listed
         if a.get("TargetKeyId") and not a["AliasName"].startswith(ALIAS_PREFIX + "aws/")
     }
+
+
+def _owned_keys(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
+    """The id -> tags of each key of this stack (the run's owner-tag sweep)."""
+    return {
+        arn_resource(arn).removeprefix("key/"): tags
+        for arn, tags in owned_of(ctx, stack, "kms", "key/").items()
+    }
+
+
+def _owned_key_ids(ctx: AwsContext, stack: str) -> set[str]:
+    return set(_owned_keys(ctx, stack))
+
+
+def _foreign_alias(name: str, target: str) -> str:
+    return (
+        f"KMS alias {ALIAS_PREFIX}{name} points at key {target}, which is not this stack's: an alias "
+        "carries no tags, so it is managed only while it points at a key of this stack. Delete or "
+        "re-point it by hand, or leave it out of aliases"
+    )
+
+
+def _point_aliases(ctx: AwsContext, key_id: str, names: Iterable[str], stack: str) -> None:
+    """Each further alias of `names` pointing at the key: created, or moved from another key of this
+    stack (UpdateAlias, "Associates an existing KMS alias with a different KMS key", KMS API
+    reference). One pointing at a key not of this stack is not touched: ReconcileError."""
+    for name in names:
+        _point_alias(ctx, key_id, name, stack)
+
+
+def _point_alias(ctx: AwsContext, key_id: str, name: str, stack: str) -> None:
+    kms = ctx.client("kms")
+    alias = ALIAS_PREFIX + name
+    for _ in range(ALIAS_ATTEMPTS):
+        try:
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+            return
+        except ClientError as error:
+            if error_code(error) != "AlreadyExistsException":
+                raise
+            target = _listed_aliases(ctx).get(name)
+            if target is None:
+                continue  # deleted meanwhile (by the key that gave it up, in this apply): create it
+            if target == key_id:
+                return  # our own first attempt (its response lost)
+            if _tags(ctx, target).get(OWNER_TAG) != stack:
+                raise ReconcileError(_foreign_alias(name, target)) from error
+            kms.update_alias(AliasName=alias, TargetKeyId=key_id)
+            return
+    raise ReconcileError(f"KMS alias {alias} keeps appearing and disappearing meanwhile; plan again")
+
+
+def _remove_aliases(ctx: AwsContext, key_id: str, names: Iterable[str]) -> None:
+    """Delete the further aliases of `names` that still point at the key (ListAliases of the key
+    just before: one moved to another key meanwhile, by this apply or by hand, is not ours to
+    delete any more)."""
+    names = set(names)
+    if not names:
+        return
+    still_ours = set(_listed_aliases(ctx, KeyId=key_id)) & names
+    for name in sorted(still_ours):
+        with gone_is_fine(*_MISSING):
+            ctx.client("kms").delete_alias(AliasName=ALIAS_PREFIX + name)
 
 
 def _key(ctx: AwsContext, key_id: str) -> tuple[dict[str, Any], str | None, dict[str, Any] | None] | None:
@@ -460,7 +597,7 @@ def _key_made_by_this_apply(ctx: AwsContext, tags: Mapping[str, str]) -> dict[st
     """A key with this apply's owner and fingerprint tags that no alias points to yet and is not
     pending deletion: what a CreateKey of this apply made before its response was lost (a key
     gets its alias right after it is made). None when there is none."""
-    aliased = set(_aliases(ctx).values())
+    aliased = set(_listed_aliases(ctx).values())
     for listed in read_pages(ctx.client("kms"), "list_keys", "Keys"):
         key_id = listed["KeyId"]
         if key_id in aliased or not made_by_this_apply(_tags(ctx, key_id), tags):

@@ -236,30 +236,37 @@ def _cycles(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
 
 
 def _duplicate_identities(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
+    """Two entries of a kind with one AWS identity, or with one of the further names a kind's
+    resources hold in the same namespace (Reconciler.further_names: a KMS key's aliases)."""
     seen: dict[tuple[str, str | None, str], ResourceNode] = {}
     found: list[Diagnostic] = []
     for node in resources.values():
         reconciler = KINDS[node.kind]
         identity = reconciler.key(node.config, node.parent)
-        marker = (node.kind, node.parent, repr(identity))
-        if marker in seen:
-            first = seen[marker]
+        shown = (
+            ""
+            if reconciler.meta.identity in reconciler.meta.sensitive_fields
+            else f" {node.config.get(reconciler.meta.identity)!r}"
+        )
+        names = [(repr(identity), shown)]
+        names += [
+            (repr(reconciler.key({reconciler.meta.identity: n}, node.parent)), f" {n!r}")
+            for n in reconciler.further_names(node.config)
+        ]
+        for name, said in names:
+            marker = (node.kind, node.parent, name)
+            first = seen.setdefault(marker, node)
+            if first is node:
+                continue
             loc = node.location
-            shown = (
-                ""
-                if reconciler.meta.identity in reconciler.meta.sensitive_fields
-                else f" {node.config.get(reconciler.meta.identity)!r}"
-            )
             found.append(
                 Diagnostic(
                     loc.file,
                     loc.line,
                     loc.column,
                     node.address,
-                    f"{reconciler.meta.title}{shown} is declared twice "
+                    f"{reconciler.meta.title}{said} is declared twice "
                     f"(also {first.address} at {first.location})",
                 )
             )
-        else:
-            seen[marker] = node
     return found
