@@ -110,6 +110,9 @@ DYNAMIC_CALLS = {
     # the saved queries' ownership index (the same parameter read), and the listing shared with the
     # query_definitions kind (logs.describe_query_definitions)
     "pacs_reconcile.resources.saved_queries": {"ssm:GetParameters", "logs:DescribeQueryDefinitions"},
+    # a file system's key named by its alias is resolved through kms.alias_target (the run's
+    # ListAliases, shared with the kms_keys kind)
+    "pacs_reconcile.resources.efs": {"kms:ListAliases"},
 }
 """Operations a module calls through getattr(client, f"..._{direction}") (ec2._sync_rules), or
 through a helper of another module. What a kind's TagApi names is counted as called by that kind's

@@ -45,6 +45,7 @@ from .common import (
 )
 from .ec2 import ec2_id
 from .kind import KindActions, KindMeta, TagApi
+from .kms import ALIAS_PREFIX, alias_target
 from .registry import register
 
 DESCRIBE_PAGE_SIZE = 100
@@ -79,14 +80,14 @@ _ZONE = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]")
 _KMS_KEY = re.compile(
     r"(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/)?"
     r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"|(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias/[A-Za-z0-9/_-]{1,250}"
 )
+"""CreateFileSystem KmsKeyId: "Key ID", "ARN" (of the key), "Key alias" (`alias/projectKey1`) or
+"Key alias ARN" (EFS API reference)."""
+_ALIAS_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?=alias/)")
 KeyIdOrArn = Annotated[
     str,
-    matching_or_empty(
-        _KMS_KEY,
-        "give the key's id or key ARN (DescribeFileSystems reports the key ARN, so an alias could "
-        "never be compared)",
-    ),
+    matching_or_empty(_KMS_KEY, "give the key's id, key ARN, alias (alias/NAME) or alias ARN"),
 ]
 ZoneOrRegional = Annotated[
     str,
@@ -126,8 +127,10 @@ class FileSystemSpec(SpecModel):
     lifecycle_policies: LifecyclePoliciesSpec | None = None
     """Storage class transitions. Unset: not managed; `{}`: none."""
     kms_key_id: KeyIdOrArn | None = None
-    """Customer managed KMS key encrypting the data, as a key id or key ARN (needs encrypted: true).
-    A change replaces the file system. Unset: not managed (the AWS managed key by default)."""
+    """Customer managed KMS key encrypting the data, as a key id, key ARN, alias (`alias/pacs-data`,
+    `${kms_keys.NAME.alias}`) or alias ARN (needs encrypted: true). An alias is compared by the key
+    it points at. A change replaces the file system. Unset: not managed (the AWS managed key by
+    default)."""
     availability_zone_name: ZoneOrRegional | None = None
     """One Zone file system in this zone, e.g. ap-northeast-2a; "" for a Regional one. A change
     replaces the file system. Unset: not managed."""
@@ -136,6 +139,11 @@ class FileSystemSpec(SpecModel):
     def _consistent_modes(self) -> FileSystemSpec:
         if self.kms_key_id and not self.encrypted:
             raise ValueError("kms_key_id needs encrypted: true")
+        if (self.kms_key_id or "").split(":")[-1].startswith(ALIAS_PREFIX + "aws/"):
+            raise ValueError(
+                "kms_key_id: alias/aws/... names an AWS managed key, which encrypts by default: leave "
+                "kms_key_id unset for it (it is a customer managed key's field)"
+            )
         provisioned = self.throughput_mode == "provisioned"
         if provisioned and self.provisioned_throughput_mibps is None:
             raise ValueError("throughput_mode provisioned needs provisioned_throughput_mibps")
@@ -211,7 +219,11 @@ class FileSystems(Reconciler):
         tag_api=EFS_TAGS,
         actions=KindActions(
             read=frozenset(
-                {"elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DescribeLifecycleConfiguration"}
+                {
+                    "elasticfilesystem:DescribeFileSystems",
+                    "elasticfilesystem:DescribeLifecycleConfiguration",
+                    "kms:ListAliases",  # a key named by its alias (see complete)
+                }
             ),
             write=frozenset(
                 {
@@ -240,9 +252,23 @@ class FileSystems(Reconciler):
             out["lifecycle_policies"] = {k: v for k, v in policies.items() if v is not None}
         if isinstance(out.get("provisioned_throughput_mibps"), int | float):
             out["provisioned_throughput_mibps"] = float(out["provisioned_throughput_mibps"])
-        if isinstance(out.get("kms_key_id"), str):  # a key id and its key ARN name one key
-            out["kms_key_id"] = out["kms_key_id"].rsplit("key/", 1)[-1]
+        if isinstance(out.get("kms_key_id"), str):  # a key id and its key ARN name one key, as an
+            # alias and its alias ARN do one alias
+            out["kms_key_id"] = _ALIAS_ARN.sub("", out["kms_key_id"]).rsplit("key/", 1)[-1]
         return out
+
+    def complete(self, ctx: AwsContext, live: Live, desired: Mapping[str, Any] | None) -> Live | None:
+        """A key named by its alias: DescribeFileSystems reports the key's ARN, so the alias is
+        resolved (the run's one ListAliases, shared with kms_keys) and the live key reads as the
+        alias while the alias points at it. One pointing at another key is a difference (a new
+        key, so a replacement)."""
+        wanted = (desired or {}).get("kms_key_id")
+        if not isinstance(wanted, str) or not wanted.startswith(ALIAS_PREFIX):
+            return live
+        have = self.canonical({"kms_key_id": live.state.get("kms_key_id") or ""})["kms_key_id"]
+        if have and have != wanted and alias_target(ctx, wanted) == have:
+            return replace(live, state={**live.state, "kms_key_id": wanted})
+        return live
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         wanted = {str(k) for k in keys}

@@ -482,6 +482,12 @@ def _aliases(ctx: AwsContext) -> dict[str, str]:
     return memo_until_write(ctx, "kms-aliases", lambda: _listed_aliases(ctx))
 
 
+def alias_target(ctx: AwsContext, alias: str) -> str | None:
+    """The id of the key `alias` (alias/NAME) points at; None when there is no such alias. From the
+    run's one ListAliases (shared with the kind's read)."""
+    return _aliases(ctx).get(alias.removeprefix(ALIAS_PREFIX))
+
+
 def _listed_aliases(ctx: AwsContext, **params: Any) -> dict[str, str]:
     """`_aliases` read now (e.g. `KeyId=...`: only the aliases of one key)."""
     listed = read_pages(
