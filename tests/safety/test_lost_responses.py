@@ -556,6 +556,16 @@ class SomeoneElse:
         ),
         (
             "alarms",
+            "composite alarm pacs-app-degraded",
+            None,
+            lambda: client("cloudwatch").put_composite_alarm(
+                AlarmName="pacs-app-degraded",
+                AlarmRule='ALARM("theirs")',
+                Tags=[{"Key": "pacs-reconcile:stack", "Value": "other"}],
+            ),
+        ),
+        (
+            "alarms",
             "dashboard PACS-Lost",
             None,
             lambda: client("cloudwatch").put_dashboard(

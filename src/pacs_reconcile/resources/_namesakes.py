@@ -1,9 +1,10 @@
 """The look for a namesake before a create that would replace one, shared by the creates running at once.
 
-PutMetricAlarm, PutDashboard, PutRule and CreateQueue create or replace (or answer the existing one):
-before such a create, its kind looks for a resource of the name, so that one someone else made
-since the plan is refused instead of silently taken over. Asked one name a call, that look was one
-read per create: 1,061 of the 4,311 calls of a first apply of 1,000 alarms and 50 dashboards.
+PutMetricAlarm, PutCompositeAlarm, PutDashboard, PutRule and CreateQueue create or replace (or
+answer the existing one): before such a create, its kind looks for a resource of the name, so that
+one someone else made since the plan is refused instead of silently taken over. Asked one name a
+call, that look was one read per create: 1,061 of the 4,311 calls of a first apply of 1,000
+alarms and 50 dashboards.
 
 Here the looks of the creates of one kind that are waiting at the same moment go out as one read of
 up to `batch_size` names (DescribeAlarms takes 100 names a call). The safety is the per-create

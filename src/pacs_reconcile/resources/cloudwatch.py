@@ -32,7 +32,7 @@ from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_va
 from .. import OWNER_TAG
 from ..aws import AwsContext
 from ..diff import Delta, TagChanges, canonical_json, sorted_unique, tags_from_list, tags_to_list
-from ..errors import AwsError
+from ..errors import AwsError, ReconcileError
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import AlarmExample
 from . import dashboard_index, dashboard_versions
@@ -544,10 +544,11 @@ def _list_tags(ctx: AwsContext, arn: str) -> dict[str, str]:
 def _not_taken_over(
     looks: NamesakeLooks[dict[str, str]], what: str, name: str, tags: Mapping[str, str]
 ) -> None:
-    """PutMetricAlarm and PutDashboard create or replace, and ignore Tags when they replace: before
-    a create, one of the name someone else made since the plan would be silently taken over (a
-    repeat of our own after a lost response is harmless). Refused unless it is this apply's. The
-    look is shared with the creates of the kind waiting at the same moment (`_namesakes`)."""
+    """PutDashboard creates or replaces, and ignores Tags when it replaces: before a create, one of
+    the name someone else made since the plan would be silently taken over (a repeat of our own
+    after a lost response is harmless). Refused unless it is this apply's. The look is shared with
+    the creates of the kind waiting at the same moment (`_namesakes`). Alarms: the same, across
+    both alarm types (AlarmKind.refuse_namesake)."""
     found = looks.look(name)
     if found is not None:
         claim_after_lost_create(what, found, tags)
@@ -902,15 +903,33 @@ def read_alarms(
     return [(alarm, owned.get(alarm["AlarmName"]) or tags.get(alarm["AlarmArn"]) or {}) for alarm in alarms]
 
 
-def _alarm_namesakes(ctx: AwsContext, names: Sequence[str]) -> dict[str, dict[str, str]]:
-    """{name: tags} of the alarms of these names that exist: DescribeAlarms, 100 names a call, then
-    the tags of those found (usually none). Metric and composite alike: the look by ARN it replaces
-    (alarm:NAME, one form for both types) found either."""
+@dataclass(frozen=True)
+class AlarmNamesake:
+    """An alarm of the name a create is about to put: its type (metric or composite) and its tags."""
+
+    alarm_type: str
+    tags: dict[str, str]
+
+
+ALARM_TYPE_WORDS = {METRIC_ALARM: "metric", COMPOSITE_ALARM: "composite"}
+
+
+def _alarm_namesakes(ctx: AwsContext, names: Sequence[str]) -> dict[str, AlarmNamesake]:
+    """The alarms of these names that exist: DescribeAlarms, 100 names a call, then the tags of
+    those found (usually none). Metric and composite alike, from one call ("If you omit [AlarmTypes],
+    only metric alarms are returned", DescribeAlarms): an alarm's name is its identity across both
+    types (see AlarmKind.refuse_namesake)."""
     found = describe_alarms(ctx, names, METRIC_ALARM, COMPOSITE_ALARM)
-    return _tags_of_existing(ctx, {alarm["AlarmName"]: alarm["AlarmArn"] for alarm in found})
+    tags = _tags_of_existing(ctx, {alarm["AlarmName"]: alarm["AlarmArn"] for alarm in found})
+    return {
+        alarm["AlarmName"]: AlarmNamesake(alarm["_type"], tags[alarm["AlarmName"]])
+        for alarm in found
+        if alarm["AlarmName"] in tags  # (one deleted since the describe is gone: no namesake)
+    }
 
 
-def _alarm_looks(ctx: AwsContext) -> NamesakeLooks[dict[str, str]]:
+def _alarm_looks(ctx: AwsContext) -> NamesakeLooks[AlarmNamesake]:
+    """One look for the creates of both alarm kinds: they share one namespace of names."""
     return namesake_looks(ctx, "alarms", lambda names: _alarm_namesakes(ctx, names), DESCRIBE_ALARMS_BATCH)
 
 
@@ -972,6 +991,35 @@ class AlarmKind(Reconciler):
             key=name, state=state, attrs={"name": name, "arn": arn}, tags=dict(tags or {}), handle=arn
         )
 
+    def refuse_namesake(self, ctx: AwsContext, name: str, tags: Mapping[str, str]) -> None:
+        """Before a create: PutMetricAlarm and PutCompositeAlarm create or replace ("When you update
+        an existing alarm, [...] the update completely overwrites the previous configuration of the
+        alarm", both in the CloudWatch API reference, e.g.
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+        and ignore Tags when they replace, so an alarm
+        of the name someone else made since the plan would be silently taken over. Refused unless
+        it is this apply's own first attempt (a lost response). An alarm's name is unique across
+        both types ("This name must be unique within the Region", AlarmName of both operations; one
+        ARN form for both, arn:aws:cloudwatch:Region:account-id:alarm:alarm-name, TagResource; and a
+        composite rule names alarms without their type): a namesake of the other type is never
+        this create's own attempt, whoever made it, and the plan (which reads each kind's declared
+        names as its own type) did not see it. The look is shared by the creates of both kinds
+        waiting at the same moment (`_namesakes`)."""
+        found = _alarm_looks(ctx).look(name)
+        if found is None:
+            return
+        what = f"{self.meta.title} {name}"
+        if found.alarm_type != self.alarm_type:
+            theirs = ALARM_TYPE_WORDS.get(found.alarm_type, found.alarm_type)
+            owner = found.tags.get(OWNER_TAG)
+            whose = f"stack {owner!r}" if owner else "no stack"
+            raise ReconcileError(
+                f"{what}: a {theirs} alarm of that name exists ({whose})"
+                " and is not this create's: alarm names are unique across metric and composite alarms,"
+                " and this create would replace it; rename one of them, then plan again"
+            )
+        claim_after_lost_create(what, found.tags, tags)
+
     def _reread(self, ctx: AwsContext, name: str, tags: dict[str, str] | None) -> Live:
         found = describe_alarms(ctx, [name], self.alarm_type)
         if not found:
@@ -1008,7 +1056,7 @@ class Alarms(AlarmKind):
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         request = put_metric_alarm_request(desired.state)
         name = request["AlarmName"]
-        _not_taken_over(_alarm_looks(ctx), f"alarm {name}", name, desired.tags)
+        self.refuse_namesake(ctx, name, desired.tags)
         ctx.client("cloudwatch").put_metric_alarm(**request, Tags=tags_to_list(desired.tags))
         # What was just written, not read back: PutMetricAlarm answered, so the alarm is this
         # configuration with these tags (a read per create was a third of a first apply's calls).

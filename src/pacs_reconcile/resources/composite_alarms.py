@@ -13,7 +13,10 @@ DescribeAlarms):
   managed and an update resends the live one.
 - ActionsSuppressor names an alarm by name or ARN; ActionsSuppressorWaitPeriod and
   ActionsSuppressorExtensionPeriod are "required only when ActionsSuppressor is specified".
-- The name is the alarm's identity: a new name is a new alarm (force_new).
+- The name is the alarm's identity: a new name is a new alarm (force_new). PutCompositeAlarm
+  creates or replaces ("the update completely overwrites the previous configuration of the
+  alarm"), so a create first looks for an alarm of the name, composite or metric (names are
+  unique across both types), and refuses one that is not its own (AlarmKind.refuse_namesake).
 - DescribeAlarms returns metric alarms only unless AlarmTypes asks for composite ones: the
   owned alarms are described once, both types together, and shared with the metric alarms
   (cloudwatch.owned_alarm_descriptions), so an owned composite alarm is not described again as a
@@ -160,6 +163,7 @@ class CompositeAlarms(AlarmKind):
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         request = put_composite_alarm_request(desired.state)
+        self.refuse_namesake(ctx, request["AlarmName"], desired.tags)
         ctx.client("cloudwatch").put_composite_alarm(**request, Tags=tags_to_list(desired.tags))
         return self._reread(ctx, desired.state["name"], dict(desired.tags))
 
