@@ -26,7 +26,7 @@ from pacs_reconcile.export import Selection, export, render
 from pacs_reconcile.permissions import LOCK_ACTIONS, needs, policy, policy_actions
 from pacs_reconcile.resources import ownership_index
 from pacs_reconcile.resources.registry import KINDS, load_all
-from pacs_reconcile.resources.saved_queries import RECORD, StoredIndex, decode
+from pacs_reconcile.resources.saved_query_index import RECORD, StoredIndex, decode
 
 REGION = "ap-northeast-2"
 STACK = "saved-queries-test"

@@ -113,6 +113,8 @@ DYNAMIC_CALLS = {
     # a file system's key named by its alias is resolved through kms.alias_target (the run's
     # ListAliases, shared with the kms_keys kind)
     "pacs_reconcile.resources.efs": {"kms:ListAliases"},
+    # the query_definitions kind reads the saved queries' index (saved_query_index) before pruning
+    "pacs_reconcile.resources.logs": {"ssm:GetParameters"},
 }
 """Operations a module calls through getattr(client, f"..._{direction}") (ec2._sync_rules), or
 through a helper of another module. What a kind's TagApi names is counted as called by that kind's

@@ -24,7 +24,7 @@ from ..diff import Delta, sorted_unique
 from ..hints import InvalidValue, nearest_numbers
 from ..monitoring.examples import ChainExample, FilterExample
 from ..monitoring.filter_pattern import compile_pattern
-from . import ownership_index
+from . import saved_query_index
 from ._fields import StandardUnit
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
@@ -830,7 +830,8 @@ class QueryDefinitions(Reconciler):
         taggable=False,
         parent="log_groups",
         actions=KindActions(
-            read=frozenset({"logs:DescribeQueryDefinitions"}),
+            # ssm:GetParameters: the saved queries' ownership index, read before pruning
+            read=frozenset({"logs:DescribeQueryDefinitions", "ssm:GetParameters"}),
             write=frozenset({"logs:PutQueryDefinition", "logs:DeleteQueryDefinition"}),
             delete=frozenset({"logs:DeleteQueryDefinition"}),
         ),
@@ -848,10 +849,7 @@ class QueryDefinitions(Reconciler):
         requested = {_child_key(k) for k in keys}
         parents = set(_parents_to_read(keys, scope))
         by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        recorded = ownership_index.claimed(ctx, scope.stack)  # saved_queries entries, read before
         for definition in describe_query_definitions(ctx):
-            if definition["queryDefinitionId"] in recorded:
-                continue  # a saved query of the stack, whatever log groups someone gave it
             log_groups = definition.get("logGroupNames") or []
             owner = _local_log_group(ctx, log_groups[0]) if log_groups else None
             if owner in parents:
@@ -865,7 +863,7 @@ class QueryDefinitions(Reconciler):
             if key[0] in scope.parents:  # duplicates are only pruned inside owned log groups
                 for duplicate in duplicates:
                     out.update(self._duplicate(key, keep, duplicate))
-        return out
+        return _without_saved_queries(ctx, scope.stack, out, requested)
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         return self._put(ctx, desired, None)
@@ -916,6 +914,19 @@ class QueryDefinitions(Reconciler):
         )
         dup_key = (key[0], f"{key[1]}#{duplicate_id}")
         return {dup_key: self._live(dup_key, duplicate, (note,))}
+
+
+def _without_saved_queries(
+    ctx: AwsContext, stack: str, found: dict[Key, Live], requested: set[tuple[str, str]]
+) -> dict[Key, Live]:
+    """`found` less the undeclared definitions the saved queries' index proves the stack's: one of
+    those that someone made name a log group of the stack stays a saved query (that kind shows and
+    clears the log groups), never pruned as the log group's child. The index is read only when
+    something would be pruned."""
+    if all(key in requested for key in found):
+        return found
+    recorded = saved_query_index.recorded_ids(ctx, stack)
+    return {k: v for k, v in found.items() if k in requested or str(v.handle) not in recorded}
 
 
 def _local_log_group(ctx: AwsContext, named: str) -> str | None:

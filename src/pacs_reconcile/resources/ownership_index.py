@@ -72,13 +72,6 @@ def write_value(ctx: AwsContext, stack: str, record: str, value: str, descriptio
     return True
 
 
-def claimed(ctx: AwsContext, stack: str) -> set[str]:
-    """The ids of resources an index proved this stack's in this run (its kind adds them as it reads):
-    a kind that would find one of them some other way leaves it to the kind that records it."""
-    ids: set[str] = ctx.memo(f"claimed-by-an-index:{stack}", set)
-    return ids
-
-
 def _stored(ctx: AwsContext, stack: str) -> dict[str, str]:
     """The run's copy of the stack's indexes (read once, kept current by its own writes; planning
     again under the apply lock forgets it with every other read)."""

@@ -60,9 +60,8 @@ from .common import gone_is_fine, names_with_prefix
 from .kind import KindActions, KindMeta
 from .logs import QueryTextSpec, describe_query_definitions, newest_first
 from .registry import register
+from .saved_query_index import RECORD, StoredIndex, read_index
 
-RECORD = "saved-queries"
-INDEX_FORMAT = 1
 DESCRIPTION = "Saved Logs Insights queries this pacs-reconcile stack created (ids proving ownership)"
 
 
@@ -71,45 +70,7 @@ class SavedQuerySpec(QueryTextSpec):
     log groups. A query over a log group of the stack is declared under it (`query_definitions`)."""
 
 
-# The index ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredIndex:
-    """The index as stored: {queryDefinitionId: declared name} and {name: clientToken} of the
-    creates recorded ahead whose ids are not known yet."""
-
-    owned: Mapping[str, str]
-    pending: Mapping[str, str]
-
-    def encode(self) -> str:
-        document = {
-            "queries": dict(sorted(self.owned.items())),
-            "pending": dict(sorted(self.pending.items())),
-        }
-        return ownership_index.encode(document, INDEX_FORMAT)
-
-
-def decode(value: str) -> StoredIndex | None:
-    """The index a parameter value holds; None for anything this version did not write."""
-    document = ownership_index.decode(value, INDEX_FORMAT)
-    if document is None:
-        return None
-    owned, pending = _string_map(document.get("queries")), _string_map(document.get("pending"))
-    if owned is None or pending is None:
-        return None
-    return StoredIndex(owned, pending)
-
-
-def _string_map(value: Any) -> dict[str, str] | None:
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        return None
-    return {str(k): v for k, v in value.items()}
-
-
-def read_index(ctx: AwsContext, stack: str) -> StoredIndex | None:
-    value = ownership_index.read_value(ctx, stack, RECORD)
-    return decode(value) if value is not None else None
+# The run's book of the index ------------------------------------------------------------------
 
 
 @dataclass
@@ -253,8 +214,6 @@ class SavedQueries(Reconciler):
         definitions = list(describe_query_definitions(ctx)) if listed else []
         by_id = {str(d["queryDefinitionId"]): d for d in definitions}
         owned = {i: name for i, name in recorded.items() if i in by_id}
-        # Ours even if someone made one name a log group of the stack: not a query_definitions child.
-        ownership_index.claimed(ctx, scope.stack).update(owned)
         namesakes: dict[str, list[str]] = {}
         for definition in definitions:
             if definition["name"] in declared and definition["queryDefinitionId"] not in owned:
