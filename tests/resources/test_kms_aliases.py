@@ -206,7 +206,7 @@ def test_validation(aliases: list[str], message: str) -> None:
 def test_an_alias_two_keys_declare_is_refused_offline(tmp_path: Path) -> None:
     path = tmp_path / "monitoring.yaml"
     path.write_text(spec("pacs-shared", others={"other": {"name": "pacs-other", "aliases": ["pacs-shared"]}}))
-    with pytest.raises(SpecError, match="KMS key 'pacs-shared' is declared twice"):
+    with pytest.raises(SpecError, match=r"KMS key name 'pacs-shared' \(an alias\) is declared twice"):
         load_spec(path)
     path.write_text(spec("pacs-other", others={"other": {"name": "pacs-other"}}))
     with pytest.raises(SpecError, match="KMS key 'pacs-other' is declared twice"):

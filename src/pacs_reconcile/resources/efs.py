@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
@@ -85,9 +85,21 @@ _KMS_KEY = re.compile(
 """CreateFileSystem KmsKeyId: "Key ID", "ARN" (of the key), "Key alias" (`alias/projectKey1`) or
 "Key alias ARN" (EFS API reference)."""
 _ALIAS_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?=alias/)")
+
+
+def _customer_managed(key: str) -> str:
+    if key.split(":")[-1].startswith(ALIAS_PREFIX + "aws/"):
+        raise ValueError(
+            "alias/aws/... names an AWS managed key, which encrypts by default: leave kms_key_id unset "
+            "for it (the field names a customer managed key)"
+        )
+    return key
+
+
 KeyIdOrArn = Annotated[
     str,
     matching_or_empty(_KMS_KEY, "give the key's id, key ARN, alias (alias/NAME) or alias ARN"),
+    AfterValidator(_customer_managed),
 ]
 ZoneOrRegional = Annotated[
     str,
@@ -139,11 +151,6 @@ class FileSystemSpec(SpecModel):
     def _consistent_modes(self) -> FileSystemSpec:
         if self.kms_key_id and not self.encrypted:
             raise ValueError("kms_key_id needs encrypted: true")
-        if (self.kms_key_id or "").split(":")[-1].startswith(ALIAS_PREFIX + "aws/"):
-            raise ValueError(
-                "kms_key_id: alias/aws/... names an AWS managed key, which encrypts by default: leave "
-                "kms_key_id unset for it (it is a customer managed key's field)"
-            )
         provisioned = self.throughput_mode == "provisioned"
         if provisioned and self.provisioned_throughput_mibps is None:
             raise ValueError("throughput_mode provisioned needs provisioned_throughput_mibps")

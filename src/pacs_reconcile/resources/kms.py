@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
 from botocore.exceptions import ClientError
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from .. import OWNER_TAG
 from ..aws import AwsContext
@@ -130,6 +130,19 @@ def allowed_usages(key_spec: str) -> frozenset[str]:
     return frozenset(get_args(KeyUsage))
 
 
+def check_alias_name(name: str) -> str:
+    """An alias's name as CreateAlias takes it, without alias/ (ValueError when it is not)."""
+    if is_unresolved(name):
+        return name
+    if name.startswith(ALIAS_PREFIX):
+        raise ValueError(f"the alias's name without alias/: {name.removeprefix(ALIAS_PREFIX)!r}")
+    if not _ALIAS_NAME.fullmatch(name):
+        raise ValueError("must be 1-250 letters, digits, '/', '_' or '-'")
+    if name.startswith("aws/"):
+        raise ValueError("alias/aws/ names AWS managed keys (reserved): choose another name")
+    return name
+
+
 class KmsKeySpec(SpecModel):
     """A customer managed KMS key and its alias. It protects data: removed from the spec it is kept
     unless the command names it, and deleting it schedules its deletion."""
@@ -163,7 +176,7 @@ class KmsKeySpec(SpecModel):
     """Days between a delete and the key's actual deletion (7-30; AWS's default 30): deleting the
     key SCHEDULES its deletion, which can be cancelled until then."""
 
-    aliases: list[str] | None = None
+    aliases: list[Annotated[str, AfterValidator(check_alias_name)]] | None = None
     """Further aliases of the key besides `name`, each by its name without alias/ (e.g.
     `[pacs-logs-legacy]`). Unset: not managed (aliases others gave the key are left alone). Set
     (`[]` too): exactly these point at the key besides `name`: a missing one is created, one that
@@ -179,8 +192,6 @@ class KmsKeySpec(SpecModel):
     @field_validator("aliases")
     @classmethod
     def _valid_aliases(cls, aliases: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        for alias in aliases or []:
-            check_alias_name(alias)
         repeated = sorted({a for a in aliases or [] if (aliases or []).count(a) > 1})
         if repeated:
             raise ValueError(f"{repeated[0]!r} is listed twice")
@@ -202,19 +213,6 @@ class KmsKeySpec(SpecModel):
         if self.rotation_period_in_days is not None and not self.enable_key_rotation:
             raise ValueError("rotation_period_in_days applies only with enable_key_rotation: true")
         return self
-
-
-def check_alias_name(name: str) -> str:
-    """An alias's name as CreateAlias takes it, without alias/ (ValueError when it is not)."""
-    if is_unresolved(name):
-        return name
-    if name.startswith(ALIAS_PREFIX):
-        raise ValueError(f"the alias's name without alias/: {name.removeprefix(ALIAS_PREFIX)!r}")
-    if not _ALIAS_NAME.fullmatch(name):
-        raise ValueError("must be 1-250 letters, digits, '/', '_' or '-'")
-    if name.startswith("aws/"):
-        raise ValueError("alias/aws/ names AWS managed keys (reserved): choose another name")
-    return name
 
 
 def _list_keys(ctx: AwsContext, prefix: str) -> list[str]:

@@ -250,7 +250,7 @@ def _duplicate_identities(resources: Mapping[str, ResourceNode]) -> list[Diagnos
         )
         names = [(repr(identity), shown)]
         names += [
-            (repr(reconciler.key({reconciler.meta.identity: n}, node.parent)), f" {n!r}")
+            (repr(reconciler.key({reconciler.meta.identity: n}, node.parent)), f" name {n!r} (an alias)")
             for n in reconciler.further_names(node.config)
         ]
         for name, said in names:
