@@ -858,6 +858,10 @@ def owned_alarms(ctx: AwsContext, stack: str) -> dict[str, dict[str, str]]:
 
 METRIC_ALARM, COMPOSITE_ALARM = "MetricAlarm", "CompositeAlarm"
 """DescribeAlarms' AlarmTypes; each type's alarms come back under its plural (MetricAlarms, ...)."""
+ALARM_NAMES = "alarm names"
+"""The namespace metric and composite alarms share (KindMeta.identity_namespace): "This name must be
+unique within the Region", AlarmName of both PutMetricAlarm and PutCompositeAlarm, whose alarms
+have one ARN form, arn:aws:cloudwatch:Region:account-id:alarm:alarm-name."""
 
 
 def describe_alarms(ctx: AwsContext, names: Sequence[str], *types: str) -> list[dict[str, Any]]:
@@ -1038,6 +1042,7 @@ class Alarms(AlarmKind):
         lister=_list_alarms,
         tag_api=TAGS,
         actions=alarm_kind_actions("PutMetricAlarm"),
+        identity_namespace=ALARM_NAMES,
     )
 
     alarm_type = METRIC_ALARM

@@ -35,6 +35,7 @@ from ..aws import AwsContext
 from ..diff import Delta, tags_to_list
 from .base import Desired, Live, SpecModel
 from .cloudwatch import (
+    ALARM_NAMES,
     COMPOSITE_ALARM,
     TAGS,
     AlarmKind,
@@ -151,6 +152,7 @@ class CompositeAlarms(AlarmKind):
         lister=_list_composite_alarms,
         tag_api=TAGS,
         actions=alarm_kind_actions("PutCompositeAlarm"),
+        identity_namespace=ALARM_NAMES,
     )
 
     alarm_type = COMPOSITE_ALARM

@@ -138,3 +138,7 @@ class KindMeta:
     """Fields unset by default whose empty value is more than "none": `export` writes them empty
     rather than leaving them unmanaged (a security group without egress rules: AWS gives every new
     group an allow-all one, so a spec without `egress` would not make that group again)."""
+    identity_namespace: str | None = None
+    """Kinds whose identities AWS holds in one namespace name it alike (metric and composite alarms:
+    "alarms"): two entries must not share an identity across those kinds either, as within one
+    (spec.references). None: the kind's identities are its own."""

@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 
 from ..errors import Diagnostic
 from ..hints import suggestion
+from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS
 from .expressions import Reference, has_references, references_in, render
 from .model import LocatedReference, LookupNode, ResourceNode
@@ -237,7 +238,9 @@ def _cycles(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
 
 def _duplicate_identities(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
     """Two entries of a kind with one AWS identity, or with one of the further names a kind's
-    resources hold in the same namespace (Reconciler.further_names: a KMS key's aliases)."""
+    resources hold in the same namespace (Reconciler.further_names: a KMS key's aliases), or two
+    entries of kinds whose identities share one namespace (KindMeta.identity_namespace: a metric
+    and a composite alarm of one name)."""
     seen: dict[tuple[str, str | None, str], ResourceNode] = {}
     found: list[Diagnostic] = []
     for node in resources.values():
@@ -254,7 +257,7 @@ def _duplicate_identities(resources: Mapping[str, ResourceNode]) -> list[Diagnos
             for n in reconciler.further_names(node.config)
         ]
         for name, said in names:
-            marker = (node.kind, node.parent, name)
+            marker = (reconciler.meta.identity_namespace or node.kind, node.parent, name)
             first = seen.setdefault(marker, node)
             if first is node:
                 continue
@@ -266,7 +269,16 @@ def _duplicate_identities(resources: Mapping[str, ResourceNode]) -> list[Diagnos
                     loc.column,
                     node.address,
                     f"{reconciler.meta.title}{said} is declared twice "
-                    f"(also {first.address} at {first.location})",
+                    f"(also {first.address} at {first.location}"
+                    f"{_shared_namespace(reconciler, KINDS[first.kind])})",
                 )
             )
     return found
+
+
+def _shared_namespace(reconciler: Reconciler, first: Reconciler) -> str:
+    """Why an entry of another kind counts as a namesake: the two kinds share one namespace."""
+    if first is reconciler:
+        return ""
+    namespace = reconciler.meta.identity_namespace
+    return f", a {first.meta.title}: the two kinds share one namespace of {namespace}"
