@@ -27,12 +27,14 @@ def install_moto_patches() -> None:
         patch_kms,
         patch_lambda,
         patch_logs,
+        patch_responses,
         patch_servicediscovery,
         patch_sns,
         patch_sqs,
         patch_ssm,
     )
 
+    patch_responses.install()
     patch_logs.install()
     patch_cloudwatch.install()
     patch_lambda.install()
