@@ -316,7 +316,8 @@ def test_describe_alarms_pages_are_all_read(aws: AwsContext, stubbed: tuple[Stub
         {**sweep, "PaginationToken": "t1"},
     )
     # The owned alarms (a1 declared, a3 not) in one read of both types, shared with composite
-    # alarms; a2 (declared, not owned) by name after it.
+    # alarms; a2 (declared, not owned) by name after it, as both types too (an alarm of the other
+    # type under a declared name is refused by the plan).
     owned = {"AlarmNames": ["a1", "a3"], "AlarmTypes": ["MetricAlarm", "CompositeAlarm"], "MaxRecords": 100}
     cloudwatch.add_response(
         "describe_alarms", {"MetricAlarms": [_alarm_item("a1", 80)], "NextToken": "n1"}, owned
@@ -327,7 +328,7 @@ def test_describe_alarms_pages_are_all_read(aws: AwsContext, stubbed: tuple[Stub
     cloudwatch.add_response(
         "describe_alarms",
         {"MetricAlarms": [_alarm_item("a2", 70)]},
-        {"AlarmNames": ["a2"], "AlarmTypes": ["MetricAlarm"], "MaxRecords": 100},
+        {"AlarmNames": ["a2"], "AlarmTypes": ["MetricAlarm", "CompositeAlarm"], "MaxRecords": 100},
     )
     cloudwatch.add_response(
         "list_tags_for_resource", {"Tags": [{"Key": "Owner", "Value": "ops"}]}, {"ResourceARN": arn + "a2"}

@@ -10,18 +10,21 @@ create and keeps its configuration; and a metric alarm's create refuses a compos
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.engine.apply import apply_plan
+from pacs_reconcile.engine.changes import Action
 from pacs_reconcile.errors import ReconcileError
 
-from .spec_cycle import plan_of
+from .spec_cycle import applied, plan_of
 from .test_composite_alarms import COMPOSITE, NAME, SPEC, desired
 
 THEIR_TAGS = [{"Key": OWNER_TAG, "Value": "other"}]
@@ -129,3 +132,57 @@ def test_a_composite_namesake_of_this_creates_own_making_is_carried_on_with(aws:
     )
     live = COMPOSITE.create(aws, want)
     assert live.state["description"] == "d" and live.tags == want.tags
+
+
+def _cloudwatch_calls(aws: AwsContext) -> dict[str, int]:
+    return {name: count for name, count in aws.stats.calls.items() if name.startswith("cloudwatch.")}
+
+
+@pytest.mark.parametrize(
+    ("address", "make", "message"),
+    [
+        (  # a metric alarm of the composite's name, no stack's
+            "composite_alarms.degraded",
+            lambda aws: _their_metric_alarm(aws, NAME, []),
+            f"CloudWatch composite alarm {NAME!r}: a metric alarm of that name exists",
+        ),
+        (  # a composite alarm of a metric alarm's name, another stack's
+            "alarms.cpu",
+            lambda aws: _their_composite(aws, "pacs-backend-cpu"),
+            "CloudWatch metric alarm 'pacs-backend-cpu': a composite alarm of that name exists",
+        ),
+    ],
+)
+def test_a_namesake_of_the_other_type_is_refused_by_the_plan_at_no_extra_call(
+    tmp_path: Path, aws: AwsContext, address: str, make: Callable[[AwsContext], None], message: str
+) -> None:
+    """Each kind reads its declared names; the read asks DescribeAlarms for both types in the call it
+    makes anyway, so an alarm of the other type under a declared name is seen by the plan (not only
+    by the apply's create), for the same calls as a plan where no alarm exists."""
+    before = _cloudwatch_calls(aws)
+    plan_of(tmp_path, aws, SPEC)
+    alone = Counter(_cloudwatch_calls(aws)) - Counter(before)
+    make(aws)
+    aws.forget_all()
+    before = _cloudwatch_calls(aws)
+    plan = plan_of(tmp_path, aws, SPEC)
+    assert Counter(_cloudwatch_calls(aws)) - Counter(before) == alone
+    change = next(c for c in plan.changes if c.address == address)
+    assert change.action is Action.REFUSED, (change.action, change.reason)
+    assert message in change.reason and "unique across metric and composite alarms" in change.reason
+    others = {c.address: c.action for c in plan.changes if c.address != address}
+    assert Action.REFUSED not in others.values(), others
+
+
+def test_an_owned_alarm_of_the_other_type_is_refused_by_the_plan(tmp_path: Path, aws: AwsContext) -> None:
+    """The stack's own metric alarm, now declared as a composite alarm of its name: the plan deletes
+    the metric alarm only after its creates, so PutCompositeAlarm would meet it; refused up front."""
+    applied(tmp_path, aws, SPEC)
+    spec = yaml.safe_load(SPEC)
+    spec["composite_alarms"]["cpu_rollup"] = {"name": "pacs-backend-cpu", "alarm_rule": "TRUE"}
+    del spec["alarms"]["cpu"]
+    spec["composite_alarms"]["degraded"]["alarm_rule"] = 'ALARM("${alarms.maintenance.name}")'
+    plan = plan_of(tmp_path, aws, yaml.safe_dump(spec))
+    change = next(c for c in plan.changes if c.address == "composite_alarms.cpu_rollup")
+    assert change.action is Action.REFUSED, (change.action, change.reason)
+    assert "a metric alarm of that name exists, this stack's" in change.reason

@@ -896,12 +896,21 @@ def read_alarms(
 ) -> list[tuple[dict[str, Any], dict[str, str]]]:
     """(alarm, tags) of the declared alarms of one type that exist and of every owned one: owned
     alarms from the shared description, the others (unowned, or tagged too recently for the sweep)
-    by name, with their own tag read."""
+    by name, with their own tag read. The names are described as both types in the call made for
+    them anyway (AlarmTypes takes both): alarms of the other type found are recorded for the plan
+    (other_type_namesakes), since a create would replace them."""
     owned = owned_alarms(ctx, stack)
-    alarms = [a for a in owned_alarm_descriptions(ctx, stack) if a["_type"] == alarm_type]
-    alarms += describe_alarms(
-        ctx, [n for n in dict.fromkeys(str(k) for k in keys) if n not in owned], alarm_type
-    )
+    declared = [n for n in dict.fromkeys(str(k) for k in keys) if n not in owned]
+    described = [
+        *owned_alarm_descriptions(ctx, stack),  # (shared: not to be extended in place)
+        *describe_alarms(ctx, declared, METRIC_ALARM, COMPOSITE_ALARM),
+    ]
+    _other_type_namesakes(ctx)[alarm_type] = {
+        a["AlarmName"]: OtherTypeNamesake(a["_type"], a["AlarmName"] in owned)
+        for a in described
+        if a["_type"] != alarm_type
+    }
+    alarms = [a for a in described if a["_type"] == alarm_type]
     untagged = [a["AlarmArn"] for a in alarms if a["AlarmName"] not in owned]
     tags = dict(zip(untagged, concurrently(lambda arn: _list_tags(ctx, arn), untagged), strict=True))
     return [(alarm, owned.get(alarm["AlarmName"]) or tags.get(alarm["AlarmArn"]) or {}) for alarm in alarms]
@@ -916,6 +925,20 @@ class AlarmNamesake:
 
 
 ALARM_TYPE_WORDS = {METRIC_ALARM: "metric", COMPOSITE_ALARM: "composite"}
+
+
+@dataclass(frozen=True)
+class OtherTypeNamesake:
+    """An alarm the read of one alarm kind found of the other type: its type, and whether it is
+    this stack's (its tags are read only for alarms of the reading kind's own type)."""
+
+    alarm_type: str
+    owned: bool
+
+
+def _other_type_namesakes(ctx: AwsContext) -> dict[str, dict[str, OtherTypeNamesake]]:
+    """Per alarm type, what the run's latest read of that kind found of the other type, by name."""
+    return ctx.memo("cloudwatch:other-type-namesakes", dict)
 
 
 def _alarm_namesakes(ctx: AwsContext, names: Sequence[str]) -> dict[str, AlarmNamesake]:
@@ -1006,8 +1029,8 @@ class AlarmKind(Reconciler):
         both types ("This name must be unique within the Region", AlarmName of both operations; one
         ARN form for both, arn:aws:cloudwatch:Region:account-id:alarm:alarm-name, TagResource; and a
         composite rule names alarms without their type): a namesake of the other type is never
-        this create's own attempt, whoever made it, and the plan (which reads each kind's declared
-        names as its own type) did not see it. The look is shared by the creates of both kinds
+        this create's own attempt, whoever made it (the plan refuses one that existed when it
+        read: `refusal`; this one came since). The look is shared by the creates of both kinds
         waiting at the same moment (`_namesakes`)."""
         found = _alarm_looks(ctx).look(name)
         if found is None:
@@ -1023,6 +1046,27 @@ class AlarmKind(Reconciler):
                 " and this create would replace it; rename one of them, then plan again"
             )
         claim_after_lost_create(what, found.tags, tags)
+
+    def refusal(self, ctx: AwsContext, desired: Mapping[str, Any], live: Live | None, stack: str) -> str:
+        """A create whose name an alarm of the other type holds: the Put would replace it (see
+        refuse_namesake). Seen by this kind's read, which describes its names as both types."""
+        name = desired.get("name")
+        found = _other_type_namesakes(ctx).get(self.alarm_type, {}).get(str(name))
+        if live is not None or found is None:
+            return ""
+        theirs = ALARM_TYPE_WORDS.get(found.alarm_type, found.alarm_type)
+        return (
+            f"{self.meta.title} {name!r}: a {theirs} alarm of that name exists"
+            + (", this stack's" if found.owned else "")
+            + ": alarm names are unique across metric and composite alarms (within a Region), so"
+            " creating this one would replace it; rename one of them"
+            + (
+                ", or remove the other from the spec and apply before declaring this one (a plan"
+                " deletes only after its creates)"
+                if found.owned
+                else ""
+            )
+        )
 
     def _reread(self, ctx: AwsContext, name: str, tags: dict[str, str] | None) -> Live:
         found = describe_alarms(ctx, [name], self.alarm_type)
