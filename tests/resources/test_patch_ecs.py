@@ -121,31 +121,3 @@ def test_an_ec2_container_may_set_its_memory_reservation_alone(ecs: Any) -> None
             networkMode="bridge",
             containerDefinitions=[{"name": "agent", "image": "grafana/agent:v0.40.0"}],
         )
-
-
-def test_a_describe_without_tags_in_between_leaves_another_requests_tags(
-    ecs: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """In server mode two DescribeServices may be handled at once: one asking for TAGS (the
-    services kind's read), one not (the `ecs_service` lookup, read beside it). Each answers as its
-    own `include` says ("If TAGS is specified, the tags are included in the response. If this field
-    is omitted, tags aren't included in the response"; ECS API reference, DescribeServices). The
-    interleaving is forced: the second request is handled after the first chose to include tags,
-    before its answer is serialized."""
-    import moto.ecs.responses as ecs_responses
-
-    create(ecs, tags=[{"key": "owner", "value": "stack"}])
-    action_result = ecs_responses.ActionResult
-    interleaved: list[dict[str, Any]] = []
-    handling: list[bool] = []
-
-    def result_with_a_request_in_between(result: dict[str, Any]) -> Any:
-        if "services" in result and not handling:
-            handling.append(True)
-            interleaved.append(described(ecs))  # a DescribeServices without `include`
-        return action_result(result)
-
-    monkeypatch.setattr(ecs_responses, "ActionResult", result_with_a_request_in_between)
-    tagged = ecs.describe_services(cluster=CLUSTER, services=["svc"], include=["TAGS"])["services"][0]
-    assert "tags" not in interleaved[0]
-    assert tagged.get("tags") == [{"key": "owner", "value": "stack"}]

@@ -19,14 +19,6 @@
 - RegisterTaskDefinition under EC2 refuses a container setting memoryReservation without memory.
   AWS: "If a task-level memory value is not specified, you must specify a non-zero integer for
   one or both of memory or memoryReservation in a container definition" (ContainerDefinition).
-- DescribeServices (also DescribeClusters, DescribeTasks, DescribeTaskSets) answers with tags or
-  without them as its own request's `include` says: "If TAGS is specified, the tags are included
-  in the response. If this field is omitted, tags aren't included in the response"
-  (DescribeServices). moto records that choice in a dict of its response class, shared by every
-  request, between handling the request and serializing its answer; in server mode a concurrent
-  DescribeServices without `include` (the `ecs_service` lookup, read beside the live state) turns
-  it off for one that asked for TAGS, which then answers without tags: an owned service looks
-  unowned. Each request gets its own copy of that dict.
 
 The patches are on moto's response and backend classes, so they hold in-process (mock_aws) and in
 server mode alike.
@@ -54,12 +46,6 @@ def install() -> None:
         return
     original_create: Callable[..., Any] = EC2ContainerServiceResponse.create_service
     original_list: Callable[..., list[str]] = EC2ContainerServiceBackend.list_services
-    original_init: Callable[..., None] = EC2ContainerServiceResponse.__init__
-    class_transformers = dict(EC2ContainerServiceResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER)
-
-    def response_init(self: EC2ContainerServiceResponse) -> None:
-        original_init(self)
-        self.RESPONSE_KEY_PATH_TO_TRANSFORMER = dict(class_transformers)
 
     def create_service(self: EC2ContainerServiceResponse) -> Any:
         from moto.ecs.exceptions import InvalidParameterException
@@ -88,7 +74,6 @@ def install() -> None:
 
     EC2ContainerServiceBackend._validate_container_defs = staticmethod(_validate_container_defs)  # type: ignore[method-assign]
     EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
-    EC2ContainerServiceResponse.__init__ = response_init  # type: ignore[method-assign]
     EC2ContainerServiceBackend.list_services = list_services  # type: ignore[method-assign]
     setattr(EC2ContainerServiceResponse, _PATCHED_MARK, True)
 
