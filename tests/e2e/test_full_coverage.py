@@ -177,12 +177,14 @@ def test_the_stack_converges(coverage_cli: Cli) -> None:
 
 
 def _changes(plan_stdout: str) -> dict[str, dict[str, Any]]:
-    """Address -> {action, paths} of every change a JSON plan (or drift report) holds."""
+    """Address -> {action, class (drift's), paths} of every change a JSON plan (or drift report)
+    holds."""
     document = json.loads(plan_stdout)
     items = document.get("changes", document.get("findings", []))
     return {
         c["address"]: {
-            "action": c.get("action", c.get("class")),
+            "action": c.get("action"),
+            "class": c.get("class"),
             "paths": [d["path"] for d in c.get("differences") or []],
         }
         for c in items
@@ -299,8 +301,12 @@ def test_out_of_band_changes_are_reported_at_their_paths_and_repaired(
     drift = coverage_cli("drift", "--format", "json")
     assert drift.exit_code == 2, drift.stderr
     assert drift.mutating_calls == {}, "drift only reads"
-    problems = _unexpected(CASES, _changes(drift.stdout))
+    findings = _changes(drift.stdout)
+    problems = _unexpected(CASES, findings)
     assert problems == [], "\n".join(problems)
+    # a resource gone is missing; any other change by hand is drift
+    classes = {c.address: "missing" if c.action == "create" else "drifted" for c in CASES.values()}
+    assert {a: f["class"] for a, f in findings.items() if a in classes and f["class"] != classes[a]} == {}
 
     plan = coverage_cli("plan", "--format", "json", "--detailed-exitcode", *_replaced(CASES))
     assert plan.exit_code == 2, plan.stderr

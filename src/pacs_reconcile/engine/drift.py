@@ -112,8 +112,8 @@ def _classify(change: Change, changes: dict[str, Change]) -> DriftItem | None:
             if change.notes and change.live and change.live.pending
             else None
         )
-    if change.action is Action.REFUSED:
-        return item(Finding.CONFLICT, change.reason)
+    if change.action is Action.REFUSED and not change.differences:
+        return item(Finding.CONFLICT, change.reason)  # not this stack's (or its parent is not)
     if change.action is Action.RELEASE:
         return item(Finding.PENDING, "the spec releases it; apply takes this stack's tags off")
     if change.action in (Action.DELETE, Action.RETAINED):
@@ -123,11 +123,12 @@ def _classify(change: Change, changes: dict[str, Change]) -> DriftItem | None:
         if parent is not None and parent.live is not None and not _spec_applied(parent):
             return item(Finding.PENDING, "declared since the last apply of its parent")
         return item(Finding.MISSING, "declared but absent in AWS")
-    # update or replace: who moved, AWS or the spec?
+    # update or replace (or a replacement refused: it holds data): who moved, AWS or the spec?
+    refused = f"; apply refuses it: {change.reason}" if change.action is Action.REFUSED else ""
     owner = change if KINDS[change.kind].meta.taggable else changes.get(change.parent or "")
     if owner is None or _spec_applied(owner):
-        return item(Finding.DRIFTED, "changed in AWS since the last apply")
-    return item(Finding.PENDING, "the spec changed since the last apply")
+        return item(Finding.DRIFTED, "changed in AWS since the last apply" + refused)
+    return item(Finding.PENDING, "the spec changed since the last apply" + refused)
 
 
 def _spec_applied(change: Change) -> bool:
