@@ -16,13 +16,13 @@ from botocore.exceptions import ClientError
 from .. import FINGERPRINT_TAG, OWNER_TAG, TAG_PREFIX
 from ..aws import AwsContext
 from ..diff import UNKNOWN, Delta, Difference, diff_states, tag_differences
-from ..errors import AwsError, LookupFailed, UsageError
+from ..errors import AwsError, LookupFailed, SpecError, UsageError
 from ..hints import did_you_mean
 from ..resources.base import Key, Live, ReadScope, Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
 from ..spec.expressions import Reference, references_in, render
 from ..spec.model import ResourceNode, Spec
-from ..spec.references import derivable, normalize_address, split_reference
+from ..spec.references import derivable, embedded_lists, normalize_address, split_reference
 from .addresses import AddressPattern, check_all_match, identity_address, names_of, parse_all
 from .changes import Action, Change
 from .graph import topological, with_dependencies
@@ -277,6 +277,12 @@ def resolve_lookups(spec: Spec, ctx: AwsContext) -> dict[str, dict[str, Any]]:
         raise LookupFailed(
             "existing infrastructure the spec needs was not found:\n  " + "\n  ".join(sorted(failures))
         )
+    # A list embedded in text, of an attribute whose metadata does not say it is a list (the
+    # loader refuses those it does): a spec error before any value is rendered.
+    known = Values(results)
+    embedded = [found for node in spec.resources.values() for found in embedded_lists(node, known.resolve)]
+    if embedded:
+        raise SpecError(embedded)
     return results
 
 

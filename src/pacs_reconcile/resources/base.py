@@ -294,6 +294,8 @@ class LookupMeta:
     attributes: tuple[str, ...]
     actions: frozenset[str]
     """The IAM actions resolve() calls (read-only)."""
+    list_attributes: frozenset[str] = frozenset()
+    """The attributes whose value is a list (a subnets lookup's `ids`): text cannot embed them."""
 
 
 class Lookup(ABC):

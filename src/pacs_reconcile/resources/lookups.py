@@ -165,6 +165,7 @@ class SubnetsLookup(_ModelLookup[SubnetsLookupSpec]):
         title="Subnets",
         attributes=("ids", "cidr_blocks"),
         actions=frozenset({"ec2:DescribeSubnets"}),
+        list_attributes=frozenset({"ids", "cidr_blocks"}),
     )
 
     def find(self, ctx: AwsContext, spec: SubnetsLookupSpec) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from ..redact import Redactor
 from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
 from .expressions import (
+    TEMPLATE,
     ExpressionError,
     Reference,
     as_data,
@@ -1054,7 +1055,8 @@ class _Loader:
                 self._problem(source, where, field, str(exc))
                 continue
             location = self._location(source, where, value=True)
-            out += [LocatedReference(ref.text, field, location) for ref in found]
+            embedded = TEMPLATE.fullmatch(text) is None  # as render() reads a whole value
+            out += [LocatedReference(ref.text, field, location, embedded) for ref in found]
         return out
 
     def _depends_on(

@@ -112,6 +112,8 @@ class LocatedReference:
     """The reference without ${ }, e.g. `sns_topics.alerts.arn`, or `@address` for depends_on."""
     field: str
     location: Location
+    embedded: bool = False
+    """Whether the reference sits inside text (`x-${...}`) rather than being the whole value."""
 
 
 @dataclass

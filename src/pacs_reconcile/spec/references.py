@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from ..errors import Diagnostic
 from ..hints import suggestion
 from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS
-from .expressions import Reference, has_references, references_in, render
+from .expressions import Reference, has_references, parse_reference, references_in, render
 from .model import LocatedReference, LookupNode, ResourceNode
 
 _INSTANCE = re.compile(r"\[\s*['\"]?([^\]'\"]*)['\"]?\s*\]")
@@ -64,6 +65,8 @@ def check_references(
                 if name in invalid_lookups:
                     continue
                 message, hint = _check_lookup(name, attribute, lookups)
+                if not message and ref.embedded and attribute in _list_attributes(lookups[name]):
+                    message = embedded_list(attribute, name)
                 if message:
                     problem(ref, (f"${{{ref.text}}}: {message}", hint))
                 continue
@@ -98,6 +101,29 @@ def check_references(
     problems.extend(_cycles(resources))
     problems.extend(_duplicate_identities(resources))
     return problems
+
+
+def embedded_list(attribute: str, lookup: str) -> str:
+    """Why a list-valued lookup attribute cannot stand inside text (`x-${lookups.L.ids}`)."""
+    return (
+        f"a list (the {attribute} of lookup {lookup!r}) cannot be embedded in text: "
+        "write it as the whole value of a list field"
+    )
+
+
+def embedded_lists(node: ResourceNode, value_of: Callable[[Reference], Any]) -> list[Diagnostic]:
+    """The references to lists that `node` embeds in text, found by their resolved values: the
+    check of plan for an attribute whose metadata does not say it is a list."""
+    found: list[Diagnostic] = []
+    for ref in node.references:
+        if not ref.embedded or not ref.text.startswith("lookups."):
+            continue
+        if isinstance(value_of(parse_reference(ref.text)), list | dict):
+            address, attribute = split_reference(ref.text)
+            message = embedded_list(attribute, address.removeprefix("lookups."))
+            loc = ref.location
+            found.append(Diagnostic(loc.file, loc.line, loc.column, ref.field, f"${{{ref.text}}}: {message}"))
+    return found
 
 
 def resolve_key_fields(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
@@ -194,6 +220,10 @@ def _check_lookup(name: str, attribute: str, lookups: Mapping[str, LookupNode]) 
         available = ", ".join(attributes)
         return f"lookup {name!r} ({lookup.kind}) has no attribute {attribute!r} (available: {available})", ""
     return "", ""
+
+
+def _list_attributes(lookup: LookupNode) -> frozenset[str]:
+    return LOOKUPS[lookup.kind].meta.list_attributes
 
 
 def _cycles(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
