@@ -11,7 +11,17 @@ Keys protect data: the kind is stateful (never deleted unless the command names 
 deletes its alias and SCHEDULES the key's deletion: AWS deletes it after `deletion_window_in_days`
 (7-30, AWS's default 30; ScheduleKeyDeletion), and until then CancelKeyDeletion restores it. The
 window is not an attribute AWS keeps, so the tool records it in the bookkeeping tag
-`pacs-reconcile:deletion-window` (never shown among the key's tags). A key whose deletion was
+`pacs-reconcile:deletion-window` (never shown among the key's tags).
+
+The key, not its alias, is the resource (as Terraform and CloudFormation see it): the bookkeeping
+tag `pacs-reconcile:alias` records which declared key an owned key is (written on create, added by
+the next apply to a key made before). An owned key whose alias was deleted by hand is found by that
+tag: the plan shows its `name` missing and apply re-creates the alias on the same key, never a new
+key and a deletion of the old one (whose data would be lost with it). The alias wins over the tag:
+a tag naming an alias that points at another key does not make this key that one (it is listed as
+undeclared, with a note saying why); of two owned keys without the alias claiming one name, the
+older is the key, the other listed with a note. A key pending deletion is not matched by its tag
+(being deleted already, as a delete leaves it). A key whose deletion was
 scheduled by hand is shown disabled, with the date, and not rotating (as AWS reports it), and apply
 cancels the deletion and sets the spec's rotation (the key's own returns on cancelling); an owned key
 pending deletion that the spec no longer declares is being deleted already and is not listed.
@@ -62,6 +72,11 @@ from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
 WINDOW_TAG = "pacs-reconcile:deletion-window"
+NAME_TAG = "pacs-reconcile:alias"
+"""Bookkeeping tag: the declared name (alias) of the key, so a key whose alias was deleted by hand is
+still found as that key (and its alias re-created) rather than taken for an undeclared one."""
+RECORDED = "recorded_alias"
+"""Live-state path of NAME_TAG's value; not a spec field: the desired value is the key's name."""
 DEFAULT_DELETION_WINDOW = 30
 """ScheduleKeyDeletion PendingWindowInDays: "If you do not include a value, it defaults to 30"."""
 DEFAULT_ROTATION_PERIOD = 365
@@ -275,13 +290,17 @@ class KmsKeys(Reconciler):
 
     def deletion_note(self, live: Live | None) -> str | None:
         days = (live.state.get("deletion_window_in_days") if live else None) or DEFAULT_DELETION_WINDOW
-        return (
+        scheduled = (
             f"deleting a KMS key schedules its deletion: AWS deletes it in {days} days "
             "(deletion_window_in_days), until then it can be restored (CancelKeyDeletion)"
         )
+        # Why a key whose tag names a declared key is not taken for it (see _matched_by_tag).
+        why = [note for note in (live.notes if live else ()) if NAME_TAG in note]
+        return "; ".join([*why, scheduled])
 
     def canonical(self, state: dict[str, Any]) -> dict[str, Any]:
         out = with_canonical_policy(state)
+        out.setdefault(RECORDED, out.get("name"))  # desired: the tag records the key's name
         if isinstance(out.get("aliases"), list):
             out["aliases"] = sorted(out["aliases"], key=str)  # a set: AWS lists aliases by name
         return out
@@ -320,15 +339,21 @@ class KmsKeys(Reconciler):
         untagged = [k for k in found if k not in owned]
         read_tags = concurrently(lambda key_id: _tags(ctx, key_id), untagged)
         tags = {**dict(zip(untagged, read_tags, strict=True)), **owned}
+        matched, notes = _matched_by_tag(found, owned, aliases, declared)
         out: dict[Key, Live] = {}
         for key_id, (metadata, policy, rotation) in found.items():
             names = sorted(by_key.get(key_id, []))
             name = next((n for n in names if n in declared), names[0] if names else "")
+            if key_id in matched:  # its alias deleted by hand: the key is still the declared one
+                name = ""
+            identity = name or matched.get(key_id, "")
             pending = metadata.get("KeyState") == "PendingDeletion"
-            if pending and name not in declared:
+            if pending and identity not in declared:
                 continue  # being deleted already
             further = [n for n in names if n != name]
-            live = self._live(name, metadata, policy, rotation, tags[key_id], further)
+            live = self._live(
+                name, metadata, policy, rotation, tags[key_id], further, identity, notes.get(key_id)
+            )
             out[live.key] = live
         return out
 
@@ -340,7 +365,9 @@ class KmsKeys(Reconciler):
             "KeyUsage": state["key_usage"],
             "KeySpec": state["key_spec"],
             "MultiRegion": state["multi_region"],
-            "Tags": _kms_tags({**desired.tags, WINDOW_TAG: str(state["deletion_window_in_days"])}),
+            "Tags": _kms_tags(
+                {**desired.tags, WINDOW_TAG: str(state["deletion_window_in_days"]), NAME_TAG: state["name"]}
+            ),
         }
         if state.get("policy"):
             request["Policy"] = json.dumps(state["policy"])
@@ -402,11 +429,19 @@ class KmsKeys(Reconciler):
                 kms.disable_key_rotation(KeyId=key_id)
         if delta.different_at("deletion_window_in_days"):
             kms.tag_resource(KeyId=key_id, Tags=_kms_tags({WINDOW_TAG: str(want["deletion_window_in_days"])}))
+        if delta.different_at(RECORDED):  # a key made before the tag, or one adopted
+            kms.tag_resource(KeyId=key_id, Tags=_kms_tags({NAME_TAG: want["name"]}))
+        attrs = dict(live.attrs)
+        if delta.different_at("name"):  # its alias deleted by hand: the same key gets it back
+            _point_alias(ctx, key_id, want["name"], desired.tags.get(OWNER_TAG, ""))
+            attrs = _attrs(want["name"], {"Arn": live.attrs["arn"], "KeyId": key_id})
         if delta.different_at("aliases"):
             have, wanted = set(live.state.get("aliases") or ()), set(want["aliases"])
             _point_aliases(ctx, key_id, sorted(wanted - have), desired.tags.get(OWNER_TAG, ""))
             _remove_aliases(ctx, key_id, have - wanted)
         for field in (
+            "name",
+            RECORDED,
             "enabled",
             "description",
             "policy",
@@ -419,7 +454,7 @@ class KmsKeys(Reconciler):
         if rotation_changed or cancelled:
             state["enable_key_rotation"] = want["enable_key_rotation"]
             state["rotation_period_in_days"] = _created_period(want)
-        return Live(live.key, self.canonical(state), dict(live.attrs), live.tags, KeyHandle(key_id))
+        return Live(live.key, self.canonical(state), attrs, live.tags, KeyHandle(key_id))
 
     def delete(self, ctx: AwsContext, live: Live) -> None:
         kms = ctx.client("kms")
@@ -441,6 +476,8 @@ class KmsKeys(Reconciler):
         rotation: Mapping[str, Any] | None,
         all_tags: dict[str, str],
         further_aliases: Sequence[str] = (),
+        identity: str = "",
+        note: str | None = None,
     ) -> Live:
         rotating = bool(rotation and rotation.get("KeyRotationEnabled"))
         pending = metadata.get("KeyState") == "PendingDeletion"
@@ -463,14 +500,56 @@ class KmsKeys(Reconciler):
             ),
             "deletion_window_in_days": _int(all_tags.get(WINDOW_TAG), DEFAULT_DELETION_WINDOW),
             "aliases": sorted(further_aliases),
+            # The tag finds the stack's keys in the owner-tag sweep: one not (yet) the stack's needs none.
+            RECORDED: all_tags.get(NAME_TAG) if OWNER_TAG in all_tags else (name or None),
         }
-        notes: tuple[str, ...] = ()
+        notes: tuple[str, ...] = (note,) if note else ()
         if pending:
-            notes = (f"its deletion is scheduled for {metadata.get('DeletionDate')}; apply cancels it",)
-        tags = {k: v for k, v in all_tags.items() if k != WINDOW_TAG}
-        key = name or f"key/{metadata['KeyId']}"
+            notes += (f"its deletion is scheduled for {metadata.get('DeletionDate')}; apply cancels it",)
+        tags = {k: v for k, v in all_tags.items() if k not in (WINDOW_TAG, NAME_TAG)}
+        key = identity or name or f"key/{metadata['KeyId']}"
         handle = KeyHandle(metadata["KeyId"], pending)
-        return Live(key, self.canonical(state), _attrs(name, metadata), tags, handle, notes)
+        # A key found by its tag has its alias back after its update: what references to it resolve to.
+        return Live(key, self.canonical(state), _attrs(identity or name, metadata), tags, handle, notes)
+
+
+def _matched_by_tag(
+    found: Mapping[str, tuple[dict[str, Any], str | None, dict[str, Any] | None]],
+    owned: Mapping[str, Mapping[str, str]],
+    aliases: Mapping[str, str],
+    declared: set[str],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The owned keys without a declared alias that are a declared key by their NAME_TAG (key id -> name),
+    and a note for each owned key whose tag names a declared key it is not taken for (why it is
+    listed as undeclared: the alias points elsewhere, or an older key claims the name too)."""
+    claims: dict[str, list[str]] = {}
+    notes: dict[str, str] = {}
+    by_declared_alias = {aliases[name] for name in declared if name in aliases}
+    for key_id, (metadata, _, _) in found.items():
+        name = owned.get(key_id, {}).get(NAME_TAG, "")
+        if (
+            key_id in by_declared_alias
+            or name not in declared
+            or metadata.get("KeyState") == "PendingDeletion"
+        ):
+            continue
+        if name in aliases:
+            notes[key_id] = (
+                f"its tag {NAME_TAG} names {ALIAS_PREFIX}{name}, which points at key {aliases[name]}: "
+                "the alias decides which key is declared"
+            )
+            continue
+        claims.setdefault(name, []).append(key_id)
+    matched: dict[str, str] = {}
+    for name, key_ids in claims.items():
+        oldest, *others = sorted(key_ids, key=lambda k: (str(found[k][0].get("CreationDate", "")), k))
+        matched[oldest] = name
+        for other in others:
+            notes[other] = (
+                f"its tag {NAME_TAG} names {ALIAS_PREFIX}{name}, as does the older key {oldest}, "
+                "which is taken for it"
+            )
+    return matched, notes
 
 
 def _aliases(ctx: AwsContext) -> dict[str, str]:
@@ -543,7 +622,12 @@ def _point_alias(ctx: AwsContext, key_id: str, name: str, stack: str) -> None:
                 return  # our own first attempt (its response lost)
             if _tags(ctx, target).get(OWNER_TAG) != stack:
                 raise ReconcileError(_foreign_alias(name, target)) from error
-            kms.update_alias(AliasName=alias, TargetKeyId=key_id)
+            try:
+                kms.update_alias(AliasName=alias, TargetKeyId=key_id)
+            except ClientError as moved_error:
+                if error_code(moved_error) not in _MISSING:
+                    raise
+                continue  # deleted meanwhile by the key giving it up (this apply): create it
             return
     raise ReconcileError(f"KMS alias {alias} keeps appearing and disappearing meanwhile; plan again")
 
