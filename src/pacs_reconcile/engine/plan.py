@@ -22,7 +22,13 @@ from ..resources.base import Key, Live, ReadScope, Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
 from ..spec.expressions import Reference, references_in, render
 from ..spec.model import ResourceNode, Spec
-from ..spec.references import derivable, embedded_lists, normalize_address, split_reference
+from ..spec.references import (
+    derivable,
+    embedded_lists,
+    list_item_problems,
+    normalize_address,
+    split_reference,
+)
 from .addresses import AddressPattern, check_all_match, identity_address, names_of, parse_all
 from .changes import Action, Change
 from .graph import topological, with_dependencies
@@ -277,12 +283,17 @@ def resolve_lookups(spec: Spec, ctx: AwsContext) -> dict[str, dict[str, Any]]:
         raise LookupFailed(
             "existing infrastructure the spec needs was not found:\n  " + "\n  ".join(sorted(failures))
         )
-    # A list embedded in text, of an attribute whose metadata does not say it is a list (the
-    # loader refuses those it does): a spec error before any value is rendered.
+    # Lists the lookups give, checked before any value is rendered: one embedded in text, of an
+    # attribute whose metadata does not say it is a list (the loader refuses those it does), and
+    # the items of one a list field takes whole, which the loader could not see.
     known = Values(results)
-    embedded = [found for node in spec.resources.values() for found in embedded_lists(node, known.resolve)]
-    if embedded:
-        raise SpecError(embedded)
+    problems = [
+        found
+        for node in spec.resources.values()
+        for found in (*embedded_lists(node, known.resolve), *list_item_problems(node, known.resolve))
+    ]
+    if problems:
+        raise SpecError(problems)
     return results
 
 

@@ -46,7 +46,7 @@ from .model import (
     Spec,
     Variable,
 )
-from .references import check_references, derivable, resolve_key_fields
+from .references import check_references, derivable, resolve_key_fields, split_reference
 from .variables import Declaration, VariableProblem, check_value, parse_declaration, resolve_values
 from .wording import describe
 from .yamlsrc import PathKey, SourceFile, YamlProblem, display_path, read_yaml
@@ -165,6 +165,20 @@ class _Validated:
     """The validated model (None when invalid): each caller takes a dump of its own."""
     tests: tuple[Any, ...]
     errors: list[Any] | None
+    list_references: tuple[tuple[tuple[Any, ...], str], ...] = ()
+    """(where, reference) of each list field written as one whole reference (`${lookups.L.ids}`):
+    validated as a list of that reference (unresolved until plan); the dump holds it as written."""
+
+    def dump(self) -> dict[str, Any] | None:
+        if self.model is None:
+            return None
+        dumped: dict[str, Any] = self.model.model_dump(mode="json")
+        for where, reference in self.list_references:
+            parent: Any = dumped
+            for part in where[:-1]:
+                parent = parent[part]
+            parent[where[-1]] = reference
+        return dumped
 
 
 class Validations:
@@ -190,7 +204,20 @@ class Validations:
         try:
             validated = model.model_validate(config)
         except ValidationError as exc:
-            return _Validated(None, (), exc.errors())
+            errors = exc.errors()
+            whole = tuple(
+                (tuple(error["loc"]), error["input"]) for error in errors if _whole_list_reference(error)
+            )
+            if not whole:
+                return _Validated(None, (), errors)
+            # A reference that is the whole value takes the value's type: a list field holds it
+            # as a list of itself for now (its items are checked once plan resolves it).
+            try:
+                validated = model.model_validate(_with_lists(config, whole))
+            except ValidationError as again:
+                return _Validated(None, (), again.errors())
+            tests = tuple(getattr(validated, "tests", None) or ())
+            return _Validated(validated, tests, None, whole)
         tests = tuple(getattr(validated, "tests", None) or ())
         return _Validated(validated, tests, None)
 
@@ -1231,7 +1258,18 @@ class _Loader:
     ) -> dict[str, Any] | None:
         outcome = self.validations.of(model, config)
         errors, tests = outcome.errors, outcome.tests
-        dump = outcome.model.model_dump(mode="json") if outcome.model is not None else None
+        scalars = [(at, text) for at, text in outcome.list_references if not self._names_a_list(text)]
+        for at, text in scalars:
+            self._problem(
+                source,
+                (*path, *at),
+                _join(field, at),
+                f"must be a list; {text} is not one (a whole reference to a list, such as a subnets "
+                "lookup's ids, may stand for one)",
+            )
+        if scalars:
+            return None
+        dump = outcome.dump()
         if errors is not None:
             for error in errors:
                 loc = tuple(error["loc"])
@@ -1248,9 +1286,48 @@ class _Loader:
                 examples.append(LocatedExample(f"{field}.tests[{index}]", where, example))
         return dump
 
+    def _names_a_list(self, text: str) -> bool:
+        """Whether a whole reference names a lookup attribute that is a list (an undeclared lookup
+        or attribute counts as one: check_references reports it)."""
+        address, attribute = split_reference(references_in(text)[0].text)
+        lookup = (
+            self.lookups.get(address.removeprefix("lookups.")) if address.startswith("lookups.") else None
+        )
+        if lookup is None:
+            return address.startswith("lookups.")
+        meta = LOOKUPS[lookup.kind].meta
+        return attribute not in meta.attributes or attribute in meta.list_attributes
+
     def _has_failed(self, source: SourceFile, path: PathKey) -> bool:
         """Whether `path` is, or is inside, a value whose substitution failed (and was reported)."""
         return any(file == source.display and path[: len(failed)] == failed for file, failed in self.failed)
+
+
+def _whole_list_reference(error: Mapping[str, Any]) -> bool:
+    """Whether a validation error is a list field given one whole resource or lookup reference."""
+    text = error["input"]
+    if error["type"] != "list_type" or not isinstance(text, str) or TEMPLATE.fullmatch(text) is None:
+        return False
+    try:
+        return bool(references_in(text))
+    except ExpressionError:
+        return False
+
+
+def _with_lists(config: Any, whole: tuple[tuple[tuple[Any, ...], str], ...]) -> Any:
+    """`config` with the value at each `where` made a one-item list of itself (copied on the way)."""
+    for where, reference in whole:
+        config = _replaced(config, where, [reference])
+    return config
+
+
+def _replaced(value: Any, where: tuple[Any, ...], new: Any) -> Any:
+    if not where:
+        return new
+    head, rest = where[0], where[1:]
+    if isinstance(value, list):
+        return [_replaced(item, rest, new) if i == head else item for i, item in enumerate(value)]
+    return {k: _replaced(item, rest, new) if k == head else item for k, item in value.items()}
 
 
 def _holds_no_template(value: Any) -> bool:

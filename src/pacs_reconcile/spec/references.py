@@ -6,12 +6,15 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from ..errors import Diagnostic
 from ..hints import suggestion
 from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS
 from .expressions import Reference, has_references, parse_reference, references_in, render
 from .model import LocatedReference, LookupNode, ResourceNode
+from .wording import describe
 
 _INSTANCE = re.compile(r"\[\s*['\"]?([^\]'\"]*)['\"]?\s*\]")
 
@@ -123,6 +126,53 @@ def embedded_lists(node: ResourceNode, value_of: Callable[[Reference], Any]) -> 
             message = embedded_list(attribute, address.removeprefix("lookups."))
             loc = ref.location
             found.append(Diagnostic(loc.file, loc.line, loc.column, ref.field, f"${{{ref.text}}}: {message}"))
+    return found
+
+
+def list_item_problems(node: ResourceNode, value_of: Callable[[Reference], Any]) -> list[Diagnostic]:
+    """The items a whole-value lookup reference to a list gives a list field (`subnets:
+    ${lookups.L.ids}`, validated as unresolved while loading) that the field refuses, checked by
+    the kind's model once the lookups are read."""
+    lists = [
+        ref
+        for ref in node.references
+        if ref.text.startswith("lookups.")
+        and not ref.embedded
+        and isinstance(value_of(parse_reference(ref.text)), list)
+    ]
+    if not lists:
+        return []
+
+    def lookup_value(ref: Reference) -> Any:
+        if ref.root != "lookups":
+            raise KeyError(ref.text)  # a resource's attribute: left for apply, as text
+        return value_of(ref)
+
+    model = KINDS[node.kind].meta.model
+    try:
+        model.model_validate(render(node.config, lookup_value))
+    except ValidationError as exc:
+        errors = exc.errors()
+    else:
+        return []
+    found: list[Diagnostic] = []
+    for error in errors:
+        field = node.address + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+        ref = next(
+            (r for r in lists if field == r.field or field.startswith((r.field + "[", r.field + "."))), None
+        )
+        if ref is not None:
+            loc = ref.location
+            wording = describe(error, model).message
+            found.append(
+                Diagnostic(
+                    loc.file,
+                    loc.line,
+                    loc.column,
+                    field,
+                    f"${{{ref.text}}} gives {error['input']!r}: {wording}",
+                )
+            )
     return found
 
 
