@@ -4,7 +4,9 @@ measured in BENCHMARKS.md."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 from pacs_reconcile.diff import UNKNOWN
@@ -30,13 +32,24 @@ alarms:
 """
 
 
+class _ReadResults:
+    """What the planner asks of the run's context once the reads are done: the results the kinds'
+    reads shared (ctx.memo; here none were read, so each is made empty). No AWS client."""
+
+    def __init__(self) -> None:
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        return self._memo.setdefault(key, compute())
+
+
 def test_each_declared_entry_is_resolved_once(tmp_path: Path) -> None:
     """Resolving an entry's references walks its whole config; the planner did it twice per entry
     (to decide its change, then to record what dependents may reference)."""
     (tmp_path / "monitoring.yaml").write_text(SPEC)
     spec = load_spec(tmp_path / "monitoring.yaml")
     with mock.patch.object(Values, "desired", autospec=True, side_effect=Values.desired) as desired:
-        planner = plan._Planner(spec, None, plan.PlanOptions(), set(spec.resources), {}, {})  # type: ignore[arg-type]
+        planner = plan._Planner(spec, _ReadResults(), plan.PlanOptions(), set(spec.resources), {}, {})  # type: ignore[arg-type]
         changes = planner.changes()
     resolved = Counter(call.args[1].address for call in desired.call_args_list)
     assert {c.address: c.action for c in changes} == {
