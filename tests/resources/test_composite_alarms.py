@@ -122,6 +122,25 @@ def test_each_kind_reads_only_its_own_alarms_from_one_shared_description(
     assert described == 1, "the owned alarms of both types in one DescribeAlarms"
 
 
+def test_a_create_and_an_update_are_not_read_back(aws: AwsContext) -> None:
+    """PutCompositeAlarm takes the whole configuration: what it answered for is the alarm. The
+    create's only other call is its look for a namesake; the update is the one Put."""
+    aws.account_id  # the ARN's account: asked of STS once per context, whoever asks first
+    before = dict(aws.stats.calls)
+    created = COMPOSITE.create(aws, desired(aws))
+    made = {op: n - before.get(op, 0) for op, n in aws.stats.calls.items() if n != before.get(op, 0)}
+    assert made == {"cloudwatch.DescribeAlarms": 1, "cloudwatch.PutCompositeAlarm": 1}
+    assert created.attrs == {"name": NAME, "arn": f"arn:aws:cloudwatch:ap-northeast-2:123456789012:alarm:{NAME}"}
+    (read,) = COMPOSITE.read(aws, [NAME], ReadScope(aws.stack)).values()
+    assert diff_states(read.state, created.state).paths() == [], "what was written is what AWS holds"
+
+    before = dict(aws.stats.calls)
+    updated = COMPOSITE.update(aws, desired(aws, description="changed"), read, None)  # type: ignore[arg-type]
+    made = {op: n - before.get(op, 0) for op, n in aws.stats.calls.items() if n != before.get(op, 0)}
+    assert made == {"cloudwatch.PutCompositeAlarm": 1}
+    assert updated.state["description"] == "changed" and updated.handle == read.handle
+
+
 def test_defaults_are_no_difference(aws: AwsContext) -> None:
     _cloudwatch(aws).put_composite_alarm(AlarmName=NAME, AlarmRule='ALARM("pacs-backend-cpu")')
     live = COMPOSITE.read(aws, [NAME], ReadScope(aws.stack))[NAME]

@@ -1068,12 +1068,14 @@ class AlarmKind(Reconciler):
             )
         )
 
-    def _reread(self, ctx: AwsContext, name: str, tags: dict[str, str] | None) -> Live:
-        found = describe_alarms(ctx, [name], self.alarm_type)
-        if not found:
-            what = f"{self.meta.title} {name}"
-            raise AwsError("DescribeAlarms", what, "the alarm just written cannot be read back")
-        return self._live(found[0], tags)
+    def _written(self, ctx: AwsContext, state: Mapping[str, Any], tags: dict[str, str]) -> Live:
+        """What a create's Put just wrote, not read back: PutMetricAlarm and PutCompositeAlarm take
+        the whole configuration, so once one answered the alarm is this state with these tags (a
+        read per create was a third of a first apply's calls)."""
+        name = str(state["name"])
+        arn = f"arn:{ctx.partition}:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:{name}"
+        attrs = {"name": name, "arn": arn}
+        return Live(key=name, state=self.canonical(dict(state)), attrs=attrs, tags=tags, handle=arn)
 
 
 @register
@@ -1107,12 +1109,7 @@ class Alarms(AlarmKind):
         name = request["AlarmName"]
         self.refuse_namesake(ctx, name, desired.tags)
         ctx.client("cloudwatch").put_metric_alarm(**request, Tags=tags_to_list(desired.tags))
-        # What was just written, not read back: PutMetricAlarm answered, so the alarm is this
-        # configuration with these tags (a read per create was a third of a first apply's calls).
-        arn = f"arn:{ctx.partition}:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:{name}"
-        attrs = {"name": name, "arn": arn}
-        state = self.canonical(dict(desired.state))
-        return Live(key=name, state=state, attrs=attrs, tags=dict(desired.tags), handle=arn)
+        return self._written(ctx, desired.state, dict(desired.tags))
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         # One call converges every path in delta: PutMetricAlarm takes the whole configuration.

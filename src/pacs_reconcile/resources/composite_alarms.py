@@ -27,6 +27,7 @@ moto 5.2.5 has no PutCompositeAlarm: the emulator adds it (emulator/patch_cloudw
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -167,7 +168,7 @@ class CompositeAlarms(AlarmKind):
         request = put_composite_alarm_request(desired.state)
         self.refuse_namesake(ctx, request["AlarmName"], desired.tags)
         ctx.client("cloudwatch").put_composite_alarm(**request, Tags=tags_to_list(desired.tags))
-        return self._reread(ctx, desired.state["name"], dict(desired.tags))
+        return self._written(ctx, desired.state, dict(desired.tags))
 
     def update(self, ctx: AwsContext, desired: Desired, live: Live, delta: Delta) -> Live:
         # One call converges every path in delta: PutCompositeAlarm takes the whole configuration.
@@ -176,4 +177,4 @@ class CompositeAlarms(AlarmKind):
             if state.get(field) is None:  # not managed: kept as it is
                 state[field] = live.state.get(field)
         ctx.client("cloudwatch").put_composite_alarm(**put_composite_alarm_request(state))
-        return self._reread(ctx, desired.state["name"], live.tags)
+        return replace(live, state=self.canonical(state))  # what was written, not read back
