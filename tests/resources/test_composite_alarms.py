@@ -125,12 +125,13 @@ def test_each_kind_reads_only_its_own_alarms_from_one_shared_description(
 def test_a_create_and_an_update_are_not_read_back(aws: AwsContext) -> None:
     """PutCompositeAlarm takes the whole configuration: what it answered for is the alarm. The
     create's only other call is its look for a namesake; the update is the one Put."""
-    aws.account_id  # the ARN's account: asked of STS once per context, whoever asks first
+    assert aws.account_id == "123456789012"  # the ARN's account: asked of STS once per context
     before = dict(aws.stats.calls)
     created = COMPOSITE.create(aws, desired(aws))
     made = {op: n - before.get(op, 0) for op, n in aws.stats.calls.items() if n != before.get(op, 0)}
     assert made == {"cloudwatch.DescribeAlarms": 1, "cloudwatch.PutCompositeAlarm": 1}
-    assert created.attrs == {"name": NAME, "arn": f"arn:aws:cloudwatch:ap-northeast-2:123456789012:alarm:{NAME}"}
+    arn = f"arn:aws:cloudwatch:ap-northeast-2:123456789012:alarm:{NAME}"
+    assert created.attrs == {"name": NAME, "arn": arn}
     (read,) = COMPOSITE.read(aws, [NAME], ReadScope(aws.stack)).values()
     assert diff_states(read.state, created.state).paths() == [], "what was written is what AWS holds"
 
