@@ -427,6 +427,20 @@ def test_export_by_prefix_lists_by_name_and_writes_only_what_the_index_proves_ou
 
 
 @pytest.mark.usefixtures("aws")
+def test_both_query_kinds_share_one_listing_of_the_accounts_definitions(tmp_path: Path) -> None:
+    """DescribeQueryDefinitions lists every saved query of the region: the saved queries and the
+    queries under the stack's log groups are both found in one listing per plan."""
+    spec = json.loads(json.dumps(SPEC))
+    queries = {"top": {"name": "PACS/Top", "query": ERRORS}}
+    spec["log_groups"] = {"app": {"name": "/pacs/app", "retention_days": 7, "query_definitions": queries}}
+    path = write_spec(tmp_path / "both.yaml", spec)
+    apply(path)
+    the_plan, calls = plan(path)
+    assert not the_plan.has_changes and the_plan.housekeeping == {}
+    assert calls["logs.DescribeQueryDefinitions"] == 1
+
+
+@pytest.mark.usefixtures("aws")
 def test_one_of_ours_given_a_stack_log_group_is_not_taken_for_its_child(tmp_path: Path) -> None:
     spec = json.loads(json.dumps(SPEC))
     spec["log_groups"] = {"app": {"name": "/pacs/app", "retention_days": 7}}

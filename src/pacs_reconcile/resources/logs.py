@@ -33,6 +33,7 @@ from .common import (
     both,
     claim_after_lost_create,
     concurrently,
+    memo_until_write,
     names_with_prefix,
     owned_of,
     read_pages,
@@ -816,6 +817,13 @@ def describe_query_definitions(ctx: AwsContext, name_prefix: str = "") -> Iterat
         request["nextToken"] = token
 
 
+def account_query_definitions(ctx: AwsContext) -> list[dict[str, Any]]:
+    """Every saved query of the account and region, listed once per run for both kinds that read
+    them (query_definitions under the stack's log groups, saved_queries by its index), and again
+    after the run writes."""
+    return memo_until_write(ctx, "logs:query-definitions", lambda: list(describe_query_definitions(ctx)))
+
+
 def newest_first(definition: Mapping[str, Any]) -> tuple[int, str]:
     return -int(definition.get("lastModified", 0)), str(definition["queryDefinitionId"])
 
@@ -849,7 +857,7 @@ class QueryDefinitions(Reconciler):
         requested = {_child_key(k) for k in keys}
         parents = set(_parents_to_read(keys, scope))
         by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for definition in describe_query_definitions(ctx):
+        for definition in account_query_definitions(ctx):
             log_groups = definition.get("logGroupNames") or []
             owner = _local_log_group(ctx, log_groups[0]) if log_groups else None
             if owner in parents:

@@ -58,7 +58,7 @@ from . import ownership_index
 from .base import Desired, Key, Live, ReadScope, Reconciler
 from .common import gone_is_fine, names_with_prefix
 from .kind import KindActions, KindMeta
-from .logs import QueryTextSpec, describe_query_definitions, newest_first
+from .logs import QueryTextSpec, account_query_definitions, describe_query_definitions, newest_first
 from .registry import register
 from .saved_query_index import RECORD, StoredIndex, read_index
 
@@ -211,7 +211,7 @@ class SavedQueries(Reconciler):
         stored = read_index(ctx, scope.stack)
         recorded = dict(stored.owned) if stored else {}
         listed = bool(recorded or declared or (stored is not None and stored.pending))
-        definitions = list(describe_query_definitions(ctx)) if listed else []
+        definitions = account_query_definitions(ctx) if listed else []
         by_id = {str(d["queryDefinitionId"]): d for d in definitions}
         owned = {i: name for i, name in recorded.items() if i in by_id}
         namesakes: dict[str, list[str]] = {}
