@@ -124,3 +124,36 @@ def test_validate_fingerprints_no_spec(spec_file: Path, monkeypatch: pytest.Monk
     prod = loader.load_spec(spec_file, environment="prod").resources["alarms.errors"].tags
     assert prod is not None and FINGERPRINT_TAG in prod
     assert fingerprinted == [1]
+
+
+REFERRING = """\
+sns_topics:
+  alerts:
+    name: alerts${var.suffix}
+alarms:
+  errors:
+    name: errors${var.suffix}
+    metric: {name: Errors, namespace: Shape, statistic: Sum, period: 300}
+    threshold: 1
+    comparison: GreaterThanThreshold
+    evaluation_periods: 1
+    alarm_actions: ["${sns_topics.alerts.arn}"]
+    depends_on: [sns_topics.alerts]
+"""
+
+
+def test_a_valid_load_leaves_no_cyclic_garbage(tmp_path: Path) -> None:
+    """What a load frees dies by reference counting: cyclic garbage (a closure calling itself, for
+    one) would keep the environments' loads alive until the collector walks the whole heap, a
+    pass that took longer than checking the environment itself."""
+    spec_file = make_spec(tmp_path, ROOT, {"specs/alarms.yaml": REFERRING})
+    gc.collect()
+    gc.disable()
+    try:
+        spec, environments = loader.load_every_environment(spec_file)
+        loader.load_spec(spec_file, environment="prod")
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+    assert environments == ["prod"]
+    assert spec.resources["alarms.errors"].depends_on == {"sns_topics.alerts"}

@@ -1341,19 +1341,27 @@ def _templated_strings(value: Any) -> list[tuple[PathKey, tuple[bool, ...], str]
     if isinstance(value, str):
         return [((), (), value)] if "${" in value else []
     found: list[tuple[PathKey, tuple[bool, ...], str]] = []
-
-    def walk(value: dict[str, Any] | list[Any], rel: PathKey, in_list: tuple[bool, ...]) -> None:
-        is_list = isinstance(value, list)
-        for part, item in enumerate(value) if isinstance(value, list) else value.items():
-            if isinstance(item, str):
-                if "${" in item:
-                    found.append(((*rel, part), (*in_list, is_list), item))
-            elif isinstance(item, dict | list):
-                walk(item, (*rel, part), (*in_list, is_list))
-
     if isinstance(value, dict | list):
-        walk(value, (), ())
+        _walk_templated(value, (), (), found)
     return found
+
+
+def _walk_templated(
+    value: dict[str, Any] | list[Any],
+    rel: PathKey,
+    in_list: tuple[bool, ...],
+    found: list[tuple[PathKey, tuple[bool, ...], str]],
+) -> None:
+    # A module function, not a closure calling itself: such a closure is a reference cycle (the
+    # function holds the cell holding it), and a load made thousands of them, which kept what they
+    # reached alive until the cyclic collector's next full pass.
+    is_list = isinstance(value, list)
+    for part, item in enumerate(value) if isinstance(value, list) else value.items():
+        if isinstance(item, str):
+            if "${" in item:
+                found.append(((*rel, part), (*in_list, is_list), item))
+        elif isinstance(item, dict | list):
+            _walk_templated(item, (*rel, part), (*in_list, is_list), found)
 
 
 def _plain(value: Any) -> str:

@@ -278,12 +278,27 @@ def _list_attributes(lookup: LookupNode) -> frozenset[str]:
 
 def _cycles(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
     """Report each dependency cycle once, at the first resource on it."""
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    stack: list[str] = []
-    found: list[Diagnostic] = []
-    reported: set[frozenset[str]] = set()
+    walk = _CycleWalk(resources)
+    for address in resources:
+        if address not in walk.state:
+            walk.visit(address)
+    return walk.found
 
-    def visit(address: str) -> None:
+
+class _CycleWalk:
+    """A depth-first walk of the dependencies (an object rather than a closure calling itself: such a
+    closure is a reference cycle, which kept everything the walk reached alive until the cyclic
+    collector's next full pass)."""
+
+    def __init__(self, resources: Mapping[str, ResourceNode]) -> None:
+        self.resources = resources
+        self.state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+        self.stack: list[str] = []
+        self.found: list[Diagnostic] = []
+        self.reported: set[frozenset[str]] = set()
+
+    def visit(self, address: str) -> None:
+        resources, state, stack = self.resources, self.state, self.stack
         state[address] = 1
         stack.append(address)
         for dep in sorted(resources[address].depends_on):
@@ -292,11 +307,11 @@ def _cycles(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
             if state.get(dep) == 1:
                 cycle = [*stack[stack.index(dep) :], dep]
                 members = frozenset(cycle)
-                if members not in reported:
-                    reported.add(members)
+                if members not in self.reported:
+                    self.reported.add(members)
                     first = resources[cycle[0]]
                     loc = first.location
-                    found.append(
+                    self.found.append(
                         Diagnostic(
                             loc.file,
                             loc.line,
@@ -306,14 +321,9 @@ def _cycles(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
                         )
                     )
             elif dep not in state:
-                visit(dep)
+                self.visit(dep)
         stack.pop()
         state[address] = 2
-
-    for address in resources:
-        if address not in state:
-            visit(address)
-    return found
 
 
 def _duplicate_identities(resources: Mapping[str, ResourceNode]) -> list[Diagnostic]:
