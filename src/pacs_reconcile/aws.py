@@ -101,58 +101,15 @@ class AwsSettings:
     role_external_id: str | None = None
 
 
-_MODEL_LOADER_LOCK = threading.Lock()
-_model_loader: Any = None
-
-
-class _SearchPaths(list[str]):
-    """The shared loader's search path: every boto3.Session appends boto3's data folder to its
-    loader's list, so with one loader per process the list would grow by one per context."""
-
-    def append(self, path: str) -> None:
-        if path not in self:
-            super().append(path)
-
-
-def _model_files() -> Any:
-    """botocore's JSON file loader, parsing into plain dicts: botocore parses its models into
-    OrderedDicts (`json.loads(..., object_pairs_hook=OrderedDict)`), which took 1.8x as long for
-    the 19 service models a plan loads (180 ms against 98 ms of CPU, best of 3). Plain dicts keep
-    the file's order (Python 3.7+), and botocore builds its own OrderedDicts from them where it
-    wants them (botocore/model.py)."""
-    import gzip
-    import json
-    import os
-
-    import botocore.loaders
-
-    class ModelFiles(botocore.loaders.JSONFileLoader):
-        def load_file(self, file_path: str) -> Any:
-            for extension, opener in ((".json", open), (".json.gz", gzip.open)):  # botocore's order
-                if os.path.isfile(file_path + extension):
-                    with opener(file_path + extension, "rb") as file:
-                        return json.loads(file.read())
-            return None
-
-    return ModelFiles()
-
-
 def _botocore_session() -> Any:
     """A new botocore session (its own credentials, events, clients and retry state) that shares the
-    process's one model loader: each service's JSON model is parsed once per process, not once
-    per context (a run over several environments, or a test suite, makes many contexts)."""
-    import botocore.loaders
+    process's one model loader (aws_models)."""
     import botocore.session
 
-    global _model_loader
+    from .aws_models import shared_loader
+
     core = botocore.session.get_session()
-    with _MODEL_LOADER_LOCK:
-        if _model_loader is None:
-            loader = botocore.loaders.create_loader(core.get_config_variable("data_path"))
-            loader._search_paths = _SearchPaths(loader.search_paths)  # type: ignore[attr-defined]
-            loader.file_loader = _model_files()
-            _model_loader = loader
-    core.register_component("data_loader", _model_loader)
+    core.register_component("data_loader", shared_loader(core.get_config_variable("data_path")))
     return core
 
 
