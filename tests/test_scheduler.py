@@ -105,3 +105,29 @@ def test_while_nothing_failed_no_ready_job_has_its_dependencies_looked_at(
     assert all(r.status is Status.DONE for r in results.values())
     assert order[0] == "root" and sorted(order[1:]) == sorted(set(jobs) - {"root"})
     assert looked == []
+
+
+def test_jobs_others_wait_for_start_before_jobs_nobody_waits_for() -> None:
+    """Of the ready jobs, the one a chain of others waits for starts first, then the one most jobs
+    wait for, then the rest by name: in name order the leaves `a*` would hold every worker while
+    the chain behind `z_head` waited, one link at a time, until they were all done."""
+    order, job = _recorder()
+    names = ["a0", "a1", "a2", "m_topic", "z_head", "z_body", "z_tail", "alarm0", "alarm1", "alarm2"]
+    deps = {
+        "z_body": {"z_head"},
+        "z_tail": {"z_body"},
+        **{f"alarm{i}": {"m_topic"} for i in range(3)},
+    }
+    run_jobs({name: job(name) for name in names}, deps, parallelism=1)
+    # z_head: a chain of 2 behind it; m_topic: a chain of 1 and 3 jobs behind it; z_body: a chain
+    # of 1 and 1 job; then the leaves, by name
+    assert order == ["z_head", "m_topic", "z_body", "a0", "a1", "a2", "alarm0", "alarm1", "alarm2", "z_tail"]
+
+
+def test_start_order_ranks_by_chain_then_by_jobs_waiting_then_by_name() -> None:
+    from pacs_reconcile.engine.scheduler import start_order
+
+    deps = {"root": set(), "mid": {"root"}, "leaf": {"mid"}, "wide": set(), "w1": {"wide"}, "w2": {"wide"}}
+    deps |= {"w3": {"wide"}, "solo": set()}
+    ranks = start_order(deps)
+    assert sorted(deps, key=ranks.__getitem__) == ["root", "wide", "mid", "leaf", "solo", "w1", "w2", "w3"]
