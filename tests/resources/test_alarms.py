@@ -315,20 +315,20 @@ def test_describe_alarms_pages_are_all_read(aws: AwsContext, stubbed: tuple[Stub
         {"ResourceTagMappingList": [{"ResourceARN": arn + "a3", "Tags": owner}], "PaginationToken": ""},
         {**sweep, "PaginationToken": "t1"},
     )
-    # The owned alarms (a1 declared, a3 not) in one read of both types, shared with composite
-    # alarms; a2 (declared, not owned) by name after it, as both types too (an alarm of the other
-    # type under a declared name is refused by the plan).
-    owned = {"AlarmNames": ["a1", "a3"], "AlarmTypes": ["MetricAlarm", "CompositeAlarm"], "MaxRecords": 100}
+    # The declared alarms (a1 owned, a2 not) in one read of both types while the sweep runs, its
+    # two pages both read (an alarm of the other type under a declared name is refused by the
+    # plan); then the owned alarm no entry declares (a3), as both types too (shared with composite
+    # alarms).
+    both_types = {"AlarmTypes": ["MetricAlarm", "CompositeAlarm"], "MaxRecords": 100}
+    declared = {"AlarmNames": ["a1", "a2"], **both_types}
     cloudwatch.add_response(
-        "describe_alarms", {"MetricAlarms": [_alarm_item("a1", 80)], "NextToken": "n1"}, owned
+        "describe_alarms", {"MetricAlarms": [_alarm_item("a1", 80)], "NextToken": "n1"}, declared
     )
     cloudwatch.add_response(
-        "describe_alarms", {"MetricAlarms": [_alarm_item("a3", 60)]}, {**owned, "NextToken": "n1"}
+        "describe_alarms", {"MetricAlarms": [_alarm_item("a2", 70)]}, {**declared, "NextToken": "n1"}
     )
     cloudwatch.add_response(
-        "describe_alarms",
-        {"MetricAlarms": [_alarm_item("a2", 70)]},
-        {"AlarmNames": ["a2"], "AlarmTypes": ["MetricAlarm", "CompositeAlarm"], "MaxRecords": 100},
+        "describe_alarms", {"MetricAlarms": [_alarm_item("a3", 60)]}, {"AlarmNames": ["a3"], **both_types}
     )
     cloudwatch.add_response(
         "list_tags_for_resource", {"Tags": [{"Key": "Owner", "Value": "ops"}]}, {"ResourceARN": arn + "a2"}

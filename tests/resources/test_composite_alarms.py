@@ -6,6 +6,7 @@ round-trips; and the spec refuses what CloudWatch refuses."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,22 @@ def test_each_kind_reads_only_its_own_alarms_from_one_shared_description(
         "cloudwatch.DescribeAlarms", 0
     )
     assert described == 1, "the owned alarms of both types in one DescribeAlarms"
+
+
+def test_a_plan_describes_every_alarm_name_either_kind_declares_in_one_shared_call(
+    tmp_path: Path, aws: AwsContext
+) -> None:
+    """The plan gives each alarm kind the other's declared names (ReadScope.namesakes): both kinds
+    share one description of them all, made while the sweep runs. Without them each kind would
+    describe its own names, then the other's as owned and undeclared: four calls, not one."""
+    applied(tmp_path, aws, SPEC)
+    aws.forget_all()
+    before = dict(aws.stats.calls)
+    plan = plan_of(tmp_path, aws, SPEC)
+    assert actions(plan) == {}
+    made = Counter(aws.stats.calls) - Counter(before)
+    assert made["cloudwatch.DescribeAlarms"] == 1, "the declared alarms of both kinds in one DescribeAlarms"
+    assert made["cloudwatch.ListTagsForResource"] == 0, "every tag from the sweep"
 
 
 def test_a_create_and_an_update_are_not_read_back(aws: AwsContext) -> None:

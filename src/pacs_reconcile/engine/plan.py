@@ -308,11 +308,17 @@ def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False, full_scan: b
     for node in spec.resources.values():
         by_kind.setdefault(node.kind, []).append(node)
 
+    def keys_of(kind: str) -> list[Key]:
+        return [_key(KINDS[kind], n, spec) for n in by_kind.get(kind, [])]
+
     def read_kind(kind: str, scope: ReadScope) -> dict[Key, Live]:
         reconciler = KINDS[kind]
-        keys = [_key(reconciler, n, spec) for n in by_kind.get(kind, [])]
+        namespace = reconciler.meta.identity_namespace
+        if namespace is not None:
+            kin = [k for k, r in KINDS.items() if k != kind and r.meta.identity_namespace == namespace]
+            scope = replace(scope, namesakes=[key for other in kin for key in keys_of(other)])
         try:
-            return reconciler.read(ctx, keys, scope)
+            return reconciler.read(ctx, keys_of(kind), scope)
         except Exception as exc:
             wrapped = read_failed(f"{kind} (reading what exists)", exc)
             if wrapped is None:

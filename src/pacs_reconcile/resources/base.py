@@ -123,6 +123,10 @@ class ReadScope:
     its desired state, before it uses that state (the plan does): a kind may then leave out of the
     read what only a comparison with the desired state needs, e.g. a dashboard's body unchanged
     since this stack saw it."""
+    namesakes: Sequence[Key] = ()
+    """The keys the other kinds sharing this kind's identity namespace declare (KindMeta.
+    identity_namespace): e.g. the composite alarms' names for the metric alarms' read. Kinds that
+    share one read of their namespace (the alarms) read every declared name in it at once."""
 
 
 class Reconciler(ABC):

@@ -19,6 +19,7 @@ the account) + (dashboards read). Bodies compare as parsed JSON.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -41,6 +42,7 @@ from ._namesakes import NamesakeLooks, namesake_looks
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     batched,
+    both,
     claim_after_lost_create,
     concurrently,
     error_code,
@@ -880,31 +882,42 @@ def _describe_batch(ctx: AwsContext, names: Sequence[str], types: Sequence[str])
     ]
 
 
-def owned_alarm_descriptions(ctx: AwsContext, stack: str) -> list[dict[str, Any]]:
-    """Every alarm this stack owns, metric and composite alike, from one DescribeAlarms (100 names a
-    call) shared by both kinds until the run writes: the sweep's ARNs do not say which type an
-    alarm is, and describing them per type would describe each owned alarm twice."""
-    return memo_until_write(
-        ctx,
-        f"cloudwatch:owned-alarms:{stack}",
-        lambda: describe_alarms(ctx, list(owned_alarms(ctx, stack)), METRIC_ALARM, COMPOSITE_ALARM),
-    )
+def alarm_descriptions(ctx: AwsContext, stack: str, declared: Sequence[str]) -> list[dict[str, Any]]:
+    """Every alarm of the `declared` names that exists and every alarm this stack owns, metric and
+    composite alike, each described once (DescribeAlarms, 100 names a call) and shared by both
+    kinds until the run writes: the sweep's ARNs do not say which type an alarm is, and describing
+    them per type would describe each owned alarm twice. The declared names are described while
+    the owner-tag sweep runs (they do not depend on it), then the owned names no entry declares
+    (usually none): the sweep's length, not the sweep's and then the describes'."""
+    names = sorted(set(declared))
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+    def describe() -> list[dict[str, Any]]:
+        owned, found = both(
+            lambda: owned_alarms(ctx, stack),
+            lambda: describe_alarms(ctx, names, METRIC_ALARM, COMPOSITE_ALARM),
+        )
+        named = set(names)
+        undeclared = [name for name in owned if name not in named]
+        return [*found, *describe_alarms(ctx, undeclared, METRIC_ALARM, COMPOSITE_ALARM)]
+
+    return memo_until_write(ctx, f"cloudwatch:alarms:{stack}:{digest}", describe)
 
 
 def read_alarms(
-    ctx: AwsContext, keys: Sequence[Key], stack: str, alarm_type: str
+    ctx: AwsContext, keys: Sequence[Key], scope: ReadScope, alarm_type: str
 ) -> list[tuple[dict[str, Any], dict[str, str]]]:
-    """(alarm, tags) of the declared alarms of one type that exist and of every owned one: owned
-    alarms from the shared description, the others (unowned, or tagged too recently for the sweep)
-    by name, with their own tag read. The names are described as both types in the call made for
-    them anyway (AlarmTypes takes both): alarms of the other type found are recorded for the plan
-    (other_type_namesakes), since a create would replace them."""
-    owned = owned_alarms(ctx, stack)
-    declared = [n for n in dict.fromkeys(str(k) for k in keys) if n not in owned]
-    described = [
-        *owned_alarm_descriptions(ctx, stack),  # (shared: not to be extended in place)
-        *describe_alarms(ctx, declared, METRIC_ALARM, COMPOSITE_ALARM),
-    ]
+    """(alarm, tags) of the declared alarms of one type that exist and of every owned one, from the
+    description both alarm kinds share (`alarm_descriptions` of the names either kind declares:
+    the scope's namesakes are the other kind's). Owned alarms carry the sweep's tags, the others
+    (unowned, or tagged too recently for the sweep) their own tag read. Of the other kind's names
+    only the owned are this kind's concern. Every name is described as both types (AlarmTypes takes
+    both): alarms of the other type found are recorded for the plan (other_type_namesakes), since a
+    create would replace them."""
+    mine = {str(k) for k in keys}
+    shared = alarm_descriptions(ctx, scope.stack, [*mine, *map(str, scope.namesakes)])
+    owned = owned_alarms(ctx, scope.stack)
+    described = [a for a in shared if a["AlarmName"] in mine or a["AlarmName"] in owned]
     _other_type_namesakes(ctx)[alarm_type] = {
         a["AlarmName"]: OtherTypeNamesake(a["_type"], a["AlarmName"] in owned)
         for a in described
@@ -1005,7 +1018,7 @@ class AlarmKind(Reconciler):
         """DescribeAlarms' description onto the spec's shape (an allow-list of fields)."""
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        found = read_alarms(ctx, keys, scope.stack, self.alarm_type)
+        found = read_alarms(ctx, keys, scope, self.alarm_type)
         return {alarm["AlarmName"]: self._live(alarm, tags) for alarm, tags in found}
 
     def delete(self, ctx: AwsContext, live: Live) -> None:

@@ -18,8 +18,8 @@ DescribeAlarms):
   alarm"), so a create first looks for an alarm of the name, composite or metric (names are
   unique across both types), and refuses one that is not its own (AlarmKind.refuse_namesake).
 - DescribeAlarms returns metric alarms only unless AlarmTypes asks for composite ones: the
-  owned alarms are described once, both types together, and shared with the metric alarms
-  (cloudwatch.owned_alarm_descriptions), so an owned composite alarm is not described again as a
+  declared and owned alarms are described once, both types together, and shared with the metric
+  alarms (cloudwatch.alarm_descriptions), so a composite alarm is not described again as a
   metric alarm (nor a metric alarm as a composite one).
 moto 5.2.5 has no PutCompositeAlarm: the emulator adds it (emulator/patch_cloudwatch.py).
 """

@@ -1,0 +1,86 @@
+"""What a read can ask AWS without the owner-tag sweep is asked while the sweep runs: on a large
+stack the sweep is many pages long, and a read that waited for it before its first call added its
+own calls' length to the plan's. Each test is a rendezvous with a timeout (as in
+test_plan_concurrency.py): the sweep's first page is held until the read's call is made, so the
+code that called only after the sweep waits out the timeout and fails, and the overlapping code
+meets at once. Call counts are unchanged: tests/e2e/test_plan_call_counts.py asserts them."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pacs_reconcile import OWNER_TAG
+from pacs_reconcile.aws import AwsContext
+from pacs_reconcile.resources.base import ReadScope
+from pacs_reconcile.resources.registry import KINDS
+
+WAIT_S = 5.0
+
+
+class SweepHeld:
+    """The sweep's first page held until a call of `operation` of `service` is made (WAIT_S at most);
+    `met` tells whether it was."""
+
+    def __init__(self, aws: AwsContext, service: str, operation: str) -> None:
+        self.made = threading.Event()
+        self.met: bool | None = None
+        self._hooks: list[tuple[Any, str, Any]] = []
+        self._hook(aws.client(service), operation, lambda **_: self.made.set())
+        self._hook(aws.client("resourcegroupstaggingapi"), "GetResources", self._hold)
+
+    def _hook(self, client: Any, operation: str, handler: Any) -> None:
+        event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+        client.meta.events.register(event, handler)
+        self._hooks.append((client, event, handler))
+
+    def _hold(self, **_: Any) -> None:
+        if self.met is None:
+            self.met = self.made.wait(WAIT_S)
+
+    def remove(self) -> None:
+        for client, event, handler in self._hooks:
+            client.meta.events.unregister(event, handler)
+
+
+@pytest.fixture
+def hold_sweep(aws: AwsContext) -> Iterator[Any]:
+    held: list[SweepHeld] = []
+
+    def hold(service: str, operation: str) -> SweepHeld:
+        held.append(SweepHeld(aws, service, operation))
+        return held[-1]
+
+    yield hold
+    for one in held:
+        one.remove()
+
+
+ALARM = {"MetricName": "Errors", "Namespace": "PACS/Test", "Statistic": "Sum", "Period": 300}
+"""An alarm's metric; the rest of its settings are the same for every alarm here."""
+
+
+def _put_alarm(aws: AwsContext, name: str, stack: str) -> None:
+    owner = [{"Key": OWNER_TAG, "Value": stack}]
+    settings = {"EvaluationPeriods": 1, "Threshold": 1.0, "ComparisonOperator": "GreaterThanThreshold"}
+    aws.client("cloudwatch").put_metric_alarm(AlarmName=name, **ALARM, **settings, Tags=owner)
+
+
+def test_declared_alarms_are_described_while_the_sweep_runs(aws: AwsContext, hold_sweep: Any) -> None:
+    _put_alarm(aws, "declared", aws.stack)
+    _put_alarm(aws, "owned-undeclared", aws.stack)
+    held = hold_sweep("cloudwatch", "DescribeAlarms")
+    calls = Counter(aws.stats.calls)
+
+    found = KINDS["alarms"].read(aws, ["declared"], ReadScope(aws.stack))
+
+    assert held.met is True, "the declared alarms were described only after the sweep"
+    assert set(found) == {"declared", "owned-undeclared"}
+    assert found["owned-undeclared"].tags == {OWNER_TAG: aws.stack}
+    described = Counter(aws.stats.calls) - calls
+    assert described["cloudwatch.DescribeAlarms"] == 2, "the declared, then the owned undeclared"
+    assert described["cloudwatch.ListTagsForResource"] == 0, "every tag from the sweep"
