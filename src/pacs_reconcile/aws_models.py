@@ -7,13 +7,18 @@ only spends less to get them."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import hashlib
 import json
+import marshal
 import os
 import re
+import sys
 import threading
 from typing import Any
 
+import botocore
 import botocore.loaders
 from botocore.exceptions import DataNotFoundError
 
@@ -21,19 +26,113 @@ SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 """botocore's service names (its data folders): anything else goes botocore's own way."""
 
 
+CACHE_OFF_VARIABLE = "PACS_RECONCILE_NO_MODEL_CACHE"
+"""Set (to anything but empty) to parse botocore's JSON models on every run, neither reading nor
+writing the model cache."""
+
+
+def model_cache_directory() -> str | None:
+    """Where parsed models are kept between runs: one folder per botocore version and Python (as
+    Python keeps its bytecode per interpreter), under the user's cache folder (XDG_CACHE_HOME, or
+    ~/.cache; the XDG Base Directory spec has a relative value ignored:
+    https://specifications.freedesktop.org/basedir-spec/latest/). None when turned off
+    (CACHE_OFF_VARIABLE) or when there is no home to put it in."""
+    if os.environ.get(CACHE_OFF_VARIABLE):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+        if not os.path.isabs(base):  # no HOME and no password entry: expanduser left "~"
+            return None
+    version = f"botocore-{botocore.__version__}-{sys.implementation.cache_tag}"
+    return os.path.join(base, "pacs-reconcile", "models", version)
+
+
 class ModelFiles(botocore.loaders.JSONFileLoader):
-    """botocore's JSON file loader, parsing into plain dicts: botocore parses its models into
-    OrderedDicts (`json.loads(..., object_pairs_hook=OrderedDict)`), which took 1.8x as long for
-    the 19 service models a plan loads (180 ms against 98 ms of CPU, best of 3). Plain dicts keep
-    the file's order (Python 3.7+), and botocore builds its own OrderedDicts from them where it
-    wants them (botocore/model.py)."""
+    """botocore's JSON file loader, parsing into plain dicts and keeping what it parsed in a cache.
+
+    Plain dicts: botocore parses its models into OrderedDicts (`json.loads(...,
+    object_pairs_hook=OrderedDict)`), which took 1.8x as long for the 19 service models a plan
+    loads (180 ms against 98 ms of CPU, best of 3). Plain dicts keep the file's order (Python
+    3.7+), and botocore builds its own OrderedDicts from them where it wants them
+    (botocore/model.py).
+
+    The cache: decompressing and parsing the JSON still cost ~0.13 s of CPU a plan (ec2's model
+    alone, 3 MB, ~40 ms); the same dicts read back in marshal's format (Python's own, that of its
+    bytecode files) cost about a third of that. Each model's file in the cache records the source
+    file's path, size and modification time (in nanoseconds), and its folder botocore's version
+    and the Python that wrote it: a file that does not match to the last field is parsed from the
+    JSON and written again. Files are written whole under a temporary name and renamed into place,
+    so a reader sees a complete file or none. Anything that goes wrong with the cache (no home, a
+    read-only or full disk, a damaged file, another Python's format) leaves the model parsed from
+    its JSON as if there were no cache.
+
+    An API model's file also keeps its operations' Python method names, computed once by
+    botocore's own `xform_name` (a regular-expression rewrite botocore makes for each of the ~2,200
+    operations of the 19 clients of a plan), and puts them in botocore's cache of them
+    (`botocore._xform_cache`, pinned by tests/test_aws_clients.py) when read back."""
+
+    def __init__(self, cache_directory: str | None = None) -> None:
+        self.cache_directory = cache_directory
 
     def load_file(self, file_path: str) -> Any:
-        for extension, opener in ((".json", open), (".json.gz", gzip.open)):  # botocore's order
-            if os.path.isfile(file_path + extension):
-                with opener(file_path + extension, "rb") as file:
-                    return json.loads(file.read())
+        for extension in (".json", ".json.gz"):  # botocore's order
+            source = file_path + extension
+            if not os.path.isfile(source):
+                continue
+            with open(source, "rb") as file:
+                status = os.fstat(file.fileno())
+                key = (source, status.st_size, status.st_mtime_ns)
+                cached = self._read_cache(key)
+                if cached is not None:
+                    return cached
+                data = file.read()
+            model = json.loads(gzip.decompress(data) if extension == ".json.gz" else data)
+            self._write_cache(key, model)
+            return model
         return None
+
+    def _cache_file(self, source: str) -> str | None:
+        if self.cache_directory is None:
+            return None
+        name = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return os.path.join(self.cache_directory, name + ".marshal")
+
+    def _read_cache(self, key: tuple[str, int, int]) -> Any:
+        path = self._cache_file(key[0])
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as file:
+                kept_key, model, method_names = marshal.loads(file.read())
+        except (OSError, EOFError, ValueError, TypeError):  # absent, unreadable, damaged, foreign
+            return None
+        if kept_key != key:
+            return None
+        botocore._xform_cache.update(((operation, "_"), name) for operation, name in method_names)  # type: ignore[attr-defined]
+        return model
+
+    def _write_cache(self, key: tuple[str, int, int], model: Any) -> None:
+        path = self._cache_file(key[0])
+        if path is None:
+            return
+        import tempfile
+
+        operations = model.get("operations") if isinstance(model, dict) else None
+        method_names = [(name, botocore.xform_name(name)) for name in operations or ()]
+        try:
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(marshal.dumps((key, model, method_names)))
+                os.replace(temporary, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except (OSError, ValueError):  # no cache this time: read-only, full, not a folder, ...
+            return
 
 
 class _SearchPaths(list[str]):
@@ -89,7 +188,7 @@ def shared_loader(data_path: str | None) -> SharedLoader:
             # botocore's create_loader, with this class
             paths = [] if data_path is None else data_path.split(os.pathsep)
             extra = [os.path.expanduser(os.path.expandvars(path)) for path in paths]
-            loader = SharedLoader(extra_search_paths=extra, file_loader=ModelFiles())
+            loader = SharedLoader(extra_search_paths=extra, file_loader=ModelFiles(model_cache_directory()))
             loader._search_paths = _SearchPaths(loader.search_paths)  # type: ignore[attr-defined]
             _shared = loader
         return _shared
