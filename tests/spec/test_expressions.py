@@ -10,6 +10,7 @@ from pacs_reconcile.diff import UNKNOWN
 from pacs_reconcile.spec.expressions import (
     ExpressionError,
     Reference,
+    kept_as_written,
     parse_reference,
     references_in,
     render,
@@ -217,3 +218,41 @@ def test_comparisons_take_only_variables_and_literals() -> None:
 )
 def test_truthy(value: Any, expected: bool) -> None:
     assert truthy(value) is expected
+
+
+# Left for plan -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "${sns_topics.alerts.arn}",
+        "arn-of ${ sns_topics.alerts.arn } and ${lookups.vpc.id}",
+        "$${var.days} is written as is",
+        '${log_groups.app["a"].arn}',
+    ],
+)
+def test_text_holding_only_references_left_for_plan_is_kept_as_written(text: str) -> None:
+    def variables_only(ref: Reference) -> Any:
+        if ref.root != "var":
+            raise KeyError(ref.text)  # left in place, as the loader leaves what plan resolves
+        return VALUES[ref.text]
+
+    assert kept_as_written(text, frozenset({"var"}))
+    assert render(text, variables_only) == text  # what the loader no longer asks render for
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "${var.days}",
+        "x-${var.name}-${sns_topics.alerts.arn}",
+        "${sns_topics.alerts.arn == 1}",  # a comparison takes variables and literals only: an error
+        "${var.days == 30}",
+        "${sns_topics.alerts.arn",  # unclosed: an error
+        "${not a reference}",
+        "\x00ESCAPED\x00 ${sns_topics.alerts.arn}",  # render would make the marker an escape
+    ],
+)
+def test_text_render_would_change_or_refuse_is_not_kept_as_written(text: str) -> None:
+    assert not kept_as_written(text, frozenset({"var"}))

@@ -129,3 +129,36 @@ def test_a_problem_only_an_environment_has_is_still_reported(spec_file: Path) ->
         loader.load_every_environment(spec_file)
     found = {(d.field, d.environment) for d in raised.value.diagnostics}
     assert found == {("alarms.named_per_environment.name", "prod")}
+
+
+REFERRING = """\
+sns_topics:
+  alerts:
+    name: alerts${var.suffix}
+alarms:
+  notifying:
+    name: notifying
+    metric: {name: Errors, namespace: Work, statistic: Sum, period: 300}
+    threshold: 1
+    comparison: GreaterThanThreshold
+    evaluation_periods: 1
+    alarm_actions: ["${sns_topics.alerts.arn}"]
+"""
+
+
+def test_only_what_loading_substitutes_is_rendered(spec_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reference left for plan (`${sns_topics.alerts.arn}`) is kept as written without rendering
+    it; one to a variable is rendered, in each environment it differs in."""
+    (spec_file.parent / "specs" / "topics.yaml").write_text(REFERRING, encoding="utf-8")
+    rendered: Counter[str] = Counter()
+    original = loader.render
+
+    def counting(value: Any, resolve: Any, **options: Any) -> Any:
+        rendered[value] += 1
+        return original(value, resolve, **options)
+
+    monkeypatch.setattr(loader, "render", counting)
+    spec, _ = loader.load_every_environment(spec_file)
+    assert spec.resources["alarms.notifying"].config["alarm_actions"] == ["${sns_topics.alerts.arn}"]
+    assert [r.text for r in spec.resources["alarms.notifying"].references] == ["sns_topics.alerts.arn"]
+    assert rendered == {"alerts${var.suffix}": 2, "per-environment${var.suffix}": 2}  # base and prod

@@ -11,8 +11,9 @@ Grammar inside `${ }`:
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,8 +91,8 @@ def references_in(value: Any) -> list[Reference]:
     """Every resource/lookup reference left in a (nested) value."""
     found: list[Reference] = []
     if isinstance(value, str):
-        for match in TEMPLATE.finditer(_protect(value)):
-            found.append(parse_reference(match.group(1)))
+        if "${" in value:
+            found.extend(text_references(value))
     elif isinstance(value, dict):
         for item in value.values():
             found.extend(references_in(item))
@@ -99,6 +100,32 @@ def references_in(value: Any) -> list[Reference]:
         for item in value:
             found.extend(references_in(item))
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def text_references(text: str) -> tuple[Reference, ...]:
+    """The references in one text, in order (ExpressionError for a malformed one). Kept per text:
+    a spec writes the same reference in many places, and parsing it is a function of the text."""
+    return tuple(parse_reference(match.group(1)) for match in TEMPLATE.finditer(_protect(text)))
+
+
+@functools.lru_cache(maxsize=4096)
+def kept_as_written(text: str, roots: Collection[str]) -> bool:
+    """Whether `render` gives `text` back unchanged when its resolver knows only references whose
+    root is in `roots` (a frozenset) and leaves any other in place (KeyError): every ${...} in it
+    is a reference to another root, none is a comparison, and nothing in it is an error. A function
+    of the text: the loader asks it of the same reference written in many places."""
+    if _ESCAPE_MARK in text:
+        return False  # render would turn it into an escape
+    try:
+        protected = _protect(text)
+        for match in TEMPLATE.finditer(protected):
+            expression = match.group(1).strip()
+            if _COMPARISON.match(expression) or parse_reference(expression).root in roots:
+                return False
+    except ExpressionError:
+        return False
+    return True
 
 
 Resolver = Callable[[Reference], Any]

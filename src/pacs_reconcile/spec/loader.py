@@ -28,8 +28,10 @@ from .expressions import (
     Reference,
     as_data,
     has_references,
+    kept_as_written,
     references_in,
     render,
+    text_references,
     truthy,
     unescaped,
 )
@@ -69,6 +71,8 @@ ENTRY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 IDENTITY_ADDRESS = re.compile(
     r"""^(?P<kind>[A-Za-z_][A-Za-z0-9_]*)\[(?P<quote>["']?)(?P<identity>.+)(?P=quote)\]$"""
 )
+LOAD_TIME_ROOTS = frozenset(("var", "stack", "each"))
+"""The roots of the references substituted while loading (the others are left for plan)."""
 TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$", re.UNICODE)
 MAX_TAGS = 50
 
@@ -1077,7 +1081,7 @@ class _Loader:
             parts = zip(rel, in_list, strict=True)
             field = address + "".join(f"[{part}]" if item else f".{part}" for part, item in parts)
             try:
-                found = references_in(text)
+                found = text_references(text)
             except ExpressionError as exc:
                 self._problem(source, where, field, str(exc))
                 continue
@@ -1194,8 +1198,8 @@ class _Loader:
             if inner:
                 sensitive.add(rel)
             return value if items is None else items
-        if not isinstance(value, str) or "${" not in value:
-            return value
+        if not isinstance(value, str) or "${" not in value or kept_as_written(value, LOAD_TIME_ROOTS):
+            return value  # e.g. a resource's ${sns_topics.alerts.arn}, left for plan
         used_sensitive = False
 
         def resolve(ref: Reference) -> Any:
