@@ -15,12 +15,15 @@ import math
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from pacs_reconcile.cli import app
 from pacs_reconcile.commands import GlobalOptions, Session
 from pacs_reconcile.errors import UsageError
 from pacs_reconcile.planfile import load as load_plan
+from pacs_reconcile.resources.efs_access_points import PosixUserSpec
+from pacs_reconcile.resources.sns import TopicSpec
 
 from .test_loader import load, make_spec, problems
 
@@ -97,6 +100,20 @@ def test_a_boolean_threshold_is_not_a_number_either(tmp_path: Path) -> None:
     assert problems(alarm_spec(tmp_path, threshold="true")) == [
         "monitoring.yaml:12:16: alarms.high.threshold: must be a number, not true/false"
     ]
+
+
+def test_a_boolean_among_numbers_of_a_list_is_not_a_number_and_in_text_it_is_not_text() -> None:
+    """Which fields refuse booleans is worked out once per field: a list of numbers refuses one
+    among its items, a list of text leaves it to the field's own type."""
+    with pytest.raises(ValidationError) as numbers:
+        PosixUserSpec.model_validate({"uid": 1, "gid": 1, "secondary_gids": [1, True]})
+    assert [(e["loc"], e["msg"]) for e in numbers.value.errors()] == [
+        (("secondary_gids",), "Value error, must be a number, not true/false")
+    ]
+    PosixUserSpec.model_validate({"uid": 1, "gid": 1, "secondary_gids": [1, 2]})
+    with pytest.raises(ValidationError) as text:
+        TopicSpec.model_validate({"name": "t", "display_name": True})
+    assert [e["type"] for e in text.value.errors()] == ["string_type"]
 
 
 def test_binary_is_not_text(tmp_path: Path) -> None:

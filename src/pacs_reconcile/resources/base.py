@@ -49,10 +49,34 @@ class SpecModel(BaseModel):
     def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, bool | list):  # the only values it refuses (every field's every value)
             return value
-        field_info = cls.model_fields.get(info.field_name or "")
-        if field_info is not None and _holds_boolean_number(field_info.annotation, value):
+        annotation = _number_annotation(cls, info.field_name or "")
+        if annotation is not None and _holds_boolean_number(annotation, value):
             raise ValueError("must be a number, not true/false")
         return value
+
+
+_NUMBER_ANNOTATIONS: dict[tuple[type[BaseModel], str], Any] = {}
+"""(model, field) -> the field's annotation when a value of it can hold a number (itself, or items
+of a list at any depth), else None: asked for every boolean and list a spec's entries hold."""
+
+
+def _number_annotation(model: type[BaseModel], field_name: str) -> Any:
+    key = (model, field_name)
+    if key not in _NUMBER_ANNOTATIONS:
+        field_info = model.model_fields.get(field_name)
+        annotation = None if field_info is None else field_info.annotation
+        _NUMBER_ANNOTATIONS[key] = annotation if _may_hold_numbers(annotation) else None
+    return _NUMBER_ANNOTATIONS[key]
+
+
+def _may_hold_numbers(annotation: Any) -> bool:
+    """Whether `_holds_boolean_number(annotation, value)` can be true for some value."""
+    if _numeric_only(annotation):
+        return True
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation) or (Any,)
+        return _may_hold_numbers(item)
+    return False
 
 
 def _numeric_only(annotation: Any) -> bool:
