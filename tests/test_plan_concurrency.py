@@ -101,9 +101,10 @@ def test_a_client_is_not_held_up_by_another_service_s_client_being_made(
 
 
 def _reads_replaced(monkeypatch: pytest.MonkeyPatch, read: Any) -> None:
-    """Every kind's read replaced by `read(kind, scope)`."""
+    """Every kind's read replaced by `read(kind, scope)`; nothing read ahead (no AWS here)."""
     for kind, reconciler in KINDS.items():
         monkeypatch.setattr(reconciler, "read", lambda ctx, keys, scope, kind=kind: read(kind, scope))
+        monkeypatch.setattr(reconciler, "read_ahead", lambda ctx, keys, stack: None)
 
 
 def test_every_top_level_kind_is_read_at_once(empty_spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -302,6 +302,47 @@ def test_a_long_account_wide_listing_gives_way_to_per_group_reads(
     }
 
 
+def test_a_listing_read_ahead_is_taken_up_by_the_read_where_it_stopped(
+    aws: AwsContext, one_at_a_time: None
+) -> None:
+    """The plan starts the account's filters before the log groups are read (read_ahead), as far
+    as the declared filters' two log groups allow: 2 pages. The read, under three owned log groups,
+    goes on from there to the third page: each page read once, as the read alone would."""
+    pages = [
+        ({"metricFilters": [metric_filter("/a", "f1")], "nextToken": "t2"}, {"limit": 50}),
+        ({"metricFilters": [metric_filter("/b", "f2")], "nextToken": "t3"}, {"limit": 50, "nextToken": "t2"}),
+        ({"metricFilters": [metric_filter("/c", "f3")]}, {"limit": 50, "nextToken": "t3"}),
+    ]
+    kind = KINDS["metric_filters"]
+    declared = [("/a", "f1"), ("/b", "f2")]
+    with Stubber(aws.client("logs")) as logs:
+        for response, request in pages:
+            logs.add_response("describe_metric_filters", response, request)
+        kind.read_ahead(aws, declared, aws.stack)
+        assert len(logs._queue) == 1, "ahead: the pages the declared filters' log groups allow"
+        found = kind.read(aws, declared, scope(aws, {g: group_parent(g) for g in ("/a", "/b", "/c")}))
+        logs.assert_no_pending_responses()
+    assert set(found) == {("/a", "f1"), ("/b", "f2"), ("/c", "f3")}
+
+
+def test_a_failed_page_of_a_shared_listing_fails_every_reader(aws: AwsContext) -> None:
+    """A listing that failed half way is never taken for a whole one by a later reader."""
+    with Stubber(aws.client("logs")) as logs:
+        logs.add_response(
+            "describe_metric_filters",
+            {"metricFilters": [metric_filter("/a", "f1")], "nextToken": "t2"},
+            {"limit": 50},
+        )
+        logs.add_client_error("describe_metric_filters", "InvalidParameterException", http_status_code=400)
+        listing = common.AccountListing(
+            aws.client("logs"), "describe_metric_filters", "metricFilters", limit=50
+        )
+        for _ in range(2):
+            with pytest.raises(ClientError, match="InvalidParameterException"):
+                listing.within(5)
+        logs.assert_no_pending_responses()
+
+
 def test_a_denied_account_wide_listing_falls_back_to_per_group_reads(
     aws: AwsContext, one_at_a_time: None
 ) -> None:

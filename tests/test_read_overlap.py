@@ -10,14 +10,17 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.aws import AwsContext
+from pacs_reconcile.engine import plan
 from pacs_reconcile.resources.base import ReadScope
 from pacs_reconcile.resources.registry import KINDS
+from pacs_reconcile.spec.loader import load_spec
 
 WAIT_S = 5.0
 
@@ -84,3 +87,47 @@ def test_declared_alarms_are_described_while_the_sweep_runs(aws: AwsContext, hol
     described = Counter(aws.stats.calls) - calls
     assert described["cloudwatch.DescribeAlarms"] == 2, "the declared, then the owned undeclared"
     assert described["cloudwatch.ListTagsForResource"] == 0, "every tag from the sweep"
+
+
+LOG_GROUPS_SPEC = """\
+version: 1
+stack: pacs-test
+log_groups:
+  one:
+    name: /pacs/one
+    metric_filters:
+      errors: {name: one-errors, pattern: ERROR, metric: {name: OneErrors, namespace: PACS/Test, value: "1"}}
+  two:
+    name: /pacs/two
+    metric_filters:
+      errors: {name: two-errors, pattern: ERROR, metric: {name: TwoErrors, namespace: PACS/Test, value: "1"}}
+"""
+
+
+def test_the_account_s_metric_filters_are_listed_while_the_sweep_runs(
+    tmp_path: Path, aws: AwsContext, hold_sweep: Any
+) -> None:
+    """Metric filters are the log groups' children, read once the log groups are (which needs the
+    sweep); their account-wide listing needs neither, and the plan starts it at once
+    (MetricFilters.read_ahead): the read takes it up, one listing in all."""
+    (tmp_path / "monitoring.yaml").write_text(LOG_GROUPS_SPEC)
+    spec = load_spec(tmp_path / "monitoring.yaml")
+    logs = aws.client("logs")
+    for group in ("one", "two"):
+        logs.create_log_group(logGroupName=f"/pacs/{group}", tags={OWNER_TAG: aws.stack})
+        transformation = {"metricName": "Errors", "metricNamespace": "PACS/Test", "metricValue": "1"}
+        logs.put_metric_filter(
+            logGroupName=f"/pacs/{group}",
+            filterName=f"{group}-errors",
+            filterPattern="ERROR",
+            metricTransformations=[transformation],
+        )
+    aws.forget_all()
+    held = hold_sweep("logs", "DescribeMetricFilters")
+    calls = Counter(aws.stats.calls)
+
+    live = plan.read_live(spec, aws)
+
+    assert held.met is True, "the metric filters were listed only after the sweep"
+    assert set(live["metric_filters"]) == {("/pacs/one", "one-errors"), ("/pacs/two", "two-errors")}
+    assert (Counter(aws.stats.calls) - calls)["logs.DescribeMetricFilters"] == 1

@@ -6,6 +6,7 @@ A plan only reads. It is a list of Changes in dependency order; `apply` executes
 from __future__ import annotations
 
 import concurrent.futures as futures
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -325,16 +326,25 @@ def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False, full_scan: b
                 raise
             raise wrapped from exc
 
+    def read_ahead(kind: str) -> None:
+        """What a child kind can read before its parents are. A failure here is its read's to
+        report (the shared listing keeps its error for the read), or that read's to redo."""
+        with contextlib.suppress(Exception):
+            KINDS[kind].read_ahead(ctx, keys_of(kind), spec.stack)
+
     top = top_level_kinds()
     children = {parent: child_kinds(parent) for parent in top}
     reads: dict[str, futures.Future[dict[Key, Live]]] = {}
     top_scope = ReadScope(spec.stack, full_scan=full_scan, completes=True)
-    workers = len(top) + sum(map(len, children.values()))  # every kind's read at once
+    child_kinds_all = [kind for parent in top for kind in children[parent]]
+    workers = len(top) + 2 * len(child_kinds_all)  # every kind's read, and what children read ahead
     with futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as pool:
         parent_of = {pool.submit(read_kind, kind, top_scope): kind for kind in top}
+        for kind in child_kinds_all:
+            pool.submit(read_ahead, kind)
         reads.update({kind: future for future, kind in parent_of.items()})
         for done in futures.as_completed(parent_of):
-            if done.exception() is not None:
+            if any(f.done() and f.exception() is not None for f in parent_of):
                 break  # no child read starts once a read has failed (its error is raised below)
             parent_kind = parent_of[done]
             parents = {

@@ -253,6 +253,13 @@ class Reconciler(ABC):
         """Live state of every key in `keys` that exists, plus (top-level kinds) every resource
         carrying this stack's owner tag, or (child kinds) every child under `scope.parents`."""
 
+    def read_ahead(self, ctx: AwsContext, keys: Sequence[Key], stack: str) -> None:
+        """Called for a child kind with the keys its read will get, as the plan starts reading (its
+        parents not read yet): start what that read needs and does not need its parents for (an
+        account-wide listing), shared through `ctx` for `read` to take up. Costs no call the read
+        would not make. Kinds with nothing to start keep this."""
+        return None
+
     def complete(self, ctx: AwsContext, live: Live, desired: Mapping[str, Any] | None) -> Live | None:
         """A declared resource's live state in full, from what a read with `ReadScope.completes`
         returned and its desired state (canonical; None when there is none to compare with, e.g. in

@@ -3,6 +3,7 @@ optional request parameters."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -217,18 +218,56 @@ def account_listing(
     (an account full of other resources: the caller then reads its resources one by one, so the
     read never costs more than twice that) or when the listing is denied (a policy that allows the
     per-resource form only: those reads raise if they are denied too)."""
-    items: list[Any] = []
-    try:
-        pages = client.get_paginator(operation).paginate(**params)
-        for number, page in enumerate(pages, start=1):
-            items.extend(page.get(result_key, []))
-            if _has_more(page) and number >= max_pages:
+    return AccountListing(client, operation, result_key, **params).within(max_pages)
+
+
+class AccountListing:
+    """An account-wide listing read a page at a time as callers need (`within`), shared by them:
+    a read may start it before it knows how many pages it will allow (a child kind's, before its
+    parents are read: Reconciler.read_ahead), and go on where it stopped once it does. Pages are
+    read in order, once; a caller that allows more pages than were read continues the listing."""
+
+    def __init__(self, client: Any, operation: str, result_key: str, **params: Any) -> None:
+        self._start: Callable[[], Iterator[Mapping[str, Any]]] = lambda: iter(
+            client.get_paginator(operation).paginate(**params)
+        )
+        self._pages: Iterator[Mapping[str, Any]] | None = None
+        self._result_key = result_key
+        self._lock = threading.Lock()
+        self._items: list[Any] = []
+        self._read = 0
+        self._more = True
+        self._denied = False
+        self._failure: Exception | None = None
+
+    def within(self, max_pages: int) -> list[Any] | None:
+        """Every item, or None once `max_pages` pages did not hold them all, or when the listing is
+        denied (AccessDenied): then the caller reads per resource. A failed page fails every caller."""
+        with self._lock:
+            while self._more and self._read < max_pages and not self._denied:
+                self._next_page()
+            if self._denied or self._more:
                 return None
-    except ClientError as exc:
-        if error_code(exc) in ("AccessDenied", "AccessDeniedException"):
-            return None
-        raise
-    return items
+            return list(self._items)
+
+    def _next_page(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+        try:
+            self._pages = self._pages or self._start()
+            page = next(self._pages, None)
+        except Exception as exc:
+            if isinstance(exc, ClientError) and error_code(exc) in ("AccessDenied", "AccessDeniedException"):
+                self._denied = True
+                return
+            self._failure = exc  # the paginator is spent: every later caller gets this error
+            raise
+        if page is None:
+            self._more = False
+            return
+        self._read += 1
+        self._items.extend(page.get(self._result_key, []))
+        self._more = _has_more(page)
 
 
 def _has_more(page: Mapping[str, Any]) -> bool:

@@ -28,7 +28,7 @@ from . import saved_query_index
 from ._fields import StandardUnit
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
-    account_listing,
+    AccountListing,
     batched,
     both,
     claim_after_lost_create,
@@ -512,7 +512,7 @@ def metric_filters_of(ctx: AwsContext, log_groups: Sequence[str]) -> dict[str, l
     A policy that allows the per-group form only (AccessDenied on the listing) gets that form.
     """
     wanted = set(log_groups)
-    listed = _filters_of_account(ctx, max_pages=len(wanted)) if len(wanted) > 1 else None
+    listed = _filters_of_account(ctx).within(len(wanted)) if len(wanted) > 1 else None
     if listed is None:
         per_group = concurrently(lambda group: _filters_of_group(ctx, group), log_groups)
         return dict(zip(log_groups, per_group, strict=True))
@@ -523,12 +523,16 @@ def metric_filters_of(ctx: AwsContext, log_groups: Sequence[str]) -> dict[str, l
     return by_group
 
 
-def _filters_of_account(ctx: AwsContext, max_pages: int) -> list[dict[str, Any]] | None:
-    """Every metric filter of the account, or None once `max_pages` pages did not hold them all
-    (or the listing is denied): then per group."""
-    logs = ctx.client("logs")
-    return account_listing(
-        logs, "describe_metric_filters", "metricFilters", max_pages, limit=METRIC_FILTERS_PAGE_SIZE
+def _filters_of_account(ctx: AwsContext) -> AccountListing:
+    """Every metric filter of the account, a page at a time as reads allow (metric_filters_of),
+    shared by the run until it writes: the plan starts it before the log groups are read
+    (MetricFilters.read_ahead)."""
+    return memo_until_write(
+        ctx,
+        "logs:metric-filters",
+        lambda: AccountListing(
+            ctx.client("logs"), "describe_metric_filters", "metricFilters", limit=METRIC_FILTERS_PAGE_SIZE
+        ),
     )
 
 
@@ -727,6 +731,13 @@ class MetricFilters(Reconciler):
             out["metric"] = {**metric, "default_value": float(metric["default_value"])}
         return out
 
+    def read_ahead(self, ctx: AwsContext, keys: Sequence[Key], stack: str) -> None:
+        # The account's filters as far as the declared ones' log groups allow: the read lists on
+        # (as far as the owned log groups allow too) from where this stopped.
+        groups = {_child_key(k)[0] for k in keys}
+        if len(groups) > 1:
+            _filters_of_account(ctx).within(len(groups))
+
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         out: dict[Key, Live] = {}
         for log_group, filters in metric_filters_of(ctx, _parents_to_read(keys, scope)).items():
@@ -852,6 +863,9 @@ class QueryDefinitions(Reconciler):
         if isinstance(out.get("extra_log_groups"), list):
             out["extra_log_groups"] = sorted_unique(out["extra_log_groups"])
         return out
+
+    def read_ahead(self, ctx: AwsContext, keys: Sequence[Key], stack: str) -> None:
+        account_query_definitions(ctx)  # the read lists them whatever its parents
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         requested = {_child_key(k) for k in keys}
