@@ -1,10 +1,11 @@
-"""A first apply's AWS calls per kind, exactly, and the look for namesakes it shares between creates.
+"""A first apply's AWS calls per kind, exactly, and the look for namesakes it reads ahead for creates.
 
 Alarms and dashboards are created by calls that replace one of the same name (PutMetricAlarm,
-PutDashboard), so each create first looks for one (resources/_namesakes.py). The creates waiting at
-the same moment share one look; here the first look of each kind is held until the kind's other
-creates wait behind it, which makes the number of looks exact (in a real apply it depends on timing:
-between one read per 100 creates and one per create). Nothing is read back after a create.
+PutDashboard), so each create first looks for one (resources/_namesakes.py). The apply tells each
+kind the names it is about to create, and a look reads the next names ahead, up to 100 a read; a
+create uses that read while it is at most LOOK_WINDOW_SECONDS old. Here the window is made long
+enough for any machine, which makes the number of looks exact (in a real apply it depends on timing:
+one read per 100 creates while they keep within the window). Nothing is read back after a create.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,7 @@ from moto import mock_aws
 from pacs_reconcile.aws import AwsContext, AwsSettings
 from pacs_reconcile.engine.apply import apply_plan
 from pacs_reconcile.engine.plan import Plan, make_plan
-from pacs_reconcile.resources._namesakes import NamesakeLooks
-from pacs_reconcile.resources.cloudwatch import _alarm_looks, _dashboard_looks
+from pacs_reconcile.resources import _namesakes
 from pacs_reconcile.spec.loader import load_spec
 
 REGION = "ap-northeast-2"
@@ -68,45 +68,22 @@ def _plan(spec_file: Path, ctx: AwsContext) -> Plan:
     return plan
 
 
-class HoldFirstLook:
-    """Holds the first sending of `operation` until `others` more creates wait for the next look."""
-
-    def __init__(self, operation: str, looks: Callable[[], NamesakeLooks[Any]], others: int) -> None:
-        self.operation, self.looks, self.others = operation, looks, others
-        self.held = False
-
-    def __call__(self, event_name: str, **_: Any) -> None:
-        if not event_name.endswith(f".{self.operation}") or self.held:
-            return
-        self.held = True
-        deadline = time.monotonic() + WAIT
-        while self.looks().waiting() < self.others:
-            assert time.monotonic() < deadline, f"{self.others} creates never waited for a look"
-            time.sleep(0.001)
-
-
-def test_a_first_apply_makes_exactly_these_calls(tmp_path: Path, ctx: AwsContext) -> None:
+def test_a_first_apply_makes_exactly_these_calls(
+    tmp_path: Path, ctx: AwsContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_namesakes, "LOOK_WINDOW_SECONDS", 3600.0)
     plan = _plan(_spec(tmp_path), ctx)
     before = Counter(ctx.stats.calls)
-    events = ctx.client("cloudwatch").meta.events
-    events.register(
-        "before-send.cloudwatch.DescribeAlarms",
-        HoldFirstLook("DescribeAlarms", lambda: _alarm_looks(ctx), ALARMS - 1),
-    )
-    events.register(
-        "before-send.cloudwatch.ListDashboards",
-        HoldFirstLook("ListDashboards", lambda: _dashboard_looks(ctx), DASHBOARDS - 1),
-    )
     result = apply_plan(plan, plan.values, ctx)  # type: ignore[arg-type]  # checked in _plan
     assert result.ok, [(o.address, o.message) for o in result.outcomes]
     calls = dict(Counter(ctx.stats.calls) - before)
     assert calls == {
-        # alarms: one look for the first create, one shared by the four that waited behind it
-        "cloudwatch.DescribeAlarms": 2,
+        # alarms: one look for all five creates (read ahead for the first)
+        "cloudwatch.DescribeAlarms": 1,
         "cloudwatch.PutMetricAlarm": ALARMS,
         # dashboards: the same, by listing the names' prefix (there is no describe by names), and
         # one listing after the writes for the versions written (dashboard_versions)
-        "cloudwatch.ListDashboards": 2 + 1,
+        "cloudwatch.ListDashboards": 1 + 1,
         "cloudwatch.PutDashboard": DASHBOARDS,
         # the stack's dashboards index, written ahead of the creates, and with the versions after
         "ssm.PutParameter": 2,
@@ -116,12 +93,49 @@ def test_a_first_apply_makes_exactly_these_calls(tmp_path: Path, ctx: AwsContext
     assert _plan(tmp_path / "monitoring.yaml", ctx).has_changes is False
 
 
-def test_a_namesake_made_after_other_creates_looked_is_never_replaced(
-    tmp_path: Path, ctx: AwsContext
+def test_the_look_for_dashboards_lists_one_prefix_per_first_character(
+    tmp_path: Path, ctx: AwsContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Someone else makes pacs-calls-3 while the apply creates the others (after their looks): its
+    """Names without a prefix common to all (ListDashboards lists by prefix; there is no describe
+    by names) are listed under the prefix shared by those of each first character, not one
+    listing per name."""
+    monkeypatch.setattr(_namesakes, "LOOK_WINDOW_SECONDS", 3600.0)
+    spec_file = _spec(tmp_path)
+    document = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    body = document["dashboards"]["d0"]["body"]
+    names = ["Bench-Dashboard-1", "Bench-Dashboard-2", "Other-Board", "PACS-Main"]
+    document["dashboards"] = {f"d{i}": {"name": name, "body": body} for i, name in enumerate(names)}
+    spec_file.write_text(yaml.safe_dump(document), encoding="utf-8")
+    plan = _plan(spec_file, ctx)
+    prefixes: list[str] = []
+    ctx.client("cloudwatch").meta.events.register(
+        "provide-client-params.cloudwatch.ListDashboards",
+        lambda params, **_: prefixes.append(params.get("DashboardNamePrefix", "")),
+    )
+    assert apply_plan(plan, plan.values, ctx).ok  # type: ignore[arg-type]  # checked in _plan
+    # the look before the creates, then one listing after the writes (dashboard_versions)
+    assert sorted(prefixes[:-1]) == ["Bench-Dashboard-", "Other-Board", "PACS-Main"]
+
+
+class Clock:
+    """time.monotonic as resources/_namesakes.py sees it: real time plus what a test adds."""
+
+    def __init__(self) -> None:
+        self.added = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.added
+
+
+def test_a_namesake_made_after_other_creates_looked_is_never_replaced(
+    tmp_path: Path, ctx: AwsContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone else makes pacs-calls-3 while the apply creates the others (after their looks, and
+    after the read ahead of its name is older than LOOK_WINDOW_SECONDS when its create comes): its
     create still refuses it, and their alarm keeps its configuration. A look made once for the whole
     apply, before the first create, would have found nothing and PutMetricAlarm would have replaced it."""
+    clock = Clock()
+    monkeypatch.setattr(_namesakes, "time", clock)
     plan = _plan(_spec(tmp_path), ctx)
     cloudwatch = ctx.client("cloudwatch")
     made = threading.Event()
@@ -130,6 +144,7 @@ def test_a_namesake_made_after_other_creates_looked_is_never_replaced(
         if made.is_set():
             return
         made.set()
+        clock.added += _namesakes.LOOK_WINDOW_SECONDS + 1
         cloudwatch.put_metric_alarm(
             AlarmName="pacs-calls-3",
             MetricName="Theirs",

@@ -1,6 +1,7 @@
 """The shared look for a namesake before a create (resources/_namesakes.py), without AWS: threads,
-and a read that can be held while others ask. What must hold is the per-create look's safety: a
-create is answered only by a read that started after it asked."""
+and a read that can be held while others ask. What must hold is the look's safety: a create is
+answered by a read that started after it asked, or by a read ahead of its name at most the
+window old (LOOK_WINDOW_SECONDS, on a clock the test moves)."""
 
 from __future__ import annotations
 
@@ -117,3 +118,74 @@ def test_a_name_asked_twice_at_once_is_read_once() -> None:
     looks = NamesakeLooks(world.read, batch_size=100)
     assert behind_a_held_read(world, looks, "x", ["y", "y"]) == [None, None, None]
     assert world.reads == [["x"], ["y"]]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_read_takes_the_names_expected_next_up_to_batch_size_and_they_are_not_read_again() -> None:
+    world = World()
+    looks = NamesakeLooks(world.read, batch_size=4, clock=Clock())
+    looks.expect(f"n{i}" for i in range(10))
+    assert [looks.look(name) for name in ("n2", "n0", "n1", "n3")] == [None] * 4
+    assert world.reads == [["n2", "n0", "n1", "n3"]]
+    world.existing["n5"] = "theirs"
+    assert [looks.look(name) for name in ("n4", "n5")] == [None, "theirs"]
+    assert world.reads == [["n2", "n0", "n1", "n3"], ["n4", "n5", "n6", "n7"]]
+    assert looks.reads == 2
+
+
+def test_a_read_ahead_answers_within_the_window_and_a_create_after_it_reads_again() -> None:
+    """The window a read ahead leaves: their namesake made after the read of its name started is
+    not seen by a create within LOOK_WINDOW_SECONDS of that start (as a per-create look does not
+    see one made between its read and its Put), and is seen, and refused, after it."""
+    from pacs_reconcile.resources._namesakes import LOOK_WINDOW_SECONDS
+
+    world, clock = World(), Clock()
+    looks = NamesakeLooks(world.read, batch_size=100, clock=clock)
+    looks.expect(["a", "b", "c"])
+    assert looks.look("a") is None  # reads a, b and c at 100.0
+    world.existing.update(b="theirs", c="theirs")
+    clock.now += LOOK_WINDOW_SECONDS
+    assert looks.look("b") is None
+    clock.now += 0.001
+    assert looks.look("c") == "theirs"
+    assert world.reads == [["a", "b", "c"], ["c"]]
+
+
+def test_a_read_ahead_is_used_once() -> None:
+    world = World()
+    looks = NamesakeLooks(world.read, batch_size=100, clock=Clock())
+    looks.expect(["a"])
+    looks.look("x")
+    world.existing["a"] = "theirs"
+    assert looks.look("a") is None  # the read ahead, made before theirs
+    assert looks.look("a") == "theirs"  # a second create of the name looks again
+    assert world.reads == [["x", "a"], ["a"]]
+
+
+def test_a_failed_read_ahead_fails_only_the_create_that_asked_and_the_others_read_again() -> None:
+    class Denied(Exception):
+        pass
+
+    world = World()
+    calls: list[Sequence[str]] = []
+
+    def read(names: Sequence[str]) -> Mapping[str, str]:
+        calls.append(list(names))
+        if len(calls) == 1:
+            raise Denied("throttled")
+        return world.read(names)
+
+    looks = NamesakeLooks(read, batch_size=100, clock=Clock())
+    looks.expect(["a", "b"])
+    with pytest.raises(Denied):
+        looks.look("a")
+    world.existing["b"] = "theirs"
+    assert looks.look("b") == "theirs"  # a failed read is never "absent"
+    assert calls == [["a", "b"], ["b"]]

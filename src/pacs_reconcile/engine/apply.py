@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from graphlib import CycleError
 
 from ..aws import AwsContext
 from ..diff import TagChanges, contains_unknown, tag_changes_in
@@ -18,7 +19,7 @@ from ..resources.base import Desired, Key, Live
 from ..resources.registry import KINDS
 from .changes import Action, Change
 from .plan import Plan, aws_error_text, managed_delta, with_protection
-from .scheduler import JobResult, Status, run_jobs
+from .scheduler import JobResult, Status, run_jobs, start_order
 from .values import Values
 
 
@@ -124,6 +125,7 @@ def _apply(
     jobs = {a: executor.job(c) for a, c in forward.items()}
     deps = {a: set(c.depends_on) for a, c in forward.items()}
     _record_ahead(plan, forward.values(), ctx)
+    _expect_creates(forward.values(), deps, ctx)
     _, interrupted = run_jobs(jobs, deps, parallelism, on_start, on_finish)
     interrupted = interrupted or stop.is_set()
 
@@ -159,6 +161,23 @@ def _record_ahead(plan: Plan, forward: Iterable[Change], ctx: AwsContext) -> Non
             keys.setdefault(change.kind, []).append(change.key)
     for kind, declared in keys.items():
         KINDS[kind].before_writes(ctx, plan.stack, declared)
+
+
+def _expect_creates(forward: Iterable[Change], deps: Mapping[str, set[str]], ctx: AwsContext) -> None:
+    """Each kind is told the resources it is about to create, in the order the scheduler will
+    likely start them (its order among ready changes: start_order)."""
+    creates = [c for c in forward if c.action in (Action.CREATE, Action.REPLACE)]
+    if not creates:
+        return
+    try:
+        rank = start_order({a: {d for d in needs if d in deps} for a, needs in deps.items()})
+    except CycleError:  # nothing will start (run_jobs skips every change)
+        return
+    keys: dict[str, list[Key]] = {}
+    for change in sorted(creates, key=lambda c: rank[c.address]):
+        keys.setdefault(change.kind, []).append(change.key)
+    for kind, created in keys.items():
+        KINDS[kind].before_creates(ctx, created)
 
 
 def _record_after(plan: Plan, ctx: AwsContext) -> None:

@@ -295,6 +295,11 @@ class Reconciler(ABC):
         if changes.to_unset:
             getattr(client, api.untag_operation)(**api.target(live), **api.keys(changes.to_unset))
 
+    def before_creates(self, ctx: AwsContext, keys: Sequence[Key]) -> None:
+        """Before an apply's first change: the `keys` of this kind it is about to create, in the
+        order it will likely create them (a kind that looks before each create reads ahead)."""
+        return None
+
     def shape_export(self, config: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
         """What `export` writes for a resource whose live state cannot say everything the spec
         needs (e.g. a function's code folder): (config, a note for the person reviewing the

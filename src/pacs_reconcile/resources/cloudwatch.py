@@ -1060,6 +1060,11 @@ class AlarmKind(Reconciler):
             )
         claim_after_lost_create(what, found.tags, tags)
 
+    def before_creates(self, ctx: AwsContext, keys: Sequence[Key]) -> None:
+        """The looks before the creates (refuse_namesake) read the next names ahead, 100 a
+        DescribeAlarms (`_namesakes`)."""
+        _alarm_looks(ctx).expect(str(key) for key in keys)
+
     def refusal(self, ctx: AwsContext, desired: Mapping[str, Any], live: Live | None, stack: str) -> str:
         """A create whose name an alarm of the other type holds: the Put would replace it (see
         refuse_namesake). Seen by this kind's read, which describes its names as both types."""
@@ -1216,14 +1221,23 @@ def _list_dashboards(ctx: AwsContext, prefix: str) -> list[str]:
 
 
 def _dashboard_namesakes(ctx: AwsContext, names: Sequence[str]) -> dict[str, dict[str, str]]:
-    """{name: tags} of the dashboards of these names that exist: one listing of the names' common
-    prefix (ListDashboards, up to 1,000 a page: CloudWatch API reference; there is no describe by
-    names), or one per name when they share none (never the whole account's), then the tags of
-    those found (usually none)."""
-    common = os.path.commonprefix(list(names))  # noqa: RUF071 (names, not paths)
-    prefixes = [common] if common else list(names)
+    """{name: tags} of the dashboards of these names that exist: one listing per first character of
+    the names, under the prefix the names starting with it share (ListDashboards, up to 1,000 a
+    page: CloudWatch API reference; there is no describe by names; never the whole account's),
+    then the tags of those found (usually none)."""
+    prefixes = _shared_prefixes(names)
     listed = {name for found in concurrently(lambda p: _list_dashboards(ctx, p), prefixes) for name in found}
     return _tags_of_existing(ctx, {name: _dashboard_arn(ctx, name) for name in names if name in listed})
+
+
+def _shared_prefixes(names: Sequence[str]) -> list[str]:
+    """For the names of each first character, the longest prefix they share: "Bench-1", "Bench-2"
+    and "PACS-Main" give "Bench-" and "PACS-Main" (a read of names without a common prefix was one
+    listing per name)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name[:1], []).append(name)
+    return [os.path.commonprefix(group) for group in groups.values()]  # noqa: RUF071 (names, not paths)
 
 
 def _dashboard_looks(ctx: AwsContext) -> NamesakeLooks[dict[str, str]]:
@@ -1421,6 +1435,10 @@ class Dashboards(Reconciler):
             versions.missing() if versions is not None else "",
         ]
         return "; ".join(reason for reason in reasons if reason)
+
+    def before_creates(self, ctx: AwsContext, keys: Sequence[Key]) -> None:
+        """The looks before the creates (`_not_taken_over`) read the next names ahead (`_namesakes`)."""
+        _dashboard_looks(ctx).expect(str(key) for key in keys)
 
     def before_writes(self, ctx: AwsContext, stack: str, keys: Sequence[Key]) -> None:
         book = self._book(ctx, stack) or self._read_book(ctx, stack)
