@@ -18,18 +18,26 @@ WAIT = 10.0
 """Seconds a test waits for a thread to reach a point before failing (never reached when it works)."""
 
 
-class World:
-    """Names that exist now, and a read of them that can be held at its start."""
+class Denied(Exception):
+    pass
 
-    def __init__(self) -> None:
+
+class World:
+    """Names that exist now, and a read of them that can be held at its start; the first `failing`
+    reads fail."""
+
+    def __init__(self, failing: int = 0) -> None:
         self.existing: dict[str, str] = {}
         self.reads: list[list[str]] = []
+        self.failing = failing
         self.hold = threading.Event()
         self.hold.set()
         self.reading = threading.Event()
 
     def read(self, names: Sequence[str]) -> Mapping[str, str]:
         self.reads.append(list(names))
+        if len(self.reads) <= self.failing:
+            raise Denied("AccessDenied")
         self.reading.set()
         assert self.hold.wait(WAIT)
         return {name: self.existing[name] for name in names if name in self.existing}
@@ -94,23 +102,12 @@ def test_a_read_takes_at_most_batch_size_names() -> None:
 
 
 def test_a_failed_read_fails_every_look_of_it_and_the_next_look_reads_again() -> None:
-    class Denied(Exception):
-        pass
-
-    world = World()
-    calls: list[Sequence[str]] = []
-
-    def read(names: Sequence[str]) -> Mapping[str, str]:
-        calls.append(list(names))
-        if len(calls) == 1:
-            raise Denied("AccessDenied")
-        return world.read(names)
-
-    looks = NamesakeLooks(read, batch_size=100)
+    world = World(failing=1)
+    looks = NamesakeLooks(world.read, batch_size=100)
     with pytest.raises(Denied):
         looks.look("a")
     assert looks.look("a") is None  # a failed read is never "absent", and is not kept
-    assert calls == [["a"], ["a"]]
+    assert world.reads == [["a"], ["a"]]
 
 
 def test_a_name_asked_twice_at_once_is_read_once() -> None:
@@ -170,22 +167,11 @@ def test_a_read_ahead_is_used_once() -> None:
 
 
 def test_a_failed_read_ahead_fails_only_the_create_that_asked_and_the_others_read_again() -> None:
-    class Denied(Exception):
-        pass
-
-    world = World()
-    calls: list[Sequence[str]] = []
-
-    def read(names: Sequence[str]) -> Mapping[str, str]:
-        calls.append(list(names))
-        if len(calls) == 1:
-            raise Denied("throttled")
-        return world.read(names)
-
-    looks = NamesakeLooks(read, batch_size=100, clock=Clock())
+    world = World(failing=1)
+    looks = NamesakeLooks(world.read, batch_size=100, clock=Clock())
     looks.expect(["a", "b"])
     with pytest.raises(Denied):
         looks.look("a")
     world.existing["b"] = "theirs"
     assert looks.look("b") == "theirs"  # a failed read is never "absent"
-    assert calls == [["a", "b"], ["b"]]
+    assert world.reads == [["a", "b"], ["b"]]
