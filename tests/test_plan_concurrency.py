@@ -46,6 +46,7 @@ def test_lookups_resolve_while_live_state_is_read(empty_spec: Spec, monkeypatch:
 
     monkeypatch.setattr(plan, "resolve_lookups", resolve_lookups)
     monkeypatch.setattr(plan, "read_live", read_live)
+    monkeypatch.setattr(plan, "sweep_ahead", lambda spec, ctx: None)  # no AWS here
     result = plan.make_plan(empty_spec, AwsContext(AwsSettings(region="ap-northeast-2")))
     assert met == {"lookups saw the read": True, "read saw the lookups": True}
     assert result.lookups == {"vpc": {"id": "vpc-1"}}
@@ -62,6 +63,7 @@ def test_a_failed_lookup_is_reported_even_when_the_read_fails_too(
 
     monkeypatch.setattr(plan, "resolve_lookups", resolve_lookups)
     monkeypatch.setattr(plan, "read_live", read_live)
+    monkeypatch.setattr(plan, "sweep_ahead", lambda spec, ctx: None)  # no AWS here
     with pytest.raises(LookupFailed, match=r"lookups\.vpc"):
         plan.make_plan(empty_spec, AwsContext(AwsSettings(region="ap-northeast-2")))
 

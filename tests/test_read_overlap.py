@@ -131,3 +131,31 @@ def test_the_account_s_metric_filters_are_listed_while_the_sweep_runs(
     assert held.met is True, "the metric filters were listed only after the sweep"
     assert set(live["metric_filters"]) == {("/pacs/one", "one-errors"), ("/pacs/two", "two-errors")}
     assert (Counter(aws.stats.calls) - calls)["logs.DescribeMetricFilters"] == 1
+
+
+def test_the_plan_starts_the_sweep_itself_before_any_kind_asks_for_it(
+    tmp_path: Path, aws: AwsContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep is the longest chain of calls of a large stack and most reads wait for it: the plan
+    starts it first (plan.sweep_ahead), not when the first kind's read gets to it. Here every
+    kind's read waits for the sweep's first page without asking for it."""
+    (tmp_path / "monitoring.yaml").write_text("version: 1\nstack: pacs-test\n")
+    spec = load_spec(tmp_path / "monitoring.yaml")
+    swept = threading.Event()
+    tagging = aws.client("resourcegroupstaggingapi")
+    event = f"before-call.{tagging.meta.service_model.service_id.hyphenize()}.GetResources"
+    tagging.meta.events.register(event, lambda **_: swept.set())
+    met: list[bool] = []
+
+    def read(ctx: AwsContext, keys: Any, scope: ReadScope) -> dict[Any, Any]:
+        met.append(swept.wait(WAIT_S))
+        return {}
+
+    for reconciler in KINDS.values():
+        monkeypatch.setattr(reconciler, "read", read)
+        monkeypatch.setattr(reconciler, "read_ahead", lambda ctx, keys, stack: None)
+    try:
+        plan.make_plan(spec, aws)
+    finally:
+        tagging.meta.events.unregister(event)
+    assert met and all(met), "no kind's read saw the sweep start"

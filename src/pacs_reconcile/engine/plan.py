@@ -20,6 +20,7 @@ from ..diff import UNKNOWN, Delta, Difference, diff_states, tag_differences
 from ..errors import AwsError, LookupFailed, SpecError, UsageError
 from ..hints import did_you_mean
 from ..resources.base import Key, Live, ReadScope, Reconciler
+from ..resources.common import owned_resources
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
 from ..spec.expressions import Reference, references_in, render
 from ..spec.model import ResourceNode, Spec
@@ -251,7 +252,8 @@ def read_lookups_and_live(
     """Lookups resolved while live state is read: no read depends on a lookup (only the diff
     does), and on a small stack the lookups were the longest phase. A lookup's failure is still
     the one reported when both fail, as when lookups ran first."""
-    with futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lookups") as side:
+    with futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="lookups") as side:
+        side.submit(sweep_ahead, spec, ctx)
         lookups = side.submit(resolve_lookups, spec, ctx)
         try:
             live = read_live(spec, ctx, adopt_all, full_scan)
@@ -259,6 +261,15 @@ def read_lookups_and_live(
             lookups.result()
             raise
         return lookups.result(), live
+
+
+def sweep_ahead(spec: Spec, ctx: AwsContext) -> None:
+    """Start the owner-tag sweep before anything else is read: the longest chain of calls of a
+    large stack (a page of 100 resources after another), which most kinds' reads wait for, so its
+    client is the first made and its first page goes out while the other clients are being made.
+    Its failure is left to the reads that need it (they sweep again and report it)."""
+    with contextlib.suppress(Exception):
+        owned_resources(ctx, spec.stack)
 
 
 def resolve_lookups(spec: Spec, ctx: AwsContext) -> dict[str, dict[str, Any]]:
