@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pacs_reconcile import OWNER_TAG
 from pacs_reconcile.errors import SpecError
 from pacs_reconcile.resources.cloudwatch import AlarmSpec
 from pacs_reconcile.spec import loader
@@ -162,3 +163,90 @@ def test_only_what_loading_substitutes_is_rendered(spec_file: Path, monkeypatch:
     assert spec.resources["alarms.notifying"].config["alarm_actions"] == ["${sns_topics.alerts.arn}"]
     assert [r.text for r in spec.resources["alarms.notifying"].references] == ["sns_topics.alerts.arn"]
     assert rendered == {"alerts${var.suffix}": 2, "per-environment${var.suffix}": 2}  # base and prod
+
+
+def test_an_entry_in_which_nothing_is_substituted_is_taken_from_the_base_spec(
+    spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prod resolves otherwise than the base spec (its suffix), but `same_everywhere` holds nothing
+    to substitute: prod takes the base spec's node for it instead of checking it again."""
+    checked: Counter[tuple[str | None, str]] = Counter()
+    original = loader._Loader._validate
+
+    def counting(self: Any, source: Any, path: Any, field: str, model: Any, *args: Any) -> Any:
+        if model is AlarmSpec:
+            checked[(self.environment, field)] += 1
+        return original(self, source, path, field, model, *args)
+
+    monkeypatch.setattr(loader._Loader, "_validate", counting)
+    loader.load_every_environment(spec_file)
+    assert checked == {
+        (None, "alarms.same_everywhere"): 1,
+        (None, "alarms.named_per_environment"): 1,
+        ("prod", "alarms.named_per_environment"): 1,
+    }
+
+
+def test_a_taken_entry_has_the_environments_stack_and_default_tags(spec_file: Path) -> None:
+    spec_file.write_text(
+        ROOT.replace("include:", "defaults: {tags: {Env: '${var.suffix}x'}}\ninclude:").replace(
+            "prod: {variables: {suffix: -prod}}", "prod: {stack: work-prod, variables: {suffix: -prod}}"
+        ),
+        encoding="utf-8",
+    )
+    parsed: loader.ParsedFiles = {}  # one parse of each file: the entries are the same objects
+    base = loader._Loader(spec_file, None, {}, {}, parsed)
+    base.static = {}
+    spec = base.load(fingerprinted=False)
+    prod = loader._Loader(spec_file, "prod", {}, {}, parsed)
+    prod.reusable = base.static
+    prod.check(unless_resolving_as=None)
+    assert prod.reused == {"alarms.same_everywhere"}
+    taken, own = prod.resources["alarms.same_everywhere"], spec.resources["alarms.same_everywhere"]
+    assert taken.tags == {"Env": "-prodx", OWNER_TAG: "work-prod"}
+    assert own.tags == {"Env": "x", OWNER_TAG: "work-test"}
+    assert taken.config == own.config and taken.config is not own.config
+    assert taken.location == own.location
+
+
+def test_a_taken_entry_is_still_checked_against_the_environments_other_entries(spec_file: Path) -> None:
+    """Checks over the whole spec (here: one alarm name declared twice) see taken entries too."""
+    alarms = spec_file.parent / "specs" / "alarms.yaml"
+    alarms.write_text(ALARMS.replace("name: same-everywhere", "name: per-environment-prod"), encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        loader.load_every_environment(spec_file)
+    (problem,) = raised.value.diagnostics
+    assert (problem.field, problem.environment) == ("alarms.named_per_environment", "prod")
+    assert "declared twice" in problem.message
+
+
+def test_a_child_is_taken_only_with_its_parent(spec_file: Path) -> None:
+    """A child's checks look at its parent's config: under a parent that prod resolves otherwise,
+    a child holding nothing to substitute is checked again."""
+    (spec_file.parent / "specs" / "logs.yaml").write_text(
+        """\
+log_groups:
+  same:
+    name: /work/same
+    metric_filters:
+      errors: {name: same-errors, pattern: ERROR, metric: {name: E1, namespace: Work, value: "1"}}
+  per_environment:
+    name: /work/app${var.suffix}
+    metric_filters:
+      errors: {name: app-errors, pattern: ERROR, metric: {name: E2, namespace: Work, value: "1"}}
+""",
+        encoding="utf-8",
+    )
+    parsed: loader.ParsedFiles = {}
+    base = loader._Loader(spec_file, None, {}, {}, parsed)
+    base.static = {}
+    base.load(fingerprinted=False)
+    prod = loader._Loader(spec_file, "prod", {}, {}, parsed)
+    prod.reusable = base.static
+    prod.check(unless_resolving_as=None)
+    assert prod.reused == {
+        "alarms.same_everywhere",
+        "log_groups.same",
+        "log_groups.same.metric_filters.errors",
+    }
+    assert "log_groups.per_environment.metric_filters.errors" in prod.resources

@@ -107,10 +107,12 @@ def _load_every_environment(
     path: Path, cli_vars: dict[str, str], environ: dict[str, str]
 ) -> tuple[Spec, list[str]]:
     # Each file is parsed once, and each entry that resolves alike in several environments is
-    # validated once, for the base spec and every environment (nothing outlives this call).
+    # validated once, for the base spec and every environment; an entry in which nothing is
+    # substituted is taken from the base spec's load as it is (nothing outlives this call).
     parsed: ParsedFiles = {}
     validations = Validations()
     base = _Loader(path, None, cli_vars, environ, parsed, validations)
+    base.static = {}
     problems: list[Diagnostic] = []
     spec: Spec | None = None
     try:
@@ -121,6 +123,7 @@ def _load_every_environment(
     seen: set[tuple[object, ...]] = set()
     for environment in base.environment_names:
         loader = _Loader(path, environment, dict(cli_vars), dict(environ), parsed, validations)
+        loader.reusable = base.static
         try:
             loader.check(unless_resolving_as=base.resolved)
         except _ResolvesAsBase:
@@ -183,6 +186,23 @@ class _Validated:
                 parent = parent[part]
             parent[where[-1]] = reference
         return dumped
+
+
+@dataclass(frozen=True)
+class _StaticEntry:
+    """What the base spec's load made of an entry in which nothing was substituted, as it was before
+    the checks of the whole spec (an environment's check takes it: `_Loader._reused`)."""
+
+    body: dict[str, Any]
+    """The entry as parsed (the one object every load of the command reads)."""
+    config: dict[str, Any]
+    tags: dict[str, str]
+    """Its own tags, checked (the default tags and the owner tag are each environment's)."""
+    lifecycle: Lifecycle
+    location: Location
+    references: list[LocatedReference]
+    """Those of its depends_on and config (its tags' are each environment's)."""
+    examples: list[LocatedExample]
 
 
 class Validations:
@@ -278,6 +298,14 @@ class _Loader:
         """(file, path) of each value written with ${var.X} -> the variables it uses."""
         self.overlay_origin: dict[str, str] = {}
         """Variables whose value comes from the selected environment's overlay -> a note saying where."""
+        self.rendered = 0
+        """Texts rendered so far (each holding a reference substituted while loading)."""
+        self.static: dict[str, _StaticEntry] | None = None
+        """When recording (the base spec of `validate`): the entries loaded with nothing rendered."""
+        self.reusable: Mapping[str, _StaticEntry] = {}
+        """An environment's: the base spec's `static` entries, taken as they are (`_reused`)."""
+        self.reused: set[str] = set()
+        """The addresses of the nodes taken so."""
 
     # ------------------------------------------------------------------------------- top level
     def load(self, fingerprinted: bool = True) -> Spec:
@@ -977,6 +1005,10 @@ class _Loader:
         each: Any,
         parent: ResourceNode | None,
     ) -> ResourceNode | None:
+        reused = self._reused(source, path, kind, address, body, parent)
+        if reused is not None:
+            return reused
+        rendered = self.rendered
         reconciler = KINDS[kind]
         sensitive: set[str] = set()
         config = self._substitute(source, path, address, settings, each, sensitive)
@@ -995,6 +1027,7 @@ class _Loader:
             validated = None if problems else validated
         lifecycle = self._lifecycle(source, path, address, body.get("lifecycle"), reconciler)
         tags = None
+        checked: dict[str, str] = {}
         if reconciler.meta.taggable:
             own = self._substitute(
                 source, (*path, "tags"), f"{address}.tags", body.get("tags") or {}, each, sensitive, "tags"
@@ -1018,23 +1051,72 @@ class _Loader:
                 "own spec may be named, e.g. ${sqs_queues.NAME.arn}",
             )
             return None
-        node = ResourceNode(
+        references += self._references(source, path, address, validated)
+        location = self._location(source, path)
+        if self.static is not None and self.rendered == rendered:
+            # Nothing in it depends on the environment but its default tags and stack: recorded
+            # before the checks run once every entry is loaded change the config's key fields.
+            self.static[address] = _StaticEntry(
+                body, dict(validated), checked, lifecycle, location, references, examples
+            )
+        return ResourceNode(
             address=address,
             kind=kind,
             name=address.rsplit(".", 1)[-1],
             config=validated,
             tags=tags,
             lifecycle=lifecycle,
-            location=self._location(source, path),
+            location=location,
             parent=parent.address if parent else None,
             depends_on={parent.address} if parent else set(),
             sensitive_paths=sensitive | set(reconciler.meta.sensitive_fields),
-            references=references
-            + self._references(source, path, address, validated)
-            + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
+            references=references + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
             examples=examples,
         )
-        return node
+
+    def _reused(
+        self,
+        source: SourceFile,
+        path: PathKey,
+        kind: str,
+        address: str,
+        body: dict[str, Any],
+        parent: ResourceNode | None,
+    ) -> ResourceNode | None:
+        """An environment's node for an entry the base spec loaded with nothing substituted (no
+        ${var...}, ${each...} or ${stack...} in its settings or tags): its validated config,
+        lifecycle, location and references are the base spec's, and so are its problems (none: the
+        base spec's node exists); only the default tags and the stack differ. None otherwise, or
+        when its parent was not taken so (a child's checks look at the parent's config)."""
+        entry = self.reusable.get(address)
+        if (
+            entry is None
+            or entry.body is not body
+            or (parent is not None and parent.address not in self.reused)
+        ):
+            return None
+        self.reused.add(address)
+        reconciler = KINDS[kind]
+        tags = None
+        sensitive: set[str] = set()
+        if reconciler.meta.taggable:
+            tags = {**self.default_tags, **entry.tags, OWNER_TAG: self.stack}
+            sensitive = {p for p in self.default_sensitive if p.removeprefix("tags.") not in entry.tags}
+        return ResourceNode(
+            address=address,
+            kind=kind,
+            name=address.rsplit(".", 1)[-1],
+            config=dict(entry.config),
+            tags=tags,
+            lifecycle=entry.lifecycle,
+            location=entry.location,
+            parent=parent.address if parent else None,
+            depends_on={parent.address} if parent else set(),
+            sensitive_paths=sensitive | set(reconciler.meta.sensitive_fields),
+            references=entry.references
+            + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
+            examples=list(entry.examples),
+        )
 
     def _lifecycle(
         self, source: SourceFile, path: PathKey, address: str, raw: Any, reconciler: Reconciler
@@ -1225,6 +1307,7 @@ class _Loader:
                 return each[ref.parts[1]]
             raise KeyError(ref.text)
 
+        self.rendered += 1
         try:
             result = render(value, resolve)
         except ExpressionError as exc:
