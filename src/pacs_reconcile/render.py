@@ -123,7 +123,15 @@ class PlanPrinter:
         finally:
             held, self._held = self._held, None
             if held:
-                self.console.print(Text("\n").join(held), highlight=False, soft_wrap=True)
+                self.console.print(self._joined(held), highlight=False, soft_wrap=True)
+
+    def _joined(self, lines: list[Text]) -> Text:
+        """The lines as one Text; their plain text alone when the console writes no styles (no
+        color system: a file, a pipe, NO_COLOR): rich's work on the spans of 31,000 lines was 0.27
+        of the 0.68 s of CPU a plan of 1,726 creates took to print before the apply could start."""
+        if self.console.color_system is None:
+            return Text("\n".join(line.plain for line in lines))
+        return Text("\n").join(lines)
 
     def plan(self, plan: Plan) -> None:
         shown = [c for c in plan.changes if c.action is not Action.NOOP or c.notes]
