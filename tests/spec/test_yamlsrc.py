@@ -329,3 +329,78 @@ def test_both_composers_locate_deep_nesting_and_duplicates_alike(
     assert flow.line == 1 and 6 <= flow.column <= 6 + MAX_DEPTH + 2
     duplicate = problem_of(write(tmp_path, "a: 1\nb:\n  c: 2\n  c: 3\n", "dup.yaml")).diagnostic
     assert (duplicate.line, duplicate.column, duplicate.field) == (4, 3, "b.c")
+
+
+MERGES_AND_ALIASES = """\
+base: &base {statistic: Sum, period: 300, dims: [a, b]}
+alarm:
+  <<: *base
+  period: 60
+  dims: [c]
+  =: plain
+list:
+  - {x: 1}
+  - *base
+  - [1, 2]
+flow: {a: [1, {b: 2}]}
+"""
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+def test_the_line_and_column_map_of_merges_aliases_and_flow_collections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, libyaml: bool
+) -> None:
+    """Every key's and one-line value's place, as each composer's nodes give them: merged pairs are
+    located where they were written (in the anchor), a key written next to a merge where it is."""
+    monkeypatch.setattr(yamlsrc, "_libyaml_guards_depth", lambda: libyaml)
+    source = read_yaml(write(tmp_path, MERGES_AND_ALIASES), "spec.yaml")
+    assert source.data["alarm"] == {"statistic": "Sum", "period": 60, "dims": ["c"], "=": "plain"}
+    assert source.locations == {
+        ("base",): (1, 1),
+        ("base", "statistic"): (1, 14),
+        ("base", "period"): (1, 30),
+        ("base", "dims"): (1, 43),
+        ("base", "dims", 0): (1, 50),
+        ("base", "dims", 1): (1, 53),
+        ("alarm",): (2, 1),
+        ("alarm", "statistic"): (1, 14),
+        ("alarm", "period"): (4, 3),
+        ("alarm", "dims"): (5, 3),
+        ("alarm", "dims", 0): (1, 50),  # the merged list's item, built first, keeps its place
+        ("alarm", "dims", 1): (1, 53),
+        ("alarm", "="): (6, 3),
+        ("list",): (7, 1),
+        ("list", 0): (8, 5),
+        ("list", 0, "x"): (8, 6),
+        ("list", 1): (1, 7),
+        ("list", 1, "statistic"): (1, 14),
+        ("list", 1, "period"): (1, 30),
+        ("list", 1, "dims"): (1, 43),
+        ("list", 1, "dims", 0): (1, 50),
+        ("list", 1, "dims", 1): (1, 53),
+        ("list", 2): (10, 5),
+        ("list", 2, 0): (10, 6),
+        ("list", 2, 1): (10, 9),
+        ("flow",): (11, 1),
+        ("flow", "a"): (11, 8),
+        ("flow", "a", 0): (11, 12),
+        ("flow", "a", 1): (11, 15),
+        ("flow", "a", 1, "b"): (11, 16),
+    }
+    assert source.values == {
+        ("base",): (1, 7),
+        ("base", "statistic"): (1, 25),
+        ("base", "period"): (1, 38),
+        ("base", "dims"): (1, 49),
+        ("alarm", "statistic"): (1, 25),
+        ("alarm", "period"): (4, 11),
+        ("alarm", "dims"): (5, 9),
+        ("alarm", "="): (6, 6),
+        ("list", 0, "x"): (8, 9),
+        ("list", 1, "statistic"): (1, 25),
+        ("list", 1, "period"): (1, 38),
+        ("list", 1, "dims"): (1, 49),
+        ("flow",): (11, 7),
+        ("flow", "a"): (11, 11),
+        ("flow", "a", 1, "b"): (11, 19),
+    }

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode
 
 from ..errors import Diagnostic
 
@@ -30,6 +31,8 @@ STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
+_FLATTENED_KEY_TAGS = (MERGE_TAG, "tag:yaml.org,2002:value")
+"""Keys PyYAML's flatten_mapping acts on: `<<` merges, and `=` (its value key) becomes text."""
 
 
 @dataclass
@@ -233,7 +236,7 @@ class _Builder:
             )
         if len(path) > MAX_DEPTH:  # only after libyaml composed it (the pure-Python composer stops first)
             raise _TooDeep(problem=f"nesting deeper than {MAX_DEPTH} levels", problem_mark=node.start_mark)
-        if isinstance(node, yaml.ScalarNode):
+        if isinstance(node, ScalarNode):
             if node.tag == STR_TAG:  # most of a spec: the text itself (what construct_yaml_str gives)
                 return node.value
             value = self.loader.construct_object(node, deep=True)
@@ -245,42 +248,70 @@ class _Builder:
             raise self._fail(
                 node, f"unsupported YAML tag {node.tag!r}: use plain mappings and lists", dotted(path)
             )
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, MappingNode):
             return self._mapping(node, path)
         out = []
+        locations = self.source.locations
         for index, item in enumerate(node.value):
-            self.source.locations.setdefault((*path, index), _pos(item))
-            out.append(self.build(item, (*path, index)))
+            where = (*path, index)
+            mark = item.start_mark
+            locations.setdefault(where, (mark.line + 1, mark.column + 1))
+            out.append(self._text(item, where) if isinstance(item, ScalarNode) else self.build(item, where))
         return out
 
-    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
-        if id(node) not in self.merged:
-            explicit = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
-            self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
-            self.merged[id(node)] = len(node.value) - explicit
-        merged = self.merged[id(node)]
+    def _text(self, node: ScalarNode, path: PathKey) -> Any:
+        """A scalar: plain text taken as it is (within the limits `build` checks), else built."""
+        if node.tag != STR_TAG or self.nodes >= MAX_NODES or len(path) > MAX_DEPTH:
+            return self.build(node, path)
+        self.nodes += 1
+        return node.value
+
+    def _merged(self, node: MappingNode) -> int:
+        """How many of the mapping's pairs (first in it) came from `<<` merge keys, once flattened."""
+        merged = self.merged.get(id(node))
+        if merged is None:
+            merged = 0
+            if any(key_node.tag in _FLATTENED_KEY_TAGS for key_node, _ in node.value):
+                explicit = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
+                self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
+                merged = len(node.value) - explicit
+                self.merged[id(node)] = merged
+        return merged
+
+    def _mapping(self, node: MappingNode, path: PathKey) -> dict[str, Any]:
+        merged = self._merged(node)
         out: dict[str, Any] = {}
         written: set[str] = set()  # keys written in this mapping itself (not merged in)
+        locations, values = self.source.locations, self.source.values
         for index, (key_node, value_node) in enumerate(node.value):
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, ScalarNode):
                 raise self._fail(key_node, "mapping keys must be plain strings")
             key = key_node.value if key_node.tag == STR_TAG else self.loader.construct_object(key_node)
             if not isinstance(key, str):
                 key = str(key)
             if index >= merged:
-                if key in written:
-                    first = self.source.locations.get((*path, key), (0, 0))
+                # Without merged pairs, every key so far was written here: `out` holds them.
+                if key in (written if merged else out):
+                    first = locations.get((*path, key), (0, 0))
                     raise self._fail(
                         key_node,
                         f"duplicate key {key!r} (first defined at line {first[0]})",
                         dotted((*path, key)),
                     )
-                written.add(key)
-            out.pop(key, None)  # a later pair overrides a merged one (and keeps the written order)
+                if merged:
+                    written.add(key)
+            if merged:
+                out.pop(key, None)  # a later pair overrides a merged one (and keeps the written order)
             where = (*path, key)
-            self.source.locations[where] = _pos(key_node)
+            mark = key_node.start_mark
+            locations[where] = (mark.line + 1, mark.column + 1)
+            if isinstance(value_node, ScalarNode):
+                mark = value_node.start_mark
+                values[where] = (mark.line + 1, mark.column + 1)
+                out[key] = self._text(value_node, where)
+                continue
             if _on_one_line(value_node):
-                self.source.values[where] = _pos(value_node)
+                values[where] = _pos(value_node)
             out[key] = self.build(value_node, where)
         return out
 
