@@ -127,7 +127,7 @@ class Clock:
 
 def test_a_read_takes_the_names_expected_next_up_to_batch_size_and_they_are_not_read_again() -> None:
     world = World()
-    looks = NamesakeLooks(world.read, batch_size=4, clock=Clock())
+    looks = NamesakeLooks(world.read, batch_size=4, clock=Clock(), refill_below=0)
     looks.expect(f"n{i}" for i in range(10))
     assert [looks.look(name) for name in ("n2", "n0", "n1", "n3")] == [None] * 4
     assert world.reads == [["n2", "n0", "n1", "n3"]]
@@ -175,3 +175,17 @@ def test_a_failed_read_ahead_fails_only_the_create_that_asked_and_the_others_rea
     world.existing["b"] = "theirs"
     assert looks.look("b") == "theirs"  # a failed read is never "absent"
     assert world.reads == [["a", "b"], ["b"]]
+
+
+def test_a_create_among_the_last_names_read_ahead_reads_its_own_and_the_next_ones() -> None:
+    """When fewer than refill_below names read ahead are left, the next create reads again (its own
+    name first, so its answer is as fresh as a per-create look's) while the others still have theirs:
+    not every worker waiting for one read each time a read ahead runs out."""
+    world = World()
+    looks = NamesakeLooks(world.read, batch_size=4, clock=Clock(), refill_below=2)
+    looks.expect(f"n{i}" for i in range(10))
+    assert [looks.look(name) for name in ("n0", "n1")] == [None, None]
+    world.existing["n2"] = "theirs"
+    assert looks.look("n2") == "theirs"  # one name (n3) left ahead: n2 reads with the next ones
+    assert looks.look("n3") is None  # still the first read's answer
+    assert world.reads == [["n0", "n1", "n2", "n3"], ["n2", "n4", "n5", "n6"]]

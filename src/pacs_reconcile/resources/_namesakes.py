@@ -70,9 +70,13 @@ class NamesakeLooks(Generic[T]):
         batch_size: int,
         window: float | None = None,
         clock: Callable[[], float] | None = None,
+        refill_below: int | None = None,
     ) -> None:
         self._read = read
         self._batch_size = batch_size
+        self._refill_below = batch_size // 4 if refill_below is None else refill_below
+        """Fewer recent names read ahead than this, and names still expected: the next create
+        reads again (see look)."""
         self._window = LOOK_WINDOW_SECONDS if window is None else window
         self._clock = clock or time.monotonic
         self._changed = threading.Condition()
@@ -100,9 +104,15 @@ class NamesakeLooks(Generic[T]):
             ahead = self._ahead.pop(name, None)  # used once: a second create of the name looks again
         if ahead is not None:
             self._until_answered(ahead)
-            if ahead.error is None and self._clock() - ahead.started <= self._window:
+            if (
+                ahead.error is None
+                and self._clock() - ahead.started <= self._window
+                and not self._running_low()
+            ):
                 return (ahead.found or {}).get(name)
-            # too old, or failed (then this create's own read fails the create if it fails again)
+            # too old, or failed (then this create's own read fails the create if it fails again),
+            # or the last names read ahead: this create reads its own name and the next ones now,
+            # while the other creates still have answers, not all of them at once when none is left
         with self._changed:
             mine = self._queued[-1] if self._queued else None
             if mine is None or len(mine.names) >= self._batch_size:
@@ -117,6 +127,18 @@ class NamesakeLooks(Generic[T]):
         if mine.error is not None:
             raise mine.error
         return (mine.found or {}).get(name)
+
+    def _running_low(self) -> bool:
+        """Whether the names read ahead and still recent are fewer than refill_below while more
+        are expected and no read is under way or queued (recent ones are counted, old ones dropped)."""
+        with self._changed:
+            if self._reading or self._queued or not self._expected:
+                return False
+            now = self._clock()
+            for name, read in list(self._ahead.items()):
+                if read.answered and now - read.started > self._window:
+                    del self._ahead[name]  # its create would read again anyway
+            return len(self._ahead) < self._refill_below
 
     def waiting(self) -> int:
         """Names asked for and not yet sent in a read."""
