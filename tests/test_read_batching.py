@@ -433,7 +433,7 @@ def test_an_account_listing_stops_past_its_pages_and_when_denied() -> None:
 
     from botocore.exceptions import ClientError
 
-    from pacs_reconcile.resources.common import account_listing
+    from pacs_reconcile.resources.common import AccountListing
 
     class Pages:
         def __init__(self, pages: list[dict[str, Any]] | ClientError) -> None:
@@ -448,10 +448,10 @@ def test_an_account_listing_stops_past_its_pages_and_when_denied() -> None:
             return iter(self.pages)
 
     three = [{"items": [1], "nextToken": "a"}, {"items": [2], "nextToken": "b"}, {"items": [3]}]
-    assert account_listing(Pages(three), "op", "items", 3) == [1, 2, 3]
-    assert account_listing(Pages(three), "op", "items", 2) is None  # a third page was coming
+    assert AccountListing(Pages(three), "op", "items").within(3) == [1, 2, 3]
+    assert AccountListing(Pages(three), "op", "items").within(2) is None  # a third page was coming
     denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "op")
-    assert account_listing(Pages(denied), "op", "items", 5) is None
+    assert AccountListing(Pages(denied), "op", "items").within(5) is None
     throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "op")
     with pytest.raises(ClientError):
-        account_listing(Pages(throttled), "op", "items", 5)
+        AccountListing(Pages(throttled), "op", "items").within(5)

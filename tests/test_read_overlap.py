@@ -20,6 +20,7 @@ from pacs_reconcile.aws import AwsContext
 from pacs_reconcile.engine import plan
 from pacs_reconcile.resources.base import ReadScope
 from pacs_reconcile.resources.registry import KINDS
+from pacs_reconcile.resources.sns import endpoint_fingerprint
 from pacs_reconcile.spec.loader import load_spec
 
 WAIT_S = 5.0
@@ -159,3 +160,57 @@ def test_the_plan_starts_the_sweep_itself_before_any_kind_asks_for_it(
     finally:
         tagging.meta.events.unregister(event)
     assert met and all(met), "no kind's read saw the sweep start"
+
+
+@pytest.mark.parametrize(
+    ("kind", "keys", "service", "operation"),
+    [
+        ("lambda_functions", ["pacs-fn"], "lambda", "GetFunction"),
+        ("task_definitions", ["pacs-a", "pacs-b"], "ecs", "ListTaskDefinitions"),
+        ("event_rules", ["pacs-rule"], "events", "ListRules"),
+        ("ssm_parameters", ["/pacs/setting"], "ssm", "GetParameters"),
+        ("ecs_services", ["pacs-cluster/pacs-svc"], "ecs", "DescribeServices"),
+    ],
+)
+def test_a_kind_reads_its_declared_resources_while_the_sweep_runs(
+    aws: AwsContext, hold_sweep: Any, kind: str, keys: list[str], service: str, operation: str
+) -> None:
+    """The declared resources need no sweep (the owned ones no entry declares do: they come after)."""
+    held = hold_sweep(service, operation)
+    assert KINDS[kind].read(aws, keys, ReadScope(aws.stack)) == {}
+    assert held.met is True, f"{service}.{operation} was called only after the sweep"
+
+
+def _subscription_key(aws: AwsContext) -> tuple[str, str]:
+    sns = aws.client("sns")
+    arn = sns.create_topic(Name="pacs-alerts")["TopicArn"]
+    sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="ops@example.com")
+    assert aws.account_id in arn  # (asked of STS once per context: before the calls counted)
+    return ("pacs-alerts", f"email:{endpoint_fingerprint('ops@example.com')}")
+
+
+@pytest.mark.parametrize(
+    ("kind", "declare", "made_ahead"),
+    [
+        ("permissions", lambda aws: ("pacs-fn", "allow-events"), {"lambda.GetPolicy": 1}),
+        ("targets", lambda aws: ("pacs-rule", "lambda"), {"events.ListTargetsByRule": 1}),
+        (
+            "subscriptions",
+            _subscription_key,
+            {"sns.ListSubscriptionsByTopic": 1, "sns.GetSubscriptionAttributes": 1},
+        ),
+    ],
+)
+def test_a_child_kind_reads_its_declared_children_ahead_and_its_read_takes_them_up(
+    aws: AwsContext, kind: str, declare: Any, made_ahead: dict[str, int]
+) -> None:
+    """What the declared children's read needs besides their parents is read ahead (the plan does
+    it while the parents are read, which waits for the sweep), once: the read calls nothing more."""
+    keys = [declare(aws)]
+    before = Counter(aws.stats.calls)
+    KINDS[kind].read_ahead(aws, keys, aws.stack)
+    ahead = Counter(aws.stats.calls) - before
+    found = KINDS[kind].read(aws, keys, ReadScope(aws.stack))
+    assert dict(ahead) == made_ahead
+    assert Counter(aws.stats.calls) - before == ahead, "the read made calls of its own"
+    assert set(found) == ({keys[0]} if kind == "subscriptions" else set())

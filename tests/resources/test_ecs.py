@@ -368,11 +368,11 @@ def test_an_account_of_many_task_definitions_is_read_family_by_family(
 ) -> None:
     # AWS lists 100 task definitions a page (moto lists all at once): more pages than families
     # means the account listing stops and each family is listed by its name.
-    from pacs_reconcile.resources import ecs as ecs_module
+    from pacs_reconcile.resources.common import AccountListing
 
     TASKS.create(aws, desired_of(aws))
     TASKS.create(aws, desired_of(aws, spec_with(family="grafana")))
-    monkeypatch.setattr(ecs_module, "account_listing", lambda *args, **kwargs: None)
+    monkeypatch.setattr(AccountListing, "within", lambda self, max_pages: None)
     before = dict(aws.stats.calls)
     found = read(aws, FAMILY, "grafana")
     assert set(found) == {FAMILY, "grafana"}

@@ -4,7 +4,7 @@ optional request parameters."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,6 +61,23 @@ def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         later = pool.submit(second)
         return first(), later.result()
+
+
+def declared_then_owned(
+    declared: Iterable[str], owned: Callable[[], Iterable[str]], read: Callable[[list[str]], dict[str, T]]
+) -> dict[str, T]:
+    """`read` of the declared names while `owned()` (this stack's names, from the owner-tag sweep)
+    is found, then of the owned names none declares (usually none): a read as long as the sweep,
+    not the sweep's length and then its own. Each name is read once."""
+    names = sorted(set(declared))
+    owned_names, found = both(lambda: set(owned()), lambda: read(names))
+    rest = sorted(owned_names - set(names))
+    return {**found, **read(rest)} if rest else found
+
+
+def one_by_one(read_one: Callable[[str], T]) -> Callable[[list[str]], dict[str, T]]:
+    """A read of names made of one read per name, a few at a time: {name: what it found}."""
+    return lambda names: dict(zip(names, concurrently(read_one, names), strict=True))
 
 
 def error_code(exc: BaseException) -> str:
@@ -211,18 +228,14 @@ def read_pages(client: Any, operation: str, result_key: str, **params: Any) -> l
     return [item for page in paginator.paginate(**params) for item in page.get(result_key, [])]
 
 
-def account_listing(
-    client: Any, operation: str, result_key: str, max_pages: int, **params: Any
-) -> list[Any] | None:
-    """Every item of an account-wide listing, or None once `max_pages` pages did not hold them all
-    (an account full of other resources: the caller then reads its resources one by one, so the
-    read never costs more than twice that) or when the listing is denied (a policy that allows the
-    per-resource form only: those reads raise if they are denied too)."""
-    return AccountListing(client, operation, result_key, **params).within(max_pages)
-
-
 class AccountListing:
-    """An account-wide listing read a page at a time as callers need (`within`), shared by them:
+    """An account-wide listing, for a read of several resources while it costs fewer calls than
+    one per resource: `within(n)` gives every item, or None once n pages did not hold them all (an
+    account full of other resources: the caller then reads its resources one by one, so the read
+    never costs more than twice that) or when the listing is denied (a policy that allows the
+    per-resource form only: those reads raise if they are denied too).
+
+    It is read a page at a time as callers need, and shared by them:
     a read may start it before it knows how many pages it will allow (a child kind's, before its
     parents are read: Reconciler.read_ahead), and go on where it stopped once it does. Pages are
     read in order, once; a caller that allows more pages than were read continues the listing."""
@@ -242,7 +255,8 @@ class AccountListing:
 
     def within(self, max_pages: int) -> list[Any] | None:
         """Every item, or None once `max_pages` pages did not hold them all, or when the listing is
-        denied (AccessDenied): then the caller reads per resource. A failed page fails every caller."""
+        denied (AccessDenied): then the caller reads per resource. A failed page fails every caller.
+        `within(0)`: every item if another caller has read them all, without a call."""
         with self._lock:
             while self._more and self._read < max_pages and not self._denied:
                 self._next_page()

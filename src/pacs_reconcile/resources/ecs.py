@@ -44,11 +44,14 @@ from ._fields import ROLE_ARN_OR_EMPTY, matching
 from ._look_before_retry import look_before_retrying
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
-    account_listing,
+    AccountListing,
     arn_resource,
     concurrently,
+    declared_then_owned,
     made_by_this_apply,
+    memo_until_write,
     names_with_prefix,
+    one_by_one,
     owned_of,
     read_pages,
     unless_gone,
@@ -509,11 +512,16 @@ class TaskDefinitions(Reconciler):
 
     # reading ----------------------------------------------------------------------------------
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        owned = {family_of(arn)[0] for arn in owned_of(ctx, scope.stack, "ecs", "task-definition/")}
-        families = sorted({str(k) for k in keys} | owned)
-        revisions = active_revisions_of(ctx, families)
-        found = concurrently(lambda family: self._read_family(ctx, revisions[family]), families)
-        return {live.key: live for live in found if live is not None}
+        def read_families(families: list[str]) -> dict[str, Live | None]:
+            revisions = active_revisions_of(ctx, families)
+            return one_by_one(lambda family: self._read_family(ctx, revisions[family]))(families)
+
+        found = declared_then_owned(
+            map(str, keys),
+            lambda: (family_of(arn)[0] for arn in owned_of(ctx, scope.stack, "ecs", "task-definition/")),
+            read_families,
+        )
+        return {live.key: live for _, live in sorted(found.items()) if live is not None}
 
     def _read_family(self, ctx: AwsContext, active: list[str]) -> Live | None:
         """The family's latest ACTIVE revision (`active`: its ACTIVE revisions, newest first)."""
@@ -645,15 +653,12 @@ def active_revisions_of(ctx: AwsContext, families: Sequence[str]) -> dict[str, l
     ECS API reference) or lists every task definition of the account, 100 a page. For several
     families the account's ACTIVE listing is used while it costs fewer calls than one per family;
     past that many pages (an account of many other task definitions) it stops and lists family by
-    family (common.account_listing), so the read never costs more than twice the per-family one.
+    family (common.AccountListing), so the read never costs more than twice the per-family one.
     """
     wanted = set(families)
-    listed = None
-    if len(wanted) > 1:
-        ecs = ctx.client("ecs")
-        listed = account_listing(
-            ecs, "list_task_definitions", "taskDefinitionArns", len(wanted), status="ACTIVE", maxResults=100
-        )  # 100: ListTaskDefinitions' largest maxResults
+    # One family alone is listed by name, unless the listing of the run (shared until it writes:
+    # the declared families are read while the sweep runs, the owned others after) is whole already.
+    listed = _active_listing(ctx).within(len(wanted) if len(wanted) > 1 else 0)
     if listed is None:
         per_family = concurrently(lambda family: active_revisions(ctx, family), families)
         return dict(zip(families, per_family, strict=True))
@@ -663,6 +668,17 @@ def active_revisions_of(ctx: AwsContext, families: Sequence[str]) -> dict[str, l
         if family in wanted:
             by_family[family].append(arn)
     return {family: _newest_first(arns) for family, arns in by_family.items()}
+
+
+def _active_listing(ctx: AwsContext) -> AccountListing:
+    """The account's ACTIVE task definitions, 100 a page (ListTaskDefinitions' largest maxResults)."""
+    return memo_until_write(
+        ctx,
+        "ecs:active-task-definitions",
+        lambda: AccountListing(
+            ctx.client("ecs"), "list_task_definitions", "taskDefinitionArns", status="ACTIVE", maxResults=100
+        ),
+    )
 
 
 def _newest_first(arns: list[str]) -> list[str]:

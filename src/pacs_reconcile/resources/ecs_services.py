@@ -73,6 +73,7 @@ from .common import (
     arn_resource,
     batched,
     claim_after_lost_create,
+    declared_then_owned,
     error_code,
     owned_of,
     read_pages,
@@ -521,24 +522,32 @@ class Services(Reconciler):
 
     # reading ----------------------------------------------------------------------------------
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        wanted = {split_key(k) for k in keys}
-        declared_clusters = sorted({cluster for cluster, _ in wanted})
-        for arn in owned_of(ctx, scope.stack, "ecs", "service/"):
-            parts = arn_resource(arn).split("/")
-            if len(parts) == 3:  # service/CLUSTER/NAME
-                wanted.add((parts[1], parts[2]))
-            else:  # the short ARN format of services made before 2021 does not name the cluster
-                wanted.update((cluster, parts[-1]) for cluster in declared_clusters)
-        by_cluster: dict[str, list[str]] = {}
-        for cluster, name in sorted(wanted):
-            by_cluster.setdefault(cluster, []).append(name)
-        out: dict[Key, Live] = {}
-        for cluster, names in by_cluster.items():
-            for service in batched(partial(_describe, ctx, cluster), names, DESCRIBE_BATCH):
-                if service.get("status") not in GONE:
-                    live = self._live(service)
-                    out[live.key] = live
-        return out
+        declared_clusters = sorted({split_key(k)[0] for k in keys})
+
+        def owned() -> set[str]:
+            found: set[str] = set()
+            for arn in owned_of(ctx, scope.stack, "ecs", "service/"):
+                parts = arn_resource(arn).split("/")
+                if len(parts) == 3:  # service/CLUSTER/NAME
+                    found.add(service_key(parts[1], parts[2]))
+                else:  # the short ARN format of services made before 2021 does not name the cluster
+                    found.update(service_key(cluster, parts[-1]) for cluster in declared_clusters)
+            return found
+
+        def describe(services: list[str]) -> dict[str, Live]:
+            by_cluster: dict[str, list[str]] = {}
+            for cluster, name in sorted(map(split_key, services)):
+                by_cluster.setdefault(cluster, []).append(name)
+            out: dict[str, Live] = {}
+            for cluster, names in by_cluster.items():
+                for service in batched(partial(_describe, ctx, cluster), names, DESCRIBE_BATCH):
+                    if service.get("status") not in GONE:
+                        live = self._live(service)
+                        out[str(live.key)] = live
+            return out
+
+        # The declared services are described while the sweep runs, then the owned ones none declares.
+        return {key: live for key, live in declared_then_owned(map(str, keys), owned, describe).items()}
 
     @staticmethod
     def _live(service: Mapping[str, Any]) -> Live:

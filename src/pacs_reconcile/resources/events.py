@@ -32,8 +32,10 @@ from .common import (
     chunks,
     claim_after_lost_create,
     concurrently,
+    declared_then_owned,
     error_code,
     gone_is_fine,
+    memo_until_write,
     names_with_prefix,
     owned_of,
     read_pages,
@@ -220,22 +222,39 @@ class Rules(Reconciler):
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         wanted = {str(k) for k in keys}
-        # Besides the default bus and the buses of the declared rules, the stack's own buses: a rule
-        # on one is this stack's even when no key names it (export by owner tag; pruning a rule
-        # removed from the spec). The owned buses come from the run's one tagging sweep.
-        owned_buses = {
-            arn_resource(arn).removeprefix("event-bus/")
-            for arn in owned_of(ctx, scope.stack, "events", "event-bus/")
-        }
-        buses = sorted({DEFAULT_BUS} | {split_rule_key(k)[0] for k in wanted} | owned_buses)
-        listed = [rule for bus in buses for rule in self._list(ctx, bus)]
-        candidates = [r for r in listed if not r.get("ManagedBy") or _rule_key_of(r) in wanted]
-        tag_sets = concurrently(lambda rule: self._tags(ctx, rule["Arn"]), candidates)
+
+        def read_buses(buses: list[str]) -> dict[str, list[tuple[dict[str, Any], dict[str, str] | None]]]:
+            """Per bus, its rules (those a service manages only when declared) with their tags."""
+            listed = {bus: self._list(ctx, bus) for bus in buses}
+            candidates = [
+                (bus, rule)
+                for bus, rules in listed.items()
+                for rule in rules
+                if not rule.get("ManagedBy") or _rule_key_of(rule) in wanted
+            ]
+            tag_sets = concurrently(lambda candidate: self._tags(ctx, candidate[1]["Arn"]), candidates)
+            found: dict[str, list[tuple[dict[str, Any], dict[str, str] | None]]] = {bus: [] for bus in buses}
+            for (bus, rule), tags in zip(candidates, tag_sets, strict=True):
+                found[bus].append((rule, tags))
+            return found
+
+        # The default bus and the buses of the declared rules are read while the sweep runs; then
+        # the stack's own buses none names: a rule on one is this stack's even when no key names it
+        # (export by owner tag; pruning a rule removed from the spec).
+        by_bus = declared_then_owned(
+            [DEFAULT_BUS, *(split_rule_key(k)[0] for k in wanted)],
+            lambda: (
+                arn_resource(arn).removeprefix("event-bus/")
+                for arn in owned_of(ctx, scope.stack, "events", "event-bus/")
+            ),
+            read_buses,
+        )
         out: dict[Key, Live] = {}
-        for rule, tags in zip(candidates, tag_sets, strict=True):
-            key = _rule_key_of(rule)
-            if tags is not None and (key in wanted or tags.get(OWNER_TAG) == scope.stack):
-                out[key] = self._live(rule, tags)
+        for _, rules in sorted(by_bus.items()):
+            for rule, tags in rules:
+                key = _rule_key_of(rule)
+                if tags is not None and (key in wanted or tags.get(OWNER_TAG) == scope.stack):
+                    out[key] = self._live(rule, tags)
         return out
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
@@ -435,10 +454,13 @@ class Targets(Reconciler):
             out["role_arn"] = ""
         return out
 
+    def read_ahead(self, ctx: AwsContext, keys: Sequence[Key], stack: str) -> None:
+        concurrently(lambda rule: self._listed(ctx, rule), sorted({_target_key(k)[0] for k in keys}))
+
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         wanted = set(keys)
         rules = sorted({str(p) for p in scope.parents} | {_target_key(k)[0] for k in keys})
-        listed = concurrently(lambda rule: self._list(ctx, rule), rules)
+        listed = concurrently(lambda rule: self._listed(ctx, rule), rules)
         out: dict[Key, Live] = {}
         for rule, targets in zip(rules, listed, strict=True):
             for target in targets:
@@ -489,6 +511,12 @@ class Targets(Reconciler):
         response = ctx.client("events").put_targets(Rule=name, EventBusName=bus, Targets=[target])
         check_failed_entries(response, "PutTargets", rule)
         return self._live((rule, target_id), target)
+
+    @staticmethod
+    def _listed(ctx: AwsContext, rule: str) -> list[dict[str, Any]]:
+        """The rule's targets as a plan reads them: once, shared by the read ahead and the read,
+        and read again once the run writes."""
+        return memo_until_write(ctx, f"events:targets:{rule}", lambda: Targets._list(ctx, rule))
 
     @staticmethod
     def _list(ctx: AwsContext, rule: str) -> list[dict[str, Any]]:

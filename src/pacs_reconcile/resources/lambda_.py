@@ -46,9 +46,12 @@ from .common import (
     claim_after_lost_create,
     claim_identical_after_lost_create,
     concurrently,
+    declared_then_owned,
     error_code,
     gone_is_fine,
+    memo_until_write,
     names_with_prefix,
+    one_by_one,
     owned_of,
     read_pages,
     unless_gone,
@@ -368,10 +371,12 @@ class Functions(Reconciler):
         return state
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        owned = {_function_name(arn) for arn in owned_of(ctx, scope.stack, "lambda", "function:")}
-        names = sorted(owned | {str(k) for k in keys})
-        found = concurrently(lambda name: self._get(ctx, name), names)
-        return {name: self._live(fn) for name, fn in zip(names, found, strict=True) if fn is not None}
+        found = declared_then_owned(
+            map(str, keys),
+            lambda: (_function_name(arn) for arn in owned_of(ctx, scope.stack, "lambda", "function:")),
+            one_by_one(lambda name: self._get(ctx, name)),
+        )
+        return {name: self._live(fn) for name, fn in sorted(found.items()) if fn is not None}
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         state = desired.state
@@ -523,10 +528,14 @@ class Permissions(Reconciler):
                 out[field] = ""
         return out
 
+    def read_ahead(self, ctx: AwsContext, keys: Sequence[Key], stack: str) -> None:
+        functions = sorted({_permission_key(k)[0] for k in keys})
+        concurrently(lambda name: _policy_statements(ctx, name), functions)
+
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         wanted = set(keys)
         functions = sorted({str(p) for p in scope.parents} | {_permission_key(k)[0] for k in keys})
-        policies = concurrently(lambda name: _statements(ctx, name), functions)
+        policies = concurrently(lambda name: _policy_statements(ctx, name), functions)
         out: dict[Key, Live] = {}
         for function, statements in zip(functions, policies, strict=True):
             for statement in statements:
@@ -577,6 +586,12 @@ class Permissions(Reconciler):
             "source_account": _single((condition.get("StringEquals") or {}).get("AWS:SourceAccount")),
         }
         return Live(key, self.canonical(state), {"statement_id": key[1]})
+
+
+def _policy_statements(ctx: AwsContext, function: str) -> list[dict[str, Any]]:
+    """The function's statements as a plan reads them: once, shared by the permissions' read ahead
+    and their read, and read again once the run writes."""
+    return memo_until_write(ctx, f"lambda:policy:{function}", lambda: _statements(ctx, function))
 
 
 def _statements(ctx: AwsContext, function: str) -> list[dict[str, Any]]:

@@ -40,6 +40,7 @@ from .common import (
     concurrently,
     error_code,
     gone_is_fine,
+    memo_until_write,
     names_with_prefix,
     owned_of,
     read_pages,
@@ -709,6 +710,11 @@ class Subscriptions(Reconciler):
         fingerprint = endpoint_fingerprint(endpoint) if isinstance(endpoint, str) else repr(endpoint)
         return (topic, f"{protocol}:{fingerprint}")
 
+    def read_ahead(self, ctx: AwsContext, keys: Sequence[Key], stack: str) -> None:
+        # The declared subscriptions' topics listed and those subscriptions' attributes read, as
+        # the read would (it takes them up): the rest of an owned topic's are the read's.
+        self.read(ctx, keys, ReadScope(stack))
+
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         wanted = set(keys)
         topics = sorted({_topic_of(k) for k in keys} | {str(p) for p in scope.parents})
@@ -717,7 +723,7 @@ class Subscriptions(Reconciler):
             for topic in topics
         ]
         to_read: list[tuple[Key, dict[str, Any]]] = []
-        listings = concurrently(lambda arn: self._list(ctx, arn), arns)
+        listings = concurrently(lambda arn: self._listed(ctx, arn), arns)
         for topic, subscriptions in zip(topics, listings, strict=True):
             for listed in subscriptions:
                 key = self._key(topic, listed["Protocol"], listed["Endpoint"])
@@ -763,6 +769,12 @@ class Subscriptions(Reconciler):
 
     # reading ----------------------------------------------------------------------------------
     @staticmethod
+    def _listed(ctx: AwsContext, topic: str) -> list[dict[str, Any]]:
+        """The topic's subscriptions as a plan reads them: once, shared by the read ahead and the
+        read, and read again once the run writes."""
+        return memo_until_write(ctx, f"sns:subscriptions:{topic}", lambda: Subscriptions._list(ctx, topic))
+
+    @staticmethod
     def _list(ctx: AwsContext, topic: str) -> list[dict[str, Any]]:
         """Every subscription of the topic (AWS pages by 100); none when the topic is gone."""
         pages = ctx.client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
@@ -780,8 +792,12 @@ class Subscriptions(Reconciler):
         if arn in _PENDING_ARNS:
             return self._pending(key, listed, None)
         sns = ctx.client("sns")
-        attributes = unless_gone(
-            lambda: sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"], "NotFound"
+        attributes = memo_until_write(  # shared by the read ahead and the read, until the run writes
+            ctx,
+            f"sns:subscription-attributes:{arn}",
+            lambda: unless_gone(
+                lambda: sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"], "NotFound"
+            ),
         )
         if attributes is None:
             return None

@@ -26,6 +26,7 @@ from ..diff import Delta, tags_from_list, tags_to_list
 from ._spec_files import inside_spec_folder
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
+    both,
     chunks,
     claim_after_lost_create,
     concurrently,
@@ -37,6 +38,8 @@ from .common import (
 from .kind import KindActions, KindMeta, TagApi
 from .registry import register
 
+ByName = dict[str, dict[str, Any]]
+"""Parameters by name, as GetParameters or DescribeParameters give each."""
 GET_PARAMETERS_BATCH = 10
 """GetParameters accepts at most 10 names."""
 DESCRIBE_FILTER_VALUES = 50
@@ -231,15 +234,27 @@ class Parameters(Reconciler):
         return live is not None and live.state.get("type") == "SecureString"
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
-        owned = owned_of(ctx, scope.stack, "ssm", "parameter/")
-        # GetParameters takes ARNs too: owned parameters are asked for by ARN (their names are
-        # ambiguous in it: "parameter/x" is both "x" and "/x").
-        wanted = sorted({str(k) for k in keys}) + sorted(owned)
-        found: dict[str, dict[str, Any]] = {}
-        for batch in chunks(wanted, GET_PARAMETERS_BATCH):
-            response = ctx.client("ssm").get_parameters(Names=list(batch), WithDecryption=True)
-            found.update({p["Name"]: p for p in response.get("Parameters", [])})
-        details = _describe(ctx, sorted(found))
+        def get(names: Sequence[str]) -> ByName:
+            found: dict[str, dict[str, Any]] = {}
+            for batch in chunks(names, GET_PARAMETERS_BATCH):
+                response = ctx.client("ssm").get_parameters(Names=list(batch), WithDecryption=True)
+                found.update({p["Name"]: p for p in response.get("Parameters", [])})
+            return found
+
+        def get_described(names: Sequence[str]) -> tuple[ByName, ByName]:
+            found = get(names)
+            return found, _describe(ctx, sorted(found))
+
+        # The declared parameters are read while the sweep runs; then the owned ones no declared
+        # name found (usually none). GetParameters takes ARNs too: owned parameters are asked for by
+        # ARN (their names are ambiguous in it: "parameter/x" is both "x" and "/x").
+        owned, (found, details) = both(
+            lambda: owned_of(ctx, scope.stack, "ssm", "parameter/"),
+            lambda: get_described(sorted({str(k) for k in keys})),
+        )
+        seen = {p["ARN"] for p in found.values()}
+        more, more_details = get_described(sorted(arn for arn in owned if arn not in seen))
+        found, details = {**found, **more}, {**details, **more_details}
         missing_tags = [p for p in found.values() if p["ARN"] not in owned]
         read_tags = concurrently(lambda p: _tags(ctx, p["Name"]), missing_tags)
         tags = {p["ARN"]: t for p, t in zip(missing_tags, read_tags, strict=True)} | owned
