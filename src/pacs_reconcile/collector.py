@@ -19,18 +19,48 @@ from __future__ import annotations
 
 import atexit
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 YOUNG_THRESHOLD = 10_000
 """Allocations between two collections of the youngest generation (CPython's default is 700). The
 older generations keep their default ratios."""
 
 
+_one_command = False
+"""Whether this process is one command's (tune_for_one_command was called)."""
+
+
 def tune_for_one_command() -> None:
     """Collect less often while the command runs, and not over the whole heap at exit.
 
     For the process entry point only (a library caller keeps its own collector settings)."""
+    global _one_command
+    _one_command = True
     young, middle, oldest = gc.get_threshold()
     gc.set_threshold(max(YOUNG_THRESHOLD, young), middle, oldest)
     # Registered before anything the command registers, so it runs after every other handler
     # (atexit runs them last in, first out): nothing is left to collect but what finalization frees.
     atexit.register(gc.freeze)
+
+
+@contextmanager
+def settled() -> Iterator[None]:
+    """In a command's process: no collection while the spec loads (its kinds imported, their
+    validators built, its entries made: a few hundred thousand objects that live until exit), then
+    all of them frozen, so that no later collection walks them again. The first collection after a
+    load walked every object the load made (20-35 ms for `validate`, more than checking an
+    environment) and found nothing to free: what a load leaves behind dies by reference counting.
+
+    Outside a command's process (a library caller, the tests' in-process runs) it does nothing."""
+    if not _one_command:
+        yield
+        return
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()

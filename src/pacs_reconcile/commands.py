@@ -135,9 +135,9 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 
 
 def load(inputs: SpecInputs, session: Session) -> Spec:
-    from . import api
+    from . import api, collector
 
-    with session.phase(f"loading the spec {inputs.path}"):
+    with session.phase(f"loading the spec {inputs.path}"), collector.settled():
         spec = api.load(inputs.path, environment=inputs.environment, variables=inputs.variables)
     session.redactor.add(spec.secrets)
     return spec
@@ -220,11 +220,13 @@ def _load_and_check(inputs: SpecInputs, session: Session) -> tuple[Spec, list[st
     from .monitoring.runner import run_examples
 
     if inputs.environment is None:
+        from . import collector
         from .spec.loader import load_every_environment
 
-        spec, environments = load_every_environment(
-            inputs.path, cli_vars=inputs.variables, environ=os.environ
-        )
+        with collector.settled():
+            spec, environments = load_every_environment(
+                inputs.path, cli_vars=inputs.variables, environ=os.environ
+            )
         session.redactor.add(spec.secrets)
     else:
         spec, environments = load(inputs, session), [inputs.environment]
