@@ -123,15 +123,20 @@ class PlanPrinter:
         finally:
             held, self._held = self._held, None
             if held:
-                self.console.print(self._joined(held), highlight=False, soft_wrap=True)
+                self._print_held(held)
 
-    def _joined(self, lines: list[Text]) -> Text:
-        """The lines as one Text; their plain text alone when the console writes no styles (no
-        color system: a file, a pipe, NO_COLOR): rich's work on the spans of 31,000 lines was 0.27
-        of the 0.68 s of CPU a plan of 1,726 creates took to print before the apply could start."""
-        if self.console.color_system is None:
-            return Text("\n".join(line.plain for line in lines))
-        return Text("\n").join(lines)
+    def _print_held(self, lines: list[Text]) -> None:
+        """The lines in one console call; their plain text written as it is when the console writes
+        no styles (no color system: a file, a pipe, NO_COLOR), as rich would write it: the Texts'
+        control codes are stripped, nothing is wrapped, tabs are expanded as rich does. rich's work
+        on a change's lines was 0.48 of the 0.68 s of CPU a plan of 1,726 creates took to print
+        before the apply could start (0.2 s without it)."""
+        console = self.console
+        if console.color_system is None and not console.record and not console.quiet:
+            console.file.write("\n".join(line.plain for line in lines).expandtabs(console.tab_size) + "\n")
+            console.file.flush()  # as rich does after each call: stderr's lines stay in order
+            return
+        console.print(Text("\n").join(lines), highlight=False, soft_wrap=True)
 
     def plan(self, plan: Plan) -> None:
         shown = [c for c in plan.changes if c.action is not Action.NOOP or c.notes]
