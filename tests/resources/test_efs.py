@@ -4,6 +4,7 @@ lacks an API (UpdateFileSystem) or never shows a transitional state."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -378,6 +379,56 @@ def test_requested_mount_targets_of_a_parent_not_owned_are_read_alone(
     found = MOUNT_TARGETS.read(aws, [("foreign", ZONE_B)], ReadScope(aws.stack))
     assert set(found) == {("foreign", ZONE_B)}
     assert found[("foreign", ZONE_B)].state["subnet_id"] == network["b"]
+
+
+def test_the_mount_targets_of_several_file_systems_are_listed_side_by_side(
+    aws: AwsContext, network: dict[str, str]
+) -> None:
+    """One DescribeMountTargets a file system, not one after another: the first is held until the
+    second is made (a rendezvous; the listing in turn waited out the timeout and failed)."""
+    parents = {}
+    for token in ("pacs-a", "pacs-b"):
+        _, fs = make_fs(aws, creation_token=token)
+        MOUNT_TARGETS.create(aws, desired_of(MOUNT_TARGETS, mount_target_spec(network), parent=fs))
+        parents[fs.key] = fs
+    second = threading.Event()
+    calls: list[int] = []
+    met: list[bool] = []
+
+    def hold_the_first(**_: Any) -> None:
+        calls.append(1)  # (atomic)
+        if len(calls) == 1:
+            met.append(second.wait(5.0))
+        else:
+            second.set()
+
+    event = "before-call.efs.DescribeMountTargets"
+    efs(aws).meta.events.register(event, hold_the_first)
+    try:
+        found = MOUNT_TARGETS.read(aws, [], ReadScope(aws.stack, parents))
+    finally:
+        efs(aws).meta.events.unregister(event, hold_the_first)
+    assert met == [True]
+    assert set(found) == {("pacs-a", ZONE_A), ("pacs-b", ZONE_A)}
+
+
+def test_the_declared_mount_targets_are_read_ahead_and_the_read_takes_them_up(
+    aws: AwsContext, network: dict[str, str]
+) -> None:
+    """Their file system found in the region's listing (the file systems' read makes it), their
+    mount targets listed before the file systems are read: the read lists nothing again."""
+    _, fs = make_fs(aws)
+    MOUNT_TARGETS.create(aws, desired_of(MOUNT_TARGETS, mount_target_spec(network), parent=fs))
+    keys = [(TOKEN, ZONE_A)]
+    before = Counter(aws.stats.calls)
+    MOUNT_TARGETS.read_ahead(aws, keys, aws.stack)
+    ahead = Counter(aws.stats.calls) - before
+    assert dict(ahead) == {"efs.DescribeFileSystems": 1, "efs.DescribeMountTargets": 1}
+    assert set(read_fs(aws, TOKEN)) == {TOKEN}
+    found = MOUNT_TARGETS.read(aws, keys, ReadScope(aws.stack, {fs.key: fs}))
+    made = Counter(aws.stats.calls) - before - ahead
+    assert set(found) == {(TOKEN, ZONE_A)}
+    assert "efs.DescribeFileSystems" not in made and "efs.DescribeMountTargets" not in made, made
 
 
 def test_mount_targets_of_a_missing_file_system_are_absent(aws: AwsContext) -> None:

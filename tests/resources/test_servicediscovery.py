@@ -5,6 +5,8 @@ service, and a failed operation fails the apply with AWS's reason."""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from pacs_reconcile.engine.apply import apply_plan
 from pacs_reconcile.engine.changes import Action
 from pacs_reconcile.engine.plan import Plan, PlanOptions, make_plan
 from pacs_reconcile.resources import servicediscovery
+from pacs_reconcile.resources.base import ReadScope
 from pacs_reconcile.resources.registry import KINDS
 from pacs_reconcile.spec.loader import load_spec
 
@@ -186,3 +189,63 @@ def test_bad_namespaces_are_spec_errors(tmp_path: Path, entry: str, message: str
     result = CliRunner().invoke(app, ["--no-color", "validate", "-f", str(path)])
     assert result.exit_code == 3, result.stderr
     assert message in result.stderr
+
+
+NAMESPACES = KINDS["service_discovery_namespaces"]
+NAMESPACE = "pacs-monitoring.local"
+
+
+def _hold_until(aws: AwsContext, held: tuple[str, str], until: tuple[str, str]) -> tuple[list[bool], Any]:
+    """`held` (service, operation) waits (5 s at most) until an `until` call is made; the list tells
+    whether it was. Returns it and the function that removes the hooks."""
+    made = threading.Event()
+    met: list[bool] = []
+    hooks = []
+    for (service, operation), handler in (
+        (until, lambda **_: made.set()),
+        (held, lambda **_: met.append(made.wait(5.0))),
+    ):
+        client = aws.client(service)
+        event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+        client.meta.events.register(event, handler)
+        hooks.append((client, event, handler))
+
+    def remove() -> None:
+        for client, event, handler in hooks:
+            client.meta.events.unregister(event, handler)
+
+    return met, remove
+
+
+def test_a_declared_namespace_s_vpc_is_read_while_its_tags_are(
+    tmp_path: Path, aws: AwsContext, vpc: str
+) -> None:
+    """Its hosted zone (its VPC) is read whatever its tags say: not after them."""
+    applied(tmp_path, aws, spec_text(vpc))
+    aws.forget_all()
+    met, remove = _hold_until(aws, ("servicediscovery", "ListTagsForResource"), ("route53", "GetHostedZone"))
+    try:
+        found = NAMESPACES.read(aws, [NAMESPACE], ReadScope(aws.stack))
+    finally:
+        remove()
+    assert met == [True]
+    assert found[NAMESPACE].state["vpc_id"] == vpc
+
+
+def test_the_declared_services_are_read_ahead_and_the_read_takes_them_up(
+    tmp_path: Path, aws: AwsContext, vpc: str
+) -> None:
+    """Their namespace found in the listing the namespaces' read makes, their services listed
+    before the namespaces are read: neither read lists them again."""
+    applied(tmp_path, aws, spec_text(vpc))
+    aws.forget_all()
+    keys = [(NAMESPACE, "prometheus"), (NAMESPACE, "grafana")]
+    before = Counter(aws.stats.calls)
+    KINDS["services"].read_ahead(aws, keys, aws.stack)
+    ahead = Counter(aws.stats.calls) - before
+    assert dict(ahead) == {"servicediscovery.ListNamespaces": 1, "servicediscovery.ListServices": 1}
+    namespaces = NAMESPACES.read(aws, [NAMESPACE], ReadScope(aws.stack))
+    found = KINDS["services"].read(aws, keys, ReadScope(aws.stack, namespaces))
+    made = Counter(aws.stats.calls) - before - ahead
+    assert set(found) == set(keys)
+    assert "servicediscovery.ListNamespaces" not in made and "servicediscovery.ListServices" not in made, made

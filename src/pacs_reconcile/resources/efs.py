@@ -40,6 +40,7 @@ from .common import (
     concurrently,
     error_code,
     gone_is_fine,
+    memo_until_write,
     names_with_prefix,
     read_pages,
 )
@@ -423,7 +424,13 @@ def available(
 
 
 def describe_file_systems(ctx: AwsContext) -> list[dict[str, Any]]:
-    """Every file system of the region (tags included), without the deleted ones."""
+    """Every file system of the region (tags included), without the deleted ones: listed once for
+    the reads of file systems, their access points and their mount targets' read ahead, until the
+    run writes."""
+    return memo_until_write(ctx, "efs:file-systems", lambda: _describe_file_systems(ctx))
+
+
+def _describe_file_systems(ctx: AwsContext) -> list[dict[str, Any]]:
     systems = read_pages(
         ctx.client("efs"),
         "describe_file_systems",
@@ -439,6 +446,13 @@ def _lifecycle(ctx: AwsContext, file_system_id: str) -> list[dict[str, str]]:
 
 
 # Mount targets -------------------------------------------------------------------------------------
+
+
+def _listed_mount_targets(ctx: AwsContext, file_system_id: str) -> list[dict[str, Any]]:
+    """_mount_targets as a plan reads them: once, shared by the read ahead and the read, until the
+    run writes."""
+    key = f"efs:mount-targets:{file_system_id}"
+    return memo_until_write(ctx, key, lambda: _mount_targets(ctx, file_system_id))
 
 
 def _mount_targets(ctx: AwsContext, file_system_id: str) -> list[dict[str, Any]]:
@@ -576,21 +590,32 @@ class MountTargets(Reconciler):
         for key in keys:
             parents.setdefault(_child_key(key)[0], None)
         wanted = set(keys)
-        listed: list[tuple[str, dict[str, Any]]] = []
-        for token, file_system_id in sorted(parents.items()):
+
+        def targets_of(token: str, file_system_id: str | None) -> list[tuple[str, dict[str, Any]]]:
             fs_id = file_system_id or self._file_system_id(ctx, token)
             if fs_id is None:
-                continue
-            targets = [(token, t) for t in _mount_targets(ctx, fs_id)]
+                return []
+            targets = [(token, t) for t in _listed_mount_targets(ctx, fs_id)]
             if file_system_id is None:  # not an owned parent: only what was asked for
                 targets = [(k, t) for k, t in targets if (k, t["AvailabilityZoneName"]) in wanted]
-            listed += targets
+            return targets
+
+        per_parent = concurrently(lambda parent: targets_of(*parent), sorted(parents.items()))
+        listed = [target for targets in per_parent for target in targets]
         groups = _security_groups_of(ctx, [target for _, target in listed])
         out: dict[Key, Live] = {}
         for (parent, target), security_groups in zip(listed, groups, strict=True):
             live = self._live(parent, target, security_groups)
             out[live.key] = live
         return out
+
+    def read_ahead(self, ctx: AwsContext, keys: Sequence[Key], stack: str) -> None:
+        # The mount targets of the declared ones' file systems, found in the region's listing the
+        # file systems' read makes (the read lists those whoever owns them).
+        tokens = {_child_key(key)[0] for key in keys}
+        found = describe_file_systems(ctx)
+        systems = [str(fs["FileSystemId"]) for fs in found if fs["CreationToken"] in tokens]
+        concurrently(lambda file_system_id: _listed_mount_targets(ctx, file_system_id), systems)
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         efs = ctx.client("efs")

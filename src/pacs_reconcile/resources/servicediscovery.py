@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
@@ -57,10 +58,12 @@ from .base import (
     is_unresolved,
 )
 from .common import (
+    both,
     claim_after_lost_create,
     concurrently,
     error_code,
     gone_is_fine,
+    memo_until_write,
     names_with_prefix,
     read_pages,
 )
@@ -111,6 +114,12 @@ class NamespaceSpec(SpecModel):
 
 
 def _private_namespaces(ctx: AwsContext) -> list[dict[str, Any]]:
+    """The region's private DNS namespaces, listed once for the namespaces' read and the services'
+    (their read ahead, and their read for namespaces this stack does not own), until the run writes."""
+    return memo_until_write(ctx, "servicediscovery:namespaces", lambda: _list_private_namespaces(ctx))
+
+
+def _list_private_namespaces(ctx: AwsContext) -> list[dict[str, Any]]:
     found = read_pages(
         ctx.client("servicediscovery"),
         "list_namespaces",
@@ -170,18 +179,29 @@ class Namespaces(Reconciler):
 
     def read(self, ctx: AwsContext, keys: Sequence[Key], scope: ReadScope) -> dict[Key, Live]:
         namespaces = _private_namespaces(ctx)
-        tags = concurrently(lambda n: _tags(ctx, str(n["Arn"])), namespaces)
         wanted = {str(k) for k in keys}
+
+        def tags_and_vpc(namespace: Mapping[str, Any]) -> tuple[dict[str, str], str | None]:
+            """Its tags, and its VPC if it is declared (read at the same time) or this stack's."""
+            if namespace["Name"] in wanted:
+                return both(lambda: _tags(ctx, str(namespace["Arn"])), lambda: _vpc_of(ctx, namespace))
+            tags = _tags(ctx, str(namespace["Arn"]))
+            return tags, _vpc_of(ctx, namespace) if tags.get(OWNER_TAG) == scope.stack else None
+
+        read = concurrently(tags_and_vpc, namespaces)
         chosen = [
-            (n, t)
-            for n, t in zip(namespaces, tags, strict=True)
+            ((n, t), vpc)
+            for n, (t, vpc) in zip(namespaces, read, strict=True)
             if n["Name"] in wanted or t.get(OWNER_TAG) == scope.stack
         ]
-        vpcs = concurrently(lambda pair: _vpc_of(ctx, pair[0]), chosen)
+        vpcs = [str(vpc) for _, vpc in chosen]
+        chosen_pairs = [pair for pair, _ in chosen]
         out: dict[Key, Live] = {}
         # Owned first: of two namespaces of one name (another VPC's, made by hand), this stack's
         # answers to the name; the other shows as undeclared.
-        ordered = sorted(zip(chosen, vpcs, strict=True), key=lambda p: p[0][1].get(OWNER_TAG) != scope.stack)
+        ordered = sorted(
+            zip(chosen_pairs, vpcs, strict=True), key=lambda p: p[0][1].get(OWNER_TAG) != scope.stack
+        )
         for (namespace, namespace_tags), vpc in ordered:
             live = self._live(namespace, namespace_tags, vpc)
             if live.key in out:
@@ -380,16 +400,26 @@ class DiscoveryServices(Reconciler):
             ids = {str(n["Name"]): str(n["Id"]) for n in _private_namespaces(ctx)}
             parents.update({name: ids.get(name) for name in unowned})
         wanted = set(keys)
+        listed = sorted((parent, namespace_id) for parent, namespace_id in parents.items() if namespace_id)
+        services = concurrently(lambda pair: _listed_services(ctx, str(pair[1])), listed)
         out: dict[Key, Live] = {}
-        for parent, namespace_id in sorted(parents.items()):
-            if namespace_id is None:
-                continue
+        for (parent, _), found in zip(listed, services, strict=True):
             owned_parent = parent in {str(k) for k in scope.parents}
-            for service in _services_of(ctx, namespace_id):
+            for service in found:
                 live = self._live(parent, service)
                 if owned_parent or live.key in wanted:
                     out[live.key] = live
         return out
+
+    def read_ahead(self, ctx: AwsContext, keys: Sequence[Key], stack: str) -> None:
+        # The services of the declared services' namespaces, each found by a name no other
+        # namespace has (the read lists those whoever owns them; of two namesakes it lists only
+        # the owned one's, which only the namespaces' read tells).
+        names = {str(key[0]) for key in keys}  # type: ignore[index]
+        namespaces = _private_namespaces(ctx)
+        count = Counter(str(n["Name"]) for n in namespaces)
+        ids = [str(n["Id"]) for n in namespaces if n["Name"] in names and count[str(n["Name"])] == 1]
+        concurrently(lambda namespace_id: _listed_services(ctx, namespace_id), ids)
 
     def create(self, ctx: AwsContext, desired: Desired) -> Live:
         assert desired.parent is not None, "a service is created inside its namespace"
@@ -446,6 +476,13 @@ class DiscoveryServices(Reconciler):
         }
         attrs = {"id": service["Id"], "arn": service["Arn"], "name": name}
         return Live((parent, name), state, attrs, None, str(service["Id"]))
+
+
+def _listed_services(ctx: AwsContext, namespace_id: str) -> list[dict[str, Any]]:
+    """_services_of as a plan reads them: once, shared by the read ahead and the read, until the
+    run writes."""
+    key = f"servicediscovery:services:{namespace_id}"
+    return memo_until_write(ctx, key, lambda: _services_of(ctx, namespace_id))
 
 
 def _services_of(ctx: AwsContext, namespace_id: str) -> list[dict[str, Any]]:
