@@ -250,3 +250,32 @@ log_groups:
         "log_groups.same.metric_filters.errors",
     }
     assert "log_groups.per_environment.metric_filters.errors" in prod.resources
+
+
+def test_an_entry_whose_list_field_is_a_whole_lookup_reference_is_checked_in_each_environment(
+    spec_file: Path,
+) -> None:
+    """Whether `${lookups.L.ids}` may stand for a list is the environment's lookup's to say."""
+    (spec_file.parent / "specs" / "service.yaml").write_text(
+        """\
+lookups:
+  private: {kind: subnets, tags: {Tier: private}}
+ecs_services:
+  api:
+    name: api
+    cluster: work
+    task_definition: "api:1"
+    network:
+      subnets: ${lookups.private.ids}
+""",
+        encoding="utf-8",
+    )
+    parsed: loader.ParsedFiles = {}
+    base = loader._Loader(spec_file, None, {}, {}, parsed)
+    base.static = {}
+    base.load(fingerprinted=False)
+    prod = loader._Loader(spec_file, "prod", {}, {}, parsed)
+    prod.reusable = base.static
+    prod.check(unless_resolving_as=None)
+    assert prod.reused == {"alarms.same_everywhere"}
+    assert "ecs_services.api" in prod.resources

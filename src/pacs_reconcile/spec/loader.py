@@ -298,10 +298,11 @@ class _Loader:
         """(file, path) of each value written with ${var.X} -> the variables it uses."""
         self.overlay_origin: dict[str, str] = {}
         """Variables whose value comes from the selected environment's overlay -> a note saying where."""
-        self.rendered = 0
-        """Texts rendered so far (each holding a reference substituted while loading)."""
+        self.environment_reads = 0
+        """How many times so far a value was worked out from what an environment may set: a text
+        rendered (a reference substituted while loading), a whole lookup reference weighed as a list."""
         self.static: dict[str, _StaticEntry] | None = None
-        """When recording (the base spec of `validate`): the entries loaded with nothing rendered."""
+        """When recording (the base spec of `validate`): the entries loaded without environment reads."""
         self.reusable: Mapping[str, _StaticEntry] = {}
         """An environment's: the base spec's `static` entries, taken as they are (`_reused`)."""
         self.reused: set[str] = set()
@@ -1008,7 +1009,7 @@ class _Loader:
         reused = self._reused(source, path, kind, address, body, parent)
         if reused is not None:
             return reused
-        rendered = self.rendered
+        reads = self.environment_reads
         reconciler = KINDS[kind]
         sensitive: set[str] = set()
         config = self._substitute(source, path, address, settings, each, sensitive)
@@ -1053,7 +1054,7 @@ class _Loader:
             return None
         references += self._references(source, path, address, validated)
         location = self._location(source, path)
-        if self.static is not None and self.rendered == rendered:
+        if self.static is not None and self.environment_reads == reads:
             # Nothing in it depends on the environment but its default tags and stack: recorded
             # before the checks run once every entry is loaded change the config's key fields.
             self.static[address] = _StaticEntry(
@@ -1083,8 +1084,9 @@ class _Loader:
         body: dict[str, Any],
         parent: ResourceNode | None,
     ) -> ResourceNode | None:
-        """An environment's node for an entry the base spec loaded with nothing substituted (no
-        ${var...}, ${each...} or ${stack...} in its settings or tags): its validated config,
+        """An environment's node for an entry the base spec loaded without reading what an
+        environment may set (no ${var...}, ${each...} or ${stack...} in its settings or tags, no
+        whole lookup reference standing for a list, `environment_reads`): its validated config,
         lifecycle, location and references are the base spec's, and so are its problems (none: the
         base spec's node exists); only the default tags and the stack differ. None otherwise, or
         when its parent was not taken so (a child's checks look at the parent's config)."""
@@ -1307,7 +1309,7 @@ class _Loader:
                 return each[ref.parts[1]]
             raise KeyError(ref.text)
 
-        self.rendered += 1
+        self.environment_reads += 1
         try:
             result = render(value, resolve)
         except ExpressionError as exc:
@@ -1345,6 +1347,8 @@ class _Loader:
     ) -> dict[str, Any] | None:
         outcome = self.validations.of(model, config)
         errors, tests = outcome.errors, outcome.tests
+        if outcome.list_references:
+            self.environment_reads += 1  # each environment's lookups say whether they are lists
         scalars = [(at, text) for at, text in outcome.list_references if not self._names_a_list(text)]
         for at, text in scalars:
             self._problem(
