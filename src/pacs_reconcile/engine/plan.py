@@ -315,7 +315,9 @@ LiveByKind = dict[str, dict[Key, Live]]
 def read_live(spec: Spec, ctx: AwsContext, adopt_all: bool = False, full_scan: bool = False) -> LiveByKind:
     """Read every kind: all top-level kinds at once, and each kind's children as soon as that kind
     is read, under the parents found (not once the slowest top-level kind is read: at 40 ms a call,
-    an EFS file system's mount targets waited ~0.3 s for the Cloud Map namespaces)."""
+    an EFS file system's mount targets waited ~0.3 s for the Cloud Map namespaces). What a child
+    kind's read needs and its parents do not tell (Reconciler.read_ahead) is read from the start.
+    Kinds that share an identity namespace are each told the others' keys (ReadScope.namesakes)."""
     by_kind: dict[str, list[ResourceNode]] = {}
     for node in spec.resources.values():
         by_kind.setdefault(node.kind, []).append(node)
