@@ -177,10 +177,13 @@ def test_an_unknown_target_is_a_usage_error_before_any_aws_call(
 
 
 def test_shell_completion_script_and_completions() -> None:
-    # typer falls back to detecting the shell from the environment: make it one it supports
+    # With shellingham installed, typer's --show-completion is a flag and the shell is detected
+    # from the process's ancestors, which a test run started under nohup or by a scheduler does not
+    # have (the script then fails with "Shell  not supported."): typer's switch for tests makes the
+    # option take the shell named here instead.
     script = subprocess.run(
         [str(SCRIPT), "--show-completion", "bash"],
-        env={**os.environ, "SHELL": "/bin/bash"},
+        env={**os.environ, "SHELL": "/bin/bash", "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"},
         capture_output=True,
         text=True,
         timeout=60,
