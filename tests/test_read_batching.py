@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
@@ -154,6 +156,79 @@ def test_the_sweep_is_made_again_only_after_a_change(aws: AwsContext) -> None:
 
     assert calls["resourcegroupstaggingapi.GetResources"] == 2
     assert found["kept"].tags == {**OWNER, "Team": "pacs"}
+
+
+def _owned_everything(aws: AwsContext) -> None:
+    """An owned resource of several swept services and a few alarms, made with boto3."""
+    for i in range(3):
+        put_alarm(aws, f"apart-{i}")
+    aws.client("logs").create_log_group(logGroupName="/pacs/apart", tags=OWNER)
+    aws.client("sns").create_topic(Name="pacs-apart", Tags=[{"Key": OWNER_TAG, "Value": aws.stack}])
+    aws.client("sqs").create_queue(QueueName="pacs-apart", tags=OWNER)
+    aws.client("ssm").put_parameter(
+        Name="/pacs/apart", Value="v", Type="String", Tags=[{"Key": OWNER_TAG, "Value": aws.stack}]
+    )
+
+
+def test_alarms_swept_apart_are_read_beside_the_rest_and_every_kind_finds_the_same(
+    aws: AwsContext, requests_of: Callable[[str, str], list[dict[str, Any]]]
+) -> None:
+    _owned_everything(aws)
+    prefix = {"cloudwatch": "alarm:"}  # the one cloudwatch type swept (dashboards are not listed)
+
+    def every_service() -> dict[str, dict[str, dict[str, str]]]:
+        return {s: common.owned_of(aws, aws.stack, s, prefix.get(s, "")) for s in common.SWEPT_SERVICES}
+
+    whole = every_service()
+    assert all(whole[s] for s in ("cloudwatch", "logs", "sns", "sqs", "ssm"))
+    aws.forget_all()
+    sweeps = requests_of("resourcegroupstaggingapi", "GetResources")
+
+    common.sweep_apart(aws, aws.stack, {"cloudwatch:alarm"})
+    owned = common.owned_resources(aws, aws.stack)
+    apart = every_service()
+
+    assert apart == whole
+    assert owned == {arn: tags for found in whole.values() for arn, tags in found.items()}
+    filters = sorted(tuple(request.get("ResourceTypeFilters", ())) for request in sweeps)
+    rest = tuple(sorted(common.SWEPT_SERVICES - {"cloudwatch"}))
+    assert filters == [("cloudwatch:alarm",), rest]  # one sweep each, the alarms' and the rest's
+
+
+def test_a_service_the_sweep_does_not_name_is_refused_split_or_not(aws: AwsContext) -> None:
+    with pytest.raises(ValueError, match="SWEPT_SERVICES"):
+        common.owned_of(aws, aws.stack, "rds", "db:")
+    common.sweep_apart(aws, aws.stack, {"cloudwatch:alarm"})
+    with pytest.raises(ValueError, match="cloudwatch:alarm alone"):
+        common.owned_of(aws, aws.stack, "cloudwatch", "insight-rule/")
+
+
+def test_a_spec_declaring_more_alarms_than_a_page_sweeps_them_apart(tmp_path: Path) -> None:
+    from pacs_reconcile.engine.plan import types_swept_apart
+    from pacs_reconcile.spec.loader import load_spec
+
+    def spec_of(alarms: int) -> Path:
+        folder = tmp_path / str(alarms)
+        folder.mkdir()
+        entries = {
+            f"a{i}": {
+                "name": f"pacs-a{i}",
+                "metric": {"namespace": "PACS", "name": "Errors", "statistic": "Sum", "period": 60},
+                "comparison": "GreaterThanThreshold",
+                "threshold": 1,
+                "evaluation_periods": 1,
+            }
+            for i in range(alarms)
+        }
+        (folder / "monitoring.yaml").write_text(
+            yaml.safe_dump({"version": 1, "stack": "pacs-test", "region": REGION, "alarms": entries})
+        )
+        return folder / "monitoring.yaml"
+
+    assert types_swept_apart(load_spec(spec_of(100))) == set()
+    assert types_swept_apart(load_spec(spec_of(101))) == {"cloudwatch:alarm"}
+    every_swept_type = {kind.meta.swept_type for kind in KINDS.values()} - {None}
+    assert every_swept_type == {"cloudwatch:alarm"}  # metric and composite alarms
 
 
 # Alarms ----------------------------------------------------------------------------------------

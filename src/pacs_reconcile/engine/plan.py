@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import contextlib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..diff import UNKNOWN, Delta, Difference, diff_states, tag_differences
 from ..errors import AwsError, LookupFailed, SpecError, UsageError
 from ..hints import did_you_mean
 from ..resources.base import Key, Live, ReadScope, Reconciler
-from ..resources.common import owned_resources
+from ..resources.common import TAGGING_PAGE_SIZE, owned_resources, sweep_apart
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, top_level_kinds
 from ..spec.expressions import Reference, references_in, render
 from ..spec.model import ResourceNode, Spec
@@ -252,6 +253,7 @@ def read_lookups_and_live(
     """Lookups resolved while live state is read: no read depends on a lookup (only the diff
     does), and on a small stack the lookups were the longest phase. A lookup's failure is still
     the one reported when both fail, as when lookups ran first."""
+    sweep_apart(ctx, spec.stack, types_swept_apart(spec))
     with futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="lookups") as side:
         side.submit(sweep_ahead, spec, ctx)
         lookups = side.submit(resolve_lookups, spec, ctx)
@@ -261,6 +263,13 @@ def read_lookups_and_live(
             lookups.result()
             raise
         return lookups.result(), live
+
+
+def types_swept_apart(spec: Spec) -> set[str]:
+    """The resource types (KindMeta.swept_type) the spec declares more of than a sweep page holds:
+    swept apart from the rest, their pages and the rest's are read side by side."""
+    declared = Counter(KINDS[node.kind].meta.swept_type for node in spec.resources.values())
+    return {t for t, count in declared.items() if t is not None and count > TAGGING_PAGE_SIZE}
 
 
 def sweep_ahead(spec: Spec, ctx: AwsContext) -> None:

@@ -864,6 +864,10 @@ ALARM_NAMES = "alarm names"
 """The namespace metric and composite alarms share (KindMeta.identity_namespace): "This name must be
 unique within the Region", AlarmName of both PutMetricAlarm and PutCompositeAlarm, whose alarms
 have one ARN form, arn:aws:cloudwatch:Region:account-id:alarm:alarm-name."""
+SWEPT_ALARMS = "cloudwatch:alarm"
+"""Metric and composite alarms in the tagging API's ResourceTypeFilters: "the same [string] as that
+embedded in a resource's Amazon Resource Name" (GetResources), and both have the ARN
+arn:aws:cloudwatch:Region:account-id:alarm:alarm-name."""
 
 
 def describe_alarms(ctx: AwsContext, names: Sequence[str], *types: str) -> list[dict[str, Any]]:
@@ -1107,6 +1111,7 @@ class Alarms(AlarmKind):
         tag_api=TAGS,
         actions=alarm_kind_actions("PutMetricAlarm"),
         identity_namespace=ALARM_NAMES,
+        swept_type=SWEPT_ALARMS,
     )
 
     alarm_type = METRIC_ALARM

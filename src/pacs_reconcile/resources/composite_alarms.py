@@ -38,6 +38,7 @@ from .base import Desired, Live, SpecModel
 from .cloudwatch import (
     ALARM_NAMES,
     COMPOSITE_ALARM,
+    SWEPT_ALARMS,
     TAGS,
     AlarmKind,
     TagPropagation,
@@ -154,6 +155,7 @@ class CompositeAlarms(AlarmKind):
         tag_api=TAGS,
         actions=alarm_kind_actions("PutCompositeAlarm"),
         identity_namespace=ALARM_NAMES,
+        swept_type=SWEPT_ALARMS,
     )
 
     alarm_type = COMPOSITE_ALARM

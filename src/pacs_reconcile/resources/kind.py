@@ -142,3 +142,8 @@ class KindMeta:
     """Kinds whose identities AWS holds in one namespace name it alike (metric and composite alarms:
     "alarms"): two entries must not share an identity across those kinds either, as within one
     (spec.references). None: the kind's identities are its own."""
+    swept_type: str | None = None
+    """The Resource Groups Tagging API's resource type (`service:type`, as in the resource's ARN)
+    of a kind whose ownership comes from the owner-tag sweep and which a stack may declare by the
+    hundred (alarms): a spec declaring more of them than a sweep page holds has them swept apart,
+    side by side with the rest of the sweep (common.sweep_apart). None: swept with the rest."""
