@@ -30,8 +30,19 @@ class _Unknown:
 
 UNKNOWN = _Unknown()
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Types of the plain values spec and live states are mostly made of: known at a glance to hold
+no UNKNOWN and to be no Mapping, without asking the abstract base classes (a plan of a large stack
+asks it of some 20,000 values)."""
+
+
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, (dict, Mapping))  # a dict first: no abstract base class asked
+
 
 def contains_unknown(value: Any) -> bool:
+    if type(value) in _SCALARS:
+        return False
     if value is UNKNOWN:
         return True
     if isinstance(value, Mapping):
@@ -92,7 +103,10 @@ def diff_states(desired: Mapping[str, Any], live: Mapping[str, Any] | None, pref
         have = live.get(key)
         if want is UNKNOWN:
             out.append(Difference(path, have, UNKNOWN))
-        elif isinstance(want, Mapping) and isinstance(have, Mapping) and not _is_opaque(want):
+        elif type(want) in _SCALARS:
+            if have != want:
+                out.append(Difference(path, have, want))
+        elif _is_mapping(want) and _is_mapping(have) and not _is_opaque(want):
             out.extend(diff_states(want, have, path).differences)
         elif have != want or contains_unknown(want):
             out.append(Difference(path, have, want))
