@@ -304,7 +304,10 @@ def plan(
     ctx = aws_context(spec, session)
     with session.phase("reading AWS and planning", ctx):
         the_plan = api.plan(spec, options, aws=ctx)
-    document = plan_json(the_plan, session.redactor)
+    # The plan's JSON document (a walk of every change: ~10 ms for 1,700 resources) is made only for
+    # what writes it: a saved plan, the remote check, JSON output; not for the text or Markdown view.
+    writes_document = out is not None or remote_check or session.json_output
+    document = plan_json(the_plan, session.redactor) if writes_document else {}
     if out is not None:
         from . import planfile
 
