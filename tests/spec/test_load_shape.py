@@ -126,20 +126,18 @@ def test_validate_fingerprints_no_spec(spec_file: Path, monkeypatch: pytest.Monk
     assert fingerprinted == [1]
 
 
-REFERRING = """\
+REFERRING = (
+    """\
 sns_topics:
   alerts:
     name: alerts${var.suffix}
-alarms:
-  errors:
-    name: errors${var.suffix}
-    metric: {name: Errors, namespace: Shape, statistic: Sum, period: 300}
-    threshold: 1
-    comparison: GreaterThanThreshold
-    evaluation_periods: 1
+"""
+    + ALARMS
+    + """\
     alarm_actions: ["${sns_topics.alerts.arn}"]
     depends_on: [sns_topics.alerts]
 """
+)
 
 
 def test_a_valid_load_leaves_no_cyclic_garbage(tmp_path: Path) -> None:

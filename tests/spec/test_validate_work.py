@@ -220,6 +220,18 @@ def test_a_taken_entry_is_still_checked_against_the_environments_other_entries(s
     assert "declared twice" in problem.message
 
 
+def _prod_checked_after_the_base(spec_file: Path) -> loader._Loader:
+    """The prod environment checked after the base spec's load, reusing its static entries."""
+    parsed: loader.ParsedFiles = {}
+    base = loader._Loader(spec_file, None, {}, {}, parsed)
+    base.static = {}
+    base.load(fingerprinted=False)
+    prod = loader._Loader(spec_file, "prod", {}, {}, parsed)
+    prod.reusable = base.static
+    prod.check(unless_resolving_as=None)
+    return prod
+
+
 def test_a_child_is_taken_only_with_its_parent(spec_file: Path) -> None:
     """A child's checks look at its parent's config: under a parent that prod resolves otherwise,
     a child holding nothing to substitute is checked again."""
@@ -237,13 +249,7 @@ log_groups:
 """,
         encoding="utf-8",
     )
-    parsed: loader.ParsedFiles = {}
-    base = loader._Loader(spec_file, None, {}, {}, parsed)
-    base.static = {}
-    base.load(fingerprinted=False)
-    prod = loader._Loader(spec_file, "prod", {}, {}, parsed)
-    prod.reusable = base.static
-    prod.check(unless_resolving_as=None)
+    prod = _prod_checked_after_the_base(spec_file)
     assert prod.reused == {
         "alarms.same_everywhere",
         "log_groups.same",
@@ -270,12 +276,6 @@ ecs_services:
 """,
         encoding="utf-8",
     )
-    parsed: loader.ParsedFiles = {}
-    base = loader._Loader(spec_file, None, {}, {}, parsed)
-    base.static = {}
-    base.load(fingerprinted=False)
-    prod = loader._Loader(spec_file, "prod", {}, {}, parsed)
-    prod.reusable = base.static
-    prod.check(unless_resolving_as=None)
+    prod = _prod_checked_after_the_base(spec_file)
     assert prod.reused == {"alarms.same_everywhere"}
     assert "ecs_services.api" in prod.resources
