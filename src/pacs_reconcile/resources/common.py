@@ -203,14 +203,23 @@ def sweep_apart(ctx: AwsContext, stack: str, resource_types: Collection[str]) ->
     ctx.memo(key, lambda: tuple(sorted(resource_types)))
 
 
+def _swept_apart(ctx: AwsContext, stack: str) -> tuple[str, ...]:
+    """The resource types this run sweeps apart (sweep_apart), none unless it was told."""
+    apart: tuple[str, ...] = ctx.memo(f"owned-resources-parts:{stack}", tuple)
+    return apart
+
+
 def _sweep_parts(ctx: AwsContext, stack: str) -> list[tuple[str, ...] | None]:
     """The ResourceTypeFilters of each of this run's sweeps (None: one sweep of everything)."""
-    apart: tuple[str, ...] = ctx.memo(f"owned-resources-parts:{stack}", tuple)
+    apart = _swept_apart(ctx, stack)
+    return [*((resource_type,) for resource_type in apart), _rest_of(apart)]
+
+
+def _rest_of(apart: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The filters of the sweep of what is not swept apart (None: nothing is, one sweep of all)."""
     if not apart:
-        return [None]
-    services_apart = {resource_type.partition(":")[0] for resource_type in apart}
-    rest = tuple(sorted(SWEPT_SERVICES - services_apart))
-    return [*((resource_type,) for resource_type in apart), rest]
+        return None
+    return tuple(sorted(SWEPT_SERVICES - {resource_type.partition(":")[0] for resource_type in apart}))
 
 
 def _swept(ctx: AwsContext, stack: str, resource_types: tuple[str, ...] | None) -> dict[str, dict[str, str]]:
@@ -263,12 +272,14 @@ def owned_of(
     from the sweep that holds them."""
     if service not in SWEPT_SERVICES:
         raise ValueError(f"{service} is not in SWEPT_SERVICES: a sweep split by type would leave it out")
-    parts = _sweep_parts(ctx, stack)
-    holding = next((p for p in parts if p and any(t.partition(":")[0] == service for t in p)), parts[-1])
-    for resource_type in holding or ():
-        swept_service, _, swept_kind = resource_type.partition(":")
-        if swept_service == service and not resource_prefix.startswith(swept_kind):
-            raise ValueError(f"{service}:{resource_prefix} is not in the sweep of {resource_type} alone")
+    apart = _swept_apart(ctx, stack)
+    holding = _rest_of(apart)
+    for resource_type in apart:
+        swept_service, _, swept_type = resource_type.partition(":")
+        if swept_service == service:
+            if not resource_prefix.startswith(swept_type):
+                raise ValueError(f"{service}:{resource_prefix} is not in the sweep of {resource_type} alone")
+            holding = (resource_type,)
     return {
         arn: tags
         for arn, tags in _swept(ctx, stack, holding).items()
