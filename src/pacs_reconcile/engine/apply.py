@@ -19,7 +19,7 @@ from ..resources.base import Desired, Key, Live
 from ..resources.registry import KINDS
 from .changes import Action, Change
 from .plan import Plan, aws_error_text, managed_delta, with_protection
-from .scheduler import JobResult, Status, run_jobs, start_order
+from .scheduler import JobResult, Rank, Status, run_jobs, start_order
 from .values import Values
 
 
@@ -125,8 +125,9 @@ def _apply(
     jobs = {a: executor.job(c) for a, c in forward.items()}
     deps = {a: set(c.depends_on) for a, c in forward.items()}
     _record_ahead(plan, forward.values(), ctx)
-    _expect_creates(forward.values(), deps, ctx)
-    _, interrupted = run_jobs(jobs, deps, parallelism, on_start, on_finish)
+    rank = _start_order(deps)
+    _expect_creates(forward.values(), rank, ctx)
+    _, interrupted = run_jobs(jobs, deps, parallelism, on_start, on_finish, rank=rank)
     interrupted = interrupted or stop.is_set()
 
     # Phase 2: deletions, dependents (and children) before what they depend on; this includes the
@@ -163,15 +164,20 @@ def _record_ahead(plan: Plan, forward: Iterable[Change], ctx: AwsContext) -> Non
         KINDS[kind].before_writes(ctx, plan.stack, declared)
 
 
-def _expect_creates(forward: Iterable[Change], deps: Mapping[str, set[str]], ctx: AwsContext) -> None:
-    """Each kind is told the resources it is about to create, in the order the scheduler will
-    likely start them (its order among ready changes: start_order)."""
-    creates = [c for c in forward if c.action in (Action.CREATE, Action.REPLACE)]
-    if not creates:
-        return
+def _start_order(deps: Mapping[str, set[str]]) -> dict[str, Rank] | None:
+    """The scheduler's rank of each change among ready ones (start_order); None for a cycle (then
+    nothing starts: run_jobs skips every change)."""
     try:
-        rank = start_order({a: {d for d in needs if d in deps} for a, needs in deps.items()})
-    except CycleError:  # nothing will start (run_jobs skips every change)
+        return start_order({a: {d for d in needs if d in deps} for a, needs in deps.items()})
+    except CycleError:
+        return None
+
+
+def _expect_creates(forward: Iterable[Change], rank: Mapping[str, Rank] | None, ctx: AwsContext) -> None:
+    """Each kind is told the resources it is about to create, in the order the scheduler will
+    likely start them (its order among ready changes)."""
+    creates = [c for c in forward if c.action in (Action.CREATE, Action.REPLACE)]
+    if not creates or rank is None:
         return
     keys: dict[str, list[Key]] = {}
     for change in sorted(creates, key=lambda c: rank[c.address]):

@@ -44,8 +44,10 @@ def run_jobs(
     parallelism: int,
     on_start: Callable[[str], None] | None = None,
     on_finish: Callable[[JobResult], None] | None = None,
+    rank: Mapping[str, Rank] | None = None,
 ) -> tuple[dict[str, JobResult], bool]:
-    """Run every job once all its deps are DONE. Returns results and whether Ctrl-C stopped the run."""
+    """Run every job once all its deps are DONE. Returns results and whether Ctrl-C stopped the run.
+    `rank`: start_order of these jobs, when the caller has worked it out already."""
     run = _Run(jobs, deps, max(1, parallelism), on_start, on_finish)
     graph = TopologicalSorter(run.deps)
     try:
@@ -54,7 +56,7 @@ def run_jobs(
         for name in sorted(jobs):
             run.finish(JobResult(name, Status.SKIPPED, blocked_by="a dependency cycle"))
         return run.results, False
-    run.rank = start_order(run.deps)
+    run.rank = dict(rank) if rank is not None else start_order(run.deps)
     with futures.ThreadPoolExecutor(max_workers=run.parallelism) as pool:
         run.execute(graph, pool)
     for name in sorted(set(jobs) - set(run.results)):
