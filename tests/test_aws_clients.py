@@ -20,7 +20,7 @@ from pacs_reconcile.aws_models import ModelFiles, SharedLoader
 
 
 def _loader(ctx: AwsContext) -> Any:
-    return ctx._session._session.get_component("data_loader")
+    return ctx._session.get_component("data_loader")
 
 
 def test_service_models_are_parsed_into_plain_dicts_equal_to_botocores_own() -> None:

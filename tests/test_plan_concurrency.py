@@ -83,7 +83,7 @@ def test_a_client_is_not_held_up_by_another_service_s_client_being_made(
         made.append(service)
         return object()
 
-    ctx._session.client = make  # type: ignore[method-assign]
+    ctx._session.create_client = make  # type: ignore[method-assign]
     first = ctx.client("sts")  # the first client is made alone (it sets up the session)
     slow = threading.Thread(target=ctx.client, args=("cloudwatch",))
     slow.start()

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from xml.etree import ElementTree
 
-if TYPE_CHECKING:  # boto3 is imported lazily so `--help` and `validate` stay fast.
-    import boto3
+if TYPE_CHECKING:  # botocore is imported lazily so `--help` and `validate` stay fast.
+    from botocore.hooks import BaseEventHooks
+    from botocore.session import Session as BotocoreSession
 
 from . import retry_policy
 from .errors import ReconcileError
@@ -101,15 +102,27 @@ class AwsSettings:
     role_external_id: str | None = None
 
 
-def _botocore_session() -> Any:
+def _botocore_session(settings: AwsSettings) -> BotocoreSession:
     """A new botocore session (its own credentials, events, clients and retry state) that shares the
-    process's one model loader (aws_models)."""
+    process's one model loader (aws_models), with the settings' profile and region.
+
+    botocore's own session, not boto3's: boto3.Session only sets these two and makes clients with
+    the same botocore call, but importing boto3 (its resource layer and s3transfer, which imports
+    multiprocessing and concurrent.futures) cost ~16 ms of CPU per run, 2% of a plan. AWS sees
+    botocore's user agent ("Botocore/<version> ...") where it saw boto3's ("Boto3/<version> ...
+    md/Botocore#<version>")."""
     import botocore.session
 
     from .aws_models import shared_loader
 
     core = botocore.session.get_session()
     core.register_component("data_loader", shared_loader(core.get_config_variable("data_path")))
+    # As boto3.Session(profile_name=..., region_name=...) does: None leaves botocore's own
+    # resolution (AWS_PROFILE, AWS_DEFAULT_REGION, the profile's `region`) in place.
+    if settings.profile is not None:
+        core.set_config_variable("profile", settings.profile)
+    if settings.region is not None:
+        core.set_config_variable("region", settings.region)
     return core
 
 
@@ -146,18 +159,13 @@ class AwsContext:
     """Shared clients (one per service, safe across threads) and the run's call accounting."""
 
     def __init__(self, settings: AwsSettings | None = None, stack: str = "") -> None:
-        import boto3
         from botocore.config import Config
 
         self.settings = settings or AwsSettings()
         self.stack = stack
         self.stats = CallStats()
-        self._session: boto3.Session = boto3.Session(
-            botocore_session=_botocore_session(),
-            profile_name=self.settings.profile,
-            region_name=self.settings.region,
-        )
-        self.region: str = self._session.region_name or self.settings.region or "us-east-1"
+        self._session = _botocore_session(self.settings)
+        self.region: str = self._session.get_config_variable("region") or self.settings.region or "us-east-1"
         self._config = Config(
             region_name=self.region,
             retries={"max_attempts": self.settings.max_attempts, "mode": self.settings.retry_mode},  # type: ignore[arg-type]
@@ -180,7 +188,7 @@ class AwsContext:
         self.trace: Callable[[str], None] | None = None
         """With -v: told of each AWS call as it completes."""
         self._reported: set[tuple[str, int]] = set()
-        events = self._session.events
+        events = self.events
         events.register("before-call.*.*", self._on_before_call)
         events.register("before-send.*.*", self._on_before_send)
         events.register("after-call.*.*", self._on_after_call)
@@ -193,7 +201,7 @@ class AwsContext:
         (the one `role_arn` in an AWS profile uses), so they refresh themselves in long runs."""
         from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
-        core = self._session._session
+        core = self._session
         source = core.get_credentials()
         role_arn = str(self.settings.role_arn)
         if source is None:
@@ -222,6 +230,13 @@ class AwsContext:
         core._credentials = DeferredRefreshableCredentials(  # type: ignore[attr-defined]
             refresh_using=fetcher.fetch_credentials, method="assume-role"
         )
+
+    @property
+    def events(self) -> BaseEventHooks:
+        """The session's event emitter: a handler registered here sees every call of every client
+        of this context (botocore's events, e.g. "before-send.*.*")."""
+        emitter: BaseEventHooks = self._session.get_component("event_emitter")
+        return emitter
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """Compute once per run (thread-safe): e.g. the one owner-tag sweep every kind shares."""
@@ -259,8 +274,8 @@ class AwsContext:
             return self._clients.get(service) or self._make_client(service)
 
     def _make_client(self, service: str) -> Any:
-        client = self._session.client(  # type: ignore[call-overload]
-            service, config=self._config, endpoint_url=self.settings.endpoint_url
+        client = self._session.create_client(
+            service, region_name=self.region, endpoint_url=self.settings.endpoint_url, config=self._config
         )
         if self.settings.retry_mode == "standard":
             # botocore counts max_attempts as retries: the first attempt comes on top

@@ -31,7 +31,7 @@ def _fail_operation(
                 {"Error": {"Code": code, "Message": "injected by the test"}}, event.rsplit(".", 1)[1]
             )
 
-        ctx._session.events.register(event, fail)
+        ctx.events.register(event, fail)
 
     monkeypatch.setattr(aws_module.AwsContext, "__init__", init)
 

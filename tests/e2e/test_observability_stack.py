@@ -49,7 +49,7 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             if is_mutating(model.name) and not on_lock:
                 made.append(f"{model.service_model.service_name}.{model.name}")
 
-        ctx._session.events.register("provide-client-params.*.*", record)
+        ctx.events.register("provide-client-params.*.*", record)
 
     monkeypatch.setattr(aws_module.AwsContext, "__init__", init)
     return made

@@ -114,7 +114,7 @@ class FixtureContext(AwsContext):
         self.stubbers: dict[str, MatchingStubber] = {}
         self._account_id = ACCOUNT
         # Service models are read once per test run, not once per context (seconds over the suite).
-        self._session._session.register_component("data_loader", _shared_loader())
+        self._session.register_component("data_loader", _shared_loader())
 
     def client(self, service: str) -> Any:
         client = super().client(service)

@@ -62,8 +62,8 @@ _original_init = aws_module.AwsContext.__init__
 
 def _init(ctx: aws_module.AwsContext, *args: Any, **kwargs: Any) -> None:
     _original_init(ctx, *args, **kwargs)
-    ctx._session.events.register("before-send.*.*", _before_send)
-    ctx._session.events.register("after-call.*.*", _after_call)
+    ctx.events.register("before-send.*.*", _before_send)
+    ctx.events.register("after-call.*.*", _after_call)
 
 
 aws_module.AwsContext.__init__ = _init  # type: ignore[method-assign]

@@ -278,6 +278,6 @@ def inject_into_every_context(monkeypatch: pytest.MonkeyPatch, injector: FaultIn
 
     def init(ctx: aws_module.AwsContext, *args: Any, **kwargs: Any) -> None:
         original(ctx, *args, **kwargs)
-        injector.attach(ctx._session.events)
+        injector.attach(ctx.events)
 
     monkeypatch.setattr(aws_module.AwsContext, "__init__", init)

@@ -45,7 +45,7 @@ def test_a_storm_is_absorbed_by_the_retry_policy_and_apply_converges(
         # before it (5xx and resets on attempts 1-4, then a refusal on the 5th: about 1e-4 a call).
         in_a_row = CONNECT_ATTEMPTS - 1 if "connect" in kinds else ctx.settings.max_attempts
         injector = FaultInjector(rate=rate, kinds=kinds, seed=seed, max_in_a_row=in_a_row)
-        injector.attach(ctx._session.events)
+        injector.attach(ctx.events)
         the_plan, result = apply(spec, ctx)
     assert result.ok, failures(result)
     assert result.count(the_plan.changes[0].action) >= 1
@@ -67,7 +67,7 @@ def test_with_retries_exhausted_the_error_names_the_call_and_nothing_is_half_don
     injector = FaultInjector(rate=1.0, kinds=("5xx",), only=lambda service, _: service == "sns")
     with fast_retries(monkeypatch):
         ctx = context(spec)
-        injector.attach(ctx._session.events)
+        injector.attach(ctx.events)
         try:
             apply(spec, ctx)
         except Exception as exc:  # the topic's reads fail during plan: the plan stops
@@ -90,7 +90,7 @@ def _read_operations(spec: object) -> set[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     recorder = FaultInjector(rate=0.0, only=lambda service, operation: bool(seen.add((service, operation))))
     ctx = context(spec)  # type: ignore[arg-type]
-    recorder.attach(ctx._session.events)
+    recorder.attach(ctx.events)
     plan(spec, ctx)  # type: ignore[arg-type]
     return {(s, o) for s, o in seen if not is_mutating(o)}
 
@@ -119,7 +119,7 @@ def test_access_denied_on_any_read_stops_the_plan_and_nothing_changes(
     for service, operation in reads:
         ctx = context(spec)
         denied = FaultInjector(denied=lambda s, o, target=(service, operation): (s, o) == target)
-        denied.attach(ctx._session.events)
+        denied.attach(ctx.events)
         fallback = READS_WITH_A_FALLBACK.get((service, operation))
         if fallback:  # the same facts are read another way: the plan goes on, unchanged
             _, result = apply(spec, ctx, undeclared)

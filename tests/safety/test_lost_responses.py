@@ -385,7 +385,7 @@ def test_a_create_whose_response_is_lost_converges_in_one_apply_without_a_duplic
 def _apply_losing(spec_file: Path, operations: tuple[str, ...]) -> LostResponses:
     ctx = _context()
     lost = LostResponses(operations)
-    ctx._session.events.register_first("before-send.*.*", lost)
+    ctx.events.register_first("before-send.*.*", lost)
     plan = _plan(spec_file, ctx)
     assert plan.values is not None
     assert failures(apply_plan(plan, plan.values, ctx)) == []
@@ -631,7 +631,7 @@ def test_what_someone_else_made_meanwhile_is_never_adopted(
     spec_file = _write(tmp_path, STACKS[name])
     ctx = _context()
     if when is not None:  # (the hook goes in before the plan makes the clients)
-        ctx._session.events.register_first(f"before-send.*.{when}", SomeoneElse(when, make))
+        ctx.events.register_first(f"before-send.*.{when}", SomeoneElse(when, make))
     plan = _plan(spec_file, ctx)  # nothing exists yet
     if when is None:
         make()  # then someone else makes one of the same name
@@ -658,7 +658,7 @@ def test_a_same_content_revision_someone_else_registered_is_never_taken_for_ours
 
     theirs: list[str] = []
     ctx = _context()
-    ctx._session.events.register_first("before-send.ecs.RegisterTaskDefinition", theirs_then_drop)
+    ctx.events.register_first("before-send.ecs.RegisterTaskDefinition", theirs_then_drop)
     plan = _plan(spec_file, ctx)
     assert plan.values is not None
     assert failures(apply_plan(plan, plan.values, ctx)) == []

@@ -36,7 +36,7 @@ def test_the_backoff_of_a_throttle_streak_is_capped_at_5_seconds(
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", _full_delay(standard.ExponentialBackoff))
     ctx = _context(aws, max_attempts=8)
     throttled = FaultInjector(rate=1.0, kinds=("throttle",), max_faults=7)
-    throttled.attach(ctx._session.events)
+    throttled.attach(ctx.events)
     ctx.client("logs").describe_log_groups()  # 7 throttles, then through: 8 attempts
     assert throttled.injected["throttle"] == 7 and len(slept) == 7
     assert slept == [0.25, 0.5, 1, 2, 4, 5, 5]  # 0.25 s x 2^attempt, capped (jitter drawn at its top)
@@ -50,7 +50,7 @@ def test_botocore_alone_would_wait_up_to_20_seconds(aws: AwsContext, monkeypatch
     slept = _sleeps(monkeypatch)
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", _full_delay(standard.ExponentialBackoff))
     ctx = _context(aws, max_attempts=8, retry_mode="adaptive")
-    FaultInjector(rate=1.0, kinds=("throttle",), max_faults=7).attach(ctx._session.events)
+    FaultInjector(rate=1.0, kinds=("throttle",), max_faults=7).attach(ctx.events)
     ctx.client("logs").describe_log_groups()
     assert slept == [1, 2, 4, 8, 16, 20, 20]
 
@@ -72,7 +72,7 @@ def test_rate_limiting_is_per_operation(aws: AwsContext, monkeypatch: pytest.Mon
     storm = FaultInjector(
         rate=0.6, kinds=("throttle",), seed=3, only=lambda service, operation: operation == "DescribeAlarms"
     )
-    storm.attach(ctx._session.events)
+    storm.attach(ctx.events)
     cloudwatch = ctx.client("cloudwatch")
     for _ in range(10):
         cloudwatch.describe_alarms()

@@ -177,7 +177,7 @@ def test_error_messages_and_tracebacks_never_quote_a_secret(
 
     def init(ctx: aws_module.AwsContext, *args: Any, **kwargs: Any) -> None:
         original(ctx, *args, **kwargs)
-        ctx._session.events.register("before-parameter-build.sns.Subscribe", echo_endpoint)
+        ctx.events.register("before-parameter-build.sns.Subscribe", echo_endpoint)
 
     with monkeypatch.context() as patch:
         patch.setattr(aws_module.AwsContext, "__init__", init)

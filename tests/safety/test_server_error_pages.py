@@ -61,7 +61,7 @@ def test_an_error_page_is_retried(
 ) -> None:
     ctx = AwsContext(AwsSettings(region=aws.region, max_attempts=4, retry_mode="standard"), stack="s")
     pages = ErrorPages(PAGES[page], status=503 if "Create" in call else 502)
-    ctx._session.events.register_first("before-send.*.*", pages)
+    ctx.events.register_first("before-send.*.*", pages)
     with fast_retries(monkeypatch):
         CALLS[call](ctx)
     operation = call.split(".", 1)[1]
@@ -75,7 +75,7 @@ def test_a_persistent_error_page_ends_as_an_aws_error_naming_the_status(
     from botocore.exceptions import ClientError
 
     ctx = AwsContext(AwsSettings(region=aws.region, max_attempts=3, retry_mode="standard"), stack="s")
-    ctx._session.events.register_first("before-send.*.*", ErrorPages(PAGES["doctype"], times=99))
+    ctx.events.register_first("before-send.*.*", ErrorPages(PAGES["doctype"], times=99))
     with fast_retries(monkeypatch), pytest.raises(ClientError) as caught:
         ctx.client("ec2").describe_security_groups()
     assert caught.value.response["Error"]["Code"] == "502"
@@ -92,7 +92,7 @@ def test_a_service_error_document_is_still_read_as_such(
         b"<RequestID>r</RequestID></Response>"
     )
     ctx = AwsContext(AwsSettings(region=aws.region, max_attempts=2, retry_mode="standard"), stack="s")
-    ctx._session.events.register_first("before-send.*.*", ErrorPages(body, status=500, times=99))
+    ctx.events.register_first("before-send.*.*", ErrorPages(body, status=500, times=99))
     with fast_retries(monkeypatch), pytest.raises(ClientError) as caught:
         ctx.client("ec2").describe_vpcs()
     assert caught.value.response["Error"]["Code"] == "InternalError"
