@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ main()
 def test_the_command_collects_less_often_and_freezes_its_heap_before_finalization() -> None:
     """Finalization's collections walked the whole heap (~0.5 s of a 2 s plan): at exit every
     object is in the permanent generation, which they skip; meanwhile the young generation is
-    collected every 10,000 allocations, not every 700."""
+    collected after YOUNG_THRESHOLD objects of growth, not every 700 allocations."""
     done = subprocess.run(
         [sys.executable, "-c", _COMMAND_THEN_REPORT], capture_output=True, text=True, timeout=120, check=False
     )
@@ -41,13 +42,58 @@ def test_the_command_collects_less_often_and_freezes_its_heap_before_finalizatio
 def test_a_higher_threshold_already_set_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     registered: list[object] = []
     thresholds: list[tuple[int, ...]] = []
-    monkeypatch.setattr(gc, "get_threshold", lambda: (50_000, 7, 9))
+    higher = collector.YOUNG_THRESHOLD + 1
+    monkeypatch.setattr(gc, "get_threshold", lambda: (higher, 7, 9))
     monkeypatch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
     monkeypatch.setattr(collector.atexit, "register", registered.append)
     monkeypatch.setattr(collector, "_one_command", False)  # this process is no command's: restored after
     collector.tune_for_one_command()
-    assert thresholds == [(50_000, 7, 9)]
+    assert thresholds == [(higher, 7, 9)]
     assert registered == [gc.freeze]
+
+
+MOST_GROWTH_MEASURED = 255_000
+"""The most a command's heap grew from its start to its end, in the collector's count of container
+objects (collector.py): `drift --env all` of the repository's two environments."""
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def test_a_command_collects_nothing_until_its_heap_has_grown_by_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At a threshold of 10,000 a plan still made 20-35 collections (60-80 ms of its CPU) that
+    freed little. Now a command's whole growth passes without one; past the bound one runs and
+    frees the cycles left behind, so a longer run's garbage stays bounded."""
+    assert gc.isenabled()
+    monkeypatch.setattr(collector.atexit, "register", lambda handler: None)
+    monkeypatch.setattr(collector, "_one_command", False)  # this process is no command's: restored after
+    thresholds = gc.get_threshold()
+    collections: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.collect(0)  # the young generation's count starts from nothing
+    collector.tune_for_one_command()
+    gc.callbacks.append(record)
+    try:
+        garbage = _Cycle()
+        left_behind = weakref.ref(garbage)
+        del garbage
+        grown = [[] for _ in range(MOST_GROWTH_MEASURED)]
+        assert collections == []
+        assert left_behind() is not None
+        grown += [[] for _ in range(collector.YOUNG_THRESHOLD - MOST_GROWTH_MEASURED + 1_000)]
+        assert len(collections) == 1
+        assert left_behind() is None
+    finally:
+        gc.callbacks.remove(record)
+        gc.set_threshold(*thresholds)
 
 
 SPEC = """\
