@@ -52,7 +52,7 @@ def one_apply(rate: float, seed: int) -> dict[str, float | int | bool]:
         seed_existing_infrastructure(boto3.Session(region_name=REGION), REGION)
         ctx = AwsContext(AwsSettings(region=REGION), stack=spec.stack)
         injector = FaultInjector(rate=rate, kinds=("throttle",), seed=seed)
-        injector.attach(ctx._session.events)
+        injector.attach(ctx.events)
         started = time.perf_counter()
         plan = make_plan(spec, ctx)
         assert plan.values is not None
