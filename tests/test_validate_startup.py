@@ -5,9 +5,12 @@ imported everything already); the times are in BENCHMARKS.md."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 SPEC = """\
 version: 1
@@ -87,3 +90,38 @@ def test_help_does_not_import_the_emulator_server_for_its_default_port() -> None
         [sys.executable, "-c", _HELP], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
+
+
+_VALIDATE_PIPED = """
+import os, sys
+from pacs_reconcile.cli import main
+sys.argv = ["pacs-reconcile", *sys.argv[2:], "validate", "-f", sys.argv[1]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print(code, sorted({m.split(".")[0] for m in sys.modules if m.startswith("rich")}), file=sys.__stderr__)
+"""
+
+
+@pytest.mark.parametrize("options", [[], ["--no-color"]], ids=["piped", "no-color"])
+def test_validate_says_valid_without_rich_where_nothing_takes_styles(
+    tmp_path: Path, options: list[str]
+) -> None:
+    """stderr is a pipe here: rich would write the text as it is, and its import is most of what
+    saying one line costs."""
+    spec = tmp_path / "monitoring.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    done = subprocess.run(
+        [sys.executable, "-c", _VALIDATE_PIPED, str(spec), *options],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env=environ,
+    )
+    said, outcome = done.stderr.splitlines()[-2:]
+    assert said == "Valid: 1 resources and 0 lookups in 1 files (stack startup-test)."
+    assert outcome == "0 []", done.stderr

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ExitStatus, PlanRefused, UsageError
+from .plain_text import expand_tabs, strip_control_codes, takes_no_styles
 from .redact import Redactor
 from .verbosity import PHASES, WIRE, disable_wire_log, enable_wire_log, timed_phase
 
@@ -74,10 +75,14 @@ class Session:
     def stderr(self) -> Console:
         return self._console(stderr=True)
 
+    @property
+    def _no_color(self) -> bool:
+        return not self.options.color or "NO_COLOR" in os.environ
+
     def _console(self, stderr: bool) -> Console:
         from rich.console import Console
 
-        no_color = not self.options.color or "NO_COLOR" in os.environ
+        no_color = self._no_color
         # no_color alone still lets rich write bold/dim escapes: plain output means no color system at all
         system: Literal["auto"] | None = None if no_color else "auto"
         return Console(stderr=stderr, no_color=no_color, color_system=system, highlight=False, soft_wrap=True)
@@ -99,12 +104,35 @@ class Session:
         return timed_phase(lambda message: self.say(message, "dim"), name, calls)
 
     def say(self, message: str | Text, style: str = "") -> None:
+        if isinstance(message, str) and self._said_plainly(message):
+            return
         from rich.text import Text
 
         text = message if isinstance(message, Text) else Text(message, style=style)
         if any(secret in text.plain for secret in self.redactor.secrets):  # styling is lost only then
             text = Text(self.redactor.text(text.plain), style=text.style or style)
         self.stderr.print(text, highlight=False)
+
+    def say_styled(self, *parts: str | tuple[str, str]) -> None:
+        """One message of parts, each plain text or (text, style), as rich's Text.assemble joins them."""
+        if self._said_plainly("".join(part if isinstance(part, str) else part[0] for part in parts)):
+            return
+        from rich.text import Text
+
+        self.say(Text.assemble(*parts))
+
+    def _said_plainly(self, message: str) -> bool:
+        """`message` written to stderr as rich would write it there, when rich would write no styles
+        and its console is not made yet (so nothing of rich's, a live display say, is on screen):
+        a command that only says a line or two then does without rich. False: rich must say it."""
+        if "stderr" in self.__dict__ or not takes_no_styles(sys.stderr, color=not self._no_color):
+            return False
+        shown = expand_tabs(self.redactor.text(strip_control_codes(message)))
+        if shown is None:
+            return False
+        sys.stderr.write(shown + "\n")
+        sys.stderr.flush()
+        return True
 
     def emit_document(self, text: str) -> None:
         """A rendered document (Markdown, HTML, annotations) on stdout, secrets masked."""
@@ -200,15 +228,11 @@ def validate(inputs: SpecInputs, session: Session) -> int:
             }
         )
     else:
-        from rich.text import Text
-
         checked = f"; environments {', '.join(environments)}" if environments else ""
-        session.say(
-            Text.assemble(
-                ("Valid: ", "bold green"),
-                f"{len(spec.resources)} resources and {len(spec.lookups)} lookups in "
-                f"{len(spec.files)} files (stack {spec.stack}{checked}).",
-            )
+        session.say_styled(
+            ("Valid: ", "bold green"),
+            f"{len(spec.resources)} resources and {len(spec.lookups)} lookups in "
+            f"{len(spec.files)} files (stack {spec.stack}{checked}).",
         )
     return ExitStatus.OK
 
@@ -216,8 +240,7 @@ def validate(inputs: SpecInputs, session: Session) -> int:
 def _load_and_check(inputs: SpecInputs, session: Session) -> tuple[Spec, list[str]]:
     """The spec and the environments validated: without --env, the base spec and every environment
     (a bad value in an overlay is found before `--env` names it)."""
-    from .monitoring.report import check_examples
-    from .monitoring.runner import run_examples
+    from .monitoring.runner import check_examples, run_examples
 
     if inputs.environment is None:
         from . import collector

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 from rich.text import Text
 
-from ..errors import Diagnostic, ExitStatus, SpecError
+from ..errors import ExitStatus
 from .runner import ExampleResult, run_examples
 
 if TYPE_CHECKING:
@@ -36,23 +36,6 @@ def run(inputs: SpecInputs, session: Session) -> int:
     summary = f"{len(results) - failed} passed, {failed} failed ({len(results)} examples, offline)."
     session.say(summary, "bold red" if failed else "bold green")
     return ExitStatus.ERROR if failed else ExitStatus.OK
-
-
-def check_examples(results: Sequence[ExampleResult]) -> None:
-    """Raise a SpecError (exit 3) locating every failing example: `validate` runs them too."""
-    failures = [
-        Diagnostic(
-            r.location.file,
-            r.location.line,
-            r.location.column,
-            r.field,
-            f"{r.kind} example fails: {r.failure}",
-        )
-        for r in results
-        if r.failure
-    ]
-    if failures:
-        raise SpecError(failures)
 
 
 def as_json(results: Sequence[ExampleResult]) -> dict[str, Any]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import Diagnostic, SpecError
 from ..spec.model import LocatedExample, Location, ResourceNode, Spec
 from .alarm_eval import AlarmRule
 from .alarm_series import evaluated_series
@@ -45,6 +46,23 @@ def run_examples(spec: Spec) -> list[ExampleResult]:
         for located in node.examples:
             results.append(_run(spec, node, located))
     return sorted(results, key=lambda r: (r.location.file, r.location.line, r.location.column))
+
+
+def check_examples(results: Sequence[ExampleResult]) -> None:
+    """Raise a SpecError (exit 3) locating every failing example: `validate` runs them too."""
+    failures = [
+        Diagnostic(
+            r.location.file,
+            r.location.line,
+            r.location.column,
+            r.field,
+            f"{r.kind} example fails: {r.failure}",
+        )
+        for r in results
+        if r.failure
+    ]
+    if failures:
+        raise SpecError(failures)
 
 
 def _run(spec: Spec, node: ResourceNode, located: LocatedExample) -> ExampleResult:

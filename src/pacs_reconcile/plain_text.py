@@ -1,0 +1,53 @@
+"""People's text written as rich writes it to a stream that takes no styles, without importing rich.
+
+rich's console and text modules cost about 20 ms to import: most of what `validate` says once it has
+checked a spec. Where rich would write no styles (no color system: --no-color, NO_COLOR, a file or
+a pipe), its output is the text itself, and that is written here; elsewhere rich writes it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from typing import TextIO
+
+_STRIPPED_CONTROL_CODES = dict.fromkeys((7, 8, 11, 12, 13))
+"""Bell, backspace, vertical tab, form feed and carriage return: what rich's Text removes from
+every text it holds (rich.control.STRIP_CONTROL_CODES)."""
+
+TAB_SIZE = 8
+"""rich's Console.tab_size, by default."""
+
+
+def takes_no_styles(stream: TextIO, color: bool) -> bool:
+    """Whether the rich Console a Session makes for `stream` would have no color system; False
+    whenever that is not certain (then rich decides). `color`: False when the Session's console is
+    made without one (--no-color, NO_COLOR). Otherwise rich looks for a terminal: FORCE_COLOR and
+    TTY_COMPATIBLE, and a Jupyter kernel, are left to it; a stream that is not a terminal has none."""
+    if not color:
+        return True
+    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ or hasattr(builtins, "get_ipython"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None:
+        return True
+    try:
+        return not isatty()
+    except ValueError:  # a closed stream: rich takes it for no terminal as well
+        return True
+
+
+def strip_control_codes(text: str) -> str:
+    """`text` without the control codes rich's Text removes from every text it holds."""
+    return text.translate(_STRIPPED_CONTROL_CODES)
+
+
+def expand_tabs(text: str) -> str | None:
+    """`text` (its control codes stripped) with its tabs expanded as rich expands them; None when
+    only rich can tell: rich places tab stops by terminal cells, and a wide or non-printable
+    character before a tab takes other than one cell."""
+    if "\t" not in text:
+        return text
+    if not (text.isascii() and text.replace("\t", "").replace("\n", "").isprintable()):
+        return None
+    return text.expandtabs(TAB_SIZE)
