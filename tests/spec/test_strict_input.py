@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any, get_args, get_origin
 
 import pytest
 from pydantic import ValidationError
@@ -22,7 +23,9 @@ from pacs_reconcile.cli import app
 from pacs_reconcile.commands import GlobalOptions, Session
 from pacs_reconcile.errors import UsageError
 from pacs_reconcile.planfile import load as load_plan
+from pacs_reconcile.resources.base import SpecModel, _may_hold_numbers
 from pacs_reconcile.resources.efs_access_points import PosixUserSpec
+from pacs_reconcile.resources.registry import load_all
 from pacs_reconcile.resources.sns import TopicSpec
 
 from .test_loader import load, make_spec, problems
@@ -201,3 +204,78 @@ def test_a_hostile_plan_file_is_invalid_input_not_a_crash(tmp_path: Path, text: 
     assert "not a plan saved by `pacs-reconcile plan --out`" in output
     assert "Traceback" not in output and "bug" not in output
     assert json.dumps  # documents are parsed with the standard library only
+
+
+def _spec_models() -> list[type[SpecModel]]:
+    load_all()
+    found: list[type[SpecModel]] = []
+    pending = list(SpecModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        if model not in found:
+            found.append(model)
+            pending.extend(model.__subclasses__())
+    return sorted(found, key=lambda m: f"{m.__module__}.{m.__qualname__}")
+
+
+def _field_schema(model: type[SpecModel], name: str) -> dict[str, Any]:
+    """The core schema pydantic built for one field of `model`."""
+
+    def find(node: Any, inside: bool) -> dict[str, Any] | None:
+        if isinstance(node, dict):
+            if inside and node.get("type") == "model-fields":
+                field: dict[str, Any] = node["fields"][name]
+                return field
+            inside = inside or (node.get("type") == "model" and node.get("cls") is model)
+            values: Any = node.values()
+        elif isinstance(node, list | tuple):
+            values = node
+        else:
+            return None
+        return next((f for f in (find(v, inside) for v in values) if f is not None), None)
+
+    model.model_rebuild()
+    found = find(model.__pydantic_core_schema__, False)
+    assert found is not None, (model, name)
+    return found
+
+
+def _checks_booleans(model: type[SpecModel], name: str) -> bool:
+    """Whether the field's own schema (not that of a model it holds) calls `_no_boolean_numbers`."""
+
+    def calls(node: Any) -> bool:
+        if isinstance(node, dict):
+            if node.get("type") == "model":
+                return False
+            function = node.get("function")
+            if isinstance(function, dict) and "_no_boolean_numbers" in repr(function.get("function")):
+                return True
+            return any(calls(v) for v in node.values())
+        return isinstance(node, list | tuple) and any(calls(v) for v in node)
+
+    return calls(_field_schema(model, name))
+
+
+def test_every_field_that_holds_numbers_refuses_booleans_and_only_those_carry_the_check() -> None:
+    """The check is on the fields that take numbers (themselves, or items of lists at any depth):
+    pydantic calls a before-validator for every value of its field, and a text field has nothing
+    to check."""
+    numbers = []
+    for model in _spec_models():
+        for name, info in model.model_fields.items():
+            holds_numbers = _may_hold_numbers(info.annotation)
+            assert _checks_booleans(model, name) is holds_numbers, (model, name)
+            if holds_numbers:
+                numbers.append((model, name))
+                value: Any = True
+                annotation = info.annotation
+                while get_origin(annotation) is list:
+                    (annotation,) = get_args(annotation)
+                    value = [value]
+                with pytest.raises(ValidationError) as refused:
+                    model.model_validate({name: value})
+                assert ((name,), "Value error, must be a number, not true/false") in [
+                    (e["loc"], e["msg"]) for e in refused.value.errors()
+                ], (model, name)
+    assert len(numbers) > 20
+    assert not _checks_booleans(TopicSpec, "display_name")
