@@ -3,6 +3,8 @@ byte what rich writes there; with colors asked for, rich still says it."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from pacs_reconcile.commands import GlobalOptions, Session
@@ -88,3 +90,31 @@ def test_colors_are_kept_where_rich_finds_a_color_terminal(
     session = Session(GlobalOptions(color=True))
     said = _said(capsys, session, ("Valid: ", "bold green"), "3 resources")
     assert "\x1b[" in said and said.endswith("3 resources\n")
+
+
+def test_no_stream_or_one_a_live_display_stands_in_for_is_left_to_rich(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rich writes nothing without a stream, and past the proxy a live display puts on stderr."""
+    session = Session(GlobalOptions(color=False))
+    monkeypatch.setattr("sys.stderr", None)
+    session.say("nowhere to go")
+    assert "stderr" in session.__dict__
+    monkeypatch.undo()
+
+    class Proxy:
+        """What rich.live puts on sys.stderr while it redirects it."""
+
+        def __init__(self, real: object) -> None:
+            self.rich_proxied_file = real
+
+        def write(self, text: str) -> int:
+            raise AssertionError("written to the proxy")
+
+    session = Session(GlobalOptions(color=False))
+    real = sys.stderr
+    monkeypatch.setattr("sys.stderr", Proxy(real))
+    session.say("past the proxy")
+    monkeypatch.undo()
+    assert "stderr" in session.__dict__
+    assert capsys.readouterr().err == "past the proxy\n"

@@ -19,11 +19,15 @@ TAB_SIZE = 8
 """rich's Console.tab_size, by default."""
 
 
-def takes_no_styles(stream: TextIO, color: bool) -> bool:
-    """Whether the rich Console a Session makes for `stream` would have no color system; False
-    whenever that is not certain (then rich decides). `color`: False when the Session's console is
-    made without one (--no-color, NO_COLOR). Otherwise rich looks for a terminal: FORCE_COLOR and
-    TTY_COMPATIBLE, and a Jupyter kernel, are left to it; a stream that is not a terminal has none."""
+def takes_no_styles(stream: TextIO | None, color: bool) -> bool:
+    """Whether the rich Console a Session makes for `stream` would have no color system and write to
+    it; False whenever that is not certain (then rich decides). No stream at all, or one a live
+    display of rich's stands in for (rich writes past it), is left to rich. `color`: False when the
+    Session's console is made without one (--no-color, NO_COLOR). Otherwise rich looks for a
+    terminal: FORCE_COLOR and TTY_COMPATIBLE, and a Jupyter kernel, are left to it; a stream that
+    is not a terminal has none."""
+    if stream is None or hasattr(stream, "rich_proxied_file"):
+        return False
     if not color:
         return True
     if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ or hasattr(builtins, "get_ipython"):
