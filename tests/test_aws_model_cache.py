@@ -15,8 +15,11 @@ import pytest
 
 from pacs_reconcile import aws_models
 from pacs_reconcile.aws_models import CACHE_OFF_VARIABLE, ModelFiles, model_cache_directory
+from pacs_reconcile.aws_operations import OPERATIONS
 
 LOGS_API = os.path.join(os.path.dirname(botocore.__file__), "data", "logs", "2014-03-28", "service-2")
+WHOLE_API = os.path.join(os.path.dirname(botocore.__file__), "data", "codebuild", "2016-10-06", "service-2")
+"""The API model of a service the tool makes no client of: kept whole."""
 
 
 def _source(tmp_path: Path, content: dict[str, Any], gzipped: bool = False) -> str:
@@ -159,10 +162,11 @@ def test_the_cache_folder_follows_xdg(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_method_names_read_back_are_botocores_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ModelFiles(str(tmp_path)).load_file(LOGS_API)
+    assert "codebuild" not in OPERATIONS
+    ModelFiles(str(tmp_path)).load_file(WHOLE_API)
     warmed: dict[tuple[str, str], str] = {}
     monkeypatch.setattr(botocore, "_xform_cache", warmed)
-    model = ModelFiles(str(tmp_path)).load_file(LOGS_API)
+    model = ModelFiles(str(tmp_path)).load_file(WHOLE_API)
     assert len(warmed) == len(model["operations"]) > 50
     assert all(warmed[(name, "_")] == botocore.xform_name(name) for name in model["operations"])
 

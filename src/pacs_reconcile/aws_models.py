@@ -3,7 +3,8 @@
 Making a client loads its service's model files (the API, its endpoint rules, its paginators) and
 botocore's own data (endpoints, partitions, retry and default settings); for the 19 clients of a
 plan that was most of the CPU spent making them. What is done here keeps botocore's results and
-only spends less to get them."""
+only spends less to get them, and keeps each API model to the operations the tool calls
+(aws_operations.OPERATIONS)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from typing import Any
 import botocore
 import botocore.loaders
 from botocore.exceptions import DataNotFoundError
+
+from .aws_operations import BOTOCORE_CALLS, OPERATIONS
 
 SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 """botocore's service names (its data folders): anything else goes botocore's own way."""
@@ -48,6 +51,73 @@ def model_cache_directory() -> str | None:
     return os.path.join(base, "pacs-reconcile", "models", version)
 
 
+API_MODEL = "service-2"
+"""botocore's name for a service's API model (`<service>/<api version>/service-2.json`)."""
+
+
+def kept_operations(service: str) -> frozenset[str] | None:
+    """The operations a service's API model is kept to (aws_operations), or None: kept whole."""
+    if service not in OPERATIONS:
+        return None
+    return OPERATIONS[service] | BOTOCORE_CALLS.get(service, frozenset())
+
+
+def _kept_operations_of_file(file_path: str) -> tuple[str, ...] | None:
+    """kept_operations (sorted) of the service whose API model the file is (botocore's layout:
+    `<service>/<api version>/service-2`); None for any other file."""
+    if os.path.basename(file_path) != API_MODEL:
+        return None
+    kept = kept_operations(os.path.basename(os.path.dirname(os.path.dirname(file_path))))
+    return None if kept is None else tuple(sorted(kept))
+
+
+def kept_to_operations(model: dict[str, Any], operations: frozenset[str]) -> dict[str, Any]:
+    """An API model with only `operations` (those it has), the shapes they reach, every error shape
+    (a client's `exceptions` are made from them all, and an error is parsed by its shape whichever
+    call returned it), and no documentation (read only to write docstrings).
+
+    Every call of a kept operation is made and parsed as with the whole model: botocore serializes a
+    request from its input shape, parses a response by its output shape and an error by its error
+    shape, and resolves endpoints from the service's metadata and rules, which are all kept."""
+    shapes: dict[str, Any] = model["shapes"]
+    kept_operations = {
+        name: operation
+        for name, operation in model["operations"].items()
+        if name in operations or operation.get("endpointoperation")
+    }
+    reached: set[str] = set()
+    to_visit = [name for name, shape in shapes.items() if shape.get("exception")]
+    for operation in kept_operations.values():
+        to_visit += [operation[part]["shape"] for part in ("input", "output") if part in operation]
+        to_visit += [error["shape"] for error in operation.get("errors", ())]
+    while to_visit:
+        name = to_visit.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        shape = shapes[name]
+        to_visit += [member["shape"] for member in shape.get("members", {}).values()]
+        to_visit += [shape[part]["shape"] for part in ("member", "key", "value") if part in shape]
+    return {
+        **model,
+        "operations": {name: _undocumented(operation) for name, operation in kept_operations.items()},
+        "shapes": {name: _undocumented(shapes[name]) for name in shapes if name in reached},
+    }
+
+
+def _undocumented(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _undocumented(value) for key, value in node.items() if key != "documentation"}
+    if isinstance(node, list):
+        return [_undocumented(value) for value in node]
+    return node
+
+
+CacheKey = tuple[str, int, int, tuple[str, ...] | None]
+"""What a cached model was made from: its source file's path, size and modification time (ns), and
+the operations it was kept to (None: whole)."""
+
+
 class ModelFiles(botocore.loaders.JSONFileLoader):
     """botocore's JSON file loader, parsing into plain dicts and keeping what it parsed in a cache.
 
@@ -60,10 +130,11 @@ class ModelFiles(botocore.loaders.JSONFileLoader):
     The cache: decompressing and parsing the JSON still cost ~0.13 s of CPU a plan, 0.11 s of it the
     19 API models (ec2's alone, 3 MB, 26-40 ms); the same dicts read back in marshal's format
     (Python's own, that of its bytecode files) cost about half (0.06 s; ec2's a third). Each model's
-    file in the cache records the source file's path, size and modification time (in nanoseconds), and
-    its folder botocore's version and the Python that wrote it: a file that does not match to the last
-    field is parsed from the JSON and written again. Files are written whole under a temporary name
-    and renamed into place, so a reader sees a complete file or none. Anything that goes wrong with
+    file in the cache records the source file's path, size and modification time (in nanoseconds) and
+    the operations it was kept to, and its folder botocore's version and the Python that wrote it: a
+    file that does not match to the last field is parsed from the JSON and written again. Files are
+    written whole under a temporary name and renamed into place, so a reader sees a complete file or
+    none. Anything that goes wrong with
     the cache (no home, a read-only or full disk, a damaged file, another Python's format) leaves the
     model parsed from its JSON as if there were no cache.
 
@@ -76,18 +147,21 @@ class ModelFiles(botocore.loaders.JSONFileLoader):
         self.cache_directory = cache_directory
 
     def load_file(self, file_path: str) -> Any:
+        kept = _kept_operations_of_file(file_path)
         for extension in (".json", ".json.gz"):  # botocore's order
             source = file_path + extension
             if not os.path.isfile(source):
                 continue
             with open(source, "rb") as file:
                 status = os.fstat(file.fileno())
-                key = (source, status.st_size, status.st_mtime_ns)
+                key = (source, status.st_size, status.st_mtime_ns, kept)
                 cached = self._read_cache(key)
                 if cached is not None:
                     return cached
                 data = file.read()
             model = json.loads(gzip.decompress(data) if extension == ".json.gz" else data)
+            if kept is not None:
+                model = kept_to_operations(model, frozenset(kept))
             self._write_cache(key, model)
             return model
         return None
@@ -98,7 +172,7 @@ class ModelFiles(botocore.loaders.JSONFileLoader):
         name = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:32]
         return os.path.join(self.cache_directory, name + ".marshal")
 
-    def _read_cache(self, key: tuple[str, int, int]) -> Any:
+    def _read_cache(self, key: CacheKey) -> Any:
         path = self._cache_file(key[0])
         if path is None:
             return None
@@ -112,7 +186,7 @@ class ModelFiles(botocore.loaders.JSONFileLoader):
         botocore._xform_cache.update(((operation, "_"), name) for operation, name in method_names)  # type: ignore[attr-defined]
         return model
 
-    def _write_cache(self, key: tuple[str, int, int], model: Any) -> None:
+    def _write_cache(self, key: CacheKey, model: Any) -> None:
         path = self._cache_file(key[0])
         if path is None:
             return
@@ -169,8 +243,13 @@ class SharedLoader(botocore.loaders.Loader):
         if api_version is None:
             api_version = latest
         model = self.load_data(os.path.join(service_name, api_version, type_name))
-        extras = self._find_extras(service_name, type_name, api_version)  # type: ignore[attr-defined]
+        extras = list(self._find_extras(service_name, type_name, api_version))  # type: ignore[attr-defined]
         self._extras_processor.process(model, extras)  # type: ignore[attr-defined]
+        kept = kept_operations(service_name) if type_name == API_MODEL else None
+        if kept is not None and extras:
+            # an extras file adds members to the shapes it names, kept or not: a shape of an
+            # operation left out would be left behind in part
+            model = kept_to_operations(model, kept)
         return model
 
 
