@@ -50,7 +50,7 @@ PLAN_SERVICES = ("logs", "cloudwatch", "ec2", "iam", "sns", "rds", "s3")
 @pytest.fixture
 def fresh_loader(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The next context makes the process's shared loader anew (nothing of it cached yet)."""
-    monkeypatch.setattr(aws_models, "_shared", None)
+    monkeypatch.setattr(aws_models, "_shared", {})
     yield
 
 

@@ -144,7 +144,7 @@ def test_the_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setenv(CACHE_OFF_VARIABLE, "1")
     assert model_cache_directory() is None
-    monkeypatch.setattr(aws_models, "_shared", None)
+    monkeypatch.setattr(aws_models, "_shared", {})
     aws_models.shared_loader(None).load_service_model("sts", "service-2")
     assert list(tmp_path.iterdir()) == []
 

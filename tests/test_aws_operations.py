@@ -170,3 +170,20 @@ def test_a_model_cached_for_other_operations_is_kept_to_the_tables_again(
     more = OPERATIONS["logs"] | {"PutLogEvents"}
     monkeypatch.setitem(aws_models.OPERATIONS, "logs", more)
     assert set(ModelFiles(str(tmp_path)).load_file(path)["operations"]) == more
+
+
+def test_an_operation_left_out_is_called_through_the_whole_model(aws: AwsContext) -> None:
+    """A call the table does not include (here a test's own setup) still works: the kept client
+    hands it to a client of the whole model, which shares the context's credentials, its call
+    accounting and every handler registered on its events."""
+    ec2 = aws.client("ec2")
+    assert "CreateVpc" not in OPERATIONS["ec2"]
+    seen: list[str] = []
+    aws.events.register("before-send.ec2.CreateVpc", lambda **_: seen.append("CreateVpc"))
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    assert [v["VpcId"] for v in ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"]] == [vpc]
+    assert seen == ["CreateVpc"]
+    assert aws.stats.calls["ec2.CreateVpc"] == 1 and aws.stats.calls["ec2.DescribeVpcs"] == 1
+    assert aws.client("ec2") is ec2 and "create_vpc" not in ec2.meta.method_to_api_mapping
+    with pytest.raises(AttributeError, match="no_such_operation"):
+        ec2.no_such_operation()

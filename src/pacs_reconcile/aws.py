@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import Counter
@@ -102,9 +103,13 @@ class AwsSettings:
     role_external_id: str | None = None
 
 
-def _botocore_session(settings: AwsSettings) -> BotocoreSession:
+def _botocore_session(
+    settings: AwsSettings, *, whole_models: bool = False, events: BaseEventHooks | None = None
+) -> BotocoreSession:
     """A new botocore session (its own credentials, events, clients and retry state) that shares the
-    process's one model loader (aws_models), with the settings' profile and region.
+    process's one model loader (aws_models), with the settings' profile and region. `whole_models`:
+    the loader that keeps API models whole (aws_models.shared_loader); `events`: another session's
+    event emitter, its handlers and botocore's built-in ones already registered.
 
     botocore's own session, not boto3's: boto3.Session only sets these two and makes clients with
     the same botocore call, but importing boto3 (its resource layer and s3transfer, which imports
@@ -115,8 +120,12 @@ def _botocore_session(settings: AwsSettings) -> BotocoreSession:
 
     from .aws_models import shared_loader
 
-    core = botocore.session.get_session()
-    core.register_component("data_loader", shared_loader(core.get_config_variable("data_path")))
+    if events is None:
+        core = botocore.session.get_session()
+    else:
+        core = botocore.session.Session(event_hooks=events, include_builtin_handlers=False)
+    loader = shared_loader(core.get_config_variable("data_path"), whole=whole_models)
+    core.register_component("data_loader", loader)
     # As boto3.Session(profile_name=..., region_name=...) does: None leaves botocore's own
     # resolution (AWS_PROFILE, AWS_DEFAULT_REGION, the profile's `region`) in place.
     if settings.profile is not None:
@@ -178,6 +187,7 @@ class AwsContext:
         self._rate_limits = _rate_limits_of_account(self.settings, self.region)
         self._clients: dict[str, Any] = {}
         self._client_locks: dict[str, threading.Lock] = {}
+        self._whole_model_clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._account_id: str | None = None
         self._memo: dict[str, Any] = {}
@@ -274,14 +284,38 @@ class AwsContext:
             return self._clients.get(service) or self._make_client(service)
 
     def _make_client(self, service: str) -> Any:
-        client = self._session.create_client(
+        from .aws_operations import OPERATIONS
+
+        client = self._new_client(self._session, service)
+        if service in OPERATIONS:  # its model kept to them (aws_models)
+            service_id = client.meta.service_model.service_id.hyphenize()
+            client.meta.events.register(f"getattr.{service_id}", functools.partial(self._left_out, service))
+        self._clients[service] = client
+        return client
+
+    def _new_client(self, session: BotocoreSession, service: str) -> Any:
+        client = session.create_client(
             service, region_name=self.region, endpoint_url=self.settings.endpoint_url, config=self._config
         )
         if self.settings.retry_mode == "standard":
             # botocore counts max_attempts as retries: the first attempt comes on top
             retry_policy.install(client, self.settings.max_attempts + 1, self._rate_limits)
-        self._clients[service] = client
         return client
+
+    def _left_out(self, service: str, event_name: str, **_: Any) -> Any:
+        """An operation of `service` the tool's clients are not made with (aws_operations: botocore
+        asks this handler for an attribute its client lacks): the method of a client made from
+        the whole API model, in a session that shares this one's credentials and event handlers.
+        Nothing of the tool's own calls comes here (tests/test_aws_operations.py): code that calls
+        more (a test's setup, a library caller) pays for the whole model once a context."""
+        name = event_name.rsplit(".", 1)[-1]
+        with self._lock:
+            client = self._whole_model_clients.get(service)
+            if client is None:
+                session = _botocore_session(self.settings, whole_models=True, events=self.events)
+                session._credentials = self._session.get_credentials()  # type: ignore[attr-defined]
+                client = self._whole_model_clients[service] = self._new_client(session, service)
+        return getattr(client, name) if name in client.meta.method_to_api_mapping else None
 
     @property
     def account_id(self) -> str:

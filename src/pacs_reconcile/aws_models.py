@@ -143,11 +143,13 @@ class ModelFiles(botocore.loaders.JSONFileLoader):
     operations of the 19 clients of a plan), and puts them in botocore's cache of them
     (`botocore._xform_cache`, pinned by tests/test_aws_model_cache.py) when read back."""
 
-    def __init__(self, cache_directory: str | None = None) -> None:
+    def __init__(self, cache_directory: str | None = None, *, whole: bool = False) -> None:
         self.cache_directory = cache_directory
+        self.whole = whole
+        """Every API model whole, not kept to the tool's operations (aws_operations)."""
 
     def load_file(self, file_path: str) -> Any:
-        kept = _kept_operations_of_file(file_path)
+        kept = None if self.whole else _kept_operations_of_file(file_path)
         for extension in (".json", ".json.gz"):  # botocore's order
             source = file_path + extension
             if not os.path.isfile(source):
@@ -166,14 +168,16 @@ class ModelFiles(botocore.loaders.JSONFileLoader):
             return model
         return None
 
-    def _cache_file(self, source: str) -> str | None:
+    def _cache_file(self, key: CacheKey) -> str | None:
+        """One file per source, and another for its model kept to operations."""
         if self.cache_directory is None:
             return None
+        source = key[0] if key[3] is None else key[0] + "\0kept"
         name = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:32]
         return os.path.join(self.cache_directory, name + ".marshal")
 
     def _read_cache(self, key: CacheKey) -> Any:
-        path = self._cache_file(key[0])
+        path = self._cache_file(key)
         if path is None:
             return None
         try:
@@ -187,7 +191,7 @@ class ModelFiles(botocore.loaders.JSONFileLoader):
         return model
 
     def _write_cache(self, key: CacheKey, model: Any) -> None:
-        path = self._cache_file(key[0])
+        path = self._cache_file(key)
         if path is None:
             return
         import tempfile
@@ -245,29 +249,35 @@ class SharedLoader(botocore.loaders.Loader):
         model = self.load_data(os.path.join(service_name, api_version, type_name))
         extras = list(self._find_extras(service_name, type_name, api_version))  # type: ignore[attr-defined]
         self._extras_processor.process(model, extras)  # type: ignore[attr-defined]
-        kept = kept_operations(service_name) if type_name == API_MODEL else None
+        kept = kept_operations(service_name) if type_name == API_MODEL and not self.whole else None
         if kept is not None and extras:
             # an extras file adds members to the shapes it names, kept or not: a shape of an
             # operation left out would be left behind in part
             model = kept_to_operations(model, kept)
         return model
 
+    @property
+    def whole(self) -> bool:
+        """Every API model whole (ModelFiles.whole)."""
+        return isinstance(self.file_loader, ModelFiles) and self.file_loader.whole
+
 
 _LOCK = threading.Lock()
-_shared: SharedLoader | None = None
+_shared: dict[bool, SharedLoader] = {}
 
 
-def shared_loader(data_path: str | None) -> SharedLoader:
+def shared_loader(data_path: str | None, *, whole: bool = False) -> SharedLoader:
     """The process's one model loader (the first caller's `data_path`, botocore's AWS_DATA_PATH
     setting): each model is parsed once per process, not once per context (a run over several
-    environments, or a test suite, makes many contexts)."""
-    global _shared
+    environments, or a test suite, makes many contexts). `whole`: the one that keeps every API model
+    whole, for a call the tool's operations do not include (AwsContext)."""
     with _LOCK:
-        if _shared is None:
+        if whole not in _shared:
             # botocore's create_loader, with this class
             paths = [] if data_path is None else data_path.split(os.pathsep)
             extra = [os.path.expanduser(os.path.expandvars(path)) for path in paths]
-            loader = SharedLoader(extra_search_paths=extra, file_loader=ModelFiles(model_cache_directory()))
+            files = ModelFiles(model_cache_directory(), whole=whole)
+            loader = SharedLoader(extra_search_paths=extra, file_loader=files)
             loader._search_paths = _SearchPaths(loader.search_paths)  # type: ignore[attr-defined]
-            _shared = loader
-        return _shared
+            _shared[whole] = loader
+        return _shared[whole]
