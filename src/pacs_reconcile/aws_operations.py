@@ -10,7 +10,9 @@ tests/test_aws_operations.py holds this table to what the code can call: every o
 package's source mentions (method names and paginator names, for the services it makes clients of),
 every operation of the IAM tables (permissions.py: the kinds', the lookups', the engine's), and the
 calls botocore makes on the tool's behalf (BOTOCORE_CALLS). A new call fails that test, naming the
-entry to add here; an entry no code names fails it too. A service not named here gets its whole model.
+entry to add here; an entry no code names fails it too. A service not named here gets its whole model;
+an operation left out still works, through a client of the whole model (aws.AwsContext._left_out),
+at the cost of loading it.
 """
 
 from __future__ import annotations
