@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections import Counter
@@ -205,6 +204,7 @@ class AwsContext:
         events.register("after-call-error.*.*", self._on_after_call)
         events.register("before-parse.*.*", blank_unparseable_server_error)
         events.register("needs-retry.*.*", self._on_needs_retry)
+        events.register("getattr", self._left_out)
 
     def _assume_role(self) -> None:
         """Swap the session's credentials for the role's: botocore's own assume-role provider
@@ -284,12 +284,7 @@ class AwsContext:
             return self._clients.get(service) or self._make_client(service)
 
     def _make_client(self, service: str) -> Any:
-        from .aws_operations import OPERATIONS
-
         client = self._new_client(self._session, service)
-        if service in OPERATIONS:  # its model kept to them (aws_models)
-            service_id = client.meta.service_model.service_id.hyphenize()
-            client.meta.events.register(f"getattr.{service_id}", functools.partial(self._left_out, service))
         self._clients[service] = client
         return client
 
@@ -302,20 +297,27 @@ class AwsContext:
             retry_policy.install(client, self.settings.max_attempts + 1, self._rate_limits)
         return client
 
-    def _left_out(self, service: str, event_name: str, **_: Any) -> Any:
-        """An operation of `service` the tool's clients are not made with (aws_operations: botocore
-        asks this handler for an attribute its client lacks): the method of a client made from
-        the whole API model, in a session that shares this one's credentials and event handlers.
-        Nothing of the tool's own calls comes here (tests/test_aws_operations.py): code that calls
-        more (a test's setup, a library caller) pays for the whole model once a context."""
-        name = event_name.rsplit(".", 1)[-1]
+    def _left_out(self, client: Any, event_name: str, **_: Any) -> Any:
+        """An operation the tool's clients are not made with (aws_operations; botocore asks this
+        handler for any attribute a client lacks): the method of a client made from the whole API
+        model, in a session that shares this one's credentials and event handlers. Nothing of the
+        tool's own calls comes here (tests/test_aws_operations.py): code that calls more (a test's
+        setup, a library caller) pays for the whole model once a context."""
+        from .aws_operations import OPERATIONS
+
+        service = client.meta.service_model.service_name
+        if service not in OPERATIONS:  # its model is whole already
+            return None
         with self._lock:
-            client = self._whole_model_clients.get(service)
-            if client is None:
+            whole = self._whole_model_clients.get(service)
+            if whole is None:
                 session = _botocore_session(self.settings, whole_models=True, events=self.events)
                 session._credentials = self._session.get_credentials()  # type: ignore[attr-defined]
-                client = self._whole_model_clients[service] = self._new_client(session, service)
-        return getattr(client, name) if name in client.meta.method_to_api_mapping else None
+                whole = self._whole_model_clients[service] = self._new_client(session, service)
+        name = event_name.rsplit(".", 1)[-1]
+        if client is whole or name not in whole.meta.method_to_api_mapping:
+            return None  # no such operation: botocore raises its AttributeError
+        return getattr(whole, name)
 
     @property
     def account_id(self) -> str:
