@@ -213,15 +213,6 @@ class ModelFiles(botocore.loaders.JSONFileLoader):
             return
 
 
-class _SearchPaths(list[str]):
-    """The shared loader's search path: every boto3.Session appends boto3's data folder to its
-    loader's list, so with one loader per process the list would grow by one per context."""
-
-    def append(self, path: str) -> None:
-        if path not in self:
-            super().append(path)
-
-
 class SharedLoader(botocore.loaders.Loader):
     """botocore's loader, minus its survey of every service on disk for each kind of model.
 
@@ -278,6 +269,5 @@ def shared_loader(data_path: str | None, *, whole: bool = False) -> SharedLoader
             extra = [os.path.expanduser(os.path.expandvars(path)) for path in paths]
             files = ModelFiles(model_cache_directory(), whole=whole)
             loader = SharedLoader(extra_search_paths=extra, file_loader=files)
-            loader._search_paths = _SearchPaths(loader.search_paths)  # type: ignore[attr-defined]
             _shared[whole] = loader
         return _shared[whole]
