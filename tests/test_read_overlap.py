@@ -214,3 +214,31 @@ def test_a_child_kind_reads_its_declared_children_ahead_and_its_read_takes_them_
     assert dict(ahead) == made_ahead
     assert Counter(aws.stats.calls) - before == ahead, "the read made calls of its own"
     assert set(found) == ({keys[0]} if kind == "subscriptions" else set())
+
+
+def test_the_plan_asks_for_the_account_id_before_any_kind_needs_it(
+    tmp_path: Path, aws: AwsContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Topics, log groups, dashboards and most other kinds read or tag by ARNs made with the
+    account id; on a stack of many kinds their reads wait for the plan's workers, and the first of
+    them asked for it late (plan.account_ahead). Here no kind's read asks for it: the reads wait
+    for the plan's own GetCallerIdentity, which the code that left it to them never made."""
+    (tmp_path / "monitoring.yaml").write_text(LOG_GROUPS_SPEC)
+    spec = load_spec(tmp_path / "monitoring.yaml")
+    asked = threading.Event()
+    sts = aws.client("sts")
+    event = f"before-call.{sts.meta.service_model.service_id.hyphenize()}.GetCallerIdentity"
+    sts.meta.events.register(event, lambda **_: asked.set())
+    met: list[bool] = []
+
+    def reads_that_wait(*_: Any, **__: Any) -> dict[str, Any]:
+        met.append(asked.wait(WAIT_S))
+        return {}
+
+    monkeypatch.setattr(plan, "read_live", reads_that_wait)
+    calls = Counter(aws.stats.calls)
+
+    plan.read_lookups_and_live(spec, aws)
+
+    assert met == [True], "the account id was left to the kinds' reads"
+    assert (Counter(aws.stats.calls) - calls)["sts.GetCallerIdentity"] == 1
