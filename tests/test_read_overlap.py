@@ -51,6 +51,15 @@ class SweepHeld:
             client.meta.events.unregister(event, handler)
 
 
+def _made(aws: AwsContext, service: str, operation: str) -> threading.Event:
+    """Set once a call of `operation` of `service` is made."""
+    made = threading.Event()
+    client = aws.client(service)
+    event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event, lambda **_: made.set())
+    return made
+
+
 @pytest.fixture
 def hold_sweep(aws: AwsContext) -> Iterator[Any]:
     held: list[SweepHeld] = []
@@ -142,10 +151,7 @@ def test_the_plan_starts_the_sweep_itself_before_any_kind_asks_for_it(
     kind's read waits for the sweep's first page without asking for it."""
     (tmp_path / "monitoring.yaml").write_text("version: 1\nstack: pacs-test\n")
     spec = load_spec(tmp_path / "monitoring.yaml")
-    swept = threading.Event()
-    tagging = aws.client("resourcegroupstaggingapi")
-    event = f"before-call.{tagging.meta.service_model.service_id.hyphenize()}.GetResources"
-    tagging.meta.events.register(event, lambda **_: swept.set())
+    swept = _made(aws, "resourcegroupstaggingapi", "GetResources")
     met: list[bool] = []
 
     def read(ctx: AwsContext, keys: Any, scope: ReadScope) -> dict[Any, Any]:
@@ -225,10 +231,7 @@ def test_the_plan_asks_for_the_account_id_before_any_kind_needs_it(
     for the plan's own GetCallerIdentity, which the code that left it to them never made."""
     (tmp_path / "monitoring.yaml").write_text(LOG_GROUPS_SPEC)
     spec = load_spec(tmp_path / "monitoring.yaml")
-    asked = threading.Event()
-    sts = aws.client("sts")
-    event = f"before-call.{sts.meta.service_model.service_id.hyphenize()}.GetCallerIdentity"
-    sts.meta.events.register(event, lambda **_: asked.set())
+    asked = _made(aws, "sts", "GetCallerIdentity")
     met: list[bool] = []
 
     def reads_that_wait(*_: Any, **__: Any) -> dict[str, Any]:
