@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +52,21 @@ class SweepHeld:
             client.meta.events.unregister(event, handler)
 
 
-def _made(aws: AwsContext, service: str, operation: str) -> threading.Event:
-    """Set once a call of `operation` of `service` is made."""
+@contextmanager
+def _made(aws: AwsContext, service: str, operation: str) -> Iterator[threading.Event]:
+    """Set once a call of `operation` of `service` is made (while the block runs)."""
     made = threading.Event()
     client = aws.client(service)
     event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-    client.meta.events.register(event, lambda **_: made.set())
-    return made
+
+    def seen(**_: Any) -> None:
+        made.set()
+
+    client.meta.events.register(event, seen)
+    try:
+        yield made
+    finally:
+        client.meta.events.unregister(event, seen)
 
 
 @pytest.fixture
@@ -151,20 +160,17 @@ def test_the_plan_starts_the_sweep_itself_before_any_kind_asks_for_it(
     kind's read waits for the sweep's first page without asking for it."""
     (tmp_path / "monitoring.yaml").write_text("version: 1\nstack: pacs-test\n")
     spec = load_spec(tmp_path / "monitoring.yaml")
-    swept = _made(aws, "resourcegroupstaggingapi", "GetResources")
     met: list[bool] = []
+    with _made(aws, "resourcegroupstaggingapi", "GetResources") as swept:
 
-    def read(ctx: AwsContext, keys: Any, scope: ReadScope) -> dict[Any, Any]:
-        met.append(swept.wait(WAIT_S))
-        return {}
+        def read(ctx: AwsContext, keys: Any, scope: ReadScope) -> dict[Any, Any]:
+            met.append(swept.wait(WAIT_S))
+            return {}
 
-    for reconciler in KINDS.values():
-        monkeypatch.setattr(reconciler, "read", read)
-        monkeypatch.setattr(reconciler, "read_ahead", lambda ctx, keys, stack: None)
-    try:
+        for reconciler in KINDS.values():
+            monkeypatch.setattr(reconciler, "read", read)
+            monkeypatch.setattr(reconciler, "read_ahead", lambda ctx, keys, stack: None)
         plan.make_plan(spec, aws)
-    finally:
-        tagging.meta.events.unregister(event)
     assert met and all(met), "no kind's read saw the sweep start"
 
 
@@ -231,17 +237,16 @@ def test_the_plan_asks_for_the_account_id_before_any_kind_needs_it(
     for the plan's own GetCallerIdentity, which the code that left it to them never made."""
     (tmp_path / "monitoring.yaml").write_text(LOG_GROUPS_SPEC)
     spec = load_spec(tmp_path / "monitoring.yaml")
-    asked = _made(aws, "sts", "GetCallerIdentity")
     met: list[bool] = []
-
-    def reads_that_wait(*_: Any, **__: Any) -> dict[str, Any]:
-        met.append(asked.wait(WAIT_S))
-        return {}
-
-    monkeypatch.setattr(plan, "read_live", reads_that_wait)
     calls = Counter(aws.stats.calls)
+    with _made(aws, "sts", "GetCallerIdentity") as asked:
 
-    plan.read_lookups_and_live(spec, aws)
+        def reads_that_wait(*_: Any, **__: Any) -> dict[str, Any]:
+            met.append(asked.wait(WAIT_S))
+            return {}
+
+        monkeypatch.setattr(plan, "read_live", reads_that_wait)
+        plan.read_lookups_and_live(spec, aws)
 
     assert met == [True], "the account id was left to the kinds' reads"
     assert (Counter(aws.stats.calls) - calls)["sts.GetCallerIdentity"] == 1
