@@ -4,7 +4,6 @@ calls as the whole model does."""
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,10 @@ from pacs_reconcile.aws import AwsContext, AwsSettings
 from pacs_reconcile.aws_models import ModelFiles, SharedLoader
 from pacs_reconcile.aws_operations import BOTOCORE_CALLS, OPERATIONS
 from pacs_reconcile.resources.registry import KINDS, LOOKUPS, load_all
+from source_scan import services_and_names
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "pacs_reconcile"
-NOT_THE_TOOLS = ("emulator",)
+NOT_THE_TOOLS = {"emulator"}
 """The embedded emulator's seeding makes its own boto3 clients (whole models), not the tool's."""
 
 _SESSION = botocore.session.get_session()
@@ -34,28 +34,11 @@ def _whole_model(service: str) -> dict[str, Any]:
 
 
 def _scanned() -> tuple[set[str], set[str]]:
-    """The services the package makes clients of, and every name its source mentions (attributes
-    and string constants: method names like .put_metric_alarm, paginator names like "describe_alarms")."""
-    services: set[str] = set()
-    names: set[str] = set()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if any(part in NOT_THE_TOOLS for part in path.relative_to(PACKAGE).parts):
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "client"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                services.add(node.args[0].value)
-            if isinstance(node, ast.Attribute):
-                names.add(node.attr)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                names.add(node.value)
-    return services, names
+    """The services the package makes clients of, and every name its source mentions."""
+    tools = [
+        p for p in sorted(PACKAGE.rglob("*.py")) if not set(p.relative_to(PACKAGE).parts) & NOT_THE_TOOLS
+    ]
+    return services_and_names(tools)
 
 
 def _iam_tables() -> set[str]:

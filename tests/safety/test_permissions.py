@@ -13,7 +13,6 @@ spec needs for apply/destroy, or for plan and drift. Checked three ways:
 
 from __future__ import annotations
 
-import ast
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from botocore.client import BaseClient
 from pacs_reconcile import permissions
 from pacs_reconcile.resources.kind import TagApi
 from pacs_reconcile.resources.registry import KINDS, LOOKUPS, load_all
+from source_scan import services_and_names
 
 from .conftest import Cli, Server
 
@@ -217,31 +217,10 @@ def test_the_policy_is_printed_offline_and_scoped(cli: Cli, no_aws: list[str]) -
 # Against the code --------------------------------------------------------------------------------
 
 
-def _is_client_call(node: ast.AST) -> bool:
-    """ctx.client("service")"""
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "client"
-        and bool(node.args)
-        and isinstance(node.args[0], ast.Constant)
-        and isinstance(node.args[0].value, str)
-    )
-
-
 def _module_operations(path: Path) -> set[str]:
     """IAM actions for every operation name the module's source mentions, for the services it makes
     clients of (attribute calls like .put_metric_alarm and paginator names like "describe_alarms")."""
-    tree = ast.parse(path.read_text())
-    services: set[str] = set()
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if _is_client_call(node):
-            services.add(node.args[0].value)  # type: ignore[attr-defined]
-        if isinstance(node, ast.Attribute):
-            names.add(node.attr)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            names.add(node.value)
+    services, names = services_and_names([path])
     session = botocore.session.get_session()
     found: set[str] = set()
     for service in services:
