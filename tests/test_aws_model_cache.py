@@ -84,6 +84,14 @@ def test_each_botocore_version_and_python_has_its_own_folder(
     assert model_cache_directory() not in (None, now)
 
 
+def test_a_model_made_another_way_is_not_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv(CACHE_OFF_VARIABLE, raising=False)
+    now = model_cache_directory()
+    monkeypatch.setattr(aws_models, "CACHE_FORMAT", aws_models.CACHE_FORMAT + 1)
+    assert model_cache_directory() not in (None, now)
+
+
 @pytest.mark.parametrize(
     "damage",
     [

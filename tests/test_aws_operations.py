@@ -14,7 +14,7 @@ from botocore import xform_name
 
 from pacs_reconcile import aws_models, permissions
 from pacs_reconcile.aws import AwsContext, AwsSettings
-from pacs_reconcile.aws_models import ModelFiles, SharedLoader
+from pacs_reconcile.aws_models import ModelFiles, SharedLoader, kept_to_operations
 from pacs_reconcile.aws_operations import BOTOCORE_CALLS, OPERATIONS
 from pacs_reconcile.resources.registry import KINDS, LOOKUPS, load_all
 from source_scan import services_and_names
@@ -170,3 +170,29 @@ def test_an_operation_left_out_is_called_through_the_whole_model(aws: AwsContext
     assert aws.client("ec2") is ec2 and "create_vpc" not in ec2.meta.method_to_api_mapping
     with pytest.raises(AttributeError, match="no_such_operation"):
         ec2.no_such_operation()
+
+
+def test_a_member_named_documentation_is_kept() -> None:
+    """Documentation is left out as a field of operations, shapes and members, never a member
+    that happens to be called so."""
+    model = {
+        "metadata": {},
+        "operations": {"Get": {"name": "Get", "input": {"shape": "In"}, "documentation": "<p>Gets.</p>"}},
+        "shapes": {
+            "In": {
+                "type": "structure",
+                "members": {
+                    "documentation": {"shape": "Text", "documentation": "<p>A member.</p>"},
+                    "name": {"shape": "Text"},
+                },
+                "documentation": "<p>In.</p>",
+            },
+            "Text": {"type": "string"},
+        },
+    }
+    kept = kept_to_operations(model, frozenset({"Get"}))
+    assert kept["shapes"]["In"] == {
+        "type": "structure",
+        "members": {"documentation": {"shape": "Text"}, "name": {"shape": "Text"}},
+    }
+    assert kept["operations"] == {"Get": {"name": "Get", "input": {"shape": "In"}}}

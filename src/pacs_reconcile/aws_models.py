@@ -35,9 +35,9 @@ writing the model cache."""
 
 
 def model_cache_directory() -> str | None:
-    """Where parsed models are kept between runs: one folder per botocore version and Python (as
-    Python keeps its bytecode per interpreter), under the user's cache folder (XDG_CACHE_HOME, or
-    ~/.cache; the XDG Base Directory spec has a relative value ignored:
+    """Where parsed models are kept between runs: one folder per botocore version, Python (as
+    Python keeps its bytecode per interpreter) and CACHE_FORMAT, under the user's cache folder
+    (XDG_CACHE_HOME, or ~/.cache; the XDG Base Directory spec has a relative value ignored:
     https://specifications.freedesktop.org/basedir-spec/latest/). None when turned off
     (CACHE_OFF_VARIABLE) or when there is no home to put it in."""
     if os.environ.get(CACHE_OFF_VARIABLE):
@@ -47,8 +47,13 @@ def model_cache_directory() -> str | None:
         base = os.path.join(os.path.expanduser("~"), ".cache")
         if not os.path.isabs(base):  # no HOME and no password entry: expanduser left "~"
             return None
-    version = f"botocore-{botocore.__version__}-{sys.implementation.cache_tag}"
+    version = f"botocore-{botocore.__version__}-{sys.implementation.cache_tag}-{CACHE_FORMAT}"
     return os.path.join(base, "pacs-reconcile", "models", version)
+
+
+CACHE_FORMAT = 2
+"""What a cached model is, beyond its source: raised when the transformation of what is parsed
+changes (kept_to_operations), so that no model made the old way is read back."""
 
 
 API_MODEL = "service-2"
@@ -105,9 +110,15 @@ def kept_to_operations(model: dict[str, Any], operations: frozenset[str]) -> dic
     }
 
 
-def _undocumented(node: Any) -> Any:
+def _undocumented(node: Any, *, names: bool = False) -> Any:
+    """`node` without its "documentation" fields; `names`: a mapping of member names, whose keys
+    are names, not fields (a member may be called anything)."""
     if isinstance(node, dict):
-        return {key: _undocumented(value) for key, value in node.items() if key != "documentation"}
+        return {
+            key: _undocumented(value, names=key == "members")
+            for key, value in node.items()
+            if names or key != "documentation"
+        }
     if isinstance(node, list):
         return [_undocumented(value) for value in node]
     return node
@@ -134,9 +145,8 @@ class ModelFiles(botocore.loaders.JSONFileLoader):
     the operations it was kept to, and its folder botocore's version and the Python that wrote it: a
     file that does not match to the last field is parsed from the JSON and written again. Files are
     written whole under a temporary name and renamed into place, so a reader sees a complete file or
-    none. Anything that goes wrong with
-    the cache (no home, a read-only or full disk, a damaged file, another Python's format) leaves the
-    model parsed from its JSON as if there were no cache.
+    none. Anything that goes wrong with the cache (no home, a read-only or full disk, a damaged
+    file, another Python's format) leaves the model parsed from its JSON as if there were no cache.
 
     An API model's file also keeps its operations' Python method names, computed once by
     botocore's own `xform_name` (a regular-expression rewrite botocore makes for each of the ~2,200
