@@ -187,6 +187,8 @@ class AwsContext:
         self._clients: dict[str, Any] = {}
         self._client_locks: dict[str, threading.Lock] = {}
         self._whole_model_clients: dict[str, Any] = {}
+        self._whole_model_lock = threading.Lock()
+        self._whole_model_session: BotocoreSession | None = None
         self._lock = threading.Lock()
         self._account_id: str | None = None
         self._memo: dict[str, Any] = {}
@@ -308,12 +310,15 @@ class AwsContext:
         service = client.meta.service_model.service_name
         if service not in OPERATIONS:  # its model is whole already
             return None
-        with self._lock:
+        with self._whole_model_lock:  # not the context's lock: reads keep using memo meanwhile
             whole = self._whole_model_clients.get(service)
             if whole is None:
-                session = _botocore_session(self.settings, whole_models=True, events=self.events)
-                session._credentials = self._session.get_credentials()  # type: ignore[attr-defined]
-                whole = self._whole_model_clients[service] = self._new_client(session, service)
+                if self._whole_model_session is None:
+                    session = _botocore_session(self.settings, whole_models=True, events=self.events)
+                    session._credentials = self._session.get_credentials()  # type: ignore[attr-defined]
+                    self._whole_model_session = session
+                whole = self._new_client(self._whole_model_session, service)
+                self._whole_model_clients[service] = whole
         name = event_name.rsplit(".", 1)[-1]
         if client is whole or name not in whole.meta.method_to_api_mapping:
             return None  # no such operation: botocore raises its AttributeError
