@@ -84,3 +84,14 @@ def test_without_colors_a_change_is_written_as_plain_text_as_rich_writes_it() ->
     assert SECRET not in together
     assert all(lines >= 3 for lines in per_line)
     assert per_change == [0] * len(per_line)  # none through rich
+
+
+def test_without_colors_a_wide_character_before_a_tab_is_left_to_rich() -> None:
+    """rich places tab stops by terminal cells: a wide character takes two, where str.expandtabs
+    counts one. Such a change goes through rich, and reads as rich writes it."""
+    plan = every_action_plan()
+    plan.changes[0] = replace(plan.changes[0], reason="画像\tstudies")
+    together, per_change = _printed(Counted, colors=False, plan=plan)
+    line_by_line, _ = _printed(LineByLine, colors=False, plan=plan)
+    assert together == line_by_line
+    assert per_change[0] == 1 and set(per_change[1:]) == {0}
