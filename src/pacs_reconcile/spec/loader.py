@@ -1027,15 +1027,12 @@ class _Loader:
                 self._problem(source, (*path, field), f"{address}.{field}", message)
             validated = None if problems else validated
         lifecycle = self._lifecycle(source, path, address, body.get("lifecycle"), reconciler)
-        tags = None
         checked: dict[str, str] = {}
         if reconciler.meta.taggable:
             own = self._substitute(
                 source, (*path, "tags"), f"{address}.tags", body.get("tags") or {}, each, sensitive, "tags"
             )
             checked = self._check_tags(source, (*path, "tags"), f"{address}.tags", own) or {}
-            tags = {**self.default_tags, **checked, OWNER_TAG: self.stack}
-            sensitive |= {p for p in self.default_sensitive if p.removeprefix("tags.") not in checked}
         references = self._depends_on(source, path, address, body.get("depends_on"))
         if validated is None or lifecycle is None:
             return None
@@ -1060,11 +1057,51 @@ class _Loader:
             self.static[address] = _StaticEntry(
                 body, dict(validated), checked, lifecycle, location, references, examples
             )
+        return self._resource_node(
+            source,
+            path,
+            kind,
+            address,
+            parent,
+            validated,
+            checked,
+            sensitive,
+            lifecycle,
+            location,
+            references,
+            examples,
+        )
+
+    def _resource_node(
+        self,
+        source: SourceFile,
+        path: PathKey,
+        kind: str,
+        address: str,
+        parent: ResourceNode | None,
+        config: dict[str, Any],
+        own_tags: dict[str, str],
+        sensitive: set[str],
+        lifecycle: Lifecycle,
+        location: Location,
+        references: list[LocatedReference],
+        examples: list[LocatedExample],
+    ) -> ResourceNode:
+        """An entry's node, from what its load made of it: a taggable kind's tags are the default
+        tags, its own (checked) and the owner tag; the default tags' sensitive paths are its own
+        unless it sets the tag itself."""
+        reconciler = KINDS[kind]
+        tags = None
+        if reconciler.meta.taggable:
+            tags = {**self.default_tags, **own_tags, OWNER_TAG: self.stack}
+            sensitive = sensitive | {
+                p for p in self.default_sensitive if p.removeprefix("tags.") not in own_tags
+            }
         return ResourceNode(
             address=address,
             kind=kind,
             name=address.rsplit(".", 1)[-1],
-            config=validated,
+            config=config,
             tags=tags,
             lifecycle=lifecycle,
             location=location,
@@ -1098,26 +1135,19 @@ class _Loader:
         ):
             return None
         self.reused.add(address)
-        reconciler = KINDS[kind]
-        tags = None
-        sensitive: set[str] = set()
-        if reconciler.meta.taggable:
-            tags = {**self.default_tags, **entry.tags, OWNER_TAG: self.stack}
-            sensitive = {p for p in self.default_sensitive if p.removeprefix("tags.") not in entry.tags}
-        return ResourceNode(
-            address=address,
-            kind=kind,
-            name=address.rsplit(".", 1)[-1],
-            config=dict(entry.config),
-            tags=tags,
-            lifecycle=entry.lifecycle,
-            location=entry.location,
-            parent=parent.address if parent else None,
-            depends_on={parent.address} if parent else set(),
-            sensitive_paths=sensitive | set(reconciler.meta.sensitive_fields),
-            references=entry.references
-            + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
-            examples=list(entry.examples),
+        return self._resource_node(
+            source,
+            path,
+            kind,
+            address,
+            parent,
+            dict(entry.config),
+            entry.tags,
+            set(),
+            entry.lifecycle,
+            entry.location,
+            entry.references,
+            list(entry.examples),
         )
 
     def _lifecycle(
