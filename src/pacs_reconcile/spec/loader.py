@@ -189,9 +189,11 @@ class _Validated:
 
 
 @dataclass(frozen=True)
-class _StaticEntry:
-    """What the base spec's load made of an entry in which nothing was substituted, as it was before
-    the checks of the whole spec (an environment's check takes it: `_Loader._reused`)."""
+class _EntryMade:
+    """What a load made of an entry, its node but for what each environment sets (default tags,
+    stack). The base spec's load keeps those of the entries in which nothing was substituted, as
+    they were before the checks of the whole spec (an environment's check takes them:
+    `_Loader._reused`)."""
 
     body: dict[str, Any]
     """The entry as parsed (the one object every load of the command reads)."""
@@ -301,9 +303,9 @@ class _Loader:
         self.environment_reads = 0
         """How many times so far a value was worked out from what an environment may set: a text
         rendered (a reference substituted while loading), a whole lookup reference weighed as a list."""
-        self.static: dict[str, _StaticEntry] | None = None
+        self.static: dict[str, _EntryMade] | None = None
         """When recording (the base spec of `validate`): the entries loaded without environment reads."""
-        self.reusable: Mapping[str, _StaticEntry] = {}
+        self.reusable: Mapping[str, _EntryMade] = {}
         """An environment's: the base spec's `static` entries, taken as they are (`_reused`)."""
         self.reused: set[str] = set()
         """The addresses of the nodes taken so."""
@@ -1051,26 +1053,12 @@ class _Loader:
             return None
         references += self._references(source, path, address, validated)
         location = self._location(source, path)
+        made = _EntryMade(body, validated, checked, lifecycle, location, references, examples)
         if self.static is not None and self.environment_reads == reads:
             # Nothing in it depends on the environment but its default tags and stack: recorded
             # before the checks run once every entry is loaded change the config's key fields.
-            self.static[address] = _StaticEntry(
-                body, dict(validated), checked, lifecycle, location, references, examples
-            )
-        return self._resource_node(
-            source,
-            path,
-            kind,
-            address,
-            parent,
-            validated,
-            checked,
-            sensitive,
-            lifecycle,
-            location,
-            references,
-            examples,
-        )
+            self.static[address] = replace(made, config=dict(validated))
+        return self._resource_node(source, path, kind, address, parent, made, sensitive)
 
     def _resource_node(
         self,
@@ -1079,13 +1067,8 @@ class _Loader:
         kind: str,
         address: str,
         parent: ResourceNode | None,
-        config: dict[str, Any],
-        own_tags: dict[str, str],
+        made: _EntryMade,
         sensitive: set[str],
-        lifecycle: Lifecycle,
-        location: Location,
-        references: list[LocatedReference],
-        examples: list[LocatedExample],
     ) -> ResourceNode:
         """An entry's node, from what its load made of it: a taggable kind's tags are the default
         tags, its own (checked) and the owner tag; the default tags' sensitive paths are its own
@@ -1093,23 +1076,24 @@ class _Loader:
         reconciler = KINDS[kind]
         tags = None
         if reconciler.meta.taggable:
-            tags = {**self.default_tags, **own_tags, OWNER_TAG: self.stack}
+            tags = {**self.default_tags, **made.tags, OWNER_TAG: self.stack}
             sensitive = sensitive | {
-                p for p in self.default_sensitive if p.removeprefix("tags.") not in own_tags
+                p for p in self.default_sensitive if p.removeprefix("tags.") not in made.tags
             }
         return ResourceNode(
             address=address,
             kind=kind,
             name=address.rsplit(".", 1)[-1],
-            config=config,
+            config=made.config,
             tags=tags,
-            lifecycle=lifecycle,
-            location=location,
+            lifecycle=made.lifecycle,
+            location=made.location,
             parent=parent.address if parent else None,
             depends_on={parent.address} if parent else set(),
             sensitive_paths=sensitive | set(reconciler.meta.sensitive_fields),
-            references=references + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
-            examples=examples,
+            references=made.references
+            + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
+            examples=made.examples,
         )
 
     def _reused(
@@ -1135,20 +1119,8 @@ class _Loader:
         ):
             return None
         self.reused.add(address)
-        return self._resource_node(
-            source,
-            path,
-            kind,
-            address,
-            parent,
-            dict(entry.config),
-            entry.tags,
-            set(),
-            entry.lifecycle,
-            entry.location,
-            entry.references,
-            list(entry.examples),
-        )
+        taken = replace(entry, config=dict(entry.config), examples=list(entry.examples))
+        return self._resource_node(source, path, kind, address, parent, taken, set())
 
     def _lifecycle(
         self, source: SourceFile, path: PathKey, address: str, raw: Any, reconciler: Reconciler
