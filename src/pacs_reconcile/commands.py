@@ -9,10 +9,10 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, TextIO
 
 from .errors import ExitStatus, PlanRefused, UsageError
-from .plain_text import expand_tabs, strip_control_codes, takes_no_styles
+from .plain_text import expand_tabs, plain_file, strip_control_codes, takes_no_styles
 from .redact import Redactor
 from .verbosity import PHASES, WIRE, disable_wire_log, enable_wire_log, timed_phase
 
@@ -125,14 +125,28 @@ class Session:
         """`message` written to stderr as rich would write it there, when rich would write no styles
         and its console is not made yet (so nothing of rich's, a live display say, is on screen):
         a command that only says a line or two then does without rich. False: rich must say it."""
-        if "stderr" in self.__dict__ or not takes_no_styles(sys.stderr, color=not self._no_color):
+        stream = self.plain_stream(stderr=True)
+        if stream is None:
             return False
         shown = expand_tabs(self.redactor.text(strip_control_codes(message)))
         if shown is None:
             return False
-        sys.stderr.write(shown + "\n")
-        sys.stderr.flush()
+        stream.write(shown + "\n")
+        stream.flush()
         return True
+
+    def plain_stream(self, stderr: bool) -> TextIO | None:
+        """stderr or stdout, where people's text can be written as it is, without rich: rich would
+        write no styles there (a file, a pipe, NO_COLOR) and the session's console for it is not made
+        (so nothing of rich's, a live display say, is on screen). None: rich must write it."""
+        stream = sys.stderr if stderr else sys.stdout
+        if ("stderr" if stderr else "stdout") in self.__dict__:
+            return None
+        return stream if takes_no_styles(stream, color=not self._no_color) else None
+
+    def output(self, stderr: bool = False) -> SessionOutput:
+        """stdout (or stderr) for a printer's lines (render.PlanPrinter)."""
+        return SessionOutput(self, stderr)
 
     def emit_document(self, text: str) -> None:
         """A rendered document (Markdown, HTML, annotations) on stdout, secrets masked."""
@@ -169,6 +183,25 @@ def load(inputs: SpecInputs, session: Session) -> Spec:
         spec = api.load(inputs.path, environment=inputs.environment, variables=inputs.variables)
     session.redactor.add(spec.secrets)
     return spec
+
+
+@dataclass(frozen=True)
+class SessionOutput:
+    """A session's stdout or stderr as a printer's output (render.Output): plain text where the
+    session writes it without rich (Session.plain_stream), else its console; a console the session
+    has made already (an environment's captured one, say) writes plainly where it takes no styles."""
+
+    session: Session
+    stderr: bool
+
+    def plain_stream(self) -> IO[str] | None:
+        made: Console | None = self.session.__dict__.get("stderr" if self.stderr else "stdout")
+        if made is not None:
+            return plain_file(made)
+        return self.session.plain_stream(self.stderr)
+
+    def console(self) -> Console:
+        return self.session.stderr if self.stderr else self.session.stdout
 
 
 def aws_context(spec: Spec, session: Session, parallelism: int = 8) -> AwsContext:
@@ -353,7 +386,7 @@ def plan(
 
         session.emit_document(plan_markdown(the_plan, session.redactor))
     else:
-        PlanPrinter(session.stderr if to_stdout else session.stdout, session.redactor).plan(the_plan)
+        PlanPrinter(session.output(stderr=to_stdout), session.redactor).plan(the_plan)
         if out is not None and not to_stdout:
             session.say(f"Saved the plan to {out}; apply it exactly with: pacs-reconcile apply {out}")
     print_stats(session, ctx)
@@ -456,7 +489,7 @@ def _plan_to_apply(
 
     with session.phase("reading AWS and planning", ctx):
         the_plan = api.plan(spec, options, aws=ctx)
-    printer = PlanPrinter(session.stderr if session.document_output else session.stdout, session.redactor)
+    printer = PlanPrinter(session.output(stderr=session.document_output), session.redactor)
     if saved_document is not None:
         from . import planfile
 
@@ -622,7 +655,7 @@ def release(
     check_not_declared(spec, patterns)
     ctx = aws_context(spec, session)
     options = PlanOptions(release=addresses)
-    printer = PlanPrinter(session.stderr if session.json_output else session.stdout, session.redactor)
+    printer = PlanPrinter(session.output(stderr=session.json_output), session.redactor)
     releases_only(api.plan(spec, options, aws=ctx), patterns)  # every address checked before the lock
     with stack_lock(ctx, spec.stack, lock_timeout, "release", session.say):
         ctx.forget_all()
@@ -731,7 +764,7 @@ def drift(
     elif session.output_format in ("markdown", "html"):
         _emit_drift_document(session, report)
     else:
-        print_drift(PlanPrinter(session.stdout, session.redactor), report)
+        print_drift(PlanPrinter(session.output(), session.redactor), report)
     if notify_topic and not session.json_output:
         session.say(
             f"notification: {'sent' if document['notification']['sent'] else 'not sent'} "

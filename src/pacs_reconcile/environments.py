@@ -17,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console
-
 from .commands import Session, SpecInputs
 from .errors import ExitStatus, UsageError
 
@@ -38,6 +36,8 @@ class CapturedSession(Session):
     documents: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        from rich.console import Console  # here: a command run without --env all makes no such session
+
         self.out_buffer, self.err_buffer = io.StringIO(), io.StringIO()
         self.stdout = Console(file=self.out_buffer, no_color=True, color_system=None, soft_wrap=True)
         self.stderr = Console(file=self.err_buffer, no_color=True, color_system=None, soft_wrap=True)

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import builtins
 import os
-from typing import TextIO
+from typing import IO, TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 _STRIPPED_CONTROL_CODES = dict.fromkeys((7, 8, 11, 12, 13))
 """Bell, backspace, vertical tab, form feed and carriage return: what rich's Text removes from
@@ -41,6 +45,19 @@ def takes_no_styles(stream: TextIO | None, color: bool) -> bool:
         return True
 
 
+def plain_file(console: Console) -> IO[str] | None:
+    """The file a rich Console writes to when it writes no styles there (no color system, nothing
+    recorded, not quiet, rich's tab size): its text can be written there as it is. None otherwise."""
+    if (
+        console.color_system is None
+        and not console.record
+        and not console.quiet
+        and console.tab_size == TAB_SIZE
+    ):
+        return console.file
+    return None
+
+
 def strip_control_codes(text: str) -> str:
     """`text` without the control codes rich's Text removes from every text it holds."""
     return text.translate(_STRIPPED_CONTROL_CODES)
@@ -55,3 +72,35 @@ def expand_tabs(text: str) -> str | None:
     if not (text.isascii() and text.replace("\t", "").replace("\n", "").isprintable()):
         return None
     return text.expandtabs(TAB_SIZE)
+
+
+class StyledLine:
+    """A line of people's text in parts, each with a rich style ("" for none), made without importing
+    rich: written as its plain text where no styles are taken, turned into a rich Text only where
+    rich prints it. Its parts and styles are those rich's Text.assemble takes; `style` is the whole
+    line's, as rich's Text(text, style=...)."""
+
+    __slots__ = ("parts", "style")
+
+    def __init__(self, text: str = "", style: str = "") -> None:
+        self.parts: list[tuple[str, str]] = [(text, "")] if text else []
+        self.style = style
+
+    @classmethod
+    def assemble(cls, *parts: str | tuple[str, str]) -> StyledLine:
+        line = cls()
+        line.parts = [(part, "") if isinstance(part, str) else part for part in parts]
+        return line
+
+    def append(self, text: str, style: str = "") -> None:
+        self.parts.append((text, style))
+
+    @property
+    def plain(self) -> str:
+        """The text as rich's Text holds it (its control codes stripped)."""
+        return strip_control_codes("".join(text for text, _ in self.parts))
+
+    def rich(self) -> Text:
+        from rich.text import Text
+
+        return Text.assemble(*self.parts, style=self.style)

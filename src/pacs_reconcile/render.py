@@ -6,18 +6,18 @@ import difflib
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from rich.console import Console
-from rich.text import Text
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .diff import UNKNOWN, Difference, contains_unknown
 from .engine.apply import ApplyResult, Outcome
 from .engine.changes import Action, Change
 from .engine.plan import Plan, kept_because
 from .engine.scheduler import Status
-from .plain_text import TAB_SIZE, expand_tabs
+from .plain_text import StyledLine, expand_tabs, plain_file
 from .redact import MASK, Redactor, is_sensitive_path
+
+if TYPE_CHECKING:  # rich is imported where it prints: a plan written to a file or a pipe does without it
+    from rich.console import Console
 
 SYMBOLS = {
     Action.CREATE: ("+", "green", "will be created"),
@@ -96,22 +96,45 @@ def difference_lines(change: Change) -> list[str]:
     return out
 
 
+@runtime_checkable
+class Output(Protocol):
+    """Where a printer's lines go: the stream their plain text is written to as it is (where rich
+    would write no styles: a file, a pipe, NO_COLOR), else None and `console()` prints them (a method:
+    the console may be made only when asked for)."""
+
+    def plain_stream(self) -> IO[str] | None: ...
+
+    def console(self) -> Console: ...
+
+
+class ConsoleOutput:
+    """A rich Console as a printer's output."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+
+    def plain_stream(self) -> IO[str] | None:
+        return plain_file(self._console)
+
+    def console(self) -> Console:
+        return self._console
+
+
 class PlanPrinter:
-    def __init__(self, console: Console, redactor: Redactor) -> None:
-        self.console = console
+    def __init__(self, output: Output | Console, redactor: Redactor) -> None:
+        self.output: Output = output if isinstance(output, Output) else ConsoleOutput(output)
         self.redactor = redactor
-        self._held: list[Text] | None = None
+        self._held: list[StyledLine] | None = None
         """Lines kept to be printed together (one change's), else None."""
 
-    def out(self, text: Text | str) -> None:
-        if isinstance(text, str):
-            text = Text(text)
-        text.plain  # noqa: B018 - rich builds lazily; force spans to exist before redaction
-        line = _redacted(text, self.redactor)
+    def out(self, text: StyledLine | str) -> None:
+        line = _redacted(StyledLine(text) if isinstance(text, str) else text, self.redactor)
         if self._held is not None:
             self._held.append(line)
+        elif isinstance(self.output, ConsoleOutput):  # rich prints each line, as it always did
+            self.output.console().print(line.rich(), highlight=False, soft_wrap=True)
         else:
-            self.console.print(line, highlight=False, soft_wrap=True)
+            self._print_held([line])
 
     @contextmanager
     def _together(self) -> Iterator[None]:
@@ -126,21 +149,25 @@ class PlanPrinter:
             if held:
                 self._print_held(held)
 
-    def _print_held(self, lines: list[Text]) -> None:
-        """The lines in one console call; their plain text written as it is when the console writes
-        no styles (no color system: a file, a pipe, NO_COLOR), as rich would write it: the Texts'
-        control codes are stripped, nothing is wrapped, tabs are expanded as rich does (where only
-        rich can tell where a tab stops, rich writes them: plain_text.expand_tabs). rich's work on a
-        change's lines was 0.48 of the 0.68 s of CPU a plan of 1,726 creates took to print before
-        the apply could start (0.2 s without it)."""
-        console = self.console
-        if console.color_system is None and not console.record and not console.quiet:
+    def _print_held(self, lines: list[StyledLine]) -> None:
+        """The lines in one console call; their plain text written as it is where the output takes
+        no styles, as rich would write it: control codes stripped (StyledLine.plain), nothing
+        wrapped, tabs expanded as rich does (where only rich can tell where a tab stops, rich writes
+        them: plain_text.expand_tabs). rich's work on a change's lines was 0.48 of the 0.68 s of CPU a
+        plan of 1,726 creates took to print before the apply could start (0.2 s without it); rich's
+        import alone is ~16 ms of the ~0.7 s a plan of the repository's stack takes."""
+        stream = self.output.plain_stream()
+        if stream is not None:
             shown = expand_tabs("\n".join(line.plain for line in lines))
-            if shown is not None and console.tab_size == TAB_SIZE:
-                console.file.write(shown + "\n")
-                console.file.flush()  # as rich does after each call: stderr's lines stay in order
+            if shown is not None:
+                stream.write(shown + "\n")
+                stream.flush()  # as rich does after each call: stderr's lines stay in order
                 return
-        console.print(Text("\n").join(lines), highlight=False, soft_wrap=True)
+        from rich.text import Text
+
+        self.output.console().print(
+            Text("\n").join(line.rich() for line in lines), highlight=False, soft_wrap=True
+        )
 
     def plan(self, plan: Plan) -> None:
         shown = [c for c in plan.changes if c.action is not Action.NOOP or c.notes]
@@ -149,7 +176,7 @@ class PlanPrinter:
                 self._notes(change)
             if plan.bookkeeping:
                 self.out(
-                    Text(
+                    StyledLine(
                         f"  i {len(plan.bookkeeping)} resources will have their spec fingerprint tag "
                         "updated by apply (the spec was rewritten; AWS resources are unchanged)",
                         style="cyan",
@@ -157,7 +184,7 @@ class PlanPrinter:
                 )
             self._housekeeping(plan)
             self.out(
-                Text.assemble(
+                StyledLine.assemble(
                     ("No changes. ", "bold green"),
                     f"AWS matches the spec ({len(plan.changes)} resources, stack {plan.stack}, "
                     f"{plan.region}).",
@@ -165,7 +192,7 @@ class PlanPrinter:
             )
             return
         self.out(
-            Text.assemble(
+            StyledLine.assemble(
                 "pacs-reconcile will perform the following actions (stack ",
                 (plan.stack, "bold"),
                 f", {plan.region}):",
@@ -182,11 +209,11 @@ class PlanPrinter:
 
     def _housekeeping(self, plan: Plan) -> None:
         for reason in plan.housekeeping.values():
-            self.out(Text(f"  i {reason}", style="cyan"))
+            self.out(StyledLine(f"  i {reason}", style="cyan"))
 
     def _notes(self, change: Change) -> None:
         for note in change.notes:
-            self.out(Text.assemble("  ", ("i", "cyan"), f" {change.address}: {note}"))
+            self.out(StyledLine.assemble("  ", ("i", "cyan"), f" {change.address}: {note}"))
 
     def change(self, change: Change) -> None:
         with self._together():
@@ -196,14 +223,14 @@ class PlanPrinter:
         symbol, style, verb = SYMBOLS[change.action]
         reason = f" ({change.reason})" if change.reason else ""
         self.out(
-            Text(
+            StyledLine(
                 f"  # {change.address} {verb}{reason}",
                 style="bold" if change.action is Action.REFUSED else "",
             )
         )
         for note in change.notes:
-            self.out(Text(f"  # {note}", style="dim"))
-        self.out(Text.assemble(("  " + symbol + " ", style), (change.address, "bold")))
+            self.out(StyledLine(f"  # {note}", style="dim"))
+        self.out(StyledLine.assemble(("  " + symbol + " ", style), (change.address, "bold")))
         diffs = [masked_difference(change, d) for d in change.differences]
         width = max((len(d.path) for d in diffs), default=0)
         for diff in diffs:
@@ -214,19 +241,19 @@ class PlanPrinter:
         sign = difference_sign(diff)
         style = SIGN_STYLES[sign]
         if is_long(diff.old) or is_long(diff.new):
-            self.out(Text.assemble(("      " + sign + " ", style), f"{diff.path}:"))
+            self.out(StyledLine.assemble(("      " + sign + " ", style), f"{diff.path}:"))
             for line in structure_diff(diff.old, diff.new):
                 line_style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-                self.out(Text("          " + line, style=line_style))
+                self.out(StyledLine("          " + line, style=line_style))
             return
         self.out(
-            Text.assemble(
+            StyledLine.assemble(
                 ("      " + sign + " ", style), f"{diff.path.ljust(width)} = {difference_body(diff)}"
             )
         )
 
     @staticmethod
-    def summary_line(plan: Plan) -> Text:
+    def summary_line(plan: Plan) -> StyledLine:
         extra = []
         if plan.count(Action.RELEASE):
             extra.append(f"{plan.count(Action.RELEASE)} to release")
@@ -237,7 +264,7 @@ class PlanPrinter:
         if plan.refused:
             extra.append(f"{len(plan.refused)} refused")
         tail = f" ({', '.join(extra)})" if extra else ""
-        return Text.assemble(
+        return StyledLine.assemble(
             ("Plan: ", "bold"),
             f"{plan.count(Action.CREATE)} to add, {plan.count(Action.UPDATE)} to change, "
             f"{plan.count(Action.REPLACE)} to replace, {plan.count(Action.DELETE)} to destroy.{tail}",
@@ -249,7 +276,9 @@ class PlanPrinter:
         skipped = [o for o in result.outcomes if o.status in (Status.SKIPPED, Status.NOT_STARTED)]
         for outcome in failed + skipped:
             self.out(
-                Text.assemble((f"  {outcome.status}: ", "bold red"), f"{outcome.address}: {outcome.message}")
+                StyledLine.assemble(
+                    (f"  {outcome.status}: ", "bold red"), f"{outcome.address}: {outcome.message}"
+                )
             )
         done = {
             a: result.count(a)
@@ -264,7 +293,7 @@ class PlanPrinter:
         )
         style = "bold green" if result.ok else "bold red"
         self.out(
-            Text.assemble(
+            StyledLine.assemble(
                 (f"{head}! ", style),
                 f"Resources: {done[Action.CREATE]} added, {done[Action.UPDATE]} changed, "
                 f"{done[Action.REPLACE]} replaced, {done[Action.DELETE]} destroyed"
@@ -275,10 +304,10 @@ class PlanPrinter:
         )
 
 
-def _redacted(text: Text, redactor: Redactor) -> Text:
-    if not redactor.secrets or not any(s in text.plain for s in redactor.secrets):
-        return text
-    return Text(redactor.text(text.plain), style=text.style)
+def _redacted(line: StyledLine, redactor: Redactor) -> StyledLine:
+    if not redactor.secrets or not any(s in line.plain for s in redactor.secrets):
+        return line
+    return StyledLine(redactor.text(line.plain), style=line.style)
 
 
 def structure_diff(old: Any, new: Any) -> Iterable[str]:
@@ -401,7 +430,7 @@ def masked_differences_json(change: Change) -> list[dict[str, Any]]:
 def print_drift(printer: PlanPrinter, report: Any) -> None:
     """`report` is an engine.drift.DriftReport."""
     printer.out(
-        Text.assemble(
+        StyledLine.assemble(
             "Drift check of stack ",
             (report.stack, "bold"),
             f" ({report.region}): {report.resources} declared resources.",
@@ -410,7 +439,7 @@ def print_drift(printer: PlanPrinter, report: Any) -> None:
     width = max((len(i.address) for i in report.items), default=0)
     for item in report.items:
         finding = str(item.finding)
-        head = Text.assemble(
+        head = StyledLine.assemble(
             ("  " + finding.ljust(10), FINDING_STYLES.get(finding, "")), item.address.ljust(width)
         )
         diffs = [masked_difference(item.change, d) for d in item.change.differences]
@@ -422,15 +451,15 @@ def print_drift(printer: PlanPrinter, report: Any) -> None:
         for diff in diffs:
             old = "(sensitive value)" if diff.old == MASK else _short(diff.old)
             new = "(sensitive value)" if diff.new == MASK else _short(diff.new)
-            printer.out(Text(f"      {diff.path}: {old} -> {new}", style="dim"))
+            printer.out(StyledLine(f"      {diff.path}: {old} -> {new}", style="dim"))
     counts = {f: len([i for i in report.items if str(i.finding) == f]) for f in FINDING_STYLES}
     if not report.findings:
         printer.out(
-            Text.assemble(("No drift. ", "bold green"), "AWS matches the spec and the spec is applied.")
+            StyledLine.assemble(("No drift. ", "bold green"), "AWS matches the spec and the spec is applied.")
         )
         return
     printer.out(
-        Text.assemble(
+        StyledLine.assemble(
             ("Drift: ", "bold"),
             f"{counts['drifted']} drifted, {counts['missing']} missing, {counts['unmanaged']} unmanaged, "
             f"{counts['conflict']} conflicts; {counts['pending']} pending (spec changed, not applied).",

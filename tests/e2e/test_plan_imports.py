@@ -1,5 +1,5 @@
-"""What a plan imports: botocore alone, not boto3. Checked in a fresh interpreter (the test process
-has imported boto3 already)."""
+"""What a plan imports: botocore alone, not boto3; no rich where its output takes no styles. Checked
+in a fresh interpreter (the test process has imported boto3 and rich already)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import atexit, json, sys
 atexit.register(lambda: print(json.dumps({
     "sdk": sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "s3transfer")),
     "botocore": "botocore.client" in sys.modules,
+    "rich": sorted(m for m in sys.modules if m.split(".")[0] == "rich"),
 }), file=sys.__stderr__))
 sys.argv = ["pacs-reconcile", "--no-color", *sys.argv[1:]]
 from pacs_reconcile.cli import main
@@ -25,7 +26,8 @@ main()
 
 def test_a_plan_makes_its_clients_without_importing_boto3(server: Server, stack_dir: Path) -> None:
     """boto3 (its resource layer, s3transfer and the multiprocessing it imports) cost a plan ~16 ms
-    of CPU for a session object botocore provides itself."""
+    of CPU for a session object botocore provides itself. rich, another ~16 ms, writes nothing a pipe
+    or --no-color shows that the plan's text is not already (render.PlanPrinter)."""
     done = subprocess.run(
         [
             sys.executable,
@@ -44,3 +46,5 @@ def test_a_plan_makes_its_clients_without_importing_boto3(server: Server, stack_
     assert done.returncode == 2, done.stderr  # the seeded account lacks the stack: changes to make
     assert report["botocore"] is True  # the plan did make its clients
     assert report["sdk"] == []
+    assert "will be created" in done.stdout  # the plan was printed, without rich
+    assert report["rich"] == []
