@@ -16,7 +16,7 @@ import json
 import sys
 import traceback
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,10 +25,13 @@ import typer
 
 # typer runs on its own copy of click: its usage errors are typer._click's classes, not click's.
 # pyproject.toml pins typer to the minor series this was written against.
+from typer._click.core import Command as ClickCommand
 from typer._click.core import Context as ClickContext
 from typer._click.core import ParameterSource
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command_from_info, get_command_name
+from typer.models import CommandInfo
 
 from .commands import GlobalOptions, Session, SpecInputs, parse_vars
 from .completion import environments
@@ -256,7 +259,15 @@ def command(
         invoke.__doc__ = body.__doc__
         invoke.__annotations__ = {}  # the signature below carries the evaluated annotations
         setattr(invoke, "__signature__", inspect.Signature(parameters))  # noqa: B010 (mypy: no attribute)
-        app.command(name=name, cls=Command)(invoke)
+        group = app.info.cls
+        if not (isinstance(group, type) and issubclass(group, Group)):
+            raise TypeError("commands are declared on an app made with typer.Typer(cls=Group)")
+        info = CommandInfo(name=name or get_command_name(body.__name__), cls=Command, callback=invoke)
+        _DECLARED.setdefault(group, {})[str(info.name)] = (
+            info,
+            app.pretty_exceptions_short,
+            app.rich_markup_mode,
+        )
         return body
 
     return register
@@ -312,8 +323,61 @@ def _usage_failure(exc: ClickUsageError, args: Sequence[str]) -> None:
         write_json(error_document(ErrorType.USAGE, exc.format_message()))
 
 
+_DECLARED: dict[type[Group], dict[str, tuple[CommandInfo, bool, Any]]] = {}
+"""The commands `command` declared, by the group class of their app and by name, with the app's
+settings typer builds them with: the group builds each when it is looked up."""
+
+
+class _CommandsBuiltWhenLookedUp(MutableMapping[str, ClickCommand]):
+    """A group's commands, each built (typer.main.get_command_from_info) when first looked up: a run
+    of one command builds that one, where typer built all 19 (~10 ms of every run). Every name is
+    listed (help, completion, typer's suggestion for a mistyped name) without building the others."""
+
+    def __init__(self, declared: dict[str, tuple[CommandInfo, bool, Any]], built: dict[str, ClickCommand]):
+        self._declared = declared
+        self._built = built
+        self._order = [*built, *declared]
+        """Every name in the order declared (help lists them so), whether built or not."""
+
+    def __getitem__(self, name: str) -> ClickCommand:
+        command = self._built.get(name)
+        if command is None:
+            info, pretty_exceptions_short, rich_markup_mode = self._declared.pop(name)  # KeyError: none
+            command = get_command_from_info(
+                info, pretty_exceptions_short=pretty_exceptions_short, rich_markup_mode=rich_markup_mode
+            )
+            self._built[name] = command
+        return command
+
+    def __setitem__(self, name: str, command: ClickCommand) -> None:
+        if name not in self:
+            self._order.append(name)
+        self._declared.pop(name, None)
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if self._declared.pop(name, None) is None:
+            del self._built[name]
+        self._order.remove(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._built or name in self._declared
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._order))
+
+    def __len__(self) -> int:
+        return len(self._built) + len(self._declared)
+
+
 class Group(TyperGroup):
-    """The command group: usage errors anywhere on the command line exit 3."""
+    """The command group: usage errors anywhere on the command line exit 3; each command built when
+    it is looked up."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        declared = dict(_DECLARED.get(type(self), {}))
+        self.commands = _CommandsBuiltWhenLookedUp(declared, dict(self.commands))
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: ClickContext | None = None, **extra: Any
