@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TextIO
 
 from .errors import ExitStatus, PlanRefused, UsageError
-from .plain_text import expand_tabs, plain_file, strip_control_codes, takes_no_styles
+from .plain_text import StyledLine, expand_tabs, plain_file, strip_control_codes, takes_no_styles
 from .redact import Redactor
 from .verbosity import PHASES, WIRE, disable_wire_log, enable_wire_log, timed_phase
 
@@ -115,11 +115,9 @@ class Session:
 
     def say_styled(self, *parts: str | tuple[str, str]) -> None:
         """One message of parts, each plain text or (text, style), as rich's Text.assemble joins them."""
-        if self._said_plainly("".join(part if isinstance(part, str) else part[0] for part in parts)):
-            return
-        from rich.text import Text
-
-        self.say(Text.assemble(*parts))
+        line = StyledLine.assemble(*parts)
+        if not self._said_plainly(line.plain):
+            self.say(line.rich())
 
     def _said_plainly(self, message: str) -> bool:
         """`message` written to stderr as rich would write it there, when rich would write no styles
