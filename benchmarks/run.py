@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from .ansible_side import AnsibleRun, run_check_mode, tasks_from_live
+from .floor import Floor, record_requests, time_replay
+from .floor import summary as floor_summary
 from .specs import REPO, SCENARIOS, Scenario, write_scenario
 from .terraform_model import terraform_calls
 
@@ -105,6 +107,8 @@ class ScenarioResult:
     """The apply of `Scenario.changed_alarms` edited alarms on the converged stack (ChangeApply)."""
     ansible: dict[str, Any] | None = None
     """The Ansible check-mode side-by-side (benchmarks/ansible_side.py), repository stack only."""
+    floor: dict[str, Any] | None = None
+    """The plan's own requests replayed by the libraries alone (benchmarks/floor.py: Floor)."""
 
 
 @dataclass
@@ -126,8 +130,8 @@ def floor_s(calls: int, latency_ms: float) -> float:
     return calls * latency_ms / 1000 / PARALLELISM
 
 
-def run_cli(args: list[str], endpoint: str) -> Run:
-    """`pacs-reconcile --stats ARGS` as a child process: wall time, peak RSS, calls by operation."""
+def aws_test_environment() -> dict[str, str]:
+    """This process's environment with the emulator's test credentials and no AWS profile."""
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -138,10 +142,20 @@ def run_cli(args: list[str], endpoint: str) -> Run:
         "NO_COLOR": "1",
     }
     env.pop("AWS_PROFILE", None)
-    command = [str(CLI), "--no-color", "--stats", "--endpoint-url", endpoint, *args]
+    return env
+
+
+def run_cli(args: list[str], endpoint: str) -> Run:
+    """`pacs-reconcile --stats ARGS` as a child process: wall time, peak RSS, calls by operation."""
+    return run_child([str(CLI), "--no-color", "--stats", "--endpoint-url", endpoint, *args])
+
+
+def run_child(command: list[str]) -> Run:
+    """`command` as a child process, measured from outside: its wall time, its own CPU time and
+    peak RSS, and the calls by operation its `--stats` lines report (none for other programs)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=aws_test_environment())
         _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not all children's
         wall = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -237,12 +251,18 @@ def measure(
         plans: list[Run] = []
         server_requests: list[int] = []
         server_cpu: list[float] = []
+        # each plan is followed by a replay of its requests, so both meet the same load
+        requests_file = record_requests(spec_file, emulator.endpoint, workdir)
+        floor = Floor(len(json.loads(requests_file.read_text())), [], [])
         for _ in range(repeat):
             requests_before, cpu_before = emulator.counters()
             plans.append(run_cli(["plan", "--detailed-exitcode", "-f", str(spec_file)], emulator.endpoint))
             requests_after, cpu_after = emulator.counters()
             server_requests.append(requests_after - requests_before)
             server_cpu.append(cpu_after - cpu_before)
+            wall, cpu = time_replay(requests_file, emulator.endpoint)
+            floor.wall_s.append(wall)
+            floor.cpu_s.append(cpu)
             print(
                 f"[{scenario.name}] plan: {plans[-1].total_calls} calls, {plans[-1].wall_s:.2f} s, "
                 f"{plans[-1].max_rss_mb:.0f} MB",
@@ -252,6 +272,7 @@ def measure(
         if failed:
             raise RuntimeError(f"the plan of a converged stack is not empty:\n{failed[0].stderr_tail}")
         noop = run_cli(["apply", "--auto-approve", "-f", str(spec_file)], emulator.endpoint)
+        print(f"[{scenario.name}] the libraries alone: {floor_summary(floor)}", file=sys.stderr)
         change = change_alarms(scenario, workdir, emulator, latency_ms) if scenario.changed_alarms else None
         if with_ansible:
             ansible = side_by_side(spec_file, emulator)
@@ -284,6 +305,7 @@ def measure(
         apply_calls_by_operation=apply.calls,
         change=asdict(change) if change else None,
         ansible=asdict(ansible) if ansible else None,
+        floor=asdict(floor),
     )
 
 
@@ -445,6 +467,7 @@ def issue_table(results: list[ScenarioResult], help_s: list[float]) -> str:
             f"| repo stack ({repo.resources} resources): plan wall, whole process | {wall:.2f} s, "
             f"{repo.plan_total_calls} calls | <= 0.5 s, <= 40 calls |"
         )
+        lines.append(_floor_row(repo))
         if repo.ansible:
             a = repo.ansible
             modules = ", ".join(f"{m} {n}" for m, n in sorted(a["by_module"].items()))
@@ -460,6 +483,7 @@ def issue_table(results: list[ScenarioResult], help_s: list[float]) -> str:
             f"{median(scaled.plan_wall_s):.2f} s, {scaled.plan_total_calls} calls, "
             f"{median(scaled.plan_rss_mb):.0f} MB | <= 2.0 s, <= 120 calls, <= 250 MB |"
         )
+        lines.append(_floor_row(scaled))
         lines.append(
             f"| same, first apply ({scaled.apply_mutating_calls} mutating calls) | "
             f"{scaled.apply_wall_s:.1f} s ({scaled.apply_cpu_s:.1f} s CPU), {scaled.apply_calls} calls; "
@@ -483,6 +507,20 @@ def issue_table(results: list[ScenarioResult], help_s: list[float]) -> str:
         )
     lines.append(f"| `--help` | {median(help_s):.2f} s | <= 0.2 s |")
     return "\n".join(lines)
+
+
+def _floor_row(result: ScenarioResult) -> str:
+    """The row under a plan's: the same requests sent by the libraries alone (floor.py)."""
+    floor = result.floor
+    if floor is None:
+        return "| (no floor measured) | | |"
+    median = statistics.median
+    return (
+        f"| its {floor['calls']} requests from the libraries alone (floor: typer, pydantic, "
+        f"PyYAML and botocore imported, the clients made, nothing else) | {median(floor['wall_s']):.2f} s "
+        f"(best {min(floor['wall_s']):.2f} s), {median(floor['cpu_s']):.2f} s CPU; the plan is "
+        f"{median(result.plan_wall_s) / median(floor['wall_s']):.2f}x of it | no plan making them is faster |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
