@@ -239,6 +239,10 @@ class _Builder:
         if isinstance(node, ScalarNode):
             if node.tag == STR_TAG:  # most of a spec: the text itself (what construct_yaml_str gives)
                 return node.value
+            if node.tag == INT_TAG and DECIMAL_INT.match(node.value.strip()):
+                # Nearly every other scalar: plain decimal digits, which construct_yaml_int reads
+                # with int() as well (the constructor's bookkeeping cost more than the number).
+                return int(node.value)
             value = self.loader.construct_object(node, deep=True)
             problem = scalar_problem(node.tag, node.value, value)
             if problem:
@@ -252,30 +256,31 @@ class _Builder:
             return self._mapping(node, path)
         out = []
         locations = self.source.locations
+        plain = len(path) < MAX_DEPTH  # text items are taken here as in _mapping
         for index, item in enumerate(node.value):
             where = (*path, index)
             mark = item.start_mark
             locations.setdefault(where, (mark.line + 1, mark.column + 1))
-            out.append(self._text(item, where) if isinstance(item, ScalarNode) else self.build(item, where))
+            if plain and isinstance(item, ScalarNode) and item.tag == STR_TAG and self.nodes < MAX_NODES:
+                self.nodes += 1
+                out.append(item.value)
+            else:
+                out.append(self.build(item, where))
         return out
-
-    def _text(self, node: ScalarNode, path: PathKey) -> Any:
-        """A scalar: plain text taken as it is (within the limits `build` checks), else built."""
-        if node.tag != STR_TAG or self.nodes >= MAX_NODES or len(path) > MAX_DEPTH:
-            return self.build(node, path)
-        self.nodes += 1
-        return node.value
 
     def _merged(self, node: MappingNode) -> int:
         """How many of the mapping's pairs (first in it) came from `<<` merge keys, once flattened."""
         merged = self.merged.get(id(node))
-        if merged is None:
-            merged = 0
-            if any(key_node.tag in _FLATTENED_KEY_TAGS for key_node, _ in node.value):
-                explicit = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
-                self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
-                merged = len(node.value) - explicit
-                self.merged[id(node)] = merged
+        if merged is not None:
+            return merged
+        for key_node, _ in node.value:  # a plain loop: a generator made for each mapping cost more
+            if key_node.tag in _FLATTENED_KEY_TAGS:
+                break
+        else:
+            return 0
+        explicit = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
+        self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
+        merged = self.merged[id(node)] = len(node.value) - explicit
         return merged
 
     def _mapping(self, node: MappingNode, path: PathKey) -> dict[str, Any]:
@@ -283,6 +288,10 @@ class _Builder:
         out: dict[str, Any] = {}
         written: set[str] = set()  # keys written in this mapping itself (not merged in)
         locations, values = self.source.locations, self.source.values
+        # Text values (most of a spec) are taken here as `build` would take them, without a call
+        # of it for each, while within both of its limits: the node budget, and MAX_DEPTH for
+        # their path (one longer than this mapping's).
+        plain = len(path) < MAX_DEPTH
         for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, ScalarNode):
                 raise self._fail(key_node, "mapping keys must be plain strings")
@@ -308,7 +317,11 @@ class _Builder:
             if isinstance(value_node, ScalarNode):
                 mark = value_node.start_mark
                 values[where] = (mark.line + 1, mark.column + 1)
-                out[key] = self._text(value_node, where)
+                if plain and value_node.tag == STR_TAG and self.nodes < MAX_NODES:
+                    self.nodes += 1
+                    out[key] = value_node.value
+                else:
+                    out[key] = self.build(value_node, where)
                 continue
             if _on_one_line(value_node):
                 values[where] = _pos(value_node)
