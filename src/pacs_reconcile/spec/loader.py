@@ -907,13 +907,13 @@ class _Loader:
         if first is not None:
             self._problem(source, path, base_address, f"declared twice (first at {first})", at_key=True)
             return
-        self.entries[base_address] = self._location(source, path)
+        location = self._location(source, path)
+        self.entries[base_address] = location
         if not isinstance(body, dict):
             self._problem(source, path, base_address, "must be a mapping of settings")
             self.invalid.add(base_address)
             return
         children = {c: body[c] for c in self.child_kinds[kind] if c in body}
-        settings = {k: v for k, v in body.items() if k not in META_KEYS and k not in children}
         if "tags" in body and not reconciler.meta.taggable:
             self._problem(
                 source,
@@ -933,7 +933,7 @@ class _Loader:
             if not self._enabled(source, path, address, body.get("when"), each):
                 self.disabled.add(address)
                 continue
-            node = self._node(source, path, kind, address, settings, body, each, parent)
+            node = self._node(source, path, kind, address, body, each, parent, location)
             if node is None:
                 self.invalid.add(address)
                 continue
@@ -1003,16 +1003,18 @@ class _Loader:
         path: PathKey,
         kind: str,
         address: str,
-        settings: dict[str, Any],
         body: dict[str, Any],
         each: Any,
         parent: ResourceNode | None,
+        location: Location,
     ) -> ResourceNode | None:
         reused = self._reused(source, path, kind, address, body, parent)
         if reused is not None:
             return reused
         reads = self.environment_reads
         reconciler = KINDS[kind]
+        children = self.child_kinds[kind]
+        settings = {k: v for k, v in body.items() if k not in META_KEYS and k not in children}
         sensitive: set[str] = set()
         config = self._substitute(source, path, address, settings, each, sensitive)
         examples: list[LocatedExample] = []
@@ -1052,12 +1054,11 @@ class _Loader:
             )
             return None
         references += self._references(source, path, address, validated)
-        location = self._location(source, path)
         made = _EntryMade(body, validated, checked, lifecycle, location, references, examples)
         if self.static is not None and self.environment_reads == reads:
-            # Nothing in it depends on the environment but its default tags and stack: recorded
-            # before the checks run once every entry is loaded change the config's key fields.
-            self.static[address] = replace(made, config=dict(validated))
+            # Nothing in it depends on the environment but its default tags and stack (the node
+            # gets copies of its config and examples: see _resource_node).
+            self.static[address] = made
         return self._resource_node(source, path, kind, address, parent, made, sensitive)
 
     def _resource_node(
@@ -1072,7 +1073,9 @@ class _Loader:
     ) -> ResourceNode:
         """An entry's node, from what its load made of it: a taggable kind's tags are the default
         tags, its own (checked) and the owner tag; the default tags' sensitive paths are its own
-        unless it sets the tag itself."""
+        unless it sets the tag itself. The node's config and examples are copies: the checks run
+        once every entry is loaded change a config's key fields in place, and `made` may be the
+        base spec's record, which an environment's check takes as it was (`_reused`)."""
         reconciler = KINDS[kind]
         tags = None
         if reconciler.meta.taggable:
@@ -1084,7 +1087,7 @@ class _Loader:
             address=address,
             kind=kind,
             name=address.rsplit(".", 1)[-1],
-            config=made.config,
+            config=dict(made.config),
             tags=tags,
             lifecycle=made.lifecycle,
             location=made.location,
@@ -1093,7 +1096,7 @@ class _Loader:
             sensitive_paths=sensitive | set(reconciler.meta.sensitive_fields),
             references=made.references
             + self._references(source, (*path, "tags"), f"{address}.tags", tags or {}),
-            examples=made.examples,
+            examples=list(made.examples),
         )
 
     def _reused(
@@ -1119,8 +1122,7 @@ class _Loader:
         ):
             return None
         self.reused.add(address)
-        taken = replace(entry, config=dict(entry.config), examples=list(entry.examples))
-        return self._resource_node(source, path, kind, address, parent, taken, set())
+        return self._resource_node(source, path, kind, address, parent, entry, set())
 
     def _lifecycle(
         self, source: SourceFile, path: PathKey, address: str, raw: Any, reconciler: Reconciler
