@@ -1080,9 +1080,10 @@ class _Loader:
         tags = None
         if reconciler.meta.taggable:
             tags = {**self.default_tags, **made.tags, OWNER_TAG: self.stack}
-            sensitive = sensitive | {
-                p for p in self.default_sensitive if p.removeprefix("tags.") not in made.tags
-            }
+            if self.default_sensitive:
+                sensitive = sensitive | {
+                    p for p in self.default_sensitive if p.removeprefix("tags.") not in made.tags
+                }
         return ResourceNode(
             address=address,
             kind=kind,
@@ -1395,6 +1396,8 @@ class _Loader:
 
     def _has_failed(self, source: SourceFile, path: PathKey) -> bool:
         """Whether `path` is, or is inside, a value whose substitution failed (and was reported)."""
+        if not self.failed:  # as in nearly every load: asked for every entry, no generator made
+            return False
         return any(file == source.display and path[: len(failed)] == failed for file, failed in self.failed)
 
 
@@ -1425,9 +1428,14 @@ def _replaced(value: Any, where: tuple[Any, ...], new: Any) -> Any:
     return {k: _replaced(item, rest, new) if k == head else item for k, item in value.items()}
 
 
+_NESTED = (dict, list)
+"""What a loaded value nests, for the walks over every value of a load: `isinstance(x, dict | list)`
+builds the union anew at each call, which took twice as long as the check itself."""
+
+
 def _holds_no_template(value: Any) -> bool:
     """Whether a value is plainly free of "${": neither a mapping, a list nor text holding one."""
-    return not isinstance(value, dict | list) and not (isinstance(value, str) and "${" in value)
+    return not isinstance(value, _NESTED) and not (isinstance(value, str) and "${" in value)
 
 
 def _templated_strings(value: Any) -> list[tuple[PathKey, tuple[bool, ...], str]]:
@@ -1436,7 +1444,7 @@ def _templated_strings(value: Any) -> list[tuple[PathKey, tuple[bool, ...], str]
     if isinstance(value, str):
         return [((), (), value)] if "${" in value else []
     found: list[tuple[PathKey, tuple[bool, ...], str]] = []
-    if isinstance(value, dict | list):
+    if isinstance(value, _NESTED):
         _walk_templated(value, (), (), found)
     return found
 
@@ -1455,7 +1463,7 @@ def _walk_templated(
         if isinstance(item, str):
             if "${" in item:
                 found.append(((*rel, part), (*in_list, is_list), item))
-        elif isinstance(item, dict | list):
+        elif isinstance(item, _NESTED):
             _walk_templated(item, (*rel, part), (*in_list, is_list), found)
 
 

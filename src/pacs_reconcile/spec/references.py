@@ -43,7 +43,10 @@ def check_references(
     problems: list[Diagnostic] = []
 
     def reported(address: str) -> bool:
-        return any(address == bad or address.startswith((bad + ".", bad + "[")) for bad in invalid)
+        # `invalid` is nearly always empty: no generator is made for each reference then.
+        return bool(invalid) and any(
+            address == bad or address.startswith((bad + ".", bad + "[")) for bad in invalid
+        )
 
     def problem(ref: LocatedReference, message: Missing | str) -> None:
         loc = ref.location
