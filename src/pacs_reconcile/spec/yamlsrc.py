@@ -56,7 +56,10 @@ class SourceFile:
 
     def key_where(self, path: PathKey) -> tuple[int, int]:
         """The location of `path`'s key, or of its nearest written ancestor's."""
-        for end in range(len(path), -1, -1):
+        found = self.locations.get(path)  # nearly always written itself: no prefixes made then
+        if found:
+            return found
+        for end in range(len(path) - 1, -1, -1):
             found = self.locations.get(path[:end])
             if found:
                 return found
