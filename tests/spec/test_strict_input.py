@@ -279,3 +279,20 @@ def test_every_field_that_holds_numbers_refuses_booleans_and_only_those_carry_th
                 ], (model, name)
     assert len(numbers) > 20
     assert not _checks_booleans(TopicSpec, "display_name")
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("9" * 5000, "a number written with 5000 characters: at most 100"),
+        ('!!int ""', "YAML cannot read '' as an integer"),
+    ],
+)
+def test_a_value_from_the_command_line_that_yaml_cannot_read_is_a_problem(
+    tmp_path: Path, value: str, why: str
+) -> None:
+    """Both ended the run as an internal error (ValueError: Python reads no decimal integer of
+    over 4,300 digits; IndexError from PyYAML's int constructor)."""
+    assert problems(alarm_spec(tmp_path), cli={"days": value}) == [
+        f"--var: days: cannot read the value as int: {why}"
+    ]

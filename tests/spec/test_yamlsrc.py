@@ -171,6 +171,73 @@ def test_unsupported_tags_are_refused_and_nothing_runs(tmp_path: Path, content: 
     assert not (tmp_path / "pwned").exists()
 
 
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ('!!int ""', "YAML cannot read '' as an integer"),
+        ('!!int "-"', "YAML cannot read '-' as an integer"),
+        ("!!int abc", "YAML cannot read 'abc' as an integer"),
+        ('!!float ""', "YAML cannot read '' as a number"),
+        ("!!float abc", "YAML cannot read 'abc' as a number"),
+        ('!!bool ""', "YAML cannot read '' as true or false"),
+        ("!!bool maybe", "YAML cannot read 'maybe' as true or false"),
+        ("!!timestamp x", "YAML cannot read 'x' as a date"),
+        (
+            "!!bool " + "y" * 50,
+            "YAML cannot read '" + "y" * 40 + "' (and 10 more characters) as true or false",
+        ),
+    ],
+)
+def test_text_an_explicit_tag_cannot_read_is_a_located_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, libyaml: bool, written: str, message: str
+) -> None:
+    """PyYAML's constructors take the text to be of their tag's form: with an explicit tag it need
+    not be, and they failed with IndexError, KeyError, ValueError or AttributeError."""
+    monkeypatch.setattr(yamlsrc, "_libyaml_guards_depth", lambda: libyaml)
+    diagnostic = problem_of(write(tmp_path, f"a:\n  b: {written}\n")).diagnostic
+    assert (diagnostic.line, diagnostic.column, diagnostic.field, diagnostic.message) == (
+        2,
+        6,
+        "a.b",
+        message,
+    )
+
+
+NUMBERS_TOO_LONG = [
+    "9" * 5000,  # Python reads no decimal integer of over 4,300 digits
+    "0x" + "f" * 5000,  # read, but too long to show in a message
+    "0b" + "1" * 20_000,
+    "1" + ":30" * 3000,  # base 60: a multiplication of an ever larger number for each part
+    "1." + "5" * 5000,
+]
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+@pytest.mark.parametrize("number", NUMBERS_TOO_LONG, ids=["decimal", "hex", "binary", "base-60", "float"])
+def test_a_number_written_too_long_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, libyaml: bool, number: str
+) -> None:
+    monkeypatch.setattr(yamlsrc, "_libyaml_guards_depth", lambda: libyaml)
+    value = problem_of(write(tmp_path, f"a: {number}\n", "value.yaml")).diagnostic
+    assert (value.line, value.column, value.field, value.message) == (
+        1,
+        4,
+        "a",
+        f"a number written with {len(number)} characters: at most {yamlsrc.MAX_NUMBER_TEXT}",
+    )
+    # an explicit key (`? KEY`): YAML allows an implicit one 1,024 characters at most
+    key = problem_of(write(tmp_path, f"a:\n  ? {number}\n  : x\n", "key.yaml")).diagnostic
+    assert (key.line, key.column, key.field) == (2, 5, "a")
+    assert key.message == value.message
+
+
+def test_a_number_of_the_longest_length_allowed_is_read(tmp_path: Path) -> None:
+    longest = yamlsrc.MAX_NUMBER_TEXT
+    data = read_yaml(write(tmp_path, f"i: {'9' * longest}\nf: 1.{'5' * (longest - 2)}\n"), "spec.yaml").data
+    assert data == {"i": int("9" * longest), "f": float("1." + "5" * (longest - 2))}
+
+
 # Defects with a place ---------------------------------------------------------------------------
 
 

@@ -242,15 +242,7 @@ class _Builder:
         if isinstance(node, ScalarNode):
             if node.tag == STR_TAG:  # most of a spec: the text itself (what construct_yaml_str gives)
                 return node.value
-            if node.tag == INT_TAG and DECIMAL_INT.match(node.value.strip()):
-                # Nearly every other scalar: plain decimal digits, which construct_yaml_int reads
-                # with int() as well (the constructor's bookkeeping cost more than the number).
-                return int(node.value)
-            value = self.loader.construct_object(node, deep=True)
-            problem = scalar_problem(node.tag, node.value, value)
-            if problem:
-                raise self._fail(node, problem, dotted(path))
-            return value
+            return self._scalar(node, path)
         if node.tag not in (MAP_TAG, SEQ_TAG):
             raise self._fail(
                 node, f"unsupported YAML tag {node.tag!r}: use plain mappings and lists", dotted(path)
@@ -270,6 +262,34 @@ class _Builder:
             else:
                 out.append(self.build(item, where))
         return out
+
+    def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
+        """A scalar that is not text (a number, true/false, null or a date) as PyYAML reads it, or
+        a located problem: a tag no setting takes, a number written too long to read (MAX_NUMBER_TEXT),
+        text its tag's constructor cannot read, or what scalar_problem refuses."""
+        tag, text = node.tag, node.value
+        if tag not in SCALAR_TAGS:
+            raise self._fail(node, unsupported_tag(tag), dotted(path))
+        if tag in NUMBER_TAGS and len(text) > MAX_NUMBER_TEXT:
+            raise self._fail(
+                node, f"a number written with {len(text)} characters: at most {MAX_NUMBER_TEXT}", dotted(path)
+            )
+        if tag == INT_TAG and DECIMAL_INT.match(text.strip()):
+            # Nearly every such scalar: plain decimal digits, which construct_yaml_int reads with
+            # int() as well (the constructor's bookkeeping cost more than the number).
+            return int(text)
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, IndexError, KeyError, AttributeError, TypeError):
+            # PyYAML's constructors take the text to be of their tag's form, as an implicit tag's
+            # is; an explicit one is not checked (`!!int ""`, `!!bool maybe`, `!!timestamp x`).
+            raise self._fail(
+                node, f"YAML cannot read {_quoted(text)} as {_TAG_READS[tag]}", dotted(path)
+            ) from None
+        problem = scalar_problem(tag, text, value)
+        if problem:
+            raise self._fail(node, problem, dotted(path))
+        return value
 
     def _merged(self, node: MappingNode) -> int:
         """How many of the mapping's pairs (first in it) came from `<<` merge keys, once flattened."""
@@ -298,7 +318,7 @@ class _Builder:
         for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, ScalarNode):
                 raise self._fail(key_node, "mapping keys must be plain strings")
-            key = key_node.value if key_node.tag == STR_TAG else self.loader.construct_object(key_node)
+            key = key_node.value if key_node.tag == STR_TAG else self._scalar(key_node, path)
             if not isinstance(key, str):
                 key = str(key)
             if index >= merged:
@@ -355,14 +375,42 @@ SCALAR_TAGS = {
 }
 
 
+NUMBER_TAGS = frozenset({INT_TAG, FLOAT_TAG})
+MAX_NUMBER_TEXT = 100
+"""Characters a number may be written with, refused before it is read: far more than any AWS
+setting takes (the APIs' widest integer, a long, has 19 digits), and few enough that reading one
+costs nothing. Python refuses to read a decimal integer of over 4,300 digits (ValueError,
+sys.int_info.default_max_str_digits), and YAML 1.1 reads `1:30:...` (base 60) with one
+multiplication of an ever larger number for each part."""
+_TAG_READS = {
+    "tag:yaml.org,2002:bool": "true or false",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "a date",
+    INT_TAG: "an integer",
+    FLOAT_TAG: "a number",
+}
+
+
+def unsupported_tag(tag: str) -> str:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return f"unsupported YAML tag {shown!r}: write plain text, numbers, true/false or null"
+
+
+def _quoted(text: str, at_most: int = 40) -> str:
+    """`text` quoted for a message, cut short past `at_most` characters."""
+    return (
+        repr(text)
+        if len(text) <= at_most
+        else repr(text[:at_most]) + f" (and {len(text) - at_most} more characters)"
+    )
+
+
 def scalar_problem(tag: str, text: str, value: Any) -> str | None:
-    """Why a constructed scalar is refused, or None. Strict on purpose: YAML 1.1 reads `0x1e`,
-    `010` (octal) and `1:30` (base 60) as numbers, `.nan`/`.inf` as floats no AWS API takes, and
-    `!!binary` as bytes; each would reach AWS as something other than what the file shows.
-    Checked on the composed node, so it holds whichever loader (pure Python or libyaml) built it."""
-    if tag not in SCALAR_TAGS:
-        shown = tag.replace("tag:yaml.org,2002:", "!!")
-        return f"unsupported YAML tag {shown!r}: write plain text, numbers, true/false or null"
+    """Why a constructed scalar of a supported tag is refused, or None. Strict on purpose: YAML 1.1
+    reads `0x1e`, `010` (octal) and `1:30` (base 60) as numbers and `.nan`/`.inf` as floats no AWS
+    API takes; each would reach AWS as something other than what the file shows (as `!!binary`'s
+    bytes would: unsupported_tag). Checked on the composed node, so it holds whichever loader
+    (pure Python or libyaml) built it."""
     if tag == INT_TAG and not DECIMAL_INT.match(text.strip()):
         return f"write integers as plain decimal digits (YAML reads {text!r} as {value})"
     if isinstance(value, float) and not math.isfinite(value):
