@@ -11,7 +11,9 @@ times as a subprocess and one no-op `apply` checks that nothing is changed. Repo
 scenario: AWS calls (from --stats), the wall time, CPU time and peak RSS of the whole process
 (os.wait4 of that very child), the emulator's CPU time meanwhile, the calls Terraform's
 per-resource refresh would make (benchmarks/terraform_model.py), and the mutating calls of the
-no-op apply. Then the time of `pacs-reconcile --help`. Medians of the repeats.
+no-op apply; after each plan, a replay of that plan's own requests by the libraries alone
+(benchmarks/floor.py: the floor under its wall time, measured under the same load). Then the time
+of `pacs-reconcile --help`. Medians of the repeats.
 """
 
 from __future__ import annotations
