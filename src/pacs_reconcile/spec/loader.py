@@ -232,7 +232,9 @@ class Validations:
         except ValidationError as exc:
             errors = exc.errors()
             whole = tuple(
-                (tuple(error["loc"]), error["input"]) for error in errors if _whole_list_reference(error)
+                (tuple(error["loc"]), error["input"])
+                for error in errors
+                if _whole_list_reference(config, error)
             )
             if not whole:
                 return _Validated(None, (), errors)
@@ -1410,15 +1412,33 @@ class _Loader:
         return any(file == source.display and path[: len(failed)] == failed for file, failed in self.failed)
 
 
-def _whole_list_reference(error: Mapping[str, Any]) -> bool:
-    """Whether a validation error is a list field given one whole resource or lookup reference."""
+def _whole_list_reference(config: Any, error: Mapping[str, Any]) -> bool:
+    """Whether a validation error is a list field of `config` given one whole resource or lookup
+    reference. Only a list field itself: an error about a member of a union names the member in
+    its `loc` (`('datapoints', 1, 'list[float]')` for an item of `float | list[float]`), which is
+    no place in `config` to put a list, and the reference may stand for another member."""
     text = error["input"]
     if error["type"] != "list_type" or not isinstance(text, str) or TEMPLATE.fullmatch(text) is None:
+        return False
+    if not _written(config, error["loc"]):
         return False
     try:
         return bool(references_in(text))
     except ExpressionError:
         return False
+
+
+def _written(config: Any, loc: tuple[Any, ...]) -> bool:
+    """Whether each step of `loc` is a key or an index written in `config`."""
+    value = config
+    for step in loc:
+        if isinstance(value, dict):
+            if step not in value:
+                return False
+        elif not (isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)):
+            return False
+        value = value[step]
+    return True
 
 
 def _with_lists(config: Any, whole: tuple[tuple[tuple[Any, ...], str], ...]) -> Any:
