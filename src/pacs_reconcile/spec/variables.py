@@ -59,7 +59,7 @@ def parse_declaration(name: str, raw: Any) -> Declaration:
     has_default = "default" in raw
     default = raw.get("default")
     var_type = raw.get("type") or _infer_type(default)
-    if var_type not in TYPES:
+    if not isinstance(var_type, str) or var_type not in TYPES:
         raise VariableProblem(
             "type",
             f"unknown type {var_type!r}; expected one of {plain_list(TYPES)}",
