@@ -12,7 +12,14 @@ import itertools
 
 import pytest
 
-from pacs_reconcile.monitoring.alarm_eval import AlarmRule, SimulationError, State, evaluate, statistic
+from pacs_reconcile.monitoring.alarm_eval import (
+    AlarmRule,
+    SimulationError,
+    State,
+    TreatMissing,
+    evaluate,
+    statistic,
+)
 
 RETAIN = "retain"
 TREATMENTS = ("missing", "ignore", "breaching", "notBreaching")
@@ -87,6 +94,19 @@ def test_m_of_n_needs_m_breaching_datapoints_anywhere_in_the_last_n(n: int, m: i
 def test_breaching_datapoints_older_than_n_periods_no_longer_count() -> None:
     rule = AlarmRule("GreaterThanThreshold", 10, 3, 2, "missing")
     assert rule.simulate([20, 20, 0, 0, 0]) == ["INSUFFICIENT_DATA", "ALARM", "ALARM", "OK", "OK"]
+
+
+@pytest.mark.parametrize("treat", ["missing", "ignore", "breaching", "notBreaching"])
+def test_an_evaluation_range_reaching_past_the_first_period_decides_as_a_range_that_reaches_it(
+    treat: TreatMissing,
+) -> None:
+    # Periods before the first are missing ones: a range of any length past N of them gives the
+    # same states, including one too long to allocate (it ended validate as an OverflowError).
+    rule = AlarmRule("GreaterThanThreshold", 10, 3, 2, treat)
+    for values in itertools.product([20.0, 0.0, None], repeat=4):
+        expected = rule.simulate(values, evaluation_range=len(values) + 3)
+        for longer in (len(values) + 4, len(values) + 50, 10**19):
+            assert rule.simulate(values, evaluation_range=longer) == expected, (values, longer)
 
 
 @pytest.mark.parametrize(

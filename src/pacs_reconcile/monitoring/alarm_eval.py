@@ -151,6 +151,10 @@ class AlarmRule:
         """The state after each period of `values` (one datapoint per period, None when missing)."""
         span = evaluation_range or self.evaluation_periods + 2
         span = max(span, self.evaluation_periods)
+        # A range reaching further back than N periods before the first only adds missing ones that
+        # evaluate never looks at (it fills at most N - 1, the most recent), and cost memory and
+        # time in proportion: `evaluation_range: 10000000000000000000` cannot even be allocated.
+        span = min(span, len(values) + self.evaluation_periods)
         flags: list[bool | None] = []
         for index, value in enumerate(values):
             band = bands[index] if bands is not None else None
