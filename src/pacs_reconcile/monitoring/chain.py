@@ -22,6 +22,10 @@ from .metric_filter import MetricFilterRule
 
 MetricKey = tuple[str, str, frozenset[tuple[str, str]]]
 """(namespace, metric name, dimensions): what identifies a CloudWatch metric."""
+MAX_PERIODS = 100_000
+"""The periods a chain example may run: each is a list and an evaluation (a million take a second
+and 120 MB), and `at: 1000000000000000000` would never end. 100,000 are 11 days of 10 s periods,
+69 days of one-minute ones: more than an example written by hand needs."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,11 @@ def alarm_states(
     """The alarm's state after each of its periods up to `until` (seconds)."""
     period = alarm_period(config)
     periods = max(1, math.ceil(until / period))
+    if periods > MAX_PERIODS:
+        raise SimulationError(
+            f"it runs {periods:,} periods of {period} s (until {until:.0f} s); at most {MAX_PERIODS:,} "
+            "are simulated: write the lines' `at` (and `until`) closer to the start"
+        )
 
     def inputs(metric: Mapping[str, Any]) -> list[PeriodInput]:
         key = metric_key(metric["namespace"], metric["name"], metric.get("dimensions") or {})
