@@ -511,7 +511,11 @@ class _Loader:
                     root, where, field, "must stay inside the spec's folder (no absolute path, no '..')"
                 )
                 continue
-            matches = sorted(self.root_dir.glob(pattern))
+            try:
+                matches = sorted(self.root_dir.glob(pattern))
+            except OSError as exc:  # a name the file system refuses to look up (over 255 bytes)
+                self._problem(root, where, field, f"cannot look for {pattern!r}: {exc.strerror}")
+                continue
             if not matches:
                 self._problem(root, where, field, f"no file matches {pattern!r}")
             for match in matches:
