@@ -66,6 +66,9 @@ def test_arithmetic_functions_and_missing_values(expression: str, expected: list
         ("RATE(errors)", "RATE with 1 arguments is not simulated"),
         ("errors +", "expected more"),
         ("nope * 2", "'nope' is not a number"),
+        ("errors ^ 1000 * 10 ^ 1000", r"10 \^ 1000 has no finite real value"),  # OverflowError before
+        ("(0 - 4) ^ 0.5", r"-4 \^ 0.5 has no finite real value"),  # "math domain error" before
+        ("(errors - 1) ^ -1", r"0 \^ -1 has no finite real value"),
     ],
 )
 def test_what_is_not_simulated_is_refused(expression: str, message: str) -> None:

@@ -55,6 +55,20 @@ _TOKEN = re.compile(
     |(?P<op>&&|\|\||==|!=|<=|>=|[-+*/^<>(),\[\]]))""",
     re.VERBOSE,
 )
+
+
+def _power(base: float, exponent: float) -> float:
+    """`base ^ exponent`, or MathError where it has no finite real value (`10 ^ 1000`, `(-4) ^ 0.5`,
+    `0 ^ -1`): what CloudWatch gives then is not documented, so the example cannot be checked."""
+    try:
+        return math.pow(base, exponent)
+    except (OverflowError, ValueError):
+        raise MathError(
+            f"{base:g} ^ {exponent:g} has no finite real value; what CloudWatch makes of it is not "
+            "documented, so it is not simulated"
+        ) from None
+
+
 _BINARY: dict[str, tuple[int, Callable[[float, float], float | None]]] = {
     "OR": (1, lambda a, b: float(bool(a) or bool(b))),
     "AND": (2, lambda a, b: float(bool(a) and bool(b))),
@@ -68,7 +82,7 @@ _BINARY: dict[str, tuple[int, Callable[[float, float], float | None]]] = {
     "-": (4, operator.sub),
     "*": (5, operator.mul),
     "/": (5, lambda a, b: None if b == 0 else a / b),
-    "^": (6, math.pow),
+    "^": (6, _power),
 }
 _ALIASES = {"&&": "AND", "||": "OR"}
 _AGGREGATES: dict[str, Callable[[list[float]], float]] = {
