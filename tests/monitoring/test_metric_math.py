@@ -69,6 +69,9 @@ def test_arithmetic_functions_and_missing_values(expression: str, expected: list
         ("errors ^ 1000 * 10 ^ 1000", r"10 \^ 1000 has no finite real value"),  # OverflowError before
         ("(0 - 4) ^ 0.5", r"-4 \^ 0.5 has no finite real value"),  # "math domain error" before
         ("(errors - 1) ^ -1", r"0 \^ -1 has no finite real value"),
+        ("(" * 1000 + "errors" + ")" * 1000, "nests more than 100 levels"),  # RecursionError before
+        ("-" * 2000 + "errors", "nests more than 100 levels"),
+        (" ^ ".join(["errors"] * 600), "nests more than 100 levels"),
     ],
 )
 def test_what_is_not_simulated_is_refused(expression: str, message: str) -> None:

@@ -122,6 +122,11 @@ def evaluate(
     return value
 
 
+MAX_NESTING = 100
+"""Levels an expression may nest: the 2,048 characters an expression may have could nest 1,000,
+and Python would run out of stack long before."""
+
+
 class _Evaluator:
     def __init__(
         self, tokens: list[tuple[str, str]], series: Mapping[str, _TS], metric_ids: Sequence[str], length: int
@@ -131,6 +136,7 @@ class _Evaluator:
         self.series = series
         self.metric_ids = metric_ids
         self.length = length
+        self.depth = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -144,6 +150,19 @@ class _Evaluator:
         return token
 
     def expression(self, floor: int) -> _Value:
+        """The value of the expression from here, its operators binding tighter than `floor`."""
+        if self.depth >= MAX_NESTING:  # each level is a few Python frames: no RecursionError
+            raise MathError(
+                f"the expression nests more than {MAX_NESTING} levels deep (parentheses, signs, powers, "
+                "arguments); it is not simulated"
+            )
+        self.depth += 1
+        try:
+            return self._operations(floor)
+        finally:
+            self.depth -= 1
+
+    def _operations(self, floor: int) -> _Value:
         left = self.unary()
         while (token := self.peek()) is not None:
             op = _ALIASES.get(token[1], token[1].upper())
