@@ -351,6 +351,17 @@ def test_documented_forms_it_cannot_evaluate_are_refused(pattern: str, reason: s
         compile_pattern(pattern)
 
 
+def test_conditions_nested_up_to_the_limit_are_evaluated_and_deeper_ones_refused() -> None:
+    # 300 levels (within the 1,024 characters of a pattern) ended validate as a RecursionError.
+    for form in ("{{ {open}$.a = 1{close} }}", "[a, {open}b = 1{close}]"):
+        deepest = form.format(open="(" * 100, close=")" * 100)
+        assert compile_pattern(deepest).evaluate(LogEvent('{"a": 1}' if "$" in form else "x 1")).matched
+        for levels in (101, 300):
+            deeper = form.format(open="(" * levels, close=")" * levels)
+            with pytest.raises(UnsupportedPattern, match="nests more than 100 deep"):
+                compile_pattern(deeper)
+
+
 @pytest.mark.parametrize(
     ("pattern", "reason"),
     [

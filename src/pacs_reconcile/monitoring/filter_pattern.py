@@ -360,12 +360,19 @@ class _Is(_Node):
         return f"{self.ref} is {_shown(found)} (wanted IS {self.expected})"
 
 
+MAX_NESTING = 100
+"""Parentheses a condition may nest. A pattern's 1,024 characters could nest 500, and Python's stack
+does not hold 200 (five frames each); the docs set no limit, and no condition written by hand
+needs 100."""
+
+
 class _Parser:
     """Recursive descent over the tokens of a JSON condition or a space-delimited field."""
 
     def __init__(self, text: str, offset: int, check_ref: Callable[[str, int], None], what: str) -> None:
         self.tokens: list[tuple[str, str, int]] = []
         self.index = 0
+        self.depth = 0
         self.regex_count = 0
         self.refs: list[str] = []
         self.check_ref = check_ref
@@ -417,7 +424,14 @@ class _Parser:
     def unary(self) -> _Node:
         kind, text, at = self.take()
         if text == "(":
+            if self.depth >= MAX_NESTING:  # each level is five Python frames: no RecursionError
+                raise UnsupportedPattern(
+                    f"'(' at position {at} nests more than {MAX_NESTING} deep, more than the offline "
+                    "engine evaluates: write the condition with fewer parentheses"
+                )
+            self.depth += 1
             node = self.or_expr()
+            self.depth -= 1
             closing = self.take()
             if closing[1] != ")":
                 raise PatternError(f"expected ')' at position {closing[2]}, found {closing[1]!r}")
