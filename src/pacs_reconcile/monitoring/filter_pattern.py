@@ -148,6 +148,11 @@ class LogEvent:
                     parsed = json.loads(text)
                 except ValueError:
                     parsed = NOT_JSON
+                except RecursionError:  # some 1,000 levels, as deep as Python's stack reads
+                    raise PatternError(
+                        "the event's JSON nests deeper than the offline engine reads; "
+                        "give an example that nests less"
+                    ) from None
                 if isinstance(parsed, dict):
                     self._document = parsed
         return self._document
