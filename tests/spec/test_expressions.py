@@ -192,6 +192,13 @@ def test_comparisons_take_only_variables_and_literals() -> None:
         render('${sns_topics.other.arn == "x"}', resolve)
 
 
+def test_a_number_too_long_to_read_in_a_comparison_is_refused() -> None:
+    assert render("${var.days == " + "0" * 98 + "30}", resolve) is True  # 100 characters are read
+    for number in ("9" * 5000, "1." + "9" * 5000):  # Python reads no integer of over 4,300 digits
+        with pytest.raises(ExpressionError, match=r"a number written with 500[02] characters"):
+            render("${var.days == " + number + "}", resolve)
+
+
 # Truthiness ------------------------------------------------------------------------------------
 
 

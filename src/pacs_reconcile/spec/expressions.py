@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diff import UNKNOWN
+from .yamlsrc import MAX_NUMBER_TEXT
 
 TEMPLATE = re.compile(r"\$\{([^{}]*)\}")
 ESCAPED = "$${"
@@ -212,6 +213,10 @@ def _operand(text: str, resolve: Resolver) -> Any:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         return text[1:-1]
     if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        if len(text) > MAX_NUMBER_TEXT:  # Python reads no integer of over 4,300 digits
+            raise ExpressionError(
+                f"a number written with {len(text)} characters in a comparison: at most {MAX_NUMBER_TEXT}"
+            )
         return float(text) if "." in text else int(text)
     if text in ("true", "false"):
         return text == "true"
