@@ -168,6 +168,8 @@ def test_prepare_adds_the_hash_and_canonical_compares_only_it(spec_dir: Path) ->
         ("link-out", "resolves outside"),
         ("leaky", "links outside the folder"),
         ("dangling", "cannot read"),
+        ("looping", "leads round in a loop"),  # an internal RuntimeError before
+        ("piped", "events is not a regular file"),  # reading the pipe never ended before
     ],
 )
 def test_prepare_refuses_folders_that_are_not_inside_the_spec_folder(
@@ -182,6 +184,12 @@ def test_prepare_refuses_folders_that_are_not_inside_the_spec_folder(
     (spec_dir / "leaky" / "secret.txt").symlink_to(outside / "secret.txt")
     (spec_dir / "dangling").mkdir()
     (spec_dir / "dangling" / "index.py").symlink_to(spec_dir / "dangling" / "gone.py")
+    (spec_dir / "looping").mkdir()
+    (spec_dir / "looping" / "a.py").symlink_to(spec_dir / "looping" / "b.py")
+    (spec_dir / "looping" / "b.py").symlink_to(spec_dir / "looping" / "a.py")
+    (spec_dir / "piped").mkdir()
+    (spec_dir / "piped" / "index.py").write_text("")
+    os.mkfifo(spec_dir / "piped" / "events")
     spec = function_spec("arn:aws:iam::123456789012:role/x", code={"source_dir": source_dir})
     config = FunctionSpec.model_validate(spec).model_dump(mode="json")
     with pytest.raises(ValueError, match=message):

@@ -128,8 +128,19 @@ def bundle_files(folder: Path) -> Iterator[Path]:
             path = here / name
             if name.endswith(SKIPPED_SUFFIXES):
                 continue
-            if not path.resolve().is_relative_to(folder):
+            try:
+                resolved = path.resolve()
+            except (RuntimeError, OSError):  # links that lead to each other: Python 3.11 raises RuntimeError
+                raise ValueError(
+                    f"{SOURCE}: {path.relative_to(folder)} is a link that leads round in a loop"
+                ) from None
+            if not resolved.is_relative_to(folder):
                 raise ValueError(f"{SOURCE}: {path.relative_to(folder)} links outside the folder")
+            if resolved.exists() and not resolved.is_file():  # reading a named pipe would never end
+                raise ValueError(
+                    f"{SOURCE}: {path.relative_to(folder)} is not a regular file (a pipe, socket or "
+                    "device); only files are deployed"
+                )
             yield path
 
 
