@@ -2,6 +2,7 @@
 
     python -m benchmarks.floor record SPEC ENDPOINT OUT.json   # a plan, its AWS requests recorded
     python -m benchmarks.floor replay OUT.json ENDPOINT        # those requests and nothing else
+    python -m benchmarks.floor unvalidated SPEC                # what validate cannot skip
 
 `record` runs `pacs-reconcile plan` in this process with botocore's `_make_api_call` wrapped, and
 writes each request (service, region, operation, parameters). `replay`, run as its own process by
@@ -12,13 +13,15 @@ read, no lookup, no ownership check, no diff, no output, and no request waiting 
 answer (the plan's chains, e.g. file system -> mount targets -> network interfaces, are flattened).
 A plan making the same requests with the same libraries does all of this and more; what it takes
 above the replay is the tool's own work and the waits of its chains.
+
+`unvalidated` is the same for `validate`: what it cannot skip (the CLI's libraries and command
+table, the kind modules, the spec's files read with their line map), without validating anything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import statistics
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -109,6 +112,35 @@ def replay(requests_file: Path, endpoint: str) -> None:
         list(pool.map(send, requests))
 
 
+def read_unvalidated(spec_file: Path) -> None:
+    """What `validate` cannot skip, and nothing more: the CLI's libraries and command table, the
+    spec language's kind modules (a kind is one unit: its model and its AWS code), and the root
+    file and the files its `include:` patterns match read with their line map. No variable,
+    reference or environment is resolved and no entry validated."""
+    import pacs_reconcile.cli  # noqa: F401  (typer, pydantic and the command table, as validate)
+    from pacs_reconcile.resources.registry import load_all
+    from pacs_reconcile.spec.loader import collection_paused
+    from pacs_reconcile.spec.yamlsrc import read_yaml
+
+    load_all()
+    with collection_paused():  # as the loader reads
+        root = read_yaml(spec_file, spec_file.name)
+        patterns = root.data.get("include") or []
+        for pattern in [patterns] if isinstance(patterns, str) else patterns:
+            for path in sorted(spec_file.parent.glob(pattern)):
+                read_yaml(path, path.name)
+
+
+def time_unvalidated(spec_file: Path) -> float:
+    """One `read_unvalidated` in a child process: its CPU seconds."""
+    from .run import run_child
+
+    done = run_child([sys.executable, "-m", "benchmarks.floor", "unvalidated", str(spec_file)])
+    if done.exit_code != 0:
+        raise RuntimeError(f"reading the spec unvalidated failed:\n{done.stderr_tail}")
+    return done.cpu_s
+
+
 def record_requests(spec_file: Path, endpoint: str, workdir: Path) -> Path:
     """A plan of `spec_file` in a child process, its requests written to a file (returned)."""
     from .run import run_child  # not at the top: a replay's process imports nothing it does not use
@@ -133,6 +165,8 @@ def time_replay(requests_file: Path, endpoint: str) -> tuple[float, float]:
 
 
 def summary(floor: Floor) -> str:
+    import statistics  # not at the top: a measured child process imports nothing it does not use
+
     return (
         f"{statistics.median(floor.wall_s):.2f} s wall (median of {len(floor.wall_s)}, best "
         f"{min(floor.wall_s):.2f} s), {statistics.median(floor.cpu_s):.2f} s CPU, {floor.calls} calls"
@@ -143,4 +177,6 @@ if __name__ == "__main__":
     command, *rest = sys.argv[1:]
     if command == "record":
         sys.exit(record(Path(rest[0]), rest[1], Path(rest[2])))
+    if command == "unvalidated":
+        read_unvalidated(Path(rest[0]))
     replay(Path(rest[0]), rest[1])
