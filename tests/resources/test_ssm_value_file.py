@@ -151,3 +151,13 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     code, stderr = validate(tmp_path, value_file="configs/absent.yml")
     assert code == 3
     assert "value_file: no file configs/absent.yml in" in stderr
+
+
+def test_a_link_loop_is_named(tmp_path: Path) -> None:
+    # Two links that point at each other ended validate as an internal RuntimeError (exit 1).
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "a.yml").symlink_to(tmp_path / "configs" / "b.yml")
+    (tmp_path / "configs" / "b.yml").symlink_to(tmp_path / "configs" / "a.yml")
+    code, stderr = validate(tmp_path, value_file="configs/a.yml")
+    assert code == 3, stderr
+    assert "value_file: configs/a.yml is a link that leads round in a loop" in stderr

@@ -14,7 +14,10 @@ def inside_spec_folder(base_dir: Path, relative_path: str, field: str, what: str
     if relative.is_absolute() or ".." in relative.parts:
         raise ValueError(f"{field}: must be {what} inside the spec's folder (no absolute path, no '..')")
     base = base_dir.resolve()
-    resolved = (base / relative).resolve()
+    try:
+        resolved = (base / relative).resolve()
+    except (RuntimeError, OSError):  # links that lead to each other: Python 3.11 raises RuntimeError
+        raise ValueError(f"{field}: {relative_path} is a link that leads round in a loop") from None
     if not resolved.is_relative_to(base):
         raise ValueError(f"{field}: {relative_path} resolves outside the spec's folder (a symbolic link?)")
     return resolved
