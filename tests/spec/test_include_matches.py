@@ -18,6 +18,22 @@ def test_a_broken_symlink_is_an_error(tmp_path: Path) -> None:
     assert problems(path) == ["monitoring.yaml:4:11: include[0]: specs/alarms.yaml is a broken symbolic link"]
 
 
+def test_links_that_lead_round_in_a_loop_are_an_error(tmp_path: Path) -> None:
+    # Each ended the load as an internal RuntimeError (Symlink loop) when its path was resolved.
+    path = make_spec(tmp_path, INCLUDE, {"specs/a.yaml": group("a")})
+    os.symlink(path.parent / "specs" / "c.yaml", path.parent / "specs" / "b.yaml")
+    os.symlink(path.parent / "specs" / "b.yaml", path.parent / "specs" / "c.yaml")
+    assert problems(path) == [
+        "monitoring.yaml:4:11: include[0]: specs/b.yaml is a broken symbolic link",
+        "monitoring.yaml:4:11: include[0]: specs/c.yaml is a broken symbolic link",
+    ]
+    os.symlink(path.parent / "root-b.yaml", path.parent / "root-a.yaml")
+    os.symlink(path.parent / "root-a.yaml", path.parent / "root-b.yaml")
+    assert [line.rsplit("/", 1)[-1] for line in problems(path.parent / "root-a.yaml")] == [
+        "root-a.yaml: cannot read file: Too many levels of symbolic links"
+    ]
+
+
 def test_a_directory_named_like_a_spec_is_an_error(tmp_path: Path) -> None:
     path = make_spec(tmp_path, INCLUDE, {"specs/a.yaml": group("a"), "specs/alarms.yaml/x.yaml": group("x")})
     assert problems(path) == [

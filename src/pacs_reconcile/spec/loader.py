@@ -267,7 +267,7 @@ class _Loader:
         """Each kind's child kinds (asked for every entry)."""
         self.resolved: tuple[Any, ...] | None = None
         """What the resources resolve from (stack, region, variables, default tags), once known."""
-        self.root_dir = path.resolve().parent
+        self.root_dir = _resolved(path).parent
         self.environment = environment
         self.cli_vars = cli_vars
         self.environ = environ
@@ -413,7 +413,7 @@ class _Loader:
         return lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
 
     def _read(self, path: Path, display: str) -> SourceFile | None:
-        key = (path.resolve(), display)
+        key = (_resolved(path), display)
         if key not in self.parsed:
             try:
                 self.parsed[key] = read_yaml(path, display)
@@ -499,7 +499,7 @@ class _Loader:
             self._problem(root, ("include",), "include", "must be a list of file patterns")
             return []
         out: list[SourceFile] = []
-        seen: set[Path] = {self.path.resolve()}
+        seen: set[Path] = {_resolved(self.path)}
         for index, pattern in enumerate(include):
             where: PathKey = ("include", index)
             field = f"include[{index}]"
@@ -519,7 +519,7 @@ class _Loader:
             if not matches:
                 self._problem(root, where, field, f"no file matches {pattern!r}")
             for match in matches:
-                resolved = match.resolve()
+                resolved = _resolved(match)
                 if not resolved.is_relative_to(self.root_dir):
                     self._problem(root, where, field, f"{match.name} resolves outside the spec's folder")
                     continue
@@ -1505,6 +1505,16 @@ def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value) if isinstance(value, int | float | str) else repr(value)
+
+
+def _resolved(path: Path) -> Path:
+    """`path` with its links followed, or as it is (made absolute) when they lead round in a loop,
+    which Python 3.11 raises as RuntimeError: reading the file then says so (too many levels of
+    symbolic links), and an include match is a broken link."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
 
 
 def _not_a_spec_file(match: Path, resolved: Path) -> str | None:
