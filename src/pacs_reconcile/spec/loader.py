@@ -970,8 +970,14 @@ class _Loader:
                     f"list items must be unique: {shown} appears more than once",
                 )
                 return []
+            items = [(index, item, False) for index, item in enumerate(value)]
+            if self._templates_left(source, path, address, items):
+                return []
             return [(key, {"key": key, "value": item}) for key, item in zip(keys, value, strict=True)]
         if isinstance(value, dict):
+            pairs = [(k, k, True) for k in value] + [(k, v, False) for k, v in value.items()]
+            if self._templates_left(source, path, address, pairs):
+                return []
             return [(str(k), {"key": str(k), "value": v}) for k, v in value.items()]
         if has_references(value):
             self._problem(
@@ -988,6 +994,30 @@ class _Loader:
                 f"must be a list or a mapping, not {_kind_of(value)}",
             )
         return []
+
+    def _templates_left(
+        self, source: SourceFile, path: PathKey, address: str, items: list[tuple[Any, Any, bool]]
+    ) -> bool:
+        """Whether a for_each item (a list item, a mapping's key or value), once substituted, still
+        holds a ${...}: a resource reference, or one that does not parse. Each is reported at its
+        item (`items`: where, the text, whether it is a key); where each.key or each.value is used,
+        it would be read as a template of that entry."""
+        found = False
+        for where, item, at_key in items:
+            if not isinstance(item, str) or "${" not in item:
+                continue
+            if self._has_failed(source, (*path, "for_each", where)):
+                continue  # its substitution failed, and said why
+            try:
+                if not references_in(item):
+                    continue
+                message = "must be known before plan: use variables or literals, not resource references"
+            except ExpressionError as exc:
+                message = str(exc)
+            field = f"{address}.for_each" + (f"[{where}]" if isinstance(where, int) else f".{where}")
+            self._problem(source, (*path, "for_each", where), field, message, at_key=at_key)
+            found = True
+        return found
 
     def _enabled(self, source: SourceFile, path: PathKey, address: str, when: Any, each: Any) -> bool:
         if when is None:
