@@ -1007,7 +1007,8 @@ class _Loader:
             if not isinstance(item, str) or "${" not in item:
                 continue
             if self._has_failed(source, (*path, "for_each", where)):
-                continue  # its substitution failed, and said why
+                found = True  # its substitution failed, and said why
+                continue
             try:
                 if not references_in(item):
                     continue
