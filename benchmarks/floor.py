@@ -177,6 +177,9 @@ if __name__ == "__main__":
     command, *rest = sys.argv[1:]
     if command == "record":
         sys.exit(record(Path(rest[0]), rest[1], Path(rest[2])))
-    if command == "unvalidated":
+    elif command == "unvalidated":
         read_unvalidated(Path(rest[0]))
-    replay(Path(rest[0]), rest[1])
+    elif command == "replay":
+        replay(Path(rest[0]), rest[1])
+    else:
+        sys.exit(f"unknown command {command!r}: record, replay or unvalidated")
