@@ -275,13 +275,17 @@ def test_a_validator_quoting_a_sensitive_value_is_masked(tmp_path: Path) -> None
           by_hook:
             for_each: ["${var.hook}"]
             name: /pacs/app
+          app:
+            name: /pacs/app
             retention_days: "${var.hook}"
         """,
     )
     found = problems(path, environ={"HOOK": SECRET})
-    assert len(found) == 1
-    # In the address (the for_each key) and in the message (the retention validator quotes its input).
-    assert found[0].count("(sensitive value)") == 2
+    assert len(found) == 2
+    # A sensitive value cannot become an address (the for_each key): refused without quoting it.
+    assert "log_groups.by_hook.for_each: must not take a sensitive value" in found[0]
+    # The retention validator quotes its input: masked in the message.
+    assert found[1].count("(sensitive value)") == 1
     assert not any(SECRET in line or "very-secret" in line for line in found)
 
 

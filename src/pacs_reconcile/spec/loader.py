@@ -952,7 +952,21 @@ class _Loader:
     ) -> list[tuple[str | None, Any]]:
         if for_each is None:
             return [(None, None)]
-        value = self._substitute(source, (*path, "for_each"), f"{address}.for_each", for_each, None, set())
+        sensitive: set[str] = set()
+        value = self._substitute(
+            source, (*path, "for_each"), f"{address}.for_each", for_each, None, sensitive
+        )
+        if sensitive:
+            # A key names an instance: it is in the address every plan, graph and report prints.
+            # each.key and each.value carry no sensitivity into the settings they are put in.
+            self._problem(
+                source,
+                (*path, "for_each"),
+                f"{address}.for_each",
+                "must not take a sensitive value: its items become resource addresses and, through "
+                "each.key and each.value, settings that are printed; declare such entries one by one",
+            )
+            return []
         if isinstance(value, list):
             keys = [str(item) for item in value]
             if any(isinstance(item, dict | list) for item in value):
