@@ -39,7 +39,7 @@ from ..diff import Delta
 from ..errors import ReconcileError
 from ._fields import ROLE_ARN, matching, matching_or_empty
 from ._retry import RetryWindow
-from ._spec_files import inside_spec_folder
+from ._spec_files import followed, inside_spec_folder
 from .base import Desired, Key, Live, ReadScope, Reconciler, SpecModel, is_unresolved
 from .common import (
     arn_resource,
@@ -128,12 +128,9 @@ def bundle_files(folder: Path) -> Iterator[Path]:
             path = here / name
             if name.endswith(SKIPPED_SUFFIXES):
                 continue
-            try:
-                resolved = path.resolve()
-            except (RuntimeError, OSError):  # links that lead to each other: Python 3.11 raises RuntimeError
-                raise ValueError(
-                    f"{SOURCE}: {path.relative_to(folder)} is a link that leads round in a loop"
-                ) from None
+            resolved = followed(path)
+            if resolved is None:
+                raise ValueError(f"{SOURCE}: {path.relative_to(folder)} is a link that leads round in a loop")
             if not resolved.is_relative_to(folder):
                 raise ValueError(f"{SOURCE}: {path.relative_to(folder)} links outside the folder")
             if resolved.exists() and not resolved.is_file():  # reading a named pipe would never end

@@ -20,6 +20,7 @@ from .. import OWNER_TAG, TAG_PREFIX
 from ..errors import Diagnostic, SpecError
 from ..hints import plain_list, suggestion
 from ..redact import Redactor
+from ..resources._spec_files import followed
 from ..resources.base import Reconciler
 from ..resources.registry import KINDS, LOOKUPS, child_kinds, load_all, top_level_kinds
 from .expressions import (
@@ -1553,13 +1554,10 @@ def _plain(value: Any) -> str:
 
 
 def _resolved(path: Path) -> Path:
-    """`path` with its links followed, or as it is (made absolute) when they lead round in a loop,
-    which Python 3.11 raises as RuntimeError: reading the file then says so (too many levels of
-    symbolic links), and an include match is a broken link."""
-    try:
-        return path.resolve()
-    except (RuntimeError, OSError):
-        return path.absolute()
+    """`path` with its links followed, or as it is (made absolute) when they lead round in a loop:
+    reading the file then says so (too many levels of symbolic links), and an include match is a
+    broken link."""
+    return followed(path) or path.absolute()
 
 
 def _not_a_spec_file(match: Path, resolved: Path) -> str | None:
