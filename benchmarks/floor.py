@@ -2,7 +2,7 @@
 
     python -m benchmarks.floor record SPEC ENDPOINT OUT.json   # a plan, its AWS requests recorded
     python -m benchmarks.floor replay OUT.json ENDPOINT        # those requests and nothing else
-    python -m benchmarks.floor unvalidated SPEC                # what validate cannot skip
+    python -m benchmarks.floor unvalidated FILE...             # what validate cannot skip
 
 `record` runs `pacs-reconcile plan` in this process with botocore's `_make_api_call` wrapped, and
 writes each request (service, region, operation, parameters). `replay`, run as its own process by
@@ -27,7 +27,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .run import Run
 
 REPLAY_WORKERS = 16
 """Requests sent at once by a replay: of 4, 8, 16 and one thread per request (56 for the repository's
@@ -112,11 +115,11 @@ def replay(requests_file: Path, endpoint: str) -> None:
         list(pool.map(send, requests))
 
 
-def read_unvalidated(spec_file: Path) -> None:
+def read_unvalidated(files: list[Path]) -> None:
     """What `validate` cannot skip, and nothing more: the CLI's libraries and command table, the
-    spec language's kind modules (a kind is one unit: its model and its AWS code), and the root
-    file and the files its `include:` patterns match read with their line map. No variable,
-    reference or environment is resolved and no entry validated."""
+    spec language's kind modules (a kind is one unit: its model and its AWS code), and the spec's
+    files (those its load reads: `spec_files`) read with their line map. No variable, reference or
+    environment is resolved and no entry validated."""
     import pacs_reconcile.cli  # noqa: F401  (typer, pydantic and the command table, as validate)
     from pacs_reconcile.resources.registry import load_all
     from pacs_reconcile.spec.loader import collection_paused
@@ -124,44 +127,47 @@ def read_unvalidated(spec_file: Path) -> None:
 
     load_all()
     with collection_paused():  # as the loader reads
-        root = read_yaml(spec_file, spec_file.name)
-        patterns = root.data.get("include") or []
-        for pattern in [patterns] if isinstance(patterns, str) else patterns:
-            for path in sorted(spec_file.parent.glob(pattern)):
-                read_yaml(path, path.name)
+        for path in files:
+            read_yaml(path, path.name)
 
 
-def time_unvalidated(spec_file: Path) -> float:
-    """One `read_unvalidated` in a child process: its CPU seconds."""
-    from .run import run_child
+def spec_files(spec_file: Path) -> list[Path]:
+    """The files a load of `spec_file` reads (the root and what its includes match)."""
+    import os
 
-    done = run_child([sys.executable, "-m", "benchmarks.floor", "unvalidated", str(spec_file)])
-    if done.exit_code != 0:
-        raise RuntimeError(f"reading the spec unvalidated failed:\n{done.stderr_tail}")
-    return done.cpu_s
+    from pacs_reconcile.spec.loader import load_spec
+
+    spec = load_spec(spec_file, environ=os.environ)
+    return [Path(display).resolve() for display in spec.files]
 
 
-def record_requests(spec_file: Path, endpoint: str, workdir: Path) -> Path:
-    """A plan of `spec_file` in a child process, its requests written to a file (returned)."""
-    from .run import run_child  # not at the top: a replay's process imports nothing it does not use
+def time_unvalidated(files: list[Path]) -> float:
+    """One `read_unvalidated` of `files` in a child process: its CPU seconds."""
+    return _run_child("unvalidated", *map(str, files)).cpu_s
 
+
+def record_requests(spec_file: Path, endpoint: str, workdir: Path) -> tuple[Path, int]:
+    """A plan of `spec_file` in a child process, its requests written to a file: the file and how
+    many requests it holds."""
     requests_file = workdir / "plan-requests.json"
-    recorded = run_child(
-        [sys.executable, "-m", "benchmarks.floor", "record", str(spec_file), endpoint, str(requests_file)]
-    )
-    if recorded.exit_code != 0:
-        raise RuntimeError(f"the recorded plan failed ({recorded.exit_code}):\n{recorded.stderr_tail}")
-    return requests_file
+    _run_child("record", str(spec_file), endpoint, str(requests_file))
+    return requests_file, len(json.loads(requests_file.read_text()))
 
 
 def time_replay(requests_file: Path, endpoint: str) -> tuple[float, float]:
     """One replay of the recorded requests in a child process: its wall and CPU seconds."""
-    from .run import run_child
-
-    replayed = run_child([sys.executable, "-m", "benchmarks.floor", "replay", str(requests_file), endpoint])
-    if replayed.exit_code != 0:
-        raise RuntimeError(f"a replay failed:\n{replayed.stderr_tail}")
+    replayed = _run_child("replay", str(requests_file), endpoint)
     return replayed.wall_s, replayed.cpu_s
+
+
+def _run_child(command: str, *args: str) -> Run:
+    """`python -m benchmarks.floor COMMAND ARGS` measured from outside; RuntimeError if it fails."""
+    from .run import run_child  # not at the top: a measured child imports nothing it does not use
+
+    done = run_child([sys.executable, "-m", "benchmarks.floor", command, *args])
+    if done.exit_code != 0:
+        raise RuntimeError(f"benchmarks.floor {command} failed ({done.exit_code}):\n{done.stderr_tail}")
+    return done
 
 
 def summary(floor: Floor) -> str:
@@ -178,7 +184,7 @@ if __name__ == "__main__":
     if command == "record":
         sys.exit(record(Path(rest[0]), rest[1], Path(rest[2])))
     elif command == "unvalidated":
-        read_unvalidated(Path(rest[0]))
+        read_unvalidated([Path(file) for file in rest])
     elif command == "replay":
         replay(Path(rest[0]), rest[1])
     else:
